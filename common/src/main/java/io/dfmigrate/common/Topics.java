@@ -1,0 +1,28 @@
+package io.dfmigrate.common;
+
+/** Kafka topic names shared by every service (DESIGN.md §2). */
+public final class Topics {
+    /** orchestrator → workers: phase commands, keyed by migration id. */
+    public static final String PHASES = "dfm.phases";
+    /** workers → orchestrator: progress, completion, failure, validation reports; keyed by migration id. */
+    public static final String STATUS = "dfm.status";
+    /** copier scanner → copier workers: key-name batches (never values), keyed by batch id. */
+    public static final String COPY_BATCHES = "dfm.copy.batches";
+    /** replicator capture → appliers: changed key names, keyed by db + key. */
+    public static final String CHANGES = "dfm.changes";
+    /** orchestrator → external consumers: every transition and operator action. */
+    public static final String AUDIT = "dfm.audit";
+
+    /** Partitions each topic gets when the local stack creates it. */
+    public static int defaultPartitions(String topic) {
+        return switch (topic) {
+            case COPY_BATCHES, CHANGES -> 12;
+            default -> 3;
+        };
+    }
+
+    public static final String[] ALL = {PHASES, STATUS, COPY_BATCHES, CHANGES, AUDIT};
+
+    private Topics() {
+    }
+}

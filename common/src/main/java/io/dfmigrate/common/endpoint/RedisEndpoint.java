@@ -1,0 +1,243 @@
+package io.dfmigrate.common.endpoint;
+
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.net.URLDecoder;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * A Redis (or RESP-compatible) endpoint parsed from a {@code redis://} or {@code rediss://} URI:
+ * {@code redis[s]://[[user][:password]@]host[:port][/db][?verify=none|full&ca=/path/ca.pem&sni=name]}.
+ * <p>
+ * {@link #toString()} and {@link #masked()} never show the password; only {@link #toUri()} does, and it is
+ * meant for sealing with {@link io.dfmigrate.common.secret.SecretBox}, never for printing.
+ */
+public final class RedisEndpoint {
+    public static final int DEFAULT_PORT = 6379;
+    private static final int MAX_URI_LENGTH = 2048;
+
+    private final boolean tls;
+    private final String host;
+    private final int port;
+    private final String user;
+    private final String password;
+    private final Integer db;
+    private final Map<String, String> params;
+
+    private RedisEndpoint(boolean tls, String host, int port, String user, String password, Integer db,
+                          Map<String, String> params) {
+        this.tls = tls;
+        this.host = host;
+        this.port = port;
+        this.user = user;
+        this.password = password;
+        this.db = db;
+        this.params = Map.copyOf(params);
+    }
+
+    /** Parses a URI, throwing {@link InvalidEndpointException} with a reason that is safe to show. */
+    public static RedisEndpoint parse(String uri) {
+        if (uri == null || uri.isBlank()) {
+            throw new InvalidEndpointException("is required, e.g. redis://user:password@host:6379");
+        }
+        if (uri.length() > MAX_URI_LENGTH) {
+            throw new InvalidEndpointException("is longer than " + MAX_URI_LENGTH + " characters");
+        }
+        URI parsed;
+        try {
+            parsed = new URI(uri.trim());
+        } catch (URISyntaxException e) {
+            throw new InvalidEndpointException("is not a valid URI (" + safeReason(e) + ")");
+        }
+        String scheme = parsed.getScheme();
+        if (scheme == null || !(scheme.equalsIgnoreCase("redis") || scheme.equalsIgnoreCase("rediss"))) {
+            throw new InvalidEndpointException("must start with redis:// or rediss://");
+        }
+        boolean tls = scheme.equalsIgnoreCase("rediss");
+        String host = parsed.getHost();
+        if (host == null || host.isBlank()) {
+            throw new InvalidEndpointException("has no host");
+        }
+        int port = parsed.getPort() == -1 ? DEFAULT_PORT : parsed.getPort();
+        if (port < 1 || port > 65535) {
+            throw new InvalidEndpointException("has port " + port + " outside 1..65535");
+        }
+        String user = null;
+        String password = null;
+        String rawUserInfo = parsed.getRawUserInfo();
+        if (rawUserInfo != null && !rawUserInfo.isEmpty()) {
+            int colon = rawUserInfo.indexOf(':');
+            if (colon < 0) {
+                // redis://secret@host is the classic password-only form
+                password = decode(rawUserInfo);
+            } else {
+                String u = decode(rawUserInfo.substring(0, colon));
+                user = u.isEmpty() ? null : u;
+                password = decode(rawUserInfo.substring(colon + 1));
+            }
+            if (password != null && password.isEmpty()) {
+                password = null;
+            }
+        }
+        Integer db = null;
+        String path = parsed.getPath();
+        if (path != null && !path.isEmpty() && !path.equals("/")) {
+            String dbText = path.substring(1);
+            try {
+                db = Integer.parseInt(dbText);
+            } catch (NumberFormatException e) {
+                throw new InvalidEndpointException("has database '" + dbText + "', which is not a number");
+            }
+            if (db < 0) {
+                throw new InvalidEndpointException("has a negative database index");
+            }
+        }
+        Map<String, String> params = new LinkedHashMap<>();
+        if (parsed.getRawQuery() != null) {
+            for (String pair : parsed.getRawQuery().split("&")) {
+                if (pair.isEmpty()) {
+                    continue;
+                }
+                int eq = pair.indexOf('=');
+                String k = decode(eq < 0 ? pair : pair.substring(0, eq));
+                String v = eq < 0 ? "" : decode(pair.substring(eq + 1));
+                switch (k) {
+                    case "verify" -> {
+                        if (!v.equals("full") && !v.equals("none")) {
+                            throw new InvalidEndpointException("has verify=" + v + "; use verify=full or verify=none");
+                        }
+                    }
+                    case "ca", "sni" -> {
+                        if (v.isBlank()) {
+                            throw new InvalidEndpointException("has an empty " + k + " parameter");
+                        }
+                    }
+                    default -> throw new InvalidEndpointException(
+                            "has unknown parameter '" + k + "' (known: verify, ca, sni)");
+                }
+                params.put(k, v);
+            }
+        }
+        return new RedisEndpoint(tls, host, port, user, password, db, params);
+    }
+
+    private static String safeReason(URISyntaxException e) {
+        // The URISyntaxException message repeats the input, which may hold the password.
+        return e.getReason() + " at index " + e.getIndex();
+    }
+
+    private static String decode(String s) {
+        try {
+            return URLDecoder.decode(s.replace("+", "%2B"), StandardCharsets.UTF_8);
+        } catch (IllegalArgumentException e) {
+            throw new InvalidEndpointException("has a malformed %-escape in its user or password");
+        }
+    }
+
+    private static String encode(String s) {
+        return URLEncoder.encode(s, StandardCharsets.UTF_8).replace("+", "%20");
+    }
+
+    public boolean tls() {
+        return tls;
+    }
+
+    public String host() {
+        return host;
+    }
+
+    public int port() {
+        return port;
+    }
+
+    public String user() {
+        return user;
+    }
+
+    public String password() {
+        return password;
+    }
+
+    /** The database index in the URI, or null when none was given. */
+    public Integer db() {
+        return db;
+    }
+
+    /** TLS certificate verification: true unless {@code verify=none}. */
+    public boolean verifyPeer() {
+        return !"none".equals(params.get("verify"));
+    }
+
+    /** Path of a PEM CA bundle for TLS, or null for the JVM's trust store. */
+    public String caFile() {
+        return params.get("ca");
+    }
+
+    public String sni() {
+        return params.get("sni");
+    }
+
+    /** host:port, for messages. */
+    public String address() {
+        return (host.contains(":") ? "[" + host + "]" : host) + ":" + port;
+    }
+
+    /** {@code user:password@} URL-encoded (empty without credentials): for a client's connection string only. */
+    public String userInfo() {
+        if (user == null && password == null) {
+            return "";
+        }
+        return (user == null ? "" : encode(user)) + ":" + (password == null ? "" : encode(password)) + "@";
+    }
+
+    /** The full URI including the password: for sealing, never for logs or responses. */
+    public String toUri() {
+        return render(password == null ? null : password);
+    }
+
+    /** The URI with the password replaced by {@code ****}: safe for logs, events and responses. */
+    public String masked() {
+        return render(password == null ? null : "****");
+    }
+
+    private String render(String pw) {
+        StringBuilder sb = new StringBuilder(tls ? "rediss://" : "redis://");
+        if (user != null || pw != null) {
+            if (user != null) {
+                sb.append(encode(user));
+            }
+            if (pw != null) {
+                sb.append(':').append(pw.equals("****") ? pw : encode(pw));
+            }
+            sb.append('@');
+        }
+        sb.append(address());
+        if (db != null) {
+            sb.append('/').append(db);
+        }
+        if (!params.isEmpty()) {
+            StringBuilder q = new StringBuilder();
+            params.forEach((k, v) -> q.append(q.isEmpty() ? "?" : "&").append(k).append('=').append(encode(v)));
+            sb.append(q);
+        }
+        return sb.toString();
+    }
+
+    @Override
+    public String toString() {
+        return masked();
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof RedisEndpoint other && toUri().equals(other.toUri());
+    }
+
+    @Override
+    public int hashCode() {
+        return toUri().hashCode();
+    }
+}

@@ -1,0 +1,20 @@
+package io.dfmigrate.common.event;
+
+import java.util.List;
+
+/**
+ * Key names of one database to copy, on {@code dfm.copy.batches} keyed by batch id. Keys are bytes (base64 in
+ * JSON); values never travel through Kafka. {@code batchId} is unique within a run and is the idempotency key
+ * of its acknowledgement.
+ */
+public record CopyBatch(
+        String type,
+        String batchId,
+        String migrationId,
+        int run,
+        int db,
+        List<byte[]> keys,
+        EndpointRef source,
+        EndpointRef target,
+        MigrationOptions options) {
+}

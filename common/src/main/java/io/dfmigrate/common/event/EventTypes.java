@@ -1,0 +1,31 @@
+package io.dfmigrate.common.event;
+
+/** Versioned event type names; a breaking payload change gets a new version suffix. */
+public final class EventTypes {
+    // dfm.phases: orchestrator → workers
+    public static final String PHASE_VALIDATE = "dfm.phase.validate.v1";
+    public static final String PHASE_COPY = "dfm.phase.copy.v1";
+    public static final String PHASE_REPLICATE = "dfm.phase.replicate.v1";
+    public static final String PHASE_STOP = "dfm.phase.stop.v1";
+    public static final String PHASE_COMPLETE = "dfm.phase.complete.v1";
+
+    // dfm.status: workers → orchestrator
+    public static final String STATUS_VALIDATION = "dfm.status.validation.v1";
+    public static final String STATUS_SCAN_STARTED = "dfm.status.copy.scan-started.v1";
+    public static final String STATUS_SCAN_COMPLETED = "dfm.status.copy.scan-completed.v1";
+    public static final String STATUS_BATCH_DONE = "dfm.status.copy.batch-done.v1";
+    public static final String STATUS_FAILED = "dfm.status.failed.v1";
+
+    // dfm.copy.batches: copier scanner → copier workers
+    public static final String COPY_BATCH = "dfm.copy.batch.v1";
+
+    // dfm.audit: orchestrator → outside consumers
+    public static final String AUDIT_TRANSITION = "dfm.audit.transition.v1";
+    public static final String AUDIT_ACTION = "dfm.audit.action.v1";
+
+    /** The CloudEvents {@code source} prefix; services append their name. */
+    public static final String SOURCE_PREFIX = "urn:dfmigrate:";
+
+    private EventTypes() {
+    }
+}

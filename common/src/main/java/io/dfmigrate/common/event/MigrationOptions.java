@@ -1,0 +1,67 @@
+package io.dfmigrate.common.event;
+
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The {@code options} of a migration (DESIGN.md §6). Every field is optional; {@link #withDefaults()} fills them.
+ * Unknown fields are rejected by the API.
+ */
+@JsonIgnoreProperties(ignoreUnknown = false)
+public record MigrationOptions(
+        Boolean overwrite,
+        List<Integer> dbs,
+        String keyPattern,
+        String targetProfile,
+        Boolean configureSourceNotifications,
+        Boolean guardTarget,
+        String onKeyError,
+        Integer maxSourceOpsPerSecond) {
+
+    public static final MigrationOptions DEFAULTS = new MigrationOptions(false, List.of(), "*", "auto", false, true, "skip", null);
+
+    public MigrationOptions withDefaults() {
+        return new MigrationOptions(
+                overwrite != null ? overwrite : DEFAULTS.overwrite,
+                dbs != null ? List.copyOf(dbs) : DEFAULTS.dbs,
+                keyPattern != null ? keyPattern : DEFAULTS.keyPattern,
+                targetProfile != null ? targetProfile : DEFAULTS.targetProfile,
+                configureSourceNotifications != null ? configureSourceNotifications : DEFAULTS.configureSourceNotifications,
+                guardTarget != null ? guardTarget : DEFAULTS.guardTarget,
+                onKeyError != null ? onKeyError : DEFAULTS.onKeyError,
+                maxSourceOpsPerSecond);
+    }
+
+    /** Field path (relative to {@code options}) → problem, empty when valid. */
+    public Map<String, String> problems() {
+        var out = new java.util.LinkedHashMap<String, String>();
+        if (dbs != null) {
+            List<Integer> seen = new ArrayList<>();
+            for (int i = 0; i < dbs.size(); i++) {
+                Integer db = dbs.get(i);
+                if (db == null || db < 0 || db > 1_000_000) {
+                    out.put("dbs[" + i + "]", "must be a database index of 0 or more");
+                } else if (seen.contains(db)) {
+                    out.put("dbs[" + i + "]", "database " + db + " is listed twice");
+                } else {
+                    seen.add(db);
+                }
+            }
+        }
+        if (keyPattern != null && (keyPattern.isEmpty() || keyPattern.length() > 1024)) {
+            out.put("keyPattern", "must be a SCAN MATCH glob of 1 to 1024 characters");
+        }
+        if (targetProfile != null && !List.of("auto", "dragonfly").contains(targetProfile)) {
+            out.put("targetProfile", "must be 'auto' or 'dragonfly'");
+        }
+        if (onKeyError != null && !List.of("skip", "fail").contains(onKeyError)) {
+            out.put("onKeyError", "must be 'skip' or 'fail'");
+        }
+        if (maxSourceOpsPerSecond != null && maxSourceOpsPerSecond <= 0) {
+            out.put("maxSourceOpsPerSecond", "must be a positive number of operations per second");
+        }
+        return out;
+    }
+}

@@ -1,0 +1,18 @@
+package io.dfmigrate.common.event;
+
+import java.time.Instant;
+
+/**
+ * A phase command on {@code dfm.phases}, keyed by migration id. {@code run} increases with every start-over,
+ * so workers and the orchestrator can drop events of an earlier run.
+ */
+public record PhaseEvent(
+        String id,
+        String type,
+        String migrationId,
+        int run,
+        Instant time,
+        EndpointRef source,
+        EndpointRef target,
+        MigrationOptions options) {
+}

@@ -1,0 +1,160 @@
+package io.dfmigrate.common.redis;
+
+import io.dfmigrate.common.endpoint.RedisEndpoint;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.net.NetClientOptions;
+import io.vertx.core.net.PemTrustOptions;
+import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.RedisConnection;
+import io.vertx.redis.client.RedisOptions;
+import io.vertx.redis.client.Request;
+import io.vertx.redis.client.Response;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * One dedicated connection to one database of a Redis endpoint, with blocking calls meant for virtual threads
+ * (never the event loop). Every call has a timeout. {@link #pipeline(List)} writes all commands before reading any
+ * reply and reports each reply or error on its own, so one failed key does not fail its batch.
+ */
+public final class BlockingRedis implements AutoCloseable {
+    private final RedisEndpoint endpoint;
+    private final int db;
+    private final Redis client;
+    private final RedisConnection connection;
+    private final Duration timeout;
+
+    private BlockingRedis(RedisEndpoint endpoint, int db, Redis client, RedisConnection connection, Duration timeout) {
+        this.endpoint = endpoint;
+        this.db = db;
+        this.client = client;
+        this.connection = connection;
+        this.timeout = timeout;
+    }
+
+    /** Connects and selects {@code db}; fails with a message naming the endpoint and the cause. */
+    public static BlockingRedis connect(Vertx vertx, RedisEndpoint endpoint, int db, Duration timeout) {
+        RedisOptions options = options(endpoint, db, timeout);
+        Redis client = Redis.createClient(vertx, options);
+        try {
+            RedisConnection connection = await(client.connect(), timeout, endpoint, "connect");
+            connection.exceptionHandler(t -> { /* surfaced by the next call */ });
+            return new BlockingRedis(endpoint, db, client, connection, timeout);
+        } catch (RuntimeException e) {
+            client.close();
+            throw e;
+        }
+    }
+
+    static RedisOptions options(RedisEndpoint endpoint, int db, Duration timeout) {
+        // The client URL-decodes user and password from the connection string; RedisEndpoint encodes them.
+        String conn = (endpoint.tls() ? "rediss://" : "redis://") + endpoint.userInfo() + endpoint.address() + "/" + db;
+        RedisOptions options = new RedisOptions()
+                .setConnectionString(conn)
+                .setMaxPoolSize(1)
+                .setMaxPoolWaiting(16)
+                .setMaxWaitingHandlers(65_536);
+        NetClientOptions net = new NetClientOptions()
+                .setConnectTimeout((int) Math.min(Integer.MAX_VALUE, timeout.toMillis()))
+                .setTcpNoDelay(true)
+                .setTcpKeepAlive(true);
+        if (endpoint.tls()) {
+            net.setSsl(true);
+            if (endpoint.verifyPeer()) {
+                net.setHostnameVerificationAlgorithm("HTTPS");
+                if (endpoint.caFile() != null) {
+                    net.setTrustOptions(new PemTrustOptions().addCertPath(endpoint.caFile()));
+                }
+            } else {
+                net.setTrustAll(true).setHostnameVerificationAlgorithm("");
+            }
+        }
+        options.setNetClientOptions(net);
+        return options;
+    }
+
+    public RedisEndpoint endpoint() {
+        return endpoint;
+    }
+
+    public int db() {
+        return db;
+    }
+
+    public Response send(Request request) {
+        return await(connection.send(request), timeout, endpoint, commandName(request));
+    }
+
+    /** Sends every request without waiting, then collects each outcome in order. */
+    public List<Result> pipeline(List<Request> requests) {
+        List<Future<Response>> futures = new ArrayList<>(requests.size());
+        for (Request r : requests) {
+            futures.add(connection.send(r));
+        }
+        List<Result> results = new ArrayList<>(requests.size());
+        long deadline = System.nanoTime() + timeout.toNanos() + requests.size() * 1_000_000L;
+        for (int i = 0; i < futures.size(); i++) {
+            long left = Math.max(1, deadline - System.nanoTime());
+            try {
+                results.add(new Result(futures.get(i).toCompletionStage().toCompletableFuture().get(left, TimeUnit.NANOSECONDS), null));
+            } catch (ExecutionException e) {
+                results.add(new Result(null, e.getCause() == null ? "unknown error" : e.getCause().getMessage()));
+            } catch (TimeoutException e) {
+                throw new RedisCommandException(endpoint.address() + ": pipeline of " + requests.size()
+                        + " commands timed out after " + Duration.ofNanos(timeout.toNanos()).toMillis() + " ms");
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new RedisCommandException(endpoint.address() + ": interrupted");
+            }
+        }
+        return results;
+    }
+
+    /** A reply ({@code response}, which is null for a nil reply) or a Redis error text ({@code error}). */
+    public record Result(Response response, String error) {
+        public boolean ok() {
+            return error == null;
+        }
+    }
+
+    private static String commandName(Request request) {
+        return request.command().toString();
+    }
+
+    static <T> T await(Future<T> future, Duration timeout, RedisEndpoint endpoint, String what) {
+        try {
+            return future.toCompletionStage().toCompletableFuture().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause() == null ? e : e.getCause();
+            throw new RedisCommandException(endpoint.address() + ": " + what + " failed: " + describe(cause), cause);
+        } catch (TimeoutException e) {
+            throw new RedisCommandException(endpoint.address() + ": " + what + " timed out after " + timeout.toMillis() + " ms");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new RedisCommandException(endpoint.address() + ": interrupted during " + what);
+        }
+    }
+
+    /** A short, password-free description of a connection or command failure. */
+    public static String describe(Throwable t) {
+        String msg = t.getMessage();
+        if (msg == null || msg.isBlank()) {
+            msg = t.getClass().getSimpleName();
+        }
+        return msg;
+    }
+
+    @Override
+    public void close() {
+        try {
+            connection.close();
+        } finally {
+            client.close();
+        }
+    }
+}

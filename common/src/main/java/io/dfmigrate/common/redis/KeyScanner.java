@@ -1,0 +1,65 @@
+package io.dfmigrate.common.redis;
+
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Request;
+import io.vertx.redis.client.Response;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+
+/** SCANs one database of a source and hands over key names (bytes) in batches of at most {@code batchSize}. */
+public final class KeyScanner {
+    private final BlockingRedis redis;
+    private final String pattern;
+    private final int count;
+
+    public KeyScanner(BlockingRedis redis, String pattern, int count) {
+        this.redis = redis;
+        this.pattern = pattern == null ? "*" : pattern;
+        this.count = count;
+    }
+
+    /** Scans the whole database; returns the number of key names handed over (a key may repeat, as SCAN allows). */
+    public long scan(int batchSize, Consumer<List<byte[]>> batches) {
+        String cursor = "0";
+        List<byte[]> pending = new ArrayList<>(batchSize);
+        long total = 0;
+        do {
+            Request req = Request.cmd(Command.SCAN).arg(cursor).arg("COUNT").arg(count);
+            if (!"*".equals(pattern)) {
+                req.arg("MATCH").arg(pattern);
+            }
+            Response reply = redis.send(req);
+            cursor = reply.get(0).toString();
+            for (Response key : reply.get(1)) {
+                pending.add(key.toBytes());
+                total++;
+                if (pending.size() == batchSize) {
+                    batches.accept(pending);
+                    pending = new ArrayList<>(batchSize);
+                }
+            }
+        } while (!"0".equals(cursor));
+        if (!pending.isEmpty()) {
+            batches.accept(pending);
+        }
+        return total;
+    }
+
+    /** Database index → key count, from {@code INFO keyspace}. */
+    public static java.util.Map<Integer, Long> keyspace(BlockingRedis redis) {
+        String info = redis.send(Request.cmd(Command.INFO).arg("keyspace")).toString();
+        var out = new java.util.TreeMap<Integer, Long>();
+        for (String line : info.split("\r?\n")) {
+            // db0:keys=12,expires=0,avg_ttl=0
+            if (line.startsWith("db") && line.contains(":keys=")) {
+                int colon = line.indexOf(':');
+                int db = Integer.parseInt(line.substring(2, colon));
+                String rest = line.substring(colon + 1 + "keys=".length());
+                int comma = rest.indexOf(',');
+                out.put(db, Long.parseLong(comma < 0 ? rest : rest.substring(0, comma)));
+            }
+        }
+        return out;
+    }
+}

@@ -1,0 +1,246 @@
+package io.dfmigrate.localstack;
+
+import io.dfmigrate.common.secret.SecretBox;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+
+/**
+ * The whole dfmigrate stack on one machine without Docker: Kafka (KRaft, own JVM), PostgreSQL (our own server from
+ * Debian's binaries, or yours via {@code DFM_DB_URL}) and the four services as separate processes. {@code run.sh}
+ * and the end-to-end tests both use this class. Everything it starts, it stops, in reverse order.
+ */
+public final class LocalStack implements AutoCloseable {
+    public static final List<String> SERVICES = List.of("orchestrator", "validator", "copier", "replicator");
+
+    private final Config config;
+    private final List<AutoCloseable> started = Collections.synchronizedList(new ArrayList<>());
+    private final Map<String, ServiceProcess> services = Collections.synchronizedMap(new java.util.LinkedHashMap<>());
+    private KafkaBroker kafka;
+    private PostgresServer postgres;
+    private String secretKey;
+    private String jdbcUrl;
+
+    /** Settings; {@link #fromEnvironment()} reads them from {@code DFM_*} variables. */
+    public record Config(Path home, Path stateDir, int httpPort, int validatorPort, int copierPort, int replicatorPort,
+                         int kafkaPort, int kafkaControllerPort, int pgPort, String dbUrl, String dbUser, String dbPassword,
+                         String secretKey, String serviceHeap, boolean fsync, Map<String, String> extraEnv) {
+
+        public static Config fromEnvironment() {
+            Map<String, String> env = System.getenv();
+            Path home = Path.of(System.getProperty("dfm.home", env.getOrDefault("DFM_HOME", "."))).toAbsolutePath().normalize();
+            String defaultState = "root".equals(System.getProperty("user.name")) ? "/var/lib/dfmigrate"
+                    : System.getProperty("user.home") + "/.dfmigrate";
+            return new Config(home,
+                    Path.of(env.getOrDefault("DFM_STATE_DIR", defaultState)).toAbsolutePath(),
+                    port(env, "DFM_HTTP_PORT", 8080), port(env, "DFM_VALIDATOR_PORT", 8081),
+                    port(env, "DFM_COPIER_PORT", 8082), port(env, "DFM_REPLICATOR_PORT", 8083),
+                    port(env, "DFM_KAFKA_PORT", 19092), port(env, "DFM_KAFKA_CONTROLLER_PORT", 19093),
+                    port(env, "DFM_PG_PORT", 15432),
+                    env.get("DFM_DB_URL"), env.getOrDefault("DFM_DB_USER", PostgresServer.USER), env.get("DFM_DB_PASSWORD"),
+                    env.get("DFM_SECRET_KEY"), env.getOrDefault("DFM_SERVICE_HEAP", "384m"), true, Map.of());
+        }
+
+        /** A config for tests: random ports, state under {@code stateDir}, fsync off. */
+        public static Config forTests(Path home, Path stateDir) {
+            return new Config(home, stateDir, Ports.free(), Ports.free(), Ports.free(), Ports.free(), Ports.free(),
+                    Ports.free(), Ports.free(), null, PostgresServer.USER, null, SecretBox.generateKey(), "256m", false, Map.of());
+        }
+
+        public Config withExtraEnv(Map<String, String> extra) {
+            return new Config(home, stateDir, httpPort, validatorPort, copierPort, replicatorPort, kafkaPort,
+                    kafkaControllerPort, pgPort, dbUrl, dbUser, dbPassword, secretKey, serviceHeap, fsync, extra);
+        }
+
+        private static int port(Map<String, String> env, String name, int dflt) {
+            String v = env.get(name);
+            if (v == null || v.isBlank()) {
+                return dflt;
+            }
+            try {
+                int p = Integer.parseInt(v.trim());
+                if (p < 1 || p > 65535) {
+                    throw new NumberFormatException();
+                }
+                return p;
+            } catch (NumberFormatException e) {
+                throw new StackException(name + "=" + v + " is not a port number (1..65535)");
+            }
+        }
+    }
+
+    /**
+     * A fresh state directory below {@code parent} that the {@code postgres} user can reach (mode 755, not the 700 of a
+     * temp directory), for tests.
+     */
+    public static Path testStateDir(Path parent) {
+        try {
+            Files.createDirectories(parent);
+            return Files.createTempDirectory(parent.toAbsolutePath(), "stack-",
+                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
+        } catch (IOException e) {
+            throw new StackException("cannot create a state directory under " + parent + ": " + e.getMessage(), e);
+        }
+    }
+
+    public LocalStack(Config config) {
+        this.config = config;
+    }
+
+    public Config config() {
+        return config;
+    }
+
+    /** Starts Kafka and PostgreSQL only (what service tests need). */
+    public LocalStack startInfrastructure() {
+        try {
+            Files.createDirectories(config.stateDir());
+        } catch (IOException e) {
+            throw new StackException("cannot create the state directory " + config.stateDir() + ": " + e.getMessage(), e);
+        }
+        Ports.requireFree(config.kafkaPort(), "Kafka", "DFM_KAFKA_PORT");
+        Ports.requireFree(config.kafkaControllerPort(), "Kafka controller", "DFM_KAFKA_CONTROLLER_PORT");
+        if (config.dbUrl() == null) {
+            Ports.requireFree(config.pgPort(), "PostgreSQL", "DFM_PG_PORT");
+        }
+        secretKey = config.secretKey() != null ? config.secretKey() : secretKeyFromStateDir();
+        SecretBox.fromBase64Key(secretKey); // fail fast on a bad key
+        kafka = new KafkaBroker(config.stateDir().resolve("kafka"), config.kafkaPort(), config.kafkaControllerPort());
+        started.add(kafka);
+        kafka.start();
+        kafka.createTopics();
+        if (config.dbUrl() == null) {
+            postgres = new PostgresServer(config.stateDir().resolve("postgresql"), config.pgPort(), config.fsync());
+            started.add(postgres);
+            postgres.start();
+            jdbcUrl = postgres.jdbcUrl();
+        } else {
+            jdbcUrl = config.dbUrl();
+        }
+        return this;
+    }
+
+    /** Starts Kafka, PostgreSQL and the four services. */
+    public LocalStack start() {
+        Ports.requireFree(config.httpPort(), "orchestrator HTTP", "DFM_HTTP_PORT");
+        Ports.requireFree(config.validatorPort(), "validator HTTP", "DFM_VALIDATOR_PORT");
+        Ports.requireFree(config.copierPort(), "copier HTTP", "DFM_COPIER_PORT");
+        Ports.requireFree(config.replicatorPort(), "replicator HTTP", "DFM_REPLICATOR_PORT");
+        startInfrastructure();
+        startService("orchestrator", "orchestrator", config.httpPort());
+        startService("validator", "validator", config.validatorPort());
+        startService("copier", "copier", config.copierPort());
+        startService("replicator", "replicator", config.replicatorPort());
+        return this;
+    }
+
+    /** Starts (or restarts) one instance of a service module under {@code name}; a second copier is {@code copier-2}. */
+    public ServiceProcess startService(String module, String name, int port) {
+        Map<String, String> env = new HashMap<>(config.extraEnv());
+        env.put("KAFKA_BOOTSTRAP_SERVERS", kafka.bootstrapServers());
+        env.put("DFM_SECRET_KEY", secretKey);
+        if (module.equals("orchestrator")) {
+            env.put("QUARKUS_DATASOURCE_JDBC_URL", jdbcUrl);
+            env.put("QUARKUS_DATASOURCE_USERNAME", config.dbUser());
+            if (config.dbPassword() != null) {
+                env.put("QUARKUS_DATASOURCE_PASSWORD", config.dbPassword());
+            }
+        }
+        ServiceProcess s = ServiceProcess.start(config.home(), module, name, port, env, config.stateDir().resolve("logs"),
+                config.serviceHeap());
+        ServiceProcess previous = services.put(name, s);
+        if (previous != null) {
+            started.remove(previous);
+        }
+        started.add(s);
+        return s;
+    }
+
+    public ServiceProcess service(String name) {
+        return services.get(name);
+    }
+
+    public KafkaBroker kafka() {
+        return kafka;
+    }
+
+    public String jdbcUrl() {
+        return jdbcUrl;
+    }
+
+    public String secretKey() {
+        return secretKey;
+    }
+
+    public String orchestratorUrl() {
+        return "http://localhost:" + config.httpPort();
+    }
+
+    private String secretKeyFromStateDir() {
+        Path file = config.stateDir().resolve("secret.key");
+        try {
+            if (!Files.exists(file)) {
+                Files.writeString(file, SecretBox.generateKey() + "\n");
+                Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+            }
+            return Files.readString(file).strip();
+        } catch (IOException e) {
+            throw new StackException("cannot read or create " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public void close() {
+        List<AutoCloseable> toStop = new ArrayList<>(started);
+        Collections.reverse(toStop);
+        for (AutoCloseable c : toStop) {
+            try {
+                c.close();
+            } catch (Exception e) {
+                System.err.println("dfmigrate: while stopping: " + e.getMessage());
+            }
+        }
+        started.clear();
+    }
+
+    /** {@code deploy/local/run.sh}: start everything, print the URL, stay in the foreground until Ctrl-C or SIGTERM. */
+    public static void main(String[] args) throws InterruptedException {
+        Config config;
+        try {
+            config = Config.fromEnvironment();
+        } catch (StackException e) {
+            System.err.println("dfmigrate: " + e.getMessage());
+            System.exit(2);
+            return;
+        }
+        LocalStack stack = new LocalStack(config);
+        CountDownLatch stopped = new CountDownLatch(1);
+        Thread hook = new Thread(() -> {
+            System.out.println("dfmigrate: stopping everything this launcher started ...");
+            stack.close();
+            stopped.countDown();
+        }, "dfm-stop");
+        Runtime.getRuntime().addShutdownHook(hook);
+        try {
+            System.out.println("dfmigrate: state directory " + config.stateDir() + " (logs in " + config.stateDir().resolve("logs") + ")");
+            stack.start();
+        } catch (StackException e) {
+            System.err.println("dfmigrate: " + e.getMessage());
+            System.exit(1);
+            return;
+        }
+        System.out.println("dfmigrate: Kafka at " + stack.kafka().bootstrapServers() + ", PostgreSQL at "
+                + stack.jdbcUrl().replaceAll("//[^@/]*@", "//"));
+        System.out.println("dfmigrate: ready — orchestrator at " + stack.orchestratorUrl()
+                + " (readiness " + stack.orchestratorUrl() + "/q/health/ready, API " + stack.orchestratorUrl() + "/api/migrations)");
+        System.out.println("dfmigrate: press Ctrl-C to stop");
+        stopped.await();
+    }
+}

@@ -1,0 +1,147 @@
+package io.dfmigrate.localstack;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.UserPrincipalLookupService;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+/**
+ * A PostgreSQL server of our own from Debian's binaries ({@code apt-get install postgresql}; {@code DFM_PG_BIN}
+ * to point elsewhere), its data in {@code dir}. PostgreSQL refuses to run as root, so when we are root it runs as
+ * the {@code postgres} system user. Local-only: it listens on 127.0.0.1 with trust authentication.
+ */
+public final class PostgresServer implements AutoCloseable {
+    public static final String DATABASE = "dfmigrate";
+    public static final String USER = "dfm";
+
+    private final Path dir;
+    private final int port;
+    private final boolean fsync;
+    private ManagedProcess process;
+
+    public PostgresServer(Path dir, int port, boolean fsync) {
+        this.dir = dir;
+        this.port = port;
+        this.fsync = fsync;
+    }
+
+    public String jdbcUrl() {
+        return "jdbc:postgresql://127.0.0.1:" + port + "/" + DATABASE;
+    }
+
+    public int port() {
+        return port;
+    }
+
+    public PostgresServer start() {
+        Path bin = binDir();
+        Path data = dir.resolve("data");
+        boolean root = "root".equals(System.getProperty("user.name"));
+        try {
+            Files.createDirectories(dir);
+            if (root) {
+                chownRecursive(dir, "postgres");
+                ManagedProcess.run("access check for the postgres user",
+                        List.of("setpriv", "--reuid=postgres", "--regid=postgres", "--init-groups", "test", "-w", dir.toString()),
+                        Duration.ofSeconds(10));
+            }
+        } catch (StackException e) {
+            throw new StackException("PostgreSQL runs as user 'postgres' (it refuses root) and cannot write " + dir
+                    + "; choose a DFM_STATE_DIR that user can reach (e.g. under /var/lib or /tmp)", e);
+        } catch (IOException e) {
+            throw new StackException("cannot prepare " + dir + ": " + e.getMessage(), e);
+        }
+        if (!Files.exists(data.resolve("PG_VERSION"))) {
+            ManagedProcess.run("initdb", asPostgres(root, List.of(bin.resolve("initdb").toString(), "-D", data.toString(),
+                    "-U", USER, "--auth=trust", "-E", "UTF8", "--no-locale")), Duration.ofMinutes(2));
+        }
+        List<String> cmd = asPostgres(root, List.of(bin.resolve("postgres").toString(), "-D", data.toString(),
+                "-p", Integer.toString(port), "-k", dir.toString(), "-c", "listen_addresses=127.0.0.1",
+                "-c", "fsync=" + (fsync ? "on" : "off"), "-c", "max_connections=100"));
+        process = ManagedProcess.start("postgresql", cmd, Map.of(), dir, dir.resolve("postgresql.log"), "INT");
+        process.awaitReady(() -> Ports.isListening(port) && isReady(bin), Duration.ofSeconds(60));
+        String exists = ManagedProcess.run("psql", List.of(bin.resolve("psql").toString(), "-h", "127.0.0.1", "-p",
+                Integer.toString(port), "-U", USER, "-d", "postgres", "-tAc",
+                "SELECT 1 FROM pg_database WHERE datname='" + DATABASE + "'"), Duration.ofSeconds(30)).strip();
+        if (!exists.equals("1")) {
+            ManagedProcess.run("createdb", List.of(bin.resolve("createdb").toString(), "-h", "127.0.0.1", "-p",
+                    Integer.toString(port), "-U", USER, DATABASE), Duration.ofSeconds(30));
+        }
+        return this;
+    }
+
+    private boolean isReady(Path bin) {
+        try {
+            ManagedProcess.run("pg_isready", List.of(bin.resolve("pg_isready").toString(), "-h", "127.0.0.1", "-p",
+                    Integer.toString(port), "-U", USER), Duration.ofSeconds(5));
+            return true;
+        } catch (StackException e) {
+            return false;
+        }
+    }
+
+    private static List<String> asPostgres(boolean root, List<String> cmd) {
+        if (!root) {
+            return cmd;
+        }
+        List<String> out = new ArrayList<>(List.of("setpriv", "--reuid=postgres", "--regid=postgres", "--init-groups"));
+        out.addAll(cmd);
+        return out;
+    }
+
+    private static void chownRecursive(Path dir, String user) throws IOException {
+        UserPrincipalLookupService lookup = dir.getFileSystem().getUserPrincipalLookupService();
+        var owner = lookup.lookupPrincipalByName(user);
+        var group = lookup.lookupPrincipalByGroupName(user);
+        try (Stream<Path> all = Files.walk(dir)) {
+            for (Path p : (Iterable<Path>) all::iterator) {
+                Files.setOwner(p, owner);
+                Files.getFileAttributeView(p, java.nio.file.attribute.PosixFileAttributeView.class).setGroup(group);
+            }
+        }
+    }
+
+    /** {@code DFM_PG_BIN}, else the newest {@code /usr/lib/postgresql/<version>/bin}. */
+    static Path binDir() {
+        String env = System.getenv("DFM_PG_BIN");
+        if (env != null && !env.isBlank()) {
+            return Path.of(env);
+        }
+        Path base = Path.of("/usr/lib/postgresql");
+        try (Stream<Path> versions = Files.list(base)) {
+            return versions.filter(p -> Files.isExecutable(p.resolve("bin/postgres")))
+                    .max(Comparator.comparingInt(p -> parseVersion(p.getFileName().toString())))
+                    .map(p -> p.resolve("bin"))
+                    .orElseThrow(() -> new StackException("no PostgreSQL server binaries under " + base
+                            + ": run 'apt-get install postgresql', set DFM_PG_BIN, or set DFM_DB_URL to use your own PostgreSQL"));
+        } catch (IOException e) {
+            throw new StackException("no PostgreSQL server binaries (" + base + " is missing): run 'apt-get install postgresql',"
+                    + " set DFM_PG_BIN, or set DFM_DB_URL to use your own PostgreSQL");
+        }
+    }
+
+    private static int parseVersion(String s) {
+        try {
+            return Integer.parseInt(s);
+        } catch (NumberFormatException e) {
+            return -1;
+        }
+    }
+
+    public void stop() {
+        if (process != null) {
+            process.stop(Duration.ofSeconds(30));
+        }
+    }
+
+    @Override
+    public void close() {
+        stop();
+    }
+}

@@ -1,0 +1,94 @@
+package io.dfmigrate.localstack;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A {@code redis-server} process of our own (Debian's package; {@code DFM_REDIS_SERVER} to use another binary) on a
+ * random port, for sources and targets in tests and demos. Nothing is persisted; {@code DEBUG} is enabled so tests can
+ * compare data with {@code DEBUG DIGEST}.
+ */
+public final class RedisServer implements AutoCloseable {
+    private final int port;
+    private final Path dir;
+    private final ManagedProcess process;
+
+    private RedisServer(int port, Path dir, ManagedProcess process) {
+        this.port = port;
+        this.dir = dir;
+        this.process = process;
+    }
+
+    /** Starts a redis-server with the extra arguments (e.g. {@code "--databases", "2"} or {@code "--requirepass", "x"}). */
+    public static RedisServer start(String... extraArgs) {
+        String binary = System.getenv().getOrDefault("DFM_REDIS_SERVER", "redis-server");
+        StackException last = null;
+        for (int attempt = 0; attempt < 5; attempt++) {
+            int port = Ports.free();
+            Path dir;
+            try {
+                dir = Files.createTempDirectory("dfm-redis-" + port + "-");
+            } catch (IOException e) {
+                throw new StackException("cannot create a directory for redis-server: " + e.getMessage(), e);
+            }
+            List<String> cmd = new ArrayList<>(List.of(binary, "--port", Integer.toString(port), "--bind", "127.0.0.1",
+                    "--save", "", "--appendonly", "no", "--daemonize", "no", "--dir", dir.toString(),
+                    "--enable-debug-command", "yes", "--protected-mode", "no"));
+            cmd.addAll(List.of(extraArgs));
+            ManagedProcess p = ManagedProcess.start("redis-server:" + port, cmd, Map.of(), dir, dir.resolve("redis.log"), "TERM");
+            try {
+                p.awaitReady(() -> Ports.isListening(port), Duration.ofSeconds(20));
+                return new RedisServer(port, dir, p);
+            } catch (StackException e) {
+                p.kill();
+                last = e;
+            }
+        }
+        throw new StackException("redis-server did not start (is it installed? apt-get install redis-server): "
+                + (last == null ? "" : last.getMessage()), last);
+    }
+
+    public int port() {
+        return port;
+    }
+
+    public String host() {
+        return "127.0.0.1";
+    }
+
+    /** {@code redis://127.0.0.1:<port>}. */
+    public String uri() {
+        return "redis://127.0.0.1:" + port;
+    }
+
+    /** Runs {@code redis-cli} against this server and returns its raw output (for test set-up and checks). */
+    public String cli(String... args) {
+        List<String> cmd = new ArrayList<>(List.of("redis-cli", "-h", "127.0.0.1", "-p", Integer.toString(port)));
+        cmd.addAll(List.of(args));
+        return ManagedProcess.run("redis-cli " + String.join(" ", args), cmd, Duration.ofSeconds(60)).strip();
+    }
+
+    /** Kills the server at once, as a crash would. */
+    public void kill() {
+        process.kill();
+    }
+
+    public boolean isAlive() {
+        return process.isAlive();
+    }
+
+    @Override
+    public void close() {
+        process.stop(Duration.ofSeconds(10));
+        try (var files = Files.walk(dir)) {
+            files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+        } catch (IOException ignored) {
+            // a temp dir left behind is harmless
+        }
+    }
+}

@@ -1,0 +1,90 @@
+package io.dfmigrate.localstack;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/** One dfmigrate service started from its built artifact ({@code <module>/target/quarkus-app/quarkus-run.jar}). */
+public final class ServiceProcess implements AutoCloseable {
+    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+
+    private final String name;
+    private final int httpPort;
+    private final ManagedProcess process;
+
+    private ServiceProcess(String name, int httpPort, ManagedProcess process) {
+        this.name = name;
+        this.httpPort = httpPort;
+        this.process = process;
+    }
+
+    /** Starts {@code module}'s app as {@code name} on {@code httpPort} and waits for {@code /q/health/ready}. */
+    public static ServiceProcess start(Path home, String module, String name, int httpPort, Map<String, String> env, Path logDir,
+                                       String heap) {
+        Path jar = home.resolve(module).resolve("target/quarkus-app/quarkus-run.jar");
+        if (!Files.exists(jar)) {
+            throw new StackException(jar + " is missing: build first with ./mvnw -DskipTests package");
+        }
+        List<String> cmd = new ArrayList<>(List.of(KafkaBroker.javaExecutable(), "-Xmx" + heap, "-XX:+UseSerialGC",
+                "-jar", jar.toString()));
+        Map<String, String> full = new java.util.HashMap<>(env);
+        full.put("QUARKUS_HTTP_PORT", Integer.toString(httpPort));
+        full.put("QUARKUS_HTTP_HOST", "0.0.0.0");
+        full.put("DFM_INSTANCE", name);
+        ManagedProcess p = ManagedProcess.start(name, cmd, full, home, logDir.resolve(name + ".log"), "TERM");
+        ServiceProcess s = new ServiceProcess(name, httpPort, p);
+        p.awaitReady(s::ready, Duration.ofSeconds(120));
+        return s;
+    }
+
+    public boolean ready() {
+        try {
+            HttpResponse<Void> r = HTTP.send(HttpRequest.newBuilder(URI.create(baseUrl() + "/q/health/ready"))
+                    .timeout(Duration.ofSeconds(2)).GET().build(), HttpResponse.BodyHandlers.discarding());
+            return r.statusCode() == 200;
+        } catch (Exception e) {
+            return false;
+        }
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public String baseUrl() {
+        return "http://127.0.0.1:" + httpPort;
+    }
+
+    public int httpPort() {
+        return httpPort;
+    }
+
+    public boolean isAlive() {
+        return process.isAlive();
+    }
+
+    public Path log() {
+        return process.log();
+    }
+
+    /** Kills the service at once (SIGKILL), as a crash would. */
+    public void kill() {
+        process.kill();
+    }
+
+    public void stop() {
+        process.stop(Duration.ofSeconds(30));
+    }
+
+    @Override
+    public void close() {
+        stop();
+    }
+}

@@ -1,0 +1,63 @@
+package io.dfmigrate.orchestrator.persistence;
+
+import io.quarkus.hibernate.orm.panache.PanacheEntityBase;
+import jakarta.persistence.Column;
+import jakarta.persistence.Entity;
+import jakarta.persistence.EnumType;
+import jakarta.persistence.Enumerated;
+import jakarta.persistence.Id;
+import jakarta.persistence.Table;
+import jakarta.persistence.Version;
+import java.time.Instant;
+import java.util.UUID;
+
+/** The migration aggregate. Endpoint URIs are kept twice: masked for display, sealed (AES-GCM) for the workers. */
+@Entity
+@Table(name = "migration")
+public class Migration extends PanacheEntityBase {
+    @Id
+    public UUID id;
+    public String name;
+    @Enumerated(EnumType.STRING)
+    public MigrationState state;
+    public int run;
+    @Column(name = "source_uri")
+    public String sourceUri;
+    @Column(name = "source_sealed")
+    public String sourceSealed;
+    @Column(name = "target_uri")
+    public String targetUri;
+    @Column(name = "target_sealed")
+    public String targetSealed;
+    public String options;
+    public String validation;
+    @Column(name = "keys_total")
+    public Long keysTotal;
+    @Column(name = "keys_copied")
+    public long keysCopied;
+    @Column(name = "keys_failed")
+    public long keysFailed;
+    @Column(name = "keys_deleted")
+    public long keysDeleted;
+    @Column(name = "bytes_copied")
+    public long bytesCopied;
+    @Column(name = "batches_total")
+    public Long batchesTotal;
+    @Column(name = "batches_done")
+    public long batchesDone;
+    public String error;
+    @Column(name = "created_at")
+    public Instant createdAt;
+    @Column(name = "updated_at")
+    public Instant updatedAt;
+    @Column(name = "validated_at")
+    public Instant validatedAt;
+    @Column(name = "copy_started_at")
+    public Instant copyStartedAt;
+    @Column(name = "copy_finished_at")
+    public Instant copyFinishedAt;
+    @Column(name = "ended_at")
+    public Instant endedAt;
+    @Version
+    public long version;
+}

@@ -1,0 +1,52 @@
+package io.dfmigrate.orchestrator.rest;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import io.dfmigrate.common.event.MigrationOptions;
+import io.dfmigrate.common.event.ValidationCheck;
+import java.time.Instant;
+import java.util.List;
+
+/** Request and response bodies of the REST API (DESIGN.md §6). */
+public final class Dtos {
+    public record EndpointInput(String uri) {
+    }
+
+    public record CreateMigrationRequest(String name, EndpointInput source, EndpointInput target, MigrationOptions options) {
+    }
+
+    public record StartRequest(Boolean acknowledgeWarnings) {
+    }
+
+    public record CompleteRequest(Boolean cutover) {
+    }
+
+    /** An endpoint as the API shows it: the URI with the password masked. */
+    public record EndpointView(String uri) {
+    }
+
+    public record ValidationView(List<ValidationCheck> checks) {
+    }
+
+    @JsonInclude(JsonInclude.Include.ALWAYS)
+    public record ProgressView(Long keysTotal, long keysCopied, long keysFailed, long bytesCopied, Double percent,
+                               Double keysPerSecond, Long etaSeconds, Long batchesTotal, long batchesDone) {
+    }
+
+    @JsonInclude(JsonInclude.Include.ALWAYS)
+    public record ReplicationView(Long lagMillis, Long pendingChanges, Long appliedChanges) {
+    }
+
+    @JsonInclude(JsonInclude.Include.ALWAYS)
+    public record MigrationView(String id, String name, String state, int run, EndpointView source, EndpointView target,
+                                MigrationOptions options, ValidationView validation, ProgressView progress,
+                                ReplicationView replication, String error, List<String> allowedActions,
+                                Instant createdAt, Instant updatedAt) {
+    }
+
+    public record AuditView(String id, Instant time, String type, String actor, String action, String fromState,
+                            String toState, String detail) {
+    }
+
+    private Dtos() {
+    }
+}

@@ -1,0 +1,49 @@
+package io.dfmigrate.orchestrator.service;
+
+import io.dfmigrate.orchestrator.rest.Problem;
+import java.util.List;
+
+/** A refusal that becomes a problem+json response with {@code status}; never carries a secret. */
+public class ApiException extends RuntimeException {
+    private final int status;
+    private final String title;
+    private final List<Problem.FieldError> errors;
+    private final String state;
+    private final List<String> allowedActions;
+
+    public ApiException(int status, String title, String detail, List<Problem.FieldError> errors, String state,
+                        List<String> allowedActions) {
+        super(detail);
+        this.status = status;
+        this.title = title;
+        this.errors = errors;
+        this.state = state;
+        this.allowedActions = allowedActions;
+    }
+
+    public static ApiException badRequest(List<Problem.FieldError> errors) {
+        String detail = errors.size() == 1 ? errors.get(0).field() + ": " + errors.get(0).message()
+                : errors.size() + " fields are invalid: " + String.join(", ", errors.stream().map(Problem.FieldError::field).toList());
+        return new ApiException(400, "Invalid request", detail, errors, null, null);
+    }
+
+    public static ApiException badRequest(String field, String message) {
+        return badRequest(List.of(new Problem.FieldError(field, message)));
+    }
+
+    public static ApiException notFound(String id) {
+        return new ApiException(404, "Migration not found", "no migration with id " + id, null, null, null);
+    }
+
+    public static ApiException conflict(String detail, String state, List<String> allowedActions) {
+        return new ApiException(409, "Action not allowed in this state", detail, null, state, allowedActions);
+    }
+
+    public int status() {
+        return status;
+    }
+
+    public Problem toProblem(String instance) {
+        return new Problem("about:blank", title, status, getMessage(), instance, errors, state, allowedActions);
+    }
+}

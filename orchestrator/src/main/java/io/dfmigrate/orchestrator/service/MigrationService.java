@@ -1,0 +1,387 @@
+package io.dfmigrate.orchestrator.service;
+
+import io.dfmigrate.common.endpoint.InvalidEndpointException;
+import io.dfmigrate.common.endpoint.RedisEndpoint;
+import io.dfmigrate.common.event.AuditEvent;
+import io.dfmigrate.common.event.EndpointRef;
+import io.dfmigrate.common.event.EventTypes;
+import io.dfmigrate.common.event.Json;
+import io.dfmigrate.common.event.MigrationOptions;
+import io.dfmigrate.common.event.PhaseEvent;
+import io.dfmigrate.common.event.Severity;
+import io.dfmigrate.common.event.StatusEvent;
+import io.dfmigrate.common.event.ValidationCheck;
+import io.dfmigrate.common.secret.SecretBox;
+import io.dfmigrate.orchestrator.messaging.EventPublisher;
+import io.dfmigrate.orchestrator.persistence.AuditEntry;
+import io.dfmigrate.orchestrator.persistence.Migration;
+import io.dfmigrate.orchestrator.persistence.MigrationState;
+import io.dfmigrate.orchestrator.persistence.MigrationState.Action;
+import io.dfmigrate.orchestrator.persistence.ProcessedEvent;
+import io.dfmigrate.orchestrator.rest.Dtos;
+import io.dfmigrate.orchestrator.rest.Problem.FieldError;
+import io.quarkus.narayana.jta.QuarkusTransaction;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.UUID;
+import org.jboss.logging.Logger;
+
+/**
+ * The state machine. Each operator action and each status event is applied in one database transaction; the phase
+ * commands and audit records it produces are published after the commit.
+ */
+@ApplicationScoped
+public class MigrationService {
+    private static final Logger LOG = Logger.getLogger(MigrationService.class);
+    static final int MAX_NAME = 200;
+
+    private final SecretBox box;
+    private final EventPublisher publisher;
+
+    public MigrationService(SecretBox box, EventPublisher publisher) {
+        this.box = box;
+        this.publisher = publisher;
+    }
+
+    /** What a transaction decided to publish once it committed. */
+    private record Outgoing(List<PhaseEvent> phases, List<AuditEvent> audits) {
+        Outgoing() {
+            this(new ArrayList<>(), new ArrayList<>());
+        }
+    }
+
+    // ---- operator actions ---------------------------------------------------------------------------------------
+
+    public Dtos.MigrationView create(Dtos.CreateMigrationRequest req, String actor) {
+        if (req == null) {
+            throw ApiException.badRequest("body", "a JSON object with name, source and target is required");
+        }
+        List<FieldError> errors = new ArrayList<>();
+        String name = req.name() == null ? null : req.name().strip();
+        if (name == null || name.isEmpty()) {
+            errors.add(new FieldError("name", "is required"));
+        } else if (name.length() > MAX_NAME) {
+            errors.add(new FieldError("name", "must be at most " + MAX_NAME + " characters"));
+        } else if (name.chars().anyMatch(Character::isISOControl)) {
+            errors.add(new FieldError("name", "must not contain control characters"));
+        }
+        RedisEndpoint source = endpoint("source", req.source(), errors);
+        RedisEndpoint target = endpoint("target", req.target(), errors);
+        if (source != null && target != null && source.host().equalsIgnoreCase(target.host()) && source.port() == target.port()) {
+            errors.add(new FieldError("target.uri", "is the same server as the source; a migration needs two servers"));
+        }
+        MigrationOptions options = req.options() == null ? MigrationOptions.DEFAULTS : req.options();
+        options.problems().forEach((field, msg) -> errors.add(new FieldError("options." + field, msg)));
+        if (!errors.isEmpty()) {
+            throw ApiException.badRequest(errors);
+        }
+        Outgoing out = new Outgoing();
+        Migration m = QuarkusTransaction.requiringNew().call(() -> {
+            Migration n = new Migration();
+            n.id = UUID.randomUUID();
+            n.name = name;
+            n.state = MigrationState.CREATED;
+            n.sourceUri = source.masked();
+            n.sourceSealed = box.seal(source.toUri());
+            n.targetUri = target.masked();
+            n.targetSealed = box.seal(target.toUri());
+            n.options = Json.write(options.withDefaults());
+            n.createdAt = n.updatedAt = Instant.now();
+            n.persist();
+            audit(out, n, actor, "create", null, MigrationState.CREATED, "source " + n.sourceUri + ", target " + n.targetUri);
+            return n;
+        });
+        publish(out);
+        LOG.infof("migration %s (%s) created: %s -> %s", m.id, m.name, m.sourceUri, m.targetUri);
+        return view(m);
+    }
+
+    private static RedisEndpoint endpoint(String field, Dtos.EndpointInput input, List<FieldError> errors) {
+        if (input == null) {
+            errors.add(new FieldError(field, "is required, e.g. {\"uri\": \"redis://user:password@host:6379\"}"));
+            return null;
+        }
+        try {
+            return RedisEndpoint.parse(input.uri());
+        } catch (InvalidEndpointException e) {
+            errors.add(new FieldError(field + ".uri", e.getMessage()));
+            return null;
+        }
+    }
+
+    public Dtos.MigrationView get(String id) {
+        return view(find(id));
+    }
+
+    public List<Dtos.MigrationView> list() {
+        return Migration.<Migration>list("order by createdAt desc").stream().map(this::view).toList();
+    }
+
+    public List<Dtos.AuditView> audit(String id) {
+        Migration m = find(id);
+        return AuditEntry.forMigration(m.id).stream()
+                .map(a -> new Dtos.AuditView(a.eventId.toString(), a.time, a.type, a.actor, a.action, a.fromState, a.toState, a.detail))
+                .toList();
+    }
+
+    public Dtos.MigrationView act(String id, Action action, Object body, String actor) {
+        Outgoing out = new Outgoing();
+        Migration m = QuarkusTransaction.requiringNew().call(() -> {
+            Migration x = find(id);
+            if (!x.state.allowedActions().contains(action)) {
+                throw ApiException.conflict("cannot " + action + " a migration in state " + x.state, x.state.name(),
+                        x.state.allowedActionNames());
+            }
+            MigrationState from = x.state;
+            switch (action) {
+                case validate, restart -> {
+                    x.run++;
+                    x.validation = null;
+                    x.error = null;
+                    x.keysTotal = null;
+                    x.batchesTotal = null;
+                    x.keysCopied = x.keysFailed = x.keysDeleted = x.bytesCopied = x.batchesDone = 0;
+                    x.copyStartedAt = x.copyFinishedAt = x.endedAt = x.validatedAt = null;
+                    transition(out, x, MigrationState.VALIDATING, actor, action.name(), null);
+                    out.phases.add(phase(x, EventTypes.PHASE_VALIDATE));
+                }
+                case start -> {
+                    boolean ack = body instanceof Dtos.StartRequest s && Boolean.TRUE.equals(s.acknowledgeWarnings());
+                    long warnings = checks(x).stream().filter(c -> c.severity() == Severity.WARNING).count();
+                    if (warnings > 0 && !ack) {
+                        throw ApiException.conflict("validation left " + warnings
+                                + " warning(s); read them and send {\"acknowledgeWarnings\": true} to start anyway", x.state.name(),
+                                x.state.allowedActionNames());
+                    }
+                    x.copyStartedAt = Instant.now();
+                    transition(out, x, MigrationState.COPYING, actor, action.name(),
+                            warnings > 0 ? warnings + " warning(s) acknowledged" : null);
+                    out.phases.add(phase(x, EventTypes.PHASE_COPY));
+                }
+                case stop -> {
+                    x.endedAt = Instant.now();
+                    transition(out, x, MigrationState.STOPPED, actor, action.name(), "data already copied stays on the target");
+                    out.phases.add(phase(x, EventTypes.PHASE_STOP));
+                }
+                case complete -> {
+                    boolean cutover = body instanceof Dtos.CompleteRequest c && Boolean.TRUE.equals(c.cutover());
+                    x.endedAt = Instant.now();
+                    transition(out, x, MigrationState.COMPLETED, actor, action.name(), "cutover=" + cutover);
+                    out.phases.add(phase(x, EventTypes.PHASE_COMPLETE));
+                }
+            }
+            LOG.infof("migration %s: %s by %s, %s -> %s", x.id, action, actor, from, x.state);
+            return x;
+        });
+        publish(out);
+        return view(m);
+    }
+
+    // ---- status events from the workers --------------------------------------------------------------------------
+
+    /** Applies one status event at most once (by its id); stale runs and events for ended migrations are dropped. */
+    public void applyStatus(StatusEvent e) {
+        UUID id = parseId(e.migrationId());
+        if (id == null || e.id() == null) {
+            LOG.warnf("dropping status event without a valid migration id or event id (type %s)", e.type());
+            return;
+        }
+        Outgoing out = new Outgoing();
+        QuarkusTransaction.requiringNew().run(() -> {
+            if (ProcessedEvent.findById(e.id()) != null) {
+                LOG.debugf("status event %s already applied", e.id());
+                return;
+            }
+            ProcessedEvent p = new ProcessedEvent();
+            p.eventId = e.id();
+            p.migrationId = id;
+            p.processedAt = Instant.now();
+            p.persist();
+            Migration m = Migration.findById(id);
+            if (m == null || m.run != e.run()) {
+                LOG.debugf("status event %s is for an unknown migration or an earlier run; ignored", e.id());
+                return;
+            }
+            apply(out, m, e);
+        });
+        publish(out);
+    }
+
+    private void apply(Outgoing out, Migration m, StatusEvent e) {
+        String actor = e.worker() == null ? "worker" : e.worker();
+        switch (e.type()) {
+            case EventTypes.STATUS_VALIDATION -> {
+                if (m.state != MigrationState.VALIDATING) {
+                    return;
+                }
+                List<ValidationCheck> checks = e.checks() == null ? List.of() : e.checks();
+                m.validation = Json.write(checks);
+                m.validatedAt = Instant.now();
+                long errors = checks.stream().filter(c -> c.severity() == Severity.ERROR).count();
+                long warnings = checks.stream().filter(c -> c.severity() == Severity.WARNING).count();
+                transition(out, m, errors > 0 ? MigrationState.VALIDATION_FAILED : MigrationState.VALIDATED, actor, "validation-report",
+                        errors + " error(s), " + warnings + " warning(s)");
+            }
+            case EventTypes.STATUS_SCAN_STARTED -> {
+                if (m.state == MigrationState.COPYING && m.batchesTotal == null && e.scan() != null) {
+                    m.keysTotal = e.scan().keys();
+                    touch(m);
+                }
+            }
+            case EventTypes.STATUS_SCAN_COMPLETED -> {
+                if (m.state != MigrationState.COPYING || e.scan() == null) {
+                    return;
+                }
+                m.batchesTotal = e.scan().batches();
+                m.keysTotal = e.scan().keys();
+                touch(m);
+                checkCopyDone(out, m, actor);
+            }
+            case EventTypes.STATUS_BATCH_DONE -> {
+                if (m.state != MigrationState.COPYING || e.batch() == null) {
+                    return;
+                }
+                var b = e.batch();
+                m.batchesDone++;
+                m.keysCopied += b.keys() - b.failed();
+                m.keysFailed += b.failed();
+                m.keysDeleted += b.deleted();
+                m.bytesCopied += b.bytes();
+                touch(m);
+                if (b.failed() > 0) {
+                    MigrationOptions o = options(m);
+                    var first = b.failures() == null || b.failures().isEmpty() ? null : b.failures().get(0);
+                    String what = b.failed() + " key(s) failed in batch " + b.batchId()
+                            + (first == null ? "" : ", e.g. db " + first.db() + " key '" + first.key() + "': " + first.reason());
+                    audit(out, m, actor, "key-errors", null, null, what);
+                    if ("fail".equals(o.onKeyError())) {
+                        fail(out, m, actor, what + " (options.onKeyError=fail)");
+                        return;
+                    }
+                }
+                checkCopyDone(out, m, actor);
+            }
+            case EventTypes.STATUS_FAILED -> {
+                if (m.state.active()) {
+                    fail(out, m, actor, e.error());
+                }
+            }
+            default -> LOG.debugf("status event type %s not handled", e.type());
+        }
+    }
+
+    private void checkCopyDone(Outgoing out, Migration m, String actor) {
+        if (m.batchesTotal != null && m.batchesDone >= m.batchesTotal) {
+            m.copyFinishedAt = Instant.now();
+            transition(out, m, MigrationState.REPLICATING, actor, "copy-done",
+                    m.keysCopied + " key(s) copied, " + m.keysFailed + " failed, " + m.bytesCopied + " bytes in "
+                            + Duration.between(m.copyStartedAt, m.copyFinishedAt).toMillis() + " ms");
+            out.phases.add(phase(m, EventTypes.PHASE_REPLICATE));
+        }
+    }
+
+    private void fail(Outgoing out, Migration m, String actor, String reason) {
+        m.error = reason;
+        m.endedAt = Instant.now();
+        transition(out, m, MigrationState.FAILED, actor, "failure", reason);
+        out.phases.add(phase(m, EventTypes.PHASE_STOP));
+    }
+
+    // ---- helpers ---------------------------------------------------------------------------------------------------
+
+    private void transition(Outgoing out, Migration m, MigrationState to, String actor, String action, String detail) {
+        MigrationState from = m.state;
+        m.state = to;
+        touch(m);
+        audit(out, m, actor, action, from, to, detail);
+    }
+
+    private static void touch(Migration m) {
+        m.updatedAt = Instant.now();
+    }
+
+    private static void audit(Outgoing out, Migration m, String actor, String action, MigrationState from, MigrationState to,
+                              String detail) {
+        AuditEntry a = new AuditEntry();
+        a.eventId = UUID.randomUUID();
+        a.migrationId = m.id;
+        a.time = Instant.now();
+        a.type = to != null ? EventTypes.AUDIT_TRANSITION : EventTypes.AUDIT_ACTION;
+        a.actor = actor;
+        a.action = action;
+        a.fromState = from == null ? null : from.name();
+        a.toState = to == null ? null : to.name();
+        a.detail = detail;
+        a.persist();
+        out.audits.add(new AuditEvent(a.eventId.toString(), a.type, m.id.toString(), m.name, a.time, actor, action, a.fromState,
+                a.toState, detail));
+    }
+
+    private static PhaseEvent phase(Migration m, String type) {
+        return new PhaseEvent(m.id + ":" + m.run + ":" + type, type, m.id.toString(), m.run, Instant.now(),
+                new EndpointRef(m.sourceUri, m.sourceSealed), new EndpointRef(m.targetUri, m.targetSealed), options(m));
+    }
+
+    private static MigrationOptions options(Migration m) {
+        return Json.read(m.options, MigrationOptions.class);
+    }
+
+    private static List<ValidationCheck> checks(Migration m) {
+        return m.validation == null ? List.of() : Arrays.asList(Json.read(m.validation, ValidationCheck[].class));
+    }
+
+    private void publish(Outgoing out) {
+        out.phases.forEach(publisher::phase);
+        out.audits.forEach(publisher::audit);
+    }
+
+    private static Migration find(String id) {
+        UUID uuid = parseId(id);
+        Migration m = uuid == null ? null : Migration.findById(uuid);
+        if (m == null) {
+            throw ApiException.notFound(id);
+        }
+        return m;
+    }
+
+    private static UUID parseId(String id) {
+        try {
+            return id == null ? null : UUID.fromString(id);
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
+    }
+
+    private Dtos.MigrationView view(Migration m) {
+        List<ValidationCheck> checks = checks(m);
+        Double percent = null;
+        if (m.batchesTotal != null && m.batchesTotal > 0) {
+            percent = Math.min(100.0, 100.0 * m.batchesDone / m.batchesTotal);
+        } else if (m.batchesTotal != null) {
+            percent = 100.0;
+        } else if (m.keysTotal != null && m.keysTotal > 0) {
+            percent = Math.min(99.0, 100.0 * (m.keysCopied + m.keysFailed) / m.keysTotal);
+        }
+        Double kps = null;
+        Long eta = null;
+        if (m.copyStartedAt != null) {
+            Instant end = m.copyFinishedAt != null ? m.copyFinishedAt : Instant.now();
+            double secs = Math.max(0.001, Duration.between(m.copyStartedAt, end).toMillis() / 1000.0);
+            kps = Math.round(m.keysCopied / secs * 10) / 10.0;
+            if (m.copyFinishedAt != null) {
+                eta = 0L;
+            } else if (m.keysTotal != null && kps > 0) {
+                eta = Math.max(0, (long) Math.ceil((m.keysTotal - m.keysCopied - m.keysFailed) / kps));
+            }
+        }
+        return new Dtos.MigrationView(m.id.toString(), m.name, m.state.name(), m.run, new Dtos.EndpointView(m.sourceUri),
+                new Dtos.EndpointView(m.targetUri), options(m), m.validation == null ? null : new Dtos.ValidationView(checks),
+                new Dtos.ProgressView(m.keysTotal, m.keysCopied, m.keysFailed, m.bytesCopied, percent, kps, eta, m.batchesTotal,
+                        m.batchesDone),
+                new Dtos.ReplicationView(null, null, null), m.error, m.state.allowedActionNames(), m.createdAt, m.updatedAt);
+    }
+}

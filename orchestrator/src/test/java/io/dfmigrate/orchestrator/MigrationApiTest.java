@@ -1,0 +1,256 @@
+package io.dfmigrate.orchestrator;
+
+import static io.restassured.RestAssured.given;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.hasItem;
+import static org.hamcrest.Matchers.hasItems;
+import static org.hamcrest.Matchers.not;
+import static org.hamcrest.Matchers.startsWith;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.dfmigrate.common.Topics;
+import io.dfmigrate.common.event.EventTypes;
+import io.dfmigrate.common.event.Json;
+import io.dfmigrate.common.event.PhaseEvent;
+import io.dfmigrate.common.event.Severity;
+import io.dfmigrate.common.event.StatusEvent;
+import io.dfmigrate.common.event.ValidationCheck;
+import io.dfmigrate.common.secret.SecretBox;
+import io.dfmigrate.orchestrator.persistence.Migration;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.http.ContentType;
+import jakarta.inject.Inject;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Properties;
+import java.util.UUID;
+import java.util.function.Supplier;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.Test;
+
+@QuarkusTest
+@QuarkusTestResource(value = InfrastructureResource.class, restrictToAnnotatedClass = true)
+class MigrationApiTest {
+    static final String SOURCE = "redis://app:s3cr%2Ft@127.0.0.1:7001";
+    static final String TARGET = "redis://:t4rget@127.0.0.1:7002/0";
+
+    @Inject
+    SecretBox box;
+
+    static String body(String name, String source, String target, String options) {
+        return "{\"name\":\"" + name + "\",\"source\":{\"uri\":\"" + source + "\"},\"target\":{\"uri\":\"" + target + "\"}"
+                + (options == null ? "" : ",\"options\":" + options) + "}";
+    }
+
+    String create(String name) {
+        return given().contentType(ContentType.JSON).body(body(name, SOURCE, TARGET, null))
+                .post("/api/migrations").then().statusCode(201).extract().path("id");
+    }
+
+    @Test
+    void createMasksSecretsInTheResponseAndSealsThemAtRest() {
+        String response = given().contentType(ContentType.JSON).body(body("orders", SOURCE, TARGET, "{\"overwrite\":true,\"dbs\":[0,2]}"))
+                .post("/api/migrations")
+                .then().statusCode(201)
+                .header("Location", containsString("/api/migrations/"))
+                .body("state", equalTo("CREATED"))
+                .body("source.uri", equalTo("redis://app:****@127.0.0.1:7001"))
+                .body("target.uri", equalTo("redis://:****@127.0.0.1:7002/0"))
+                .body("options.overwrite", equalTo(true))
+                .body("options.onKeyError", equalTo("skip"))
+                .body("allowedActions", equalTo(List.of("validate")))
+                .extract().asString();
+        assertFalse(response.contains("s3cr"), response);
+        assertFalse(response.contains("t4rget"), response);
+        String id = Json.read(response, com.fasterxml.jackson.databind.JsonNode.class).get("id").asText();
+        Migration row = io.quarkus.narayana.jta.QuarkusTransaction.requiringNew().call(() -> Migration.findById(UUID.fromString(id)));
+        assertFalse(row.sourceSealed.contains("s3cr"), "sealed at rest");
+        assertEquals("redis://app:s3cr%2Ft@127.0.0.1:7001", box.open(row.sourceSealed));
+    }
+
+    @Test
+    void badInputIsA400ProblemNamingTheField() {
+        record Case(String body, String field) {
+        }
+        List<Case> cases = List.of(
+                new Case(body("", SOURCE, TARGET, null), "name"),
+                new Case(body("x".repeat(201), SOURCE, TARGET, null), "name"),
+                new Case(body("a", "http://127.0.0.1:1", TARGET, null), "source.uri"),
+                new Case(body("a", SOURCE, "redis://127.0.0.1:99999", null), "target.uri"),
+                new Case(body("a", SOURCE, "redis://127.0.0.1:7001", null), "target.uri"),
+                new Case(body("a", SOURCE, TARGET, "{\"overwrit\":true}"), "options.overwrit"),
+                new Case(body("a", SOURCE, TARGET, "{\"overwrite\":\"perhaps\"}"), "options.overwrite"),
+                new Case(body("a", SOURCE, TARGET, "{\"onKeyError\":\"explode\"}"), "options.onKeyError"),
+                new Case(body("a", SOURCE, TARGET, "{\"dbs\":[-1]}"), "options.dbs[0]"),
+                new Case(body("a", SOURCE, TARGET, "{\"dbs\":\"all\"}"), "options.dbs"),
+                new Case("{\"name\":\"a\",\"target\":{\"uri\":\"" + TARGET + "\"}}", "source"),
+                new Case("{\"name\": \"a\", ", "body"),
+                new Case("[]", "body"),
+                new Case("", "body"));
+        for (Case c : cases) {
+            given().contentType(ContentType.JSON).body(c.body()).post("/api/migrations")
+                    .then().statusCode(400)
+                    .contentType("application/problem+json")
+                    .body("status", equalTo(400))
+                    .body("errors.field", hasItem(c.field()))
+                    .body(not(containsString("s3cr")));
+        }
+    }
+
+    @Test
+    void unknownIdIs404AndIllegalActionIs409WithAllowedActions() {
+        given().get("/api/migrations/" + UUID.randomUUID()).then().statusCode(404).contentType("application/problem+json");
+        given().get("/api/migrations/not-a-uuid").then().statusCode(404).contentType("application/problem+json");
+        given().post("/api/migrations/" + UUID.randomUUID() + "/validate").then().statusCode(404);
+        String id = create("conflict");
+        given().contentType(ContentType.JSON).body("{}").post("/api/migrations/" + id + "/start")
+                .then().statusCode(409).contentType("application/problem+json")
+                .body("state", equalTo("CREATED"))
+                .body("allowedActions", equalTo(List.of("validate")));
+        given().contentType(ContentType.JSON).body("{}").post("/api/migrations/" + id + "/complete").then().statusCode(409);
+    }
+
+    @Test
+    void lifecycleThroughRealKafkaWithIdempotentStatusEvents() throws Exception {
+        String id = create("lifecycle");
+        try (KafkaConsumer<String, String> phases = consumer(); KafkaProducer<String, String> producer = producer()) {
+            phases.subscribe(List.of(Topics.PHASES));
+            given().post("/api/migrations/" + id + "/validate").then().statusCode(202).body("state", equalTo("VALIDATING"));
+
+            ConsumerRecord<String, String> validateCmd = awaitRecord(phases, id, EventTypes.PHASE_VALIDATE);
+            PhaseEvent phase = Json.read(validateCmd.value(), PhaseEvent.class);
+            assertEquals(1, phase.run());
+            assertFalse(validateCmd.value().contains("s3cr"), "no plaintext secret in events");
+            assertEquals(SOURCE, box.open(phase.source().sealed()), "workers can open the sealed URI with the key");
+            assertNotNull(validateCmd.headers().lastHeader("ce_type"));
+            assertEquals(EventTypes.PHASE_VALIDATE, new String(validateCmd.headers().lastHeader("ce_type").value(), StandardCharsets.UTF_8));
+
+            StatusEvent report = StatusEvent.validation(id, 1, "validator-test",
+                    List.of(new ValidationCheck("connectivity.source", Severity.INFO, "reachable", null)));
+            send(producer, report);
+            send(producer, report); // redelivery
+            awaitState(id, "VALIDATED");
+
+            given().contentType(ContentType.JSON).body("{}").post("/api/migrations/" + id + "/start").then().statusCode(202)
+                    .body("state", equalTo("COPYING"));
+            awaitRecord(phases, id, EventTypes.PHASE_COPY);
+
+            var b1 = new StatusEvent.BatchDone("b1", 10, 1, 1000, 0, List.of(new io.dfmigrate.common.event.KeyFailure(0, "k", "target: ERR x")));
+            var b2 = new StatusEvent.BatchDone("b2", 5, 0, 500, 1, List.of());
+            send(producer, StatusEvent.batchDone(id, 1, "copier-test", b1));
+            send(producer, StatusEvent.batchDone(id, 1, "copier-test", b1)); // redelivered: must not count twice
+            send(producer, StatusEvent.batchDone(id, 0, "copier-test", new StatusEvent.BatchDone("old", 99, 0, 9, 0, List.of()))); // old run
+            send(producer, StatusEvent.scanCompleted(id, 1, "copier-test", 2, 15));
+            send(producer, StatusEvent.batchDone(id, 1, "copier-test", b2));
+            awaitState(id, "REPLICATING");
+            given().get("/api/migrations/" + id).then()
+                    .body("progress.keysTotal", equalTo(15))
+                    .body("progress.keysCopied", equalTo(14))
+                    .body("progress.keysFailed", equalTo(1))
+                    .body("progress.bytesCopied", equalTo(1500))
+                    .body("progress.percent", equalTo(100.0f))
+                    .body("allowedActions", equalTo(List.of("complete", "stop")));
+            awaitRecord(phases, id, EventTypes.PHASE_REPLICATE);
+
+            given().contentType(ContentType.JSON).body("{\"cutover\":false}").post("/api/migrations/" + id + "/complete")
+                    .then().statusCode(202).body("state", equalTo("COMPLETED"));
+            given().get("/api/migrations/" + id + "/audit").then().statusCode(200)
+                    .body("toState", equalTo(java.util.Arrays.asList(
+                            "CREATED", "VALIDATING", "VALIDATED", "COPYING", null, "REPLICATING", "COMPLETED")))
+                    .body("action", hasItems("create", "validate", "start", "key-errors", "copy-done", "complete"));
+        }
+    }
+
+    @Test
+    void warningsNeedAcknowledgementAndStopThenRestartStartsANewRun() throws Exception {
+        String id = create("warnings");
+        try (KafkaProducer<String, String> producer = producer()) {
+            given().post("/api/migrations/" + id + "/validate").then().statusCode(202);
+            send(producer, StatusEvent.validation(id, 1, "validator-test",
+                    List.of(new ValidationCheck("acl.users", Severity.WARNING, "2 ACL users will not be migrated", "recreate them"))));
+            awaitState(id, "VALIDATED");
+            given().contentType(ContentType.JSON).body("{}").post("/api/migrations/" + id + "/start")
+                    .then().statusCode(409).body("detail", containsString("acknowledgeWarnings"));
+            given().contentType(ContentType.JSON).body("{\"acknowledgeWarnings\":true}").post("/api/migrations/" + id + "/start")
+                    .then().statusCode(202).body("state", equalTo("COPYING"));
+            send(producer, StatusEvent.failed(id, 1, "copier-test", "copy", "target 127.0.0.1:7002: connection refused"));
+            awaitState(id, "FAILED");
+            given().get("/api/migrations/" + id).then().body("error", startsWith("target 127.0.0.1:7002"));
+            given().post("/api/migrations/" + id + "/restart").then().statusCode(202).body("state", equalTo("VALIDATING"))
+                    .body("run", equalTo(2)).body("error", equalTo(null));
+            given().post("/api/migrations/" + id + "/stop").then().statusCode(202).body("state", equalTo("STOPPED"));
+        }
+    }
+
+    // ---- helpers ----
+
+    static void awaitState(String id, String state) {
+        await(() -> state.equals(given().get("/api/migrations/" + id).then().extract().path("state")), "state " + state);
+    }
+
+    static void await(Supplier<Boolean> condition, String what) {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (System.nanoTime() < deadline) {
+            if (condition.get()) {
+                return;
+            }
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+        throw new AssertionError("timed out waiting for " + what);
+    }
+
+    static ConsumerRecord<String, String> awaitRecord(KafkaConsumer<String, String> consumer, String key, String type) {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        List<String> seen = new ArrayList<>();
+        while (System.nanoTime() < deadline) {
+            for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(200))) {
+                seen.add(r.key());
+                if (key.equals(r.key()) && r.value().contains("\"type\":\"" + type + "\"")) {
+                    return r;
+                }
+            }
+        }
+        throw new AssertionError("no " + type + " record for " + key + " (saw keys " + seen + ")");
+    }
+
+    static void send(KafkaProducer<String, String> producer, StatusEvent e) throws Exception {
+        producer.send(new ProducerRecord<>(Topics.STATUS, e.migrationId(), Json.write(e))).get();
+    }
+
+    static KafkaConsumer<String, String> consumer() {
+        Properties p = new Properties();
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, InfrastructureResource.stack.kafka().bootstrapServers());
+        p.put(ConsumerConfig.GROUP_ID_CONFIG, "test-" + UUID.randomUUID());
+        p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
+        p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
+        return new KafkaConsumer<>(p);
+    }
+
+    static KafkaProducer<String, String> producer() {
+        Properties p = new Properties();
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, InfrastructureResource.stack.kafka().bootstrapServers());
+        p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
+        p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
+        return new KafkaProducer<>(p);
+    }
+}
