@@ -19,11 +19,15 @@ public final class KeyScanner {
         this.count = count;
     }
 
-    /** Scans the whole database; returns the number of key names handed over (a key may repeat, as SCAN allows). */
-    public long scan(int batchSize, Consumer<List<byte[]>> batches) {
+    /**
+     * Scans the whole database, handing over batches of at most {@code batchSize} names and about {@code maxBatchBytes}
+     * of name bytes; returns the number of names handed over (a key may repeat, as SCAN allows).
+     */
+    public long scan(int batchSize, int maxBatchBytes, Consumer<List<byte[]>> batches) {
         String cursor = "0";
         List<byte[]> pending = new ArrayList<>(batchSize);
         long total = 0;
+        long pendingBytes = 0;
         do {
             Request req = Request.cmd(Command.SCAN).arg(cursor).arg("COUNT").arg(count);
             if (!"*".equals(pattern)) {
@@ -32,11 +36,14 @@ public final class KeyScanner {
             Response reply = redis.send(req);
             cursor = reply.get(0).toString();
             for (Response key : reply.get(1)) {
-                pending.add(key.toBytes());
+                byte[] name = key.toBytes();
+                pending.add(name);
+                pendingBytes += name.length;
                 total++;
-                if (pending.size() == batchSize) {
+                if (pending.size() >= batchSize || pendingBytes >= maxBatchBytes) {
                     batches.accept(pending);
                     pending = new ArrayList<>(batchSize);
+                    pendingBytes = 0;
                 }
             }
         } while (!"0".equals(cursor));

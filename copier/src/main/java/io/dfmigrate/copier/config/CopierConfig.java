@@ -1,0 +1,32 @@
+package io.dfmigrate.copier.config;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+import java.time.Duration;
+
+@ConfigMapping(prefix = "dfm.copier")
+public interface CopierConfig {
+    /** Batches one instance copies at once. */
+    @WithDefault("8")
+    int concurrency();
+
+    /** Key names per batch. */
+    @WithDefault("500")
+    int batchSize();
+
+    /** Upper bound of key-name bytes per batch (Kafka message size). */
+    @WithDefault("262144")
+    int batchMaxBytes();
+
+    /** SCAN COUNT hint. */
+    @WithDefault("1000")
+    int scanCount();
+
+    /** Bound of each connect and pipeline. */
+    @WithDefault("30s")
+    Duration timeout();
+
+    /** Attempts of a batch whose source or target connection failed, before the migration is failed. */
+    @WithDefault("3")
+    int retries();
+}

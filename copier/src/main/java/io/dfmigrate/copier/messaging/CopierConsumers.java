@@ -1,0 +1,58 @@
+package io.dfmigrate.copier.messaging;
+
+import io.dfmigrate.common.event.CopyBatch;
+import io.dfmigrate.common.event.EventTypes;
+import io.dfmigrate.common.event.Json;
+import io.dfmigrate.common.event.PhaseEvent;
+import io.dfmigrate.copier.service.CopyService;
+import io.smallrye.common.annotation.RunOnVirtualThread;
+import jakarta.enterprise.context.ApplicationScoped;
+import org.eclipse.microprofile.reactive.messaging.Incoming;
+import org.jboss.logging.Logger;
+
+/** The copier's three subscriptions: copy commands (scan), stop/complete commands (every instance), key batches. */
+@ApplicationScoped
+public class CopierConsumers {
+    private static final Logger LOG = Logger.getLogger(CopierConsumers.class);
+
+    private final CopyService copy;
+
+    public CopierConsumers(CopyService copy) {
+        this.copy = copy;
+    }
+
+    @Incoming("phases-in")
+    @RunOnVirtualThread
+    public void onPhase(String json) {
+        PhaseEvent phase = read(json, PhaseEvent.class);
+        if (phase != null && EventTypes.PHASE_COPY.equals(phase.type()) && !copy.ended(phase.migrationId(), phase.run())) {
+            copy.scan(phase);
+        }
+    }
+
+    @Incoming("control-in")
+    public void onControl(String json) {
+        PhaseEvent phase = read(json, PhaseEvent.class);
+        if (phase != null && (EventTypes.PHASE_STOP.equals(phase.type()) || EventTypes.PHASE_COMPLETE.equals(phase.type()))) {
+            copy.markEnded(phase.migrationId(), phase.run());
+        }
+    }
+
+    @Incoming("batches-in")
+    @RunOnVirtualThread
+    public void onBatch(String json) {
+        CopyBatch batch = read(json, CopyBatch.class);
+        if (batch != null) {
+            copy.copy(batch);
+        }
+    }
+
+    private static <T> T read(String json, Class<T> type) {
+        try {
+            return Json.read(json, type);
+        } catch (IllegalArgumentException e) {
+            LOG.warnf("dropping an unreadable %s: %s", type.getSimpleName(), e.getMessage());
+            return null;
+        }
+    }
+}

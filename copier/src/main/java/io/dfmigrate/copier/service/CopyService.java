@@ -1,0 +1,175 @@
+package io.dfmigrate.copier.service;
+
+import io.dfmigrate.common.endpoint.RedisEndpoint;
+import io.dfmigrate.common.event.CopyBatch;
+import io.dfmigrate.common.event.EndpointRef;
+import io.dfmigrate.common.event.EventTypes;
+import io.dfmigrate.common.event.KeyFailure;
+import io.dfmigrate.common.event.MigrationOptions;
+import io.dfmigrate.common.event.PhaseEvent;
+import io.dfmigrate.common.event.StatusEvent;
+import io.dfmigrate.common.messaging.CloudEventMessages;
+import io.dfmigrate.common.messaging.StatusPublisher;
+import io.dfmigrate.common.redis.BlockingRedis;
+import io.dfmigrate.common.redis.KeyScanner;
+import io.dfmigrate.common.redis.KeySync;
+import io.dfmigrate.common.redis.RedisCommandException;
+import io.dfmigrate.common.redis.RedisConnections;
+import io.dfmigrate.common.secret.SecretBox;
+import io.dfmigrate.copier.config.CopierConfig;
+import io.smallrye.reactive.messaging.MutinyEmitter;
+import io.vertx.core.Vertx;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import org.eclipse.microprofile.reactive.messaging.Channel;
+import org.jboss.logging.Logger;
+
+/**
+ * The initial copy. {@link #scan} (one instance per migration run) SCANs the source and publishes key-name batches;
+ * {@link #copy} (every instance, its share of the partitions) syncs one batch with the key-sync engine and acknowledges
+ * it on {@code dfm.status} with an idempotency id, so a redelivered batch is copied again but counted once.
+ */
+@ApplicationScoped
+public class CopyService {
+    private static final Logger LOG = Logger.getLogger(CopyService.class);
+    private static final int MAX_REPORTED_FAILURES = 20;
+    private static final int MAX_IN_FLIGHT_BATCHES = 256;
+
+    private final Vertx vertx;
+    private final RedisConnections connections;
+    private final CopierConfig config;
+    private final SecretBox box;
+    private final StatusPublisher status;
+    private final MutinyEmitter<String> batchesOut;
+    private final Set<String> endedRuns = ConcurrentHashMap.newKeySet();
+
+    public CopyService(Vertx vertx, RedisConnections connections, CopierConfig config, SecretBox box, StatusPublisher status,
+                       @Channel("batches-out") MutinyEmitter<String> batchesOut) {
+        this.vertx = vertx;
+        this.connections = connections;
+        this.config = config;
+        this.box = box;
+        this.status = status;
+        this.batchesOut = batchesOut;
+    }
+
+    /** A stop, complete or failure of this run was announced: its remaining batches are dropped. */
+    public void markEnded(String migrationId, int run) {
+        endedRuns.add(migrationId + ":" + run);
+    }
+
+    public boolean ended(String migrationId, int run) {
+        return endedRuns.contains(migrationId + ":" + run);
+    }
+
+    public void scan(PhaseEvent phase) {
+        String id = phase.migrationId();
+        MigrationOptions options = phase.options() == null ? MigrationOptions.DEFAULTS : phase.options().withDefaults();
+        try {
+            RedisEndpoint source = open(phase.source());
+            Map<Integer, Long> keyspace;
+            try (BlockingRedis r = BlockingRedis.connect(vertx, source, 0, config.timeout())) {
+                keyspace = KeyScanner.keyspace(r);
+            }
+            List<Integer> dbs = options.dbs().isEmpty() ? List.copyOf(keyspace.keySet()) : options.dbs();
+            long estimate = dbs.stream().mapToLong(db -> keyspace.getOrDefault(db, 0L)).sum();
+            status.publish(StatusEvent.scanStarted(id, phase.run(), status.worker(), estimate));
+            long t0 = System.nanoTime();
+            long batches = 0;
+            long keys = 0;
+            List<CompletableFuture<Void>> inFlight = new ArrayList<>();
+            for (int db : dbs) {
+                if (ended(id, phase.run())) {
+                    LOG.infof("migration %s run %d ended; scan abandoned", id, phase.run());
+                    return;
+                }
+                long[] seq = {batches};
+                try (BlockingRedis r = BlockingRedis.connect(vertx, source, db, config.timeout())) {
+                    keys += new KeyScanner(r, options.keyPattern(), config.scanCount()).scan(config.batchSize(), config.batchMaxBytes(),
+                            names -> {
+                                String batchId = id + ":" + phase.run() + ":" + db + ":" + seq[0]++;
+                                CopyBatch batch = new CopyBatch(EventTypes.COPY_BATCH, batchId, id, phase.run(), db, names,
+                                        phase.source(), phase.target(), options);
+                                inFlight.add(batchesOut.sendMessage(CloudEventMessages.of("copier", batchId, batchId,
+                                        EventTypes.COPY_BATCH, id, batch)).subscribeAsCompletionStage());
+                                if (inFlight.size() >= MAX_IN_FLIGHT_BATCHES) {
+                                    awaitAll(inFlight);
+                                }
+                            });
+                }
+                batches = seq[0];
+            }
+            awaitAll(inFlight);
+            status.publish(StatusEvent.scanCompleted(id, phase.run(), status.worker(), batches, keys));
+            LOG.infof("migration %s run %d: scanned %d key(s) of %d database(s) into %d batch(es) in %d ms", id, phase.run(), keys,
+                    dbs.size(), batches, (System.nanoTime() - t0) / 1_000_000);
+        } catch (RedisCommandException | SecretBox.SecretException e) {
+            LOG.errorf("migration %s: scan failed: %s", id, e.getMessage());
+            status.publish(StatusEvent.failed(id, phase.run(), status.worker(), "scan", "scanning the source failed: " + e.getMessage()));
+        }
+    }
+
+    private static void awaitAll(List<CompletableFuture<Void>> futures) {
+        try {
+            CompletableFuture.allOf(futures.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new RedisCommandException("publishing key batches to Kafka failed: " + e, e);
+        } finally {
+            futures.clear();
+        }
+    }
+
+    public void copy(CopyBatch batch) {
+        if (ended(batch.migrationId(), batch.run())) {
+            return;
+        }
+        RedisEndpoint source;
+        RedisEndpoint target;
+        try {
+            source = open(batch.source());
+            target = open(batch.target());
+        } catch (SecretBox.SecretException e) {
+            status.publish(StatusEvent.failed(batch.migrationId(), batch.run(), status.worker(), "copy",
+                    "the copier cannot open the endpoint credentials (" + e.getMessage() + "): give it the orchestrator's DFM_SECRET_KEY"));
+            return;
+        }
+        RedisCommandException last = null;
+        for (int attempt = 1; attempt <= config.retries(); attempt++) {
+            try {
+                KeySync.Result r = new KeySync(connections.get(source, batch.db()), connections.get(target, batch.db())).sync(batch.keys());
+                List<KeyFailure> reported = r.failures().size() > MAX_REPORTED_FAILURES
+                        ? r.failures().subList(0, MAX_REPORTED_FAILURES) : r.failures();
+                r.failures().forEach(f -> LOG.warnf("migration %s db %d key '%s': %s", batch.migrationId(), f.db(), f.key(), f.reason()));
+                status.publish(StatusEvent.batchDone(batch.migrationId(), batch.run(), status.worker(),
+                        new StatusEvent.BatchDone(batch.batchId(), batch.keys().size(), r.failed(), r.bytes(), r.deleted(), List.copyOf(reported))));
+                return;
+            } catch (RedisCommandException e) {
+                last = e;
+                connections.discard(source, batch.db());
+                connections.discard(target, batch.db());
+                LOG.warnf("migration %s batch %s: attempt %d failed: %s", batch.migrationId(), batch.batchId(), attempt, e.getMessage());
+                sleep(500L * attempt);
+            }
+        }
+        status.publish(StatusEvent.failed(batch.migrationId(), batch.run(), status.worker(), "copy",
+                "copy failed after " + config.retries() + " attempts: " + last.getMessage()));
+    }
+
+    private RedisEndpoint open(EndpointRef ref) {
+        return RedisEndpoint.parse(box.open(ref.sealed()));
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

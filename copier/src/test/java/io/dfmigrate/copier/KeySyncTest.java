@@ -1,0 +1,132 @@
+package io.dfmigrate.copier;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.dfmigrate.common.endpoint.RedisEndpoint;
+import io.dfmigrate.common.redis.BlockingRedis;
+import io.dfmigrate.common.redis.KeyScanner;
+import io.dfmigrate.common.redis.KeySync;
+import io.dfmigrate.localstack.RedisServer;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Request;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The key-sync engine of common, as the copier drives it, against two real redis-servers. */
+class KeySyncTest {
+    static Vertx vertx;
+    static final Duration TIMEOUT = Duration.ofSeconds(10);
+
+    @BeforeAll
+    static void setUp() {
+        vertx = Vertx.vertx();
+    }
+
+    @AfterAll
+    static void tearDown() {
+        vertx.close();
+    }
+
+    static BlockingRedis connect(RedisServer s, int db) {
+        return BlockingRedis.connect(vertx, RedisEndpoint.parse(s.uri()), db, TIMEOUT);
+    }
+
+    static List<byte[]> scanAll(BlockingRedis r) {
+        List<byte[]> keys = new ArrayList<>();
+        new KeyScanner(r, "*", 100).scan(1000, 1 << 20, keys::addAll);
+        return keys;
+    }
+
+    @Test
+    void copiesEveryTypeBinarySafeWithTtlsAcrossDatabasesAndDigestsMatch() {
+        try (RedisServer source = RedisServer.start(); RedisServer target = RedisServer.start()) {
+            byte[] binKey = {0, (byte) 0xff, 'k', (byte) 0x80, '\n'};
+            byte[] binValue = {(byte) 0xc3, 0x28, 0, 1, 2, (byte) 0xfe};
+            try (BlockingRedis s0 = connect(source, 0)) {
+                s0.send(Request.cmd(Command.SET).arg(Buffer.buffer(binKey)).arg(Buffer.buffer(binValue)));
+                s0.send(Request.cmd(Command.SET).arg("empty").arg(""));
+                s0.send(Request.cmd(Command.SET).arg("ttl").arg("v").arg("PX").arg(600_000));
+                s0.send(Request.cmd(Command.HSET).arg("h").arg("f1").arg("v1").arg("f2").arg("v2"));
+                s0.send(Request.cmd(Command.RPUSH).arg("l").arg("a").arg("b").arg("c"));
+                s0.send(Request.cmd(Command.SADD).arg("s").arg("x").arg("y"));
+                s0.send(Request.cmd(Command.ZADD).arg("z").arg(1).arg("one").arg(2.5).arg("two"));
+                s0.send(Request.cmd(Command.XADD).arg("st").arg("*").arg("f").arg("v"));
+                s0.send(Request.cmd(Command.XGROUP).arg("CREATE").arg("st").arg("g").arg("0"));
+                for (int i = 0; i < 2500; i++) {
+                    s0.send(Request.cmd(Command.SET).arg("key:" + i).arg("value-" + i));
+                }
+            }
+            source.cli("-n", "3", "SET", "in-db3", "x");
+            source.cli("-n", "3", "EXPIRE", "in-db3", "3600");
+
+            long synced = 0;
+            for (int db : KeyScanner.keyspace(connect(source, 0)).keySet()) {
+                try (BlockingRedis s = connect(source, db); BlockingRedis t = connect(target, db)) {
+                    List<byte[]> keys = scanAll(s);
+                    KeySync.Result r = new KeySync(s, t).sync(keys);
+                    assertEquals(0, r.failed(), r.failures().toString());
+                    synced += r.written();
+                }
+            }
+            assertEquals(2500 + 8 + 1, synced);
+            assertEquals(source.cli("DEBUG", "DIGEST"), target.cli("DEBUG", "DIGEST"));
+            assertEquals(source.cli("-n", "3", "DBSIZE"), target.cli("-n", "3", "DBSIZE"));
+            long ttl = Long.parseLong(target.cli("PTTL", "ttl"));
+            assertTrue(ttl > 590_000 && ttl <= 600_000, "ttl kept: " + ttl);
+            assertTrue(Long.parseLong(target.cli("-n", "3", "TTL", "in-db3")) > 3500);
+            assertEquals("-1", target.cli("TTL", "h"));
+            try (BlockingRedis t0 = connect(target, 0)) {
+                assertArrayEquals(binValue, t0.send(Request.cmd(Command.GET).arg(Buffer.buffer(binKey))).toBytes());
+            }
+            assertTrue(target.cli("XINFO", "GROUPS", "st").contains("g"), "stream consumer group copied");
+        }
+    }
+
+    @Test
+    void aKeyGoneFromTheSourceIsDeletedOnTheTargetAndResyncIsIdempotent() {
+        try (RedisServer source = RedisServer.start(); RedisServer target = RedisServer.start();
+             BlockingRedis s = connect(source, 0); BlockingRedis t = connect(target, 0)) {
+            source.cli("SET", "stays", "1");
+            target.cli("SET", "gone", "old");
+            List<byte[]> keys = List.of("stays".getBytes(StandardCharsets.UTF_8), "gone".getBytes(StandardCharsets.UTF_8));
+            KeySync.Result first = new KeySync(s, t).sync(keys);
+            assertEquals(1, first.written());
+            assertEquals(1, first.deleted());
+            assertEquals("0", target.cli("EXISTS", "gone"));
+            source.cli("SET", "stays", "2");
+            new KeySync(s, t).sync(keys);
+            new KeySync(s, t).sync(keys);
+            assertEquals("2", target.cli("GET", "stays"));
+            assertEquals(source.cli("DEBUG", "DIGEST"), target.cli("DEBUG", "DIGEST"));
+        }
+    }
+
+    @Test
+    void aRestoreTheTargetRefusesIsAPerKeyFailureNotABatchFailure() {
+        try (RedisServer source = RedisServer.start(); RedisServer target = RedisServer.start();
+             BlockingRedis s = connect(source, 0); BlockingRedis t = connect(target, 0)) {
+            source.cli("SET", "a", "1");
+            source.cli("SET", "b", "2");
+            // an ACL on the target that forbids writing key b
+            target.cli("ACL", "SETUSER", "limited", "on", ">pw", "~a", "+@all");
+            try (BlockingRedis limited = BlockingRedis.connect(vertx, RedisEndpoint.parse("redis://limited:pw@127.0.0.1:" + target.port()),
+                    0, TIMEOUT)) {
+                KeySync.Result r = new KeySync(s, limited).sync(List.of("a".getBytes(), "b".getBytes()));
+                assertEquals(1, r.written());
+                assertEquals(1, r.failed());
+                assertEquals("b", r.failures().get(0).key());
+                assertTrue(r.failures().get(0).reason().startsWith("target: NOPERM"), r.failures().toString());
+            }
+            assertEquals("1", target.cli("GET", "a"));
+        }
+    }
+}

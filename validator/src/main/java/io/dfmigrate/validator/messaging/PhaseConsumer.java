@@ -1,0 +1,67 @@
+package io.dfmigrate.validator.messaging;
+
+import io.dfmigrate.common.endpoint.RedisEndpoint;
+import io.dfmigrate.common.event.EventTypes;
+import io.dfmigrate.common.event.Json;
+import io.dfmigrate.common.event.PhaseEvent;
+import io.dfmigrate.common.event.Severity;
+import io.dfmigrate.common.event.StatusEvent;
+import io.dfmigrate.common.event.ValidationCheck;
+import io.dfmigrate.common.messaging.StatusPublisher;
+import io.dfmigrate.common.secret.SecretBox;
+import io.dfmigrate.validator.service.ValidationService;
+import io.smallrye.common.annotation.RunOnVirtualThread;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.util.List;
+import org.eclipse.microprofile.reactive.messaging.Incoming;
+import org.jboss.logging.Logger;
+
+/** Runs a validation for every {@code dfm.phase.validate.v1} command and reports it on {@code dfm.status}. */
+@ApplicationScoped
+public class PhaseConsumer {
+    private static final Logger LOG = Logger.getLogger(PhaseConsumer.class);
+
+    private final ValidationService validation;
+    private final StatusPublisher status;
+    private final SecretBox box;
+
+    public PhaseConsumer(ValidationService validation, StatusPublisher status, SecretBox box) {
+        this.validation = validation;
+        this.status = status;
+        this.box = box;
+    }
+
+    @Incoming("phases-in")
+    @RunOnVirtualThread
+    public void onPhase(String json) {
+        PhaseEvent phase;
+        try {
+            phase = Json.read(json, PhaseEvent.class);
+        } catch (IllegalArgumentException e) {
+            LOG.warnf("dropping an unreadable phase event: %s", e.getMessage());
+            return;
+        }
+        if (!EventTypes.PHASE_VALIDATE.equals(phase.type())) {
+            return;
+        }
+        List<ValidationCheck> checks;
+        try {
+            RedisEndpoint source = RedisEndpoint.parse(box.open(phase.source().sealed()));
+            RedisEndpoint target = RedisEndpoint.parse(box.open(phase.target().sealed()));
+            long t0 = System.nanoTime();
+            checks = validation.validate(source, target, phase.options());
+            LOG.infof("migration %s run %d: validated %s -> %s in %d ms: %d error(s)", phase.migrationId(), phase.run(),
+                    source, target, (System.nanoTime() - t0) / 1_000_000,
+                    checks.stream().filter(c -> c.severity() == Severity.ERROR).count());
+        } catch (SecretBox.SecretException e) {
+            checks = List.of(new ValidationCheck("secrets", Severity.ERROR,
+                    "the validator cannot open the endpoint credentials: " + e.getMessage(),
+                    "give every dfmigrate service the same DFM_SECRET_KEY as the orchestrator"));
+        } catch (RuntimeException e) {
+            LOG.errorf("migration %s: validation failed unexpectedly: %s", phase.migrationId(), e.toString());
+            checks = List.of(new ValidationCheck("validator", Severity.ERROR, "validation could not run: " + e.getMessage(),
+                    "see the validator log; validate again"));
+        }
+        status.publish(StatusEvent.validation(phase.migrationId(), phase.run(), status.worker(), checks));
+    }
+}

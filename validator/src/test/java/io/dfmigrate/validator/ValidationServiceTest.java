@@ -1,0 +1,128 @@
+package io.dfmigrate.validator;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.dfmigrate.common.endpoint.RedisEndpoint;
+import io.dfmigrate.common.event.MigrationOptions;
+import io.dfmigrate.common.event.Severity;
+import io.dfmigrate.common.event.ValidationCheck;
+import io.dfmigrate.localstack.Ports;
+import io.dfmigrate.localstack.RedisServer;
+import io.dfmigrate.validator.service.ValidationService;
+import io.vertx.core.Vertx;
+import java.net.ServerSocket;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** Each check against real redis-server processes set up to trigger it. */
+class ValidationServiceTest {
+    static Vertx vertx;
+    static ValidationService service;
+
+    @BeforeAll
+    static void setUp() {
+        vertx = Vertx.vertx();
+        service = new ValidationService(vertx, () -> Duration.ofSeconds(2));
+    }
+
+    @AfterAll
+    static void tearDown() {
+        vertx.close();
+    }
+
+    static RedisEndpoint ep(String uri) {
+        return RedisEndpoint.parse(uri);
+    }
+
+    static Optional<ValidationCheck> check(List<ValidationCheck> checks, String id) {
+        return checks.stream().filter(c -> c.id().equals(id)).findFirst();
+    }
+
+    static MigrationOptions overwrite() {
+        return new MigrationOptions(true, null, null, null, null, null, null, null);
+    }
+
+    @Test
+    void healthyPairHasNoErrorAndIsQuick() {
+        try (RedisServer source = RedisServer.start(); RedisServer target = RedisServer.start()) {
+            source.cli("SET", "a", "1");
+            source.cli("-n", "2", "SET", "b", "2");
+            long t0 = System.nanoTime();
+            List<ValidationCheck> checks = service.validate(ep(source.uri()), ep(target.uri()), MigrationOptions.DEFAULTS);
+            long ms = (System.nanoTime() - t0) / 1_000_000;
+            assertTrue(checks.stream().noneMatch(c -> c.severity() == Severity.ERROR), checks.toString());
+            assertTrue(check(checks, "identity.source").orElseThrow().message().contains("2 key(s) in 2 database(s)"), checks.toString());
+            assertTrue(check(checks, "identity.target").orElseThrow().message().contains("Redis 7"), checks.toString());
+            assertTrue(ms < 5000, "took " + ms + " ms");
+        }
+    }
+
+    @Test
+    void unreachableAndSilentEndpointsAreErrorsWithinTheTimeout() throws Exception {
+        int closedPort = Ports.free();
+        // accepts TCP connections but never answers: a hung server
+        try (ServerSocket silent = new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+            long t0 = System.nanoTime();
+            List<ValidationCheck> checks = service.validate(ep("redis://127.0.0.1:" + closedPort),
+                    ep("redis://127.0.0.1:" + silent.getLocalPort()), MigrationOptions.DEFAULTS);
+            long ms = (System.nanoTime() - t0) / 1_000_000;
+            ValidationCheck src = check(checks, "connectivity.source").orElseThrow();
+            ValidationCheck tgt = check(checks, "connectivity.target").orElseThrow();
+            assertEquals(Severity.ERROR, src.severity());
+            assertTrue(src.message().contains("127.0.0.1:" + closedPort), src.message());
+            assertTrue(src.remediation().contains("nothing listens"), src.remediation());
+            assertEquals(Severity.ERROR, tgt.severity());
+            assertTrue(tgt.message().contains("timed out"), tgt.message());
+            assertTrue(ms < 10_000, "took " + ms + " ms");
+        }
+    }
+
+    @Test
+    void wrongPasswordIsNamed() {
+        try (RedisServer source = RedisServer.start("--requirepass", "right"); RedisServer target = RedisServer.start()) {
+            List<ValidationCheck> checks = service.validate(ep("redis://:wrong@127.0.0.1:" + source.port()), ep(target.uri()),
+                    MigrationOptions.DEFAULTS);
+            ValidationCheck c = check(checks, "connectivity.source").orElseThrow();
+            assertEquals(Severity.ERROR, c.severity());
+            assertTrue(c.remediation().contains("password"), c.toString());
+            assertTrue(!c.message().contains("wrong") || c.message().contains("WRONGPASS"), "password not echoed: " + c.message());
+            List<ValidationCheck> ok = service.validate(ep("redis://:right@127.0.0.1:" + source.port()), ep(target.uri()),
+                    MigrationOptions.DEFAULTS);
+            assertEquals(Severity.INFO, check(ok, "connectivity.source").orElseThrow().severity(), ok.toString());
+        }
+    }
+
+    @Test
+    void nonEmptyTargetIsAnErrorUnlessOverwrite() {
+        try (RedisServer source = RedisServer.start(); RedisServer target = RedisServer.start()) {
+            source.cli("SET", "a", "1");
+            target.cli("-n", "1", "SET", "old", "x");
+            List<ValidationCheck> strict = service.validate(ep(source.uri()), ep(target.uri()), MigrationOptions.DEFAULTS);
+            ValidationCheck c = check(strict, "target.not-empty").orElseThrow();
+            assertEquals(Severity.ERROR, c.severity());
+            assertTrue(c.message().contains("db1=1"), c.message());
+            assertTrue(c.remediation().contains("options.overwrite"), c.remediation());
+            List<ValidationCheck> lenient = service.validate(ep(source.uri()), ep(target.uri()), overwrite());
+            assertEquals(Severity.WARNING, check(lenient, "target.not-empty").orElseThrow().severity());
+        }
+    }
+
+    @Test
+    void targetWithTooFewDatabasesOrInReplicaRoleIsAnError() {
+        try (RedisServer source = RedisServer.start(); RedisServer target = RedisServer.start("--databases", "2")) {
+            source.cli("-n", "5", "SET", "a", "1");
+            List<ValidationCheck> checks = service.validate(ep(source.uri()), ep(target.uri()), MigrationOptions.DEFAULTS);
+            ValidationCheck db = check(checks, "databases").orElseThrow();
+            assertEquals(Severity.ERROR, db.severity());
+            assertTrue(db.message().contains("[5]") && db.message().contains("only 2"), db.message());
+            target.cli("REPLICAOF", "127.0.0.1", Integer.toString(source.port()));
+            List<ValidationCheck> replica = service.validate(ep(source.uri()), ep(target.uri()), MigrationOptions.DEFAULTS);
+            assertEquals(Severity.ERROR, check(replica, "role.target").orElseThrow().severity(), replica.toString());
+        }
+    }
+}
