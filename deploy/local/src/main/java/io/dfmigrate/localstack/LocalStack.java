@@ -92,6 +92,8 @@ public final class LocalStack implements AutoCloseable {
 
     public LocalStack(Config config) {
         this.config = config;
+        // Whatever way the JVM ends (short of SIGKILL), nothing it started is left behind.
+        Runtime.getRuntime().addShutdownHook(new Thread(this::close, "dfm-local-stack-stop"));
     }
 
     public Config config() {
@@ -197,7 +199,7 @@ public final class LocalStack implements AutoCloseable {
     }
 
     @Override
-    public void close() {
+    public synchronized void close() {
         List<AutoCloseable> toStop = new ArrayList<>(started);
         Collections.reverse(toStop);
         for (AutoCloseable c : toStop) {
@@ -225,6 +227,7 @@ public final class LocalStack implements AutoCloseable {
         Thread hook = new Thread(() -> {
             System.out.println("dfmigrate: stopping everything this launcher started ...");
             stack.close();
+            System.out.println("dfmigrate: stopped");
             stopped.countDown();
         }, "dfm-stop");
         Runtime.getRuntime().addShutdownHook(hook);

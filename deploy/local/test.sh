@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# The test command: installs what is missing (see prereqs.sh), then builds everything and runs every test, including
+# the end-to-end tests that start Kafka, PostgreSQL, redis-servers and the four services as separate processes.
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+cd "$ROOT"
+# shellcheck source=prereqs.sh
+. deploy/local/prereqs.sh
+dfm_prereqs
+exec ./mvnw -B verify "$@"

@@ -1,0 +1,135 @@
+package io.dfmigrate.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.dfmigrate.localstack.LocalStack;
+import io.dfmigrate.localstack.Ports;
+import io.dfmigrate.localstack.RedisServer;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The architecture end to end, as users run it: Kafka, PostgreSQL and the four services as separate processes from
+ * their built artifacts (the launcher run.sh uses), two redis-servers, driven only over REST.
+ */
+class WalkingSkeletonTest {
+    static LocalStack stack;
+    static Api api;
+
+    @BeforeAll
+    static void startStack() {
+        Path home = Path.of("..").toAbsolutePath().normalize();
+        stack = new LocalStack(LocalStack.Config.forTests(home, LocalStack.testStateDir(Path.of("target")))).start();
+        api = new Api(stack.orchestratorUrl());
+    }
+
+    @AfterAll
+    static void stopStack() {
+        if (stack != null) {
+            stack.close();
+        }
+    }
+
+    static String create(String name, String source, String target, String options) {
+        Api.Reply r = api.post("/api/migrations", "{\"name\":\"" + name + "\",\"source\":{\"uri\":\"" + source
+                + "\"},\"target\":{\"uri\":\"" + target + "\"}" + (options == null ? "" : ",\"options\":" + options) + "}");
+        assertEquals(201, r.status(), r.body());
+        return r.json().get("id").asText();
+    }
+
+    @Test
+    void migratesEveryDatabaseWithTtlsThroughKafkaAndTheDigestsMatch() {
+        try (RedisServer source = RedisServer.start("--requirepass", "src-pass"); RedisServer target = RedisServer.start()) {
+            String auth = "src-pass";
+            source.cli("-a", auth, "--no-auth-warning", "DEBUG", "POPULATE", "3000", "str", "64");
+            source.cli("-a", auth, "--no-auth-warning", "SET", "empty", "");
+            source.cli("-a", auth, "--no-auth-warning", "SET", "ttl-key", "v", "EX", "3600");
+            source.cli("-a", auth, "--no-auth-warning", "-n", "1", "HSET", "h", "a", "1", "b", "2");
+            source.cli("-a", auth, "--no-auth-warning", "-n", "1", "RPUSH", "l", "x", "y", "z");
+            source.cli("-a", auth, "--no-auth-warning", "-n", "1", "SADD", "s", "m1", "m2");
+            source.cli("-a", auth, "--no-auth-warning", "-n", "2", "ZADD", "z", "1", "a", "2", "b");
+            source.cli("-a", auth, "--no-auth-warning", "-n", "2", "XADD", "st", "*", "f", "v");
+            source.cli("-a", auth, "--no-auth-warning", "-n", "2", "PEXPIRE", "z", "7200000");
+
+            String id = create("skeleton", "redis://:src-pass@127.0.0.1:" + source.port(), target.uri(), null);
+            JsonNode created = api.get("/api/migrations/" + id).json();
+            assertEquals("redis://:****@127.0.0.1:" + source.port(), created.at("/source/uri").asText());
+            assertFalse(api.get("/api/migrations").body().contains("src-pass"), "password never echoed");
+
+            assertEquals(202, api.post("/api/migrations/" + id + "/validate", null).status());
+            JsonNode validated = api.await(id, m -> !m.path("state").asText().equals("VALIDATING"), Duration.ofSeconds(30));
+            assertEquals("VALIDATED", validated.get("state").asText(), validated.toString());
+
+            Api.Reply started = api.post("/api/migrations/" + id + "/start", null);
+            assertEquals(202, started.status(), started.body());
+            JsonNode copied = api.await(id, m -> m.path("state").asText().matches("REPLICATING|FAILED"), Duration.ofSeconds(90));
+            assertEquals("REPLICATING", copied.get("state").asText(), copied.toString());
+            assertEquals(3007, copied.at("/progress/keysTotal").asLong());
+            assertEquals(3007, copied.at("/progress/keysCopied").asLong());
+            assertEquals(0, copied.at("/progress/keysFailed").asLong());
+            assertEquals(100.0, copied.at("/progress/percent").asDouble());
+            assertTrue(copied.at("/progress/bytesCopied").asLong() > 3000 * 10, copied.toString()); // DUMP payloads are LZF-compressed
+
+            assertEquals(source.cli("-a", auth, "--no-auth-warning", "DEBUG", "DIGEST"), target.cli("DEBUG", "DIGEST"));
+            for (int db = 0; db < 3; db++) {
+                assertEquals(source.cli("-a", auth, "--no-auth-warning", "-n", Integer.toString(db), "DBSIZE"),
+                        target.cli("-n", Integer.toString(db), "DBSIZE"), "db " + db);
+            }
+            assertTrue(Long.parseLong(target.cli("TTL", "ttl-key")) > 3500);
+            assertTrue(Long.parseLong(target.cli("-n", "2", "PTTL", "z")) > 7_000_000);
+
+            assertEquals(202, api.post("/api/migrations/" + id + "/complete", "{\"cutover\":false}").status());
+            api.awaitState(id, "COMPLETED", Duration.ofSeconds(10));
+            List<String> transitions = new ArrayList<>();
+            for (JsonNode a : api.get("/api/migrations/" + id + "/audit").json()) {
+                if (!a.path("toState").isNull() && a.has("toState")) {
+                    transitions.add(a.get("toState").asText());
+                }
+            }
+            assertEquals(List.of("CREATED", "VALIDATING", "VALIDATED", "COPYING", "REPLICATING", "COMPLETED"), transitions);
+        }
+    }
+
+    @Test
+    void unreachableEndpointIsReportedByValidationWithinTenSeconds() {
+        try (RedisServer target = RedisServer.start()) {
+            int nothing = Ports.free();
+            String id = create("unreachable", "redis://127.0.0.1:" + nothing, target.uri(), null);
+            long t0 = System.nanoTime();
+            assertEquals(202, api.post("/api/migrations/" + id + "/validate", null).status());
+            JsonNode failed = api.awaitState(id, "VALIDATION_FAILED", Duration.ofSeconds(10));
+            assertTrue((System.nanoTime() - t0) / 1_000_000 < 10_000);
+            JsonNode check = null;
+            for (JsonNode c : failed.at("/validation/checks")) {
+                if (c.get("id").asText().equals("connectivity.source")) {
+                    check = c;
+                }
+            }
+            assertTrue(check != null && check.get("severity").asText().equals("ERROR"), failed.toString());
+            assertTrue(check.get("message").asText().contains("127.0.0.1:" + nothing), check.toString());
+            Api.Reply refused = api.post("/api/migrations/" + id + "/start", null);
+            assertEquals(409, refused.status());
+            assertTrue(refused.contentType().startsWith("application/problem+json"), refused.contentType());
+        }
+    }
+
+    @Test
+    void badInputGetsProblemJsonFromTheRunningService() {
+        Api.Reply r = api.post("/api/migrations", "{\"name\":\"x\",\"source\":{\"uri\":\"redis:/oops\"},\"target\":{\"uri\":\"redis://h:1\"}}");
+        assertEquals(400, r.status(), r.body());
+        assertTrue(r.contentType().startsWith("application/problem+json"));
+        assertEquals("source.uri", r.json().at("/errors/0/field").asText());
+        assertEquals(404, api.get("/api/migrations/00000000-0000-0000-0000-000000000000").status());
+        assertEquals(200, api.get("/q/health/ready").status());
+        assertTrue(api.get("/q/openapi").body().contains("/api/migrations"));
+        assertTrue(api.get("/q/metrics").body().contains("jvm_"));
+    }
+}
