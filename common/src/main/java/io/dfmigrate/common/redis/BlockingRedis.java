@@ -10,6 +10,7 @@ import io.vertx.redis.client.RedisConnection;
 import io.vertx.redis.client.RedisOptions;
 import io.vertx.redis.client.Request;
 import io.vertx.redis.client.Response;
+import io.vertx.redis.client.impl.types.ErrorType;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -90,23 +91,48 @@ public final class BlockingRedis implements AutoCloseable {
         return await(connection.send(request), timeout, endpoint, commandName(request));
     }
 
-    /** Sends every request without waiting, then collects each outcome in order. */
+    /**
+     * Sends all requests as one pipeline and returns each outcome in order. Fast path: one encoded write for the whole
+     * pipeline. The client fails such a batch as a whole when any reply is an error; then, and only for Redis error
+     * replies (not for a broken connection), the same requests are sent again one by one to learn which failed. Every
+     * command this engine pipelines is idempotent (reads, RESTORE … REPLACE, DEL), so the repetition is harmless.
+     */
     public List<Result> pipeline(List<Request> requests) {
+        if (requests.isEmpty()) {
+            return List.of();
+        }
+        Duration budget = timeout.plusMillis(requests.size());
+        try {
+            List<Response> replies = await(connection.batch(requests), budget, endpoint, "pipeline of " + requests.size() + " commands");
+            List<Result> results = new ArrayList<>(replies.size());
+            for (Response r : replies) {
+                results.add(new Result(r, null));
+            }
+            return results;
+        } catch (RedisCommandException e) {
+            if (!(e.getCause() instanceof ErrorType)) {
+                throw e;
+            }
+        }
+        return oneByOne(requests, budget);
+    }
+
+    private List<Result> oneByOne(List<Request> requests, Duration budget) {
         List<Future<Response>> futures = new ArrayList<>(requests.size());
         for (Request r : requests) {
             futures.add(connection.send(r));
         }
         List<Result> results = new ArrayList<>(requests.size());
-        long deadline = System.nanoTime() + timeout.toNanos() + requests.size() * 1_000_000L;
-        for (int i = 0; i < futures.size(); i++) {
+        long deadline = System.nanoTime() + budget.toNanos();
+        for (Future<Response> f : futures) {
             long left = Math.max(1, deadline - System.nanoTime());
             try {
-                results.add(new Result(futures.get(i).toCompletionStage().toCompletableFuture().get(left, TimeUnit.NANOSECONDS), null));
+                results.add(new Result(f.toCompletionStage().toCompletableFuture().get(left, TimeUnit.NANOSECONDS), null));
             } catch (ExecutionException e) {
                 results.add(new Result(null, e.getCause() == null ? "unknown error" : e.getCause().getMessage()));
             } catch (TimeoutException e) {
                 throw new RedisCommandException(endpoint.address() + ": pipeline of " + requests.size()
-                        + " commands timed out after " + Duration.ofNanos(timeout.toNanos()).toMillis() + " ms");
+                        + " commands timed out after " + budget.toMillis() + " ms");
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new RedisCommandException(endpoint.address() + ": interrupted");

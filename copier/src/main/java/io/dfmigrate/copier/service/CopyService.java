@@ -142,12 +142,18 @@ public class CopyService {
         RedisCommandException last = null;
         for (int attempt = 1; attempt <= config.retries(); attempt++) {
             try {
+                long t0 = System.nanoTime();
                 KeySync.Result r = new KeySync(connections.get(source, batch.db()), connections.get(target, batch.db())).sync(batch.keys());
+                long t1 = System.nanoTime();
                 List<KeyFailure> reported = r.failures().size() > MAX_REPORTED_FAILURES
                         ? r.failures().subList(0, MAX_REPORTED_FAILURES) : r.failures();
                 r.failures().forEach(f -> LOG.warnf("migration %s db %d key '%s': %s", batch.migrationId(), f.db(), f.key(), f.reason()));
                 status.publish(StatusEvent.batchDone(batch.migrationId(), batch.run(), status.worker(),
                         new StatusEvent.BatchDone(batch.batchId(), batch.keys().size(), r.failed(), r.bytes(), r.deleted(), List.copyOf(reported))));
+                if (LOG.isDebugEnabled()) {
+                    LOG.debugf("batch %s: %d key(s) synced in %d ms, acknowledged in %d ms", batch.batchId(), batch.keys().size(),
+                            (t1 - t0) / 1_000_000, (System.nanoTime() - t1) / 1_000_000);
+                }
                 return;
             } catch (RedisCommandException e) {
                 last = e;
