@@ -99,6 +99,34 @@ class WalkingSkeletonTest {
     }
 
     @Test
+    void anOrchestratorKilledMidCopyResumesFromTheDatabaseAndTopicsWithExactCounts() {
+        try (RedisServer source = RedisServer.start(); RedisServer target = RedisServer.start()) {
+            source.cli("DEBUG", "POPULATE", "60000", "k", "32");
+            String id = create("recovery", source.uri(), target.uri(), null);
+            assertEquals(202, api.post("/api/migrations/" + id + "/validate", null).status());
+            api.awaitState(id, "VALIDATED", Duration.ofSeconds(30));
+            assertEquals(202, api.post("/api/migrations/" + id + "/start", null).status());
+            stack.service("orchestrator").kill();
+            sleep(1500);
+            stack.startService("orchestrator", "orchestrator", stack.config().httpPort());
+            JsonNode m = api.await(id, x -> x.path("state").asText().matches("REPLICATING|FAILED"), Duration.ofSeconds(90));
+            assertEquals("REPLICATING", m.get("state").asText(), m.toString());
+            assertEquals(60000, m.at("/progress/keysCopied").asLong(), m.toString());
+            assertEquals(60000, m.at("/progress/keysTotal").asLong(), m.toString());
+            assertEquals(m.at("/progress/batchesTotal").asLong(), m.at("/progress/batchesDone").asLong(), m.toString());
+            assertEquals(source.cli("DEBUG", "DIGEST"), target.cli("DEBUG", "DIGEST"));
+        }
+    }
+
+    static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Test
     void unreachableEndpointIsReportedByValidationWithinTenSeconds() {
         try (RedisServer target = RedisServer.start()) {
             int nothing = Ports.free();

@@ -164,7 +164,7 @@ class MigrationApiTest {
                     .body("progress.keysFailed", equalTo(1))
                     .body("progress.bytesCopied", equalTo(1500))
                     .body("progress.percent", equalTo(100.0f))
-                    .body("allowedActions", equalTo(List.of("complete", "stop")));
+                    .body("allowedActions", equalTo(List.of("complete", "keep-replicating", "stop")));
             awaitRecord(phases, id, EventTypes.PHASE_REPLICATE);
 
             given().contentType(ContentType.JSON).body("{\"cutover\":false}").post("/api/migrations/" + id + "/complete")
@@ -195,6 +195,165 @@ class MigrationApiTest {
                     .body("run", equalTo(2)).body("error", equalTo(null));
             given().post("/api/migrations/" + id + "/stop").then().statusCode(202).body("state", equalTo("STOPPED"));
         }
+    }
+
+    @Test
+    void everyActionIsRefusedWhereTheStateMachineDoesNotAllowIt() throws Exception {
+        List<String> all = List.of("validate", "start", "stop", "complete", "restart", "keep-replicating");
+        try (KafkaProducer<String, String> producer = producer()) {
+            String id = create("matrix");
+            assertOnly(id, "CREATED", all, List.of("validate"));
+            given().post("/api/migrations/" + id + "/validate").then().statusCode(202);
+            assertOnly(id, "VALIDATING", all, List.of("stop"));
+            send(producer, StatusEvent.validation(id, 1, "v", List.of(new ValidationCheck("x", Severity.ERROR, "bad", "fix"))));
+            awaitState(id, "VALIDATION_FAILED");
+            assertOnly(id, "VALIDATION_FAILED", all, List.of("restart", "validate"));
+            given().post("/api/migrations/" + id + "/restart").then().statusCode(202).body("run", equalTo(2));
+            send(producer, StatusEvent.validation(id, 2, "v", List.of()));
+            awaitState(id, "VALIDATED");
+            assertOnly(id, "VALIDATED", all, List.of("start", "validate"));
+            given().post("/api/migrations/" + id + "/validate").then().statusCode(202).body("run", equalTo(3));
+            send(producer, StatusEvent.validation(id, 3, "v", List.of()));
+            awaitState(id, "VALIDATED");
+            given().post("/api/migrations/" + id + "/start").then().statusCode(202);
+            assertOnly(id, "COPYING", all, List.of("stop"));
+            send(producer, StatusEvent.scanCompleted(id, 3, "c", 0, 0));
+            awaitState(id, "REPLICATING");
+            assertOnly(id, "REPLICATING", all, List.of("complete", "keep-replicating", "stop"));
+            given().post("/api/migrations/" + id + "/keep-replicating").then().statusCode(202).body("state", equalTo("REPLICATING"));
+            given().post("/api/migrations/" + id + "/stop").then().statusCode(202).body("state", equalTo("STOPPED"));
+            assertOnly(id, "STOPPED", all, List.of("restart"));
+            given().post("/api/migrations/" + id + "/restart").then().statusCode(202).body("state", equalTo("VALIDATING"));
+            given().post("/api/migrations/" + id + "/stop").then().statusCode(202).body("state", equalTo("STOPPED"));
+
+            String done = create("completed");
+            given().post("/api/migrations/" + done + "/validate").then().statusCode(202);
+            send(producer, StatusEvent.validation(done, 1, "v", List.of()));
+            awaitState(done, "VALIDATED");
+            given().post("/api/migrations/" + done + "/start").then().statusCode(202);
+            send(producer, StatusEvent.failed(done, 1, "c", "copy", "target gone"));
+            awaitState(done, "FAILED");
+            assertOnly(done, "FAILED", all, List.of("restart"));
+            given().post("/api/migrations/" + done + "/restart").then().statusCode(202);
+            send(producer, StatusEvent.validation(done, 2, "v", List.of()));
+            awaitState(done, "VALIDATED");
+            given().post("/api/migrations/" + done + "/start").then().statusCode(202);
+            send(producer, StatusEvent.scanCompleted(done, 2, "c", 0, 0));
+            awaitState(done, "REPLICATING");
+            given().contentType(ContentType.JSON).body("{\"cutover\":true}").post("/api/migrations/" + done + "/complete")
+                    .then().statusCode(202).body("state", equalTo("COMPLETED"));
+            assertOnly(done, "COMPLETED", all, List.of());
+            given().get("/api/migrations/" + id + "/audit").then()
+                    .body("action", hasItem("keep-replicating"));
+        }
+    }
+
+    /** Every action outside {@code allowed} answers 409 naming the state and the allowed actions, and changes nothing. */
+    static void assertOnly(String id, String state, List<String> all, List<String> allowed) {
+        given().get("/api/migrations/" + id).then().body("state", equalTo(state)).body("allowedActions", equalTo(allowed));
+        for (String action : all) {
+            if (!allowed.contains(action)) {
+                given().post("/api/migrations/" + id + "/" + action).then().statusCode(409)
+                        .contentType("application/problem+json").body("state", equalTo(state)).body("allowedActions", equalTo(allowed));
+            }
+        }
+        given().get("/api/migrations/" + id).then().body("state", equalTo(state));
+    }
+
+    @Test
+    void auditTrailReachesAPlainKafkaConsumerAsCloudEvents() throws Exception {
+        try (KafkaConsumer<String, String> audit = consumer(); KafkaProducer<String, String> producer = producer()) {
+            audit.subscribe(List.of(Topics.AUDIT));
+            String id = given().contentType(ContentType.JSON).header("X-DFM-Actor", "alice@example.com")
+                    .body(body("audited", SOURCE, TARGET, null)).post("/api/migrations").then().statusCode(201).extract().path("id");
+            given().post("/api/migrations/" + id + "/validate").then().statusCode(202);
+            send(producer, StatusEvent.validation(id, 1, "validator/v1", List.of()));
+            awaitState(id, "VALIDATED");
+            List<ConsumerRecord<String, String>> records = new ArrayList<>();
+            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (records.size() < 3 && System.nanoTime() < deadline) {
+                for (ConsumerRecord<String, String> r : audit.poll(Duration.ofMillis(200))) {
+                    if (id.equals(r.key())) {
+                        records.add(r);
+                    }
+                }
+            }
+            assertEquals(3, records.size());
+            List<String> toStates = new ArrayList<>();
+            for (ConsumerRecord<String, String> r : records) {
+                var json = Json.read(r.value(), com.fasterxml.jackson.databind.JsonNode.class);
+                assertEquals(json.get("id").asText(), header(r, "ce_id"));
+                assertEquals(json.get("type").asText(), header(r, "ce_type"));
+                assertEquals(id, header(r, "ce_subject"));
+                assertEquals("urn:dfmigrate:orchestrator", header(r, "ce_source"));
+                assertNotNull(header(r, "ce_time"));
+                assertFalse(r.value().contains("s3cr") || r.value().contains("t4rget"), r.value());
+                toStates.add(json.get("toState").asText());
+            }
+            assertEquals(List.of("CREATED", "VALIDATING", "VALIDATED"), toStates);
+            var first = Json.read(records.get(0).value(), com.fasterxml.jackson.databind.JsonNode.class);
+            assertEquals("operator:alice@example.com", first.get("actor").asText());
+            assertEquals("validator/v1", Json.read(records.get(2).value(), com.fasterxml.jackson.databind.JsonNode.class)
+                    .get("actor").asText());
+            // the outbox is drained once the broker acknowledged
+            await(() -> io.quarkus.narayana.jta.QuarkusTransaction.requiringNew()
+                    .call(() -> io.dfmigrate.orchestrator.persistence.OutboxEvent.count()) == 0, "empty outbox");
+        }
+    }
+
+    static String header(ConsumerRecord<String, String> r, String name) {
+        var h = r.headers().lastHeader(name);
+        return h == null ? null : new String(h.value(), StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void serverSentEventsFollowEveryChange() throws Exception {
+        String id = create("streamed");
+        java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+        var request = java.net.http.HttpRequest.newBuilder(java.net.URI.create(
+                "http://localhost:" + io.restassured.RestAssured.port + "/api/migrations/" + id + "/events")).GET().build();
+        var response = http.send(request, java.net.http.HttpResponse.BodyHandlers.ofLines());
+        assertEquals(200, response.statusCode());
+        assertTrue(response.headers().firstValue("Content-Type").orElse("").startsWith("text/event-stream"));
+        List<String> states = new java.util.concurrent.CopyOnWriteArrayList<>();
+        Thread reader = Thread.ofVirtual().start(() -> response.body()
+                .filter(l -> l.startsWith("data:"))
+                .map(l -> Json.read(l.substring(5), com.fasterxml.jackson.databind.JsonNode.class).get("state").asText())
+                .forEach(states::add));
+        await(() -> states.contains("CREATED"), "first event");
+        try (KafkaProducer<String, String> producer = producer()) {
+            given().post("/api/migrations/" + id + "/validate").then().statusCode(202);
+            await(() -> states.contains("VALIDATING"), "VALIDATING event");
+            send(producer, StatusEvent.validation(id, 1, "v", List.of()));
+            await(() -> states.contains("VALIDATED"), "VALIDATED event");
+        }
+        assertEquals(List.of("CREATED", "VALIDATING", "VALIDATED"), List.copyOf(states));
+        reader.interrupt();
+        given().get("/api/migrations/" + UUID.randomUUID() + "/events").then().statusCode(404);
+    }
+
+    @Test
+    void noBodyReachesA500() {
+        String id = create("fuzz");
+        List<String> bodies = List.of("null", "0", "\"x\"", "{}", "[[[[[]]]]]", "{\"name\":{}}", "{\"name\":[1,2]}",
+                "{\"name\":\"a\",\"source\":\"redis://h\",\"target\":{\"uri\":\"redis://h2\"}}",
+                "{\"name\":\"a\",\"source\":{\"uri\":42},\"target\":{\"uri\":null}}",
+                "{\"name\":\"a\",\"source\":{\"uri\":\"redis://u:p@h:1/x\"},\"target\":{\"uri\":\"rediss://h:2?verify=maybe\"}}",
+                "{\"name\":\"\\u0000\",\"source\":{\"uri\":\"redis://%zz@h\"},\"target\":{\"uri\":\"redis://[::1\"}}",
+                "{\"name\":\"a\",\"options\":{\"maxSourceOpsPerSecond\":1e99,\"dbs\":[1.5]}}",
+                "{\"acknowledgeWarnings\":\"yes\"}", "{\"cutover\":[]}", "{\"unknown\":1}",
+                "{\"name\":\"" + "n".repeat(70_000) + "\"}", "\u00ff\u00fe", "{\"name\":\"a\"");
+        for (String b : bodies) {
+            for (String path : List.of("/api/migrations", "/api/migrations/" + id + "/start", "/api/migrations/" + id + "/complete",
+                    "/api/migrations/" + id + "/validate")) {
+                int status = given().contentType(ContentType.JSON).body(b).post(path).then().extract().statusCode();
+                assertTrue(status >= 200 && status < 500, path + " with " + b.substring(0, Math.min(60, b.length())) + " gave " + status);
+            }
+        }
+        given().contentType(ContentType.JSON).body("{\"name\":\"" + "n".repeat(70_000) + "\"}").post("/api/migrations")
+                .then().statusCode(413).contentType("application/problem+json");
+        given().contentType("text/plain").body("hello").post("/api/migrations").then().statusCode(415)
+                .contentType("application/problem+json");
     }
 
     // ---- helpers ----

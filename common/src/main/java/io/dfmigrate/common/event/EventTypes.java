@@ -15,6 +15,8 @@ public final class EventTypes {
     public static final String STATUS_SCAN_COMPLETED = "dfm.status.copy.scan-completed.v1";
     public static final String STATUS_BATCH_DONE = "dfm.status.copy.batch-done.v1";
     public static final String STATUS_FAILED = "dfm.status.failed.v1";
+    /** A worker is still busy with a migration run (sent every few seconds while it works). */
+    public static final String STATUS_HEARTBEAT = "dfm.status.heartbeat.v1";
 
     // dfm.copy.batches: copier scanner → copier workers
     public static final String COPY_BATCH = "dfm.copy.batch.v1";

@@ -49,6 +49,12 @@ public record StatusEvent(
                 migrationId, run, Instant.now(), worker, null, null, batch, null);
     }
 
+    /** Liveness only; its id is unique and it is not deduplicated. */
+    public static StatusEvent heartbeat(String migrationId, int run, String worker) {
+        return new StatusEvent(java.util.UUID.randomUUID().toString(), EventTypes.STATUS_HEARTBEAT, migrationId, run, Instant.now(),
+                worker, null, null, null, null);
+    }
+
     public static StatusEvent failed(String migrationId, int run, String worker, String phase, String error) {
         return new StatusEvent(migrationId + ":" + run + ":failed:" + phase, EventTypes.STATUS_FAILED, migrationId, run,
                 Instant.now(), worker, null, null, null, error);

@@ -26,6 +26,10 @@ public interface CopierConfig {
     @WithDefault("30s")
     Duration timeout();
 
+    /** While an instance works on a migration run it says so this often (the orchestrator fails silent migrations). */
+    @WithDefault("5s")
+    Duration heartbeatInterval();
+
     /** Attempts of a batch whose source or target connection failed, before the migration is failed. */
     @WithDefault("3")
     int retries();

@@ -17,6 +17,7 @@ import io.dfmigrate.common.redis.RedisCommandException;
 import io.dfmigrate.common.redis.RedisConnections;
 import io.dfmigrate.common.secret.SecretBox;
 import io.dfmigrate.copier.config.CopierConfig;
+import io.quarkus.scheduler.Scheduled;
 import io.smallrye.reactive.messaging.MutinyEmitter;
 import io.vertx.core.Vertx;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -48,6 +49,11 @@ public class CopyService {
     private final StatusPublisher status;
     private final MutinyEmitter<String> batchesOut;
     private final Set<String> endedRuns = ConcurrentHashMap.newKeySet();
+    /** Migration runs this instance is working on (scan or batches), with how many tasks: heartbeats are sent for them. */
+    private final Map<String, Busy> busy = new ConcurrentHashMap<>();
+
+    private record Busy(String migrationId, int run, java.util.concurrent.atomic.AtomicInteger tasks) {
+    }
 
     public CopyService(Vertx vertx, RedisConnections connections, CopierConfig config, SecretBox box, StatusPublisher status,
                        @Channel("batches-out") MutinyEmitter<String> batchesOut) {
@@ -68,7 +74,40 @@ public class CopyService {
         return endedRuns.contains(migrationId + ":" + run);
     }
 
+    /** Sends a heartbeat for every migration run this instance is busy with. */
+    @Scheduled(every = "${dfm.copier.heartbeat-interval}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    void heartbeat() {
+        for (Busy b : busy.values()) {
+            try {
+                status.publish(StatusEvent.heartbeat(b.migrationId(), b.run(), status.worker()));
+            } catch (RuntimeException e) {
+                LOG.warnf("heartbeat for migration %s not sent: %s", b.migrationId(), e.toString());
+            }
+        }
+    }
+
+    private void begin(String migrationId, int run) {
+        busy.compute(migrationId + ":" + run, (k, b) -> {
+            Busy x = b != null ? b : new Busy(migrationId, run, new java.util.concurrent.atomic.AtomicInteger());
+            x.tasks().incrementAndGet();
+            return x;
+        });
+    }
+
+    private void end(String migrationId, int run) {
+        busy.computeIfPresent(migrationId + ":" + run, (k, b) -> b.tasks().decrementAndGet() <= 0 ? null : b);
+    }
+
     public void scan(PhaseEvent phase) {
+        begin(phase.migrationId(), phase.run());
+        try {
+            scanSource(phase);
+        } finally {
+            end(phase.migrationId(), phase.run());
+        }
+    }
+
+    private void scanSource(PhaseEvent phase) {
         String id = phase.migrationId();
         MigrationOptions options = phase.options() == null ? MigrationOptions.DEFAULTS : phase.options().withDefaults();
         try {
@@ -129,6 +168,15 @@ public class CopyService {
         if (ended(batch.migrationId(), batch.run())) {
             return;
         }
+        begin(batch.migrationId(), batch.run());
+        try {
+            copyBatch(batch);
+        } finally {
+            end(batch.migrationId(), batch.run());
+        }
+    }
+
+    private void copyBatch(CopyBatch batch) {
         RedisEndpoint source;
         RedisEndpoint target;
         try {

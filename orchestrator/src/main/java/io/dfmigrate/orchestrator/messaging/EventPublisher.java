@@ -1,18 +1,23 @@
 package io.dfmigrate.orchestrator.messaging;
 
-import io.dfmigrate.common.event.AuditEvent;
-import io.dfmigrate.common.event.PhaseEvent;
-import io.dfmigrate.common.messaging.CloudEventMessages;
+import io.dfmigrate.common.Topics;
+import io.dfmigrate.common.event.EventTypes;
+import io.dfmigrate.orchestrator.persistence.OutboxEvent;
 import io.smallrye.reactive.messaging.MutinyEmitter;
+import io.smallrye.reactive.messaging.ce.OutgoingCloudEventMetadata;
+import io.smallrye.reactive.messaging.kafka.api.OutgoingKafkaRecordMetadata;
 import jakarta.enterprise.context.ApplicationScoped;
+import java.net.URI;
 import java.time.Duration;
+import java.time.ZoneOffset;
 import org.eclipse.microprofile.reactive.messaging.Channel;
+import org.eclipse.microprofile.reactive.messaging.Message;
 
-/** Publishes phase commands to {@code dfm.phases} and audit records to {@code dfm.audit}, waiting for the broker's ack. */
+/** Sends outbox rows to {@code dfm.phases} or {@code dfm.audit}, waiting for the broker's acknowledgement. */
 @ApplicationScoped
 public class EventPublisher {
-    private static final String SERVICE = "orchestrator";
     private static final Duration ACK_TIMEOUT = Duration.ofSeconds(30);
+    private static final URI SOURCE = URI.create(EventTypes.SOURCE_PREFIX + "orchestrator");
 
     private final MutinyEmitter<String> phases;
     private final MutinyEmitter<String> audit;
@@ -22,13 +27,22 @@ public class EventPublisher {
         this.audit = audit;
     }
 
-    public void phase(PhaseEvent event) {
-        phases.sendMessage(CloudEventMessages.of(SERVICE, event.migrationId(), event.id(), event.type(), event.migrationId(), event))
-                .await().atMost(ACK_TIMEOUT);
-    }
-
-    public void audit(AuditEvent event) {
-        audit.sendMessage(CloudEventMessages.of(SERVICE, event.migrationId(), event.id(), event.type(), event.migrationId(), event))
-                .await().atMost(ACK_TIMEOUT);
+    public void send(OutboxEvent e) {
+        MutinyEmitter<String> emitter = switch (e.topic) {
+            case Topics.PHASES -> phases;
+            case Topics.AUDIT -> audit;
+            default -> throw new IllegalStateException("no channel for topic " + e.topic);
+        };
+        Message<String> message = Message.of(e.payload)
+                .addMetadata(OutgoingKafkaRecordMetadata.<String>builder().withKey(e.key).build())
+                .addMetadata(OutgoingCloudEventMetadata.builder()
+                        .withId(e.eventId)
+                        .withType(e.type)
+                        .withSource(SOURCE)
+                        .withSubject(e.key)
+                        .withTimestamp(e.createdAt.atZone(ZoneOffset.UTC))
+                        .withDataContentType("application/json")
+                        .build());
+        emitter.sendMessage(message).await().atMost(ACK_TIMEOUT);
     }
 }

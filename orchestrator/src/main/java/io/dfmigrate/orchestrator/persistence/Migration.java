@@ -58,6 +58,8 @@ public class Migration extends PanacheEntityBase {
     public Instant copyFinishedAt;
     @Column(name = "ended_at")
     public Instant endedAt;
+    @Column(name = "last_report_at")
+    public Instant lastReportAt;
     @Version
     public long version;
 }

@@ -9,7 +9,12 @@ public enum MigrationState {
 
     /** Operator actions, by their REST path segment. */
     public enum Action {
-        validate, start, stop, complete, restart
+        validate, start, stop, complete, restart, keepReplicating;
+
+        /** The REST path segment: {@code keep-replicating} for {@link #keepReplicating}. */
+        public String path() {
+            return this == keepReplicating ? "keep-replicating" : name();
+        }
     }
 
     public Set<Action> allowedActions() {
@@ -19,14 +24,14 @@ public enum MigrationState {
             case VALIDATED -> Set.of(Action.validate, Action.start);
             case VALIDATION_FAILED -> Set.of(Action.validate, Action.restart);
             case COPYING -> Set.of(Action.stop);
-            case REPLICATING -> Set.of(Action.stop, Action.complete);
+            case REPLICATING -> Set.of(Action.stop, Action.complete, Action.keepReplicating);
             case STOPPED, FAILED -> Set.of(Action.restart);
             case COMPLETED -> Set.of();
         };
     }
 
     public List<String> allowedActionNames() {
-        return allowedActions().stream().map(Enum::name).sorted().toList();
+        return allowedActions().stream().map(Action::path).sorted().toList();
     }
 
     public boolean active() {

@@ -4,9 +4,15 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.dfmigrate.orchestrator.persistence.MigrationState.Action;
 import io.dfmigrate.orchestrator.service.MigrationService;
+import io.smallrye.common.annotation.Blocking;
 import io.smallrye.common.annotation.RunOnVirtualThread;
 import jakarta.ws.rs.Consumes;
+import io.dfmigrate.orchestrator.config.OrchestratorConfig;
+import io.smallrye.mutiny.Multi;
 import jakarta.ws.rs.GET;
+import jakarta.ws.rs.HeaderParam;
+import java.time.Duration;
+import org.jboss.resteasy.reactive.RestStreamElementType;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
@@ -19,72 +25,138 @@ import java.util.List;
 /** The REST contract of DESIGN.md §6. Errors are problem+json (see {@link ProblemMappers}). */
 @Path("/api/migrations")
 @Produces(MediaType.APPLICATION_JSON)
-@RunOnVirtualThread
 public class MigrationResource {
-    private static final String ACTOR = "operator";
+    static final String ACTOR_HEADER = "X-DFM-Actor";
+    private static final String DEFAULT_ACTOR = "operator";
 
     private final MigrationService service;
     private final ObjectMapper mapper;
+    private final Duration eventsInterval;
 
-    public MigrationResource(MigrationService service, ObjectMapper mapper) {
+    public MigrationResource(MigrationService service, ObjectMapper mapper, OrchestratorConfig config) {
         this.service = service;
         this.mapper = mapper;
+        this.eventsInterval = config.eventsInterval();
     }
 
+    /**
+     * The audit actor: {@code operator}, or {@code operator:<name>} from the optional {@value #ACTOR_HEADER} header
+     * (self-declared by the caller; letters, digits and {@code @._-} only, at most 64 characters).
+     */
+    static String actor(String header) {
+        if (header == null || header.isBlank()) {
+            return DEFAULT_ACTOR;
+        }
+        String clean = header.strip().replaceAll("[^A-Za-z0-9@._-]", "_");
+        return DEFAULT_ACTOR + ":" + (clean.length() > 64 ? clean.substring(0, 64) : clean);
+    }
+
+    @RunOnVirtualThread
     @POST
     @Consumes(MediaType.APPLICATION_JSON)
-    public Response create(Dtos.CreateMigrationRequest request) {
-        Dtos.MigrationView m = service.create(request, ACTOR);
+    public Response create(Dtos.CreateMigrationRequest request, @HeaderParam(ACTOR_HEADER) String actor) {
+        Dtos.MigrationView m = service.create(request, actor(actor));
         return Response.created(URI.create("/api/migrations/" + m.id())).entity(m).build();
     }
 
+    @RunOnVirtualThread
     @GET
     public List<Dtos.MigrationView> list() {
         return service.list();
     }
 
+    @RunOnVirtualThread
     @GET
     @Path("{id}")
     public Dtos.MigrationView get(@PathParam("id") String id) {
         return service.get(id);
     }
 
+    @RunOnVirtualThread
     @GET
     @Path("{id}/audit")
     public List<Dtos.AuditView> audit(@PathParam("id") String id) {
         return service.audit(id);
     }
 
+    @RunOnVirtualThread
     @POST
     @Path("{id}/validate")
-    public Response validate(@PathParam("id") String id) {
-        return accepted(service.act(id, Action.validate, null, ACTOR));
+    public Response validate(@PathParam("id") String id, @HeaderParam(ACTOR_HEADER) String actor) {
+        return accepted(service.act(id, Action.validate, null, actor(actor)));
     }
 
+    @RunOnVirtualThread
     @POST
     @Path("{id}/start")
     @Consumes(MediaType.WILDCARD)
-    public Response start(@PathParam("id") String id, String body) {
-        return accepted(service.act(id, Action.start, optionalBody(body, Dtos.StartRequest.class), ACTOR));
+    public Response start(@PathParam("id") String id, String body, @HeaderParam(ACTOR_HEADER) String actor) {
+        return accepted(service.act(id, Action.start, optionalBody(body, Dtos.StartRequest.class), actor(actor)));
     }
 
+    @RunOnVirtualThread
     @POST
     @Path("{id}/stop")
-    public Response stop(@PathParam("id") String id) {
-        return accepted(service.act(id, Action.stop, null, ACTOR));
+    public Response stop(@PathParam("id") String id, @HeaderParam(ACTOR_HEADER) String actor) {
+        return accepted(service.act(id, Action.stop, null, actor(actor)));
     }
 
+    @RunOnVirtualThread
     @POST
     @Path("{id}/complete")
     @Consumes(MediaType.WILDCARD)
-    public Response complete(@PathParam("id") String id, String body) {
-        return accepted(service.act(id, Action.complete, optionalBody(body, Dtos.CompleteRequest.class), ACTOR));
+    public Response complete(@PathParam("id") String id, String body, @HeaderParam(ACTOR_HEADER) String actor) {
+        return accepted(service.act(id, Action.complete, optionalBody(body, Dtos.CompleteRequest.class), actor(actor)));
     }
 
+    /** Stay in REPLICATING: the decision is recorded in the audit trail; replication goes on until stop or complete. */
+    @RunOnVirtualThread
+    @POST
+    @Path("{id}/keep-replicating")
+    public Response keepReplicating(@PathParam("id") String id, @HeaderParam(ACTOR_HEADER) String actor) {
+        return accepted(service.act(id, Action.keepReplicating, null, actor(actor)));
+    }
+
+    /**
+     * Server-sent events: the migration as {@code GET /api/migrations/{id}} shows it, first at once, then each time it
+     * changes (state, counters, validation), until it is COMPLETED or the client goes away. Works with any number of
+     * orchestrator replicas, since it reads the database.
+     */
+    @Blocking
+    @GET
+    @Path("{id}/events")
+    @Produces(MediaType.SERVER_SENT_EVENTS)
+    @RestStreamElementType(MediaType.APPLICATION_JSON)
+    public Multi<Dtos.MigrationView> events(@PathParam("id") String id) {
+        Dtos.MigrationView first = service.get(id);
+        return Multi.createFrom().emitter(em -> Thread.ofVirtual().name("sse-" + id).start(() -> {
+            Dtos.MigrationView last = first;
+            em.emit(first);
+            while (!em.isCancelled() && !"COMPLETED".equals(last.state())) {
+                try {
+                    Thread.sleep(eventsInterval.toMillis());
+                    Dtos.MigrationView now = service.get(id);
+                    if (!now.state().equals(last.state()) || !now.updatedAt().equals(last.updatedAt())) {
+                        em.emit(now);
+                        last = now;
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    break;
+                } catch (RuntimeException e) {
+                    em.fail(e);
+                    return;
+                }
+            }
+            em.complete();
+        }));
+    }
+
+    @RunOnVirtualThread
     @POST
     @Path("{id}/restart")
-    public Response restart(@PathParam("id") String id) {
-        return accepted(service.act(id, Action.restart, null, ACTOR));
+    public Response restart(@PathParam("id") String id, @HeaderParam(ACTOR_HEADER) String actor) {
+        return accepted(service.act(id, Action.restart, null, actor(actor)));
     }
 
     /** Action bodies are optional, so a plain {@code curl -X POST} works; when present they are strict JSON. */

@@ -12,7 +12,9 @@ import io.dfmigrate.common.event.Severity;
 import io.dfmigrate.common.event.StatusEvent;
 import io.dfmigrate.common.event.ValidationCheck;
 import io.dfmigrate.common.secret.SecretBox;
-import io.dfmigrate.orchestrator.messaging.EventPublisher;
+import io.dfmigrate.common.Topics;
+import io.dfmigrate.orchestrator.messaging.OutboxRelay;
+import io.dfmigrate.orchestrator.persistence.OutboxEvent;
 import io.dfmigrate.orchestrator.persistence.AuditEntry;
 import io.dfmigrate.orchestrator.persistence.Migration;
 import io.dfmigrate.orchestrator.persistence.MigrationState;
@@ -31,8 +33,9 @@ import java.util.UUID;
 import org.jboss.logging.Logger;
 
 /**
- * The state machine. Each operator action and each status event is applied in one database transaction; the phase
- * commands and audit records it produces are published after the commit.
+ * The state machine. Each operator action and each status event is applied in one database transaction, together
+ * with the phase commands and audit records it causes (the outbox); {@link OutboxRelay} publishes them after the
+ * commit, so a crash between the two loses nothing.
  */
 @ApplicationScoped
 public class MigrationService {
@@ -40,18 +43,11 @@ public class MigrationService {
     static final int MAX_NAME = 200;
 
     private final SecretBox box;
-    private final EventPublisher publisher;
+    private final OutboxRelay relay;
 
-    public MigrationService(SecretBox box, EventPublisher publisher) {
+    public MigrationService(SecretBox box, OutboxRelay relay) {
         this.box = box;
-        this.publisher = publisher;
-    }
-
-    /** What a transaction decided to publish once it committed. */
-    private record Outgoing(List<PhaseEvent> phases, List<AuditEvent> audits) {
-        Outgoing() {
-            this(new ArrayList<>(), new ArrayList<>());
-        }
+        this.relay = relay;
     }
 
     // ---- operator actions ---------------------------------------------------------------------------------------
@@ -79,7 +75,6 @@ public class MigrationService {
         if (!errors.isEmpty()) {
             throw ApiException.badRequest(errors);
         }
-        Outgoing out = new Outgoing();
         Migration m = QuarkusTransaction.requiringNew().call(() -> {
             Migration n = new Migration();
             n.id = UUID.randomUUID();
@@ -92,10 +87,10 @@ public class MigrationService {
             n.options = Json.write(options.withDefaults());
             n.createdAt = n.updatedAt = Instant.now();
             n.persist();
-            audit(out, n, actor, "create", null, MigrationState.CREATED, "source " + n.sourceUri + ", target " + n.targetUri);
+            audit(n, actor, "create", null, MigrationState.CREATED, "source " + n.sourceUri + ", target " + n.targetUri);
             return n;
         });
-        publish(out);
+        publish();
         LOG.infof("migration %s (%s) created: %s -> %s", m.id, m.name, m.sourceUri, m.targetUri);
         return view(m);
     }
@@ -114,26 +109,25 @@ public class MigrationService {
     }
 
     public Dtos.MigrationView get(String id) {
-        return view(find(id));
+        return QuarkusTransaction.joiningExisting().call(() -> view(find(id)));
     }
 
     public List<Dtos.MigrationView> list() {
-        return Migration.<Migration>list("order by createdAt desc").stream().map(this::view).toList();
+        return QuarkusTransaction.joiningExisting().call(() ->
+                Migration.<Migration>list("order by createdAt desc").stream().map(this::view).toList());
     }
 
     public List<Dtos.AuditView> audit(String id) {
-        Migration m = find(id);
-        return AuditEntry.forMigration(m.id).stream()
+        return QuarkusTransaction.joiningExisting().call(() -> AuditEntry.forMigration(find(id).id).stream()
                 .map(a -> new Dtos.AuditView(a.eventId.toString(), a.time, a.type, a.actor, a.action, a.fromState, a.toState, a.detail))
-                .toList();
+                .toList());
     }
 
     public Dtos.MigrationView act(String id, Action action, Object body, String actor) {
-        Outgoing out = new Outgoing();
         Migration m = QuarkusTransaction.requiringNew().call(() -> {
             Migration x = find(id);
             if (!x.state.allowedActions().contains(action)) {
-                throw ApiException.conflict("cannot " + action + " a migration in state " + x.state, x.state.name(),
+                throw ApiException.conflict("cannot " + action.path() + " a migration in state " + x.state, x.state.name(),
                         x.state.allowedActionNames());
             }
             MigrationState from = x.state;
@@ -146,8 +140,9 @@ public class MigrationService {
                     x.batchesTotal = null;
                     x.keysCopied = x.keysFailed = x.keysDeleted = x.bytesCopied = x.batchesDone = 0;
                     x.copyStartedAt = x.copyFinishedAt = x.endedAt = x.validatedAt = null;
-                    transition(out, x, MigrationState.VALIDATING, actor, action.name(), null);
-                    out.phases.add(phase(x, EventTypes.PHASE_VALIDATE));
+                    x.lastReportAt = null;
+                    transition(x, MigrationState.VALIDATING, actor, action.path(), null);
+                    phase(x, EventTypes.PHASE_VALIDATE);
                 }
                 case start -> {
                     boolean ack = body instanceof Dtos.StartRequest s && Boolean.TRUE.equals(s.acknowledgeWarnings());
@@ -158,26 +153,30 @@ public class MigrationService {
                                 x.state.allowedActionNames());
                     }
                     x.copyStartedAt = Instant.now();
-                    transition(out, x, MigrationState.COPYING, actor, action.name(),
+                    transition(x, MigrationState.COPYING, actor, action.path(),
                             warnings > 0 ? warnings + " warning(s) acknowledged" : null);
-                    out.phases.add(phase(x, EventTypes.PHASE_COPY));
+                    phase(x, EventTypes.PHASE_COPY);
                 }
                 case stop -> {
                     x.endedAt = Instant.now();
-                    transition(out, x, MigrationState.STOPPED, actor, action.name(), "data already copied stays on the target");
-                    out.phases.add(phase(x, EventTypes.PHASE_STOP));
+                    transition(x, MigrationState.STOPPED, actor, action.path(), "data already copied stays on the target");
+                    phase(x, EventTypes.PHASE_STOP);
                 }
                 case complete -> {
                     boolean cutover = body instanceof Dtos.CompleteRequest c && Boolean.TRUE.equals(c.cutover());
                     x.endedAt = Instant.now();
-                    transition(out, x, MigrationState.COMPLETED, actor, action.name(), "cutover=" + cutover);
-                    out.phases.add(phase(x, EventTypes.PHASE_COMPLETE));
+                    transition(x, MigrationState.COMPLETED, actor, action.path(), "cutover=" + cutover);
+                    phase(x, EventTypes.PHASE_COMPLETE);
+                }
+                case keepReplicating -> {
+                    touch(x);
+                    audit(x, actor, action.path(), null, null, "replication continues until stop or complete");
                 }
             }
-            LOG.infof("migration %s: %s by %s, %s -> %s", x.id, action, actor, from, x.state);
+            LOG.infof("migration %s: %s by %s, %s -> %s", x.id, action.path(), actor, from, x.state);
             return x;
         });
-        publish(out);
+        publish();
         return view(m);
     }
 
@@ -190,8 +189,16 @@ public class MigrationService {
             LOG.warnf("dropping status event without a valid migration id or event id (type %s)", e.type());
             return;
         }
-        Outgoing out = new Outgoing();
+        boolean heartbeat = EventTypes.STATUS_HEARTBEAT.equals(e.type());
         QuarkusTransaction.requiringNew().run(() -> {
+            if (heartbeat) {
+                // carries no counts: record that the workers are alive, without keeping its id
+                Migration m = Migration.findById(id);
+                if (m != null && m.run == e.run() && m.state.active()) {
+                    m.lastReportAt = Instant.now();
+                }
+                return;
+            }
             if (ProcessedEvent.findById(e.id()) != null) {
                 LOG.debugf("status event %s already applied", e.id());
                 return;
@@ -206,12 +213,55 @@ public class MigrationService {
                 LOG.debugf("status event %s is for an unknown migration or an earlier run; ignored", e.id());
                 return;
             }
-            apply(out, m, e);
+            m.lastReportAt = Instant.now();
+            apply(m, e);
         });
-        publish(out);
+        if (!heartbeat) {
+            publish();
+        }
     }
 
-    private void apply(Outgoing out, Migration m, StatusEvent e) {
+    /**
+     * Fails every migration in VALIDATING or COPYING whose workers have not reported for {@code timeout}. Nothing is
+     * failed during the first {@code timeout} after {@code since} (this orchestrator's start), so reports that piled
+     * up in Kafka while it was down are read first.
+     */
+    public int failSilent(Duration timeout, Instant since) {
+        Instant cutoff = Instant.now().minus(timeout);
+        if (since.isAfter(cutoff)) {
+            return 0;
+        }
+        List<UUID> silent = QuarkusTransaction.requiringNew().call(() -> Migration.<Migration>list("state in ?1",
+                        List.of(MigrationState.VALIDATING, MigrationState.COPYING)).stream()
+                .filter(m -> lastHeard(m).isBefore(cutoff)).map(m -> m.id).toList());
+        int failed = 0;
+        for (UUID id : silent) {
+            boolean done = QuarkusTransaction.requiringNew().call(() -> {
+                Migration m = Migration.findById(id);
+                if (m == null || !(m.state == MigrationState.VALIDATING || m.state == MigrationState.COPYING)
+                        || !lastHeard(m).isBefore(cutoff)) {
+                    return false;
+                }
+                String workers = m.state == MigrationState.VALIDATING ? "validator" : "copier";
+                fail(m, "orchestrator", "no report from the " + workers + " for " + timeout.toSeconds()
+                        + " s: check that the " + workers + " service runs and reaches Kafka, then restart the migration");
+                return true;
+            });
+            if (done) {
+                failed++;
+            }
+        }
+        if (failed > 0) {
+            publish();
+        }
+        return failed;
+    }
+
+    private static Instant lastHeard(Migration m) {
+        return m.lastReportAt != null && m.lastReportAt.isAfter(m.updatedAt) ? m.lastReportAt : m.updatedAt;
+    }
+
+    private void apply(Migration m, StatusEvent e) {
         String actor = e.worker() == null ? "worker" : e.worker();
         switch (e.type()) {
             case EventTypes.STATUS_VALIDATION -> {
@@ -223,7 +273,7 @@ public class MigrationService {
                 m.validatedAt = Instant.now();
                 long errors = checks.stream().filter(c -> c.severity() == Severity.ERROR).count();
                 long warnings = checks.stream().filter(c -> c.severity() == Severity.WARNING).count();
-                transition(out, m, errors > 0 ? MigrationState.VALIDATION_FAILED : MigrationState.VALIDATED, actor, "validation-report",
+                transition(m, errors > 0 ? MigrationState.VALIDATION_FAILED : MigrationState.VALIDATED, actor, "validation-report",
                         errors + " error(s), " + warnings + " warning(s)");
             }
             case EventTypes.STATUS_SCAN_STARTED -> {
@@ -239,7 +289,7 @@ public class MigrationService {
                 m.batchesTotal = e.scan().batches();
                 m.keysTotal = e.scan().keys();
                 touch(m);
-                checkCopyDone(out, m, actor);
+                checkCopyDone(m, actor);
             }
             case EventTypes.STATUS_BATCH_DONE -> {
                 if (m.state != MigrationState.COPYING || e.batch() == null) {
@@ -257,54 +307,54 @@ public class MigrationService {
                     var first = b.failures() == null || b.failures().isEmpty() ? null : b.failures().get(0);
                     String what = b.failed() + " key(s) failed in batch " + b.batchId()
                             + (first == null ? "" : ", e.g. db " + first.db() + " key '" + first.key() + "': " + first.reason());
-                    audit(out, m, actor, "key-errors", null, null, what);
+                    audit(m, actor, "key-errors", null, null, what);
                     if ("fail".equals(o.onKeyError())) {
-                        fail(out, m, actor, what + " (options.onKeyError=fail)");
+                        fail(m, actor, what + " (options.onKeyError=fail)");
                         return;
                     }
                 }
-                checkCopyDone(out, m, actor);
+                checkCopyDone(m, actor);
             }
             case EventTypes.STATUS_FAILED -> {
                 if (m.state.active()) {
-                    fail(out, m, actor, e.error());
+                    fail(m, actor, e.error());
                 }
             }
             default -> LOG.debugf("status event type %s not handled", e.type());
         }
     }
 
-    private void checkCopyDone(Outgoing out, Migration m, String actor) {
+    private void checkCopyDone(Migration m, String actor) {
         if (m.batchesTotal != null && m.batchesDone >= m.batchesTotal) {
             m.copyFinishedAt = Instant.now();
-            transition(out, m, MigrationState.REPLICATING, actor, "copy-done",
+            transition(m, MigrationState.REPLICATING, actor, "copy-done",
                     m.keysCopied + " key(s) copied, " + m.keysFailed + " failed, " + m.bytesCopied + " bytes in "
                             + Duration.between(m.copyStartedAt, m.copyFinishedAt).toMillis() + " ms");
-            out.phases.add(phase(m, EventTypes.PHASE_REPLICATE));
+            phase(m, EventTypes.PHASE_REPLICATE);
         }
     }
 
-    private void fail(Outgoing out, Migration m, String actor, String reason) {
+    private void fail(Migration m, String actor, String reason) {
         m.error = reason;
         m.endedAt = Instant.now();
-        transition(out, m, MigrationState.FAILED, actor, "failure", reason);
-        out.phases.add(phase(m, EventTypes.PHASE_STOP));
+        transition(m, MigrationState.FAILED, actor, "failure", reason);
+        phase(m, EventTypes.PHASE_STOP);
     }
 
     // ---- helpers ---------------------------------------------------------------------------------------------------
 
-    private void transition(Outgoing out, Migration m, MigrationState to, String actor, String action, String detail) {
+    private void transition(Migration m, MigrationState to, String actor, String action, String detail) {
         MigrationState from = m.state;
         m.state = to;
         touch(m);
-        audit(out, m, actor, action, from, to, detail);
+        audit(m, actor, action, from, to, detail);
     }
 
     private static void touch(Migration m) {
         m.updatedAt = Instant.now();
     }
 
-    private static void audit(Outgoing out, Migration m, String actor, String action, MigrationState from, MigrationState to,
+    private static void audit(Migration m, String actor, String action, MigrationState from, MigrationState to,
                               String detail) {
         AuditEntry a = new AuditEntry();
         a.eventId = UUID.randomUUID();
@@ -317,13 +367,25 @@ public class MigrationService {
         a.toState = to == null ? null : to.name();
         a.detail = detail;
         a.persist();
-        out.audits.add(new AuditEvent(a.eventId.toString(), a.type, m.id.toString(), m.name, a.time, actor, action, a.fromState,
-                a.toState, detail));
+        outbox(Topics.AUDIT, m, a.eventId.toString(), a.type, new AuditEvent(a.eventId.toString(), a.type, m.id.toString(), m.name,
+                a.time, actor, action, a.fromState, a.toState, detail));
     }
 
-    private static PhaseEvent phase(Migration m, String type) {
-        return new PhaseEvent(m.id + ":" + m.run + ":" + type, type, m.id.toString(), m.run, Instant.now(),
+    private static void phase(Migration m, String type) {
+        PhaseEvent p = new PhaseEvent(m.id + ":" + m.run + ":" + type, type, m.id.toString(), m.run, Instant.now(),
                 new EndpointRef(m.sourceUri, m.sourceSealed), new EndpointRef(m.targetUri, m.targetSealed), options(m));
+        outbox(Topics.PHASES, m, p.id(), type, p);
+    }
+
+    private static void outbox(String topic, Migration m, String eventId, String type, Object payload) {
+        OutboxEvent o = new OutboxEvent();
+        o.topic = topic;
+        o.key = m.id.toString();
+        o.eventId = eventId;
+        o.type = type;
+        o.payload = Json.write(payload);
+        o.createdAt = Instant.now();
+        o.persist();
     }
 
     private static MigrationOptions options(Migration m) {
@@ -334,9 +396,13 @@ public class MigrationService {
         return m.validation == null ? List.of() : Arrays.asList(Json.read(m.validation, ValidationCheck[].class));
     }
 
-    private void publish(Outgoing out) {
-        out.phases.forEach(publisher::phase);
-        out.audits.forEach(publisher::audit);
+    /** Relays what the committed transaction wrote to the outbox; if Kafka is away, the relay's timer retries. */
+    private void publish() {
+        try {
+            relay.flush();
+        } catch (RuntimeException e) {
+            LOG.warnf("events stay in the outbox for a retry: %s", e.toString());
+        }
     }
 
     private static Migration find(String id) {

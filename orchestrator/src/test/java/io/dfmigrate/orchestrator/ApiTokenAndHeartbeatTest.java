@@ -1,0 +1,55 @@
+package io.dfmigrate.orchestrator;
+
+import static io.restassured.RestAssured.given;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
+
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.QuarkusTestProfile;
+import io.quarkus.test.junit.TestProfile;
+import io.restassured.http.ContentType;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+@QuarkusTest
+@TestProfile(ApiTokenAndHeartbeatTest.Profile.class)
+@QuarkusTestResource(value = InfrastructureResource.class, restrictToAnnotatedClass = true)
+class ApiTokenAndHeartbeatTest {
+    static final String TOKEN = "t0ken-for-tests";
+
+    public static class Profile implements QuarkusTestProfile {
+        @Override
+        public Map<String, String> getConfigOverrides() {
+            return Map.of("dfm.orchestrator.api-token", TOKEN,
+                    "dfm.orchestrator.heartbeat-timeout", "2s",
+                    "dfm.orchestrator.heartbeat-check", "500ms");
+        }
+    }
+
+    @Test
+    void apiNeedsTheBearerTokenButHealthAndMetricsStayOpen() {
+        given().get("/api/migrations").then().statusCode(401).contentType("application/problem+json")
+                .header("WWW-Authenticate", containsString("Bearer"));
+        given().header("Authorization", "Bearer wrong").get("/api/migrations").then().statusCode(401);
+        given().header("Authorization", "Basic " + TOKEN).get("/api/migrations").then().statusCode(401);
+        given().header("Authorization", "Bearer " + TOKEN).get("/api/migrations").then().statusCode(200);
+        given().get("/q/health/ready").then().statusCode(200);
+        given().get("/q/metrics").then().statusCode(200);
+        given().get("/q/openapi").then().statusCode(200);
+    }
+
+    @Test
+    void aMigrationWhoseWorkersNeverReportFailsWithAReason() {
+        // no validator runs in this test: nobody answers the validate command
+        String id = given().header("Authorization", "Bearer " + TOKEN).contentType(ContentType.JSON)
+                .body(MigrationApiTest.body("silent", MigrationApiTest.SOURCE, MigrationApiTest.TARGET, null))
+                .post("/api/migrations").then().statusCode(201).extract().path("id");
+        given().header("Authorization", "Bearer " + TOKEN).post("/api/migrations/" + id + "/validate").then().statusCode(202);
+        MigrationApiTest.await(() -> "FAILED".equals(given().header("Authorization", "Bearer " + TOKEN)
+                .get("/api/migrations/" + id).then().extract().path("state")), "FAILED by heartbeat timeout");
+        given().header("Authorization", "Bearer " + TOKEN).get("/api/migrations/" + id).then()
+                .body("error", containsString("no report from the validator"))
+                .body("allowedActions", equalTo(java.util.List.of("restart")));
+    }
+}
