@@ -6,6 +6,7 @@ CREATE TABLE outbox (
     event_id   VARCHAR(300)  NOT NULL,
     type       VARCHAR(100)  NOT NULL,
     payload    TEXT          NOT NULL,
+    actor      VARCHAR(200),                -- CloudEvents extension 'actor' of audit records
     created_at TIMESTAMPTZ   NOT NULL
 );
 

@@ -159,6 +159,8 @@ class MigrationApiTest {
             send(producer, StatusEvent.batchDone(id, 1, "copier-test", b2));
             awaitState(id, "REPLICATING");
             given().get("/api/migrations/" + id).then()
+                    .body("timestamps.copyStartedAt", org.hamcrest.Matchers.notNullValue())
+                    .body("timestamps.copyFinishedAt", org.hamcrest.Matchers.notNullValue())
                     .body("progress.keysTotal", equalTo(15))
                     .body("progress.keysCopied", equalTo(14))
                     .body("progress.keysFailed", equalTo(1))
@@ -287,6 +289,7 @@ class MigrationApiTest {
                 assertEquals(id, header(r, "ce_subject"));
                 assertEquals("urn:dfmigrate:orchestrator", header(r, "ce_source"));
                 assertNotNull(header(r, "ce_time"));
+                assertEquals(json.get("actor").asText(), header(r, "ce_actor"));
                 assertFalse(r.value().contains("s3cr") || r.value().contains("t4rget"), r.value());
                 toStates.add(json.get("toState").asText());
             }

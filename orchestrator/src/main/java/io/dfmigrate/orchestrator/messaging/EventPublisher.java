@@ -33,16 +33,19 @@ public class EventPublisher {
             case Topics.AUDIT -> audit;
             default -> throw new IllegalStateException("no channel for topic " + e.topic);
         };
+        var ce = OutgoingCloudEventMetadata.builder()
+                .withId(e.eventId)
+                .withType(e.type)
+                .withSource(SOURCE)
+                .withSubject(e.key)
+                .withTimestamp(e.createdAt.atZone(ZoneOffset.UTC))
+                .withDataContentType("application/json");
+        if (e.actor != null) {
+            ce.withExtension("actor", e.actor);
+        }
         Message<String> message = Message.of(e.payload)
                 .addMetadata(OutgoingKafkaRecordMetadata.<String>builder().withKey(e.key).build())
-                .addMetadata(OutgoingCloudEventMetadata.builder()
-                        .withId(e.eventId)
-                        .withType(e.type)
-                        .withSource(SOURCE)
-                        .withSubject(e.key)
-                        .withTimestamp(e.createdAt.atZone(ZoneOffset.UTC))
-                        .withDataContentType("application/json")
-                        .build());
+                .addMetadata(ce.build());
         emitter.sendMessage(message).await().atMost(ACK_TIMEOUT);
     }
 }

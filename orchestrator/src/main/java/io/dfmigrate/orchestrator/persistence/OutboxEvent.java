@@ -23,6 +23,7 @@ public class OutboxEvent extends PanacheEntityBase {
     public String eventId;
     public String type;
     public String payload;
+    public String actor;
     @Column(name = "created_at")
     public Instant createdAt;
 }

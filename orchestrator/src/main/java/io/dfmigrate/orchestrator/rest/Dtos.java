@@ -36,11 +36,17 @@ public final class Dtos {
     public record ReplicationView(Long lagMillis, Long pendingChanges, Long appliedChanges) {
     }
 
+    /** When each phase happened; {@code lastReportAt} is the last time a worker reported on the current run. */
+    @JsonInclude(JsonInclude.Include.ALWAYS)
+    public record TimestampsView(Instant validatedAt, Instant copyStartedAt, Instant copyFinishedAt, Instant endedAt,
+                                 Instant lastReportAt) {
+    }
+
     @JsonInclude(JsonInclude.Include.ALWAYS)
     public record MigrationView(String id, String name, String state, int run, EndpointView source, EndpointView target,
                                 MigrationOptions options, ValidationView validation, ProgressView progress,
                                 ReplicationView replication, String error, List<String> allowedActions,
-                                Instant createdAt, Instant updatedAt) {
+                                TimestampsView timestamps, Instant createdAt, Instant updatedAt) {
     }
 
     public record AuditView(String id, Instant time, String type, String actor, String action, String fromState,

@@ -368,7 +368,7 @@ public class MigrationService {
         a.detail = detail;
         a.persist();
         outbox(Topics.AUDIT, m, a.eventId.toString(), a.type, new AuditEvent(a.eventId.toString(), a.type, m.id.toString(), m.name,
-                a.time, actor, action, a.fromState, a.toState, detail));
+                a.time, actor, action, a.fromState, a.toState, detail)).actor = actor;
     }
 
     private static void phase(Migration m, String type) {
@@ -377,7 +377,7 @@ public class MigrationService {
         outbox(Topics.PHASES, m, p.id(), type, p);
     }
 
-    private static void outbox(String topic, Migration m, String eventId, String type, Object payload) {
+    private static OutboxEvent outbox(String topic, Migration m, String eventId, String type, Object payload) {
         OutboxEvent o = new OutboxEvent();
         o.topic = topic;
         o.key = m.id.toString();
@@ -386,6 +386,7 @@ public class MigrationService {
         o.payload = Json.write(payload);
         o.createdAt = Instant.now();
         o.persist();
+        return o;
     }
 
     private static MigrationOptions options(Migration m) {
@@ -448,6 +449,8 @@ public class MigrationService {
                 new Dtos.EndpointView(m.targetUri), options(m), m.validation == null ? null : new Dtos.ValidationView(checks),
                 new Dtos.ProgressView(m.keysTotal, m.keysCopied, m.keysFailed, m.bytesCopied, percent, kps, eta, m.batchesTotal,
                         m.batchesDone),
-                new Dtos.ReplicationView(null, null, null), m.error, m.state.allowedActionNames(), m.createdAt, m.updatedAt);
+                new Dtos.ReplicationView(null, null, null), m.error, m.state.allowedActionNames(),
+                new Dtos.TimestampsView(m.validatedAt, m.copyStartedAt, m.copyFinishedAt, m.endedAt, m.lastReportAt),
+                m.createdAt, m.updatedAt);
     }
 }
