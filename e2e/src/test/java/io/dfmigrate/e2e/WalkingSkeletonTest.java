@@ -58,6 +58,7 @@ class WalkingSkeletonTest {
             source.cli("-a", auth, "--no-auth-warning", "-n", "2", "ZADD", "z", "1", "a", "2", "b");
             source.cli("-a", auth, "--no-auth-warning", "-n", "2", "XADD", "st", "*", "f", "v");
             source.cli("-a", auth, "--no-auth-warning", "-n", "2", "PEXPIRE", "z", "7200000");
+            source.cli("-a", auth, "--no-auth-warning", "CONFIG", "SET", "notify-keyspace-events", "KEA");
 
             String id = create("skeleton", "redis://:src-pass@127.0.0.1:" + source.port(), target.uri(), null);
             JsonNode created = api.get("/api/migrations/" + id).json();
@@ -102,6 +103,7 @@ class WalkingSkeletonTest {
     void anOrchestratorKilledMidCopyResumesFromTheDatabaseAndTopicsWithExactCounts() {
         try (RedisServer source = RedisServer.start(); RedisServer target = RedisServer.start()) {
             source.cli("DEBUG", "POPULATE", "60000", "k", "32");
+            source.cli("CONFIG", "SET", "notify-keyspace-events", "KEA");
             String id = create("recovery", source.uri(), target.uri(), null);
             assertEquals(202, api.post("/api/migrations/" + id + "/validate", null).status());
             api.awaitState(id, "VALIDATED", Duration.ofSeconds(30));

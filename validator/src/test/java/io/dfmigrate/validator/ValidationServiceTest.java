@@ -27,7 +27,7 @@ class ValidationServiceTest {
     @BeforeAll
     static void setUp() {
         vertx = Vertx.vertx();
-        service = new ValidationService(vertx, () -> Duration.ofSeconds(2));
+        service = new ValidationService(vertx, TestConfig.defaults());
     }
 
     @AfterAll
@@ -52,6 +52,7 @@ class ValidationServiceTest {
         try (RedisServer source = RedisServer.start(); RedisServer target = RedisServer.start()) {
             source.cli("SET", "a", "1");
             source.cli("-n", "2", "SET", "b", "2");
+            source.cli("CONFIG", "SET", "notify-keyspace-events", "KEA");
             long t0 = System.nanoTime();
             List<ValidationCheck> checks = service.validate(ep(source.uri()), ep(target.uri()), MigrationOptions.DEFAULTS);
             long ms = (System.nanoTime() - t0) / 1_000_000;

@@ -26,7 +26,14 @@ public final class RedisServer implements AutoCloseable {
 
     /** Starts a redis-server with the extra arguments (e.g. {@code "--databases", "2"} or {@code "--requirepass", "x"}). */
     public static RedisServer start(String... extraArgs) {
-        String binary = System.getenv().getOrDefault("DFM_REDIS_SERVER", "redis-server");
+        return startBinary(System.getenv().getOrDefault("DFM_REDIS_SERVER", "redis-server"), true, extraArgs);
+    }
+
+    /**
+     * Starts another redis-server binary (e.g. an older version for cross-version tests); {@code debugCommand} adds
+     * {@code --enable-debug-command yes}, which servers before 7.0 do not know (they allow DEBUG anyway).
+     */
+    public static RedisServer startBinary(String binary, boolean debugCommand, String... extraArgs) {
         StackException last = null;
         for (int attempt = 0; attempt < 5; attempt++) {
             int port = Ports.free();
@@ -37,8 +44,10 @@ public final class RedisServer implements AutoCloseable {
                 throw new StackException("cannot create a directory for redis-server: " + e.getMessage(), e);
             }
             List<String> cmd = new ArrayList<>(List.of(binary, "--port", Integer.toString(port), "--bind", "127.0.0.1",
-                    "--save", "", "--appendonly", "no", "--daemonize", "no", "--dir", dir.toString(),
-                    "--enable-debug-command", "yes", "--protected-mode", "no"));
+                    "--save", "", "--appendonly", "no", "--daemonize", "no", "--dir", dir.toString(), "--protected-mode", "no"));
+            if (debugCommand) {
+                cmd.addAll(List.of("--enable-debug-command", "yes"));
+            }
             cmd.addAll(List.of(extraArgs));
             ManagedProcess p = ManagedProcess.start("redis-server:" + port, cmd, Map.of(), dir, dir.resolve("redis.log"), "TERM");
             try {
@@ -51,6 +60,26 @@ public final class RedisServer implements AutoCloseable {
         }
         throw new StackException("redis-server did not start (is it installed? apt-get install redis-server): "
                 + (last == null ? "" : last.getMessage()), last);
+    }
+
+    /**
+     * A Linux x86-64 redis-server 6.2 for cross-version tests, extracted from {@code com.github.codemonstur:embedded-redis}
+     * (which must be on the test classpath). A DUMP of Redis 7 is refused by it as Redis 7.4+ payloads are by Dragonfly.
+     */
+    public static String redis62Binary() {
+        String resource = "/redis-server-6.2.6-v5-linux-amd64";
+        try (java.io.InputStream in = RedisServer.class.getResourceAsStream(resource)) {
+            if (in == null) {
+                throw new StackException("redis-server 6.2 not on the classpath: add test dependency com.github.codemonstur:embedded-redis");
+            }
+            Path file = Files.createTempFile("redis-server-6.2-", "");
+            Files.copy(in, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            file.toFile().setExecutable(true);
+            file.toFile().deleteOnExit();
+            return file.toString();
+        } catch (IOException e) {
+            throw new StackException("cannot extract redis-server 6.2: " + e.getMessage(), e);
+        }
     }
 
     public int port() {

@@ -8,15 +8,24 @@ import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Request;
 import io.vertx.redis.client.Response;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
- * What one connection learns about an endpoint: reachability, round-trip latency, INFO fields, keys per database and
- * how many databases it has. Reads only; never writes.
+ * What one connection learns about an endpoint, by reading only: reachability, round trip, INFO, keys per database,
+ * a few CONFIG values, modules, FUNCTION libraries, ACL users and command statistics. A command the server lacks or
+ * the user may not run leaves its part empty (and {@code configDenied} says whether CONFIG GET was refused).
  */
 public record EndpointProbe(String role, RedisEndpoint endpoint, String error, double latencyMillis, Map<String, String> info,
-                            Map<Integer, Long> keyspace, Integer databases) {
+                            Map<Integer, Long> keyspace, Map<String, String> config, boolean configDenied, List<String> modules,
+                            List<String> functionLibraries, List<String> aclUsers, Map<String, Long> commandCalls,
+                            long keyspacePatternSubscribers) {
+
+    static final List<String> CONFIG_KEYS = List.of("databases", "dbnum", "maxmemory", "maxmemory-policy", "notify-keyspace-events",
+            "client-output-buffer-limit");
 
     public boolean reachable() {
         return error == null;
@@ -36,8 +45,36 @@ public record EndpointProbe(String role, RedisEndpoint endpoint, String error, d
         return "Redis " + info.getOrDefault("redis_version", "(unknown version)");
     }
 
+    /** major*100 + minor of redis_version (Dragonfly reports 7.4), or 0. */
+    public int version() {
+        String[] v = info.getOrDefault("redis_version", "0.0").split("\\.");
+        try {
+            return Integer.parseInt(v[0]) * 100 + (v.length > 1 ? Integer.parseInt(v[1]) : 0);
+        } catch (NumberFormatException e) {
+            return 0;
+        }
+    }
+
     public long totalKeys() {
         return keyspace.values().stream().mapToLong(Long::longValue).sum();
+    }
+
+    /** Number of databases: CONFIG {@code databases} (Redis) or {@code dbnum} (Dragonfly), null when unknown. */
+    public Integer databases() {
+        String v = isDragonfly() ? config.get("dbnum") : config.getOrDefault("databases", config.get("dbnum"));
+        try {
+            return v == null ? null : Integer.valueOf(v.strip());
+        } catch (NumberFormatException e) {
+            return null;
+        }
+    }
+
+    public long infoLong(String field) {
+        try {
+            return Long.parseLong(info.getOrDefault(field, "0").strip());
+        } catch (NumberFormatException e) {
+            return 0;
+        }
     }
 
     static EndpointProbe run(Vertx vertx, String role, RedisEndpoint endpoint, Duration timeout) {
@@ -50,27 +87,104 @@ public record EndpointProbe(String role, RedisEndpoint endpoint, String error, d
             }
             Map<String, String> info = parseInfo(redis.send(Request.cmd(Command.INFO)).toString());
             Map<Integer, Long> keyspace = KeyScanner.keyspace(redis);
-            return new EndpointProbe(role, endpoint, null, best / 1_000_000.0, info, keyspace, databases(redis, info));
+            Map<String, String> config = new LinkedHashMap<>();
+            boolean denied = false;
+            for (String key : CONFIG_KEYS) {
+                try {
+                    Response r = redis.send(Request.cmd(Command.CONFIG).arg("GET").arg(key));
+                    String value = configValue(r, key);
+                    if (value != null) {
+                        config.put(key, value);
+                    }
+                } catch (RuntimeException e) {
+                    String m = String.valueOf(e.getMessage()).toUpperCase();
+                    if (m.contains("NOPERM") || m.contains("UNKNOWN COMMAND") || m.contains("NOT ALLOWED")) {
+                        denied = true;
+                        break;
+                    }
+                }
+            }
+            Map<String, Long> calls = new HashMap<>();
+            for (Map.Entry<String, String> e : parseInfo(optional(redis, Request.cmd(Command.INFO).arg("commandstats"))).entrySet()) {
+                // cmdstat_get:calls=12,usec=…   cmdstat_client|list:calls=3,…
+                if (e.getKey().startsWith("cmdstat_") && e.getValue().startsWith("calls=")) {
+                    String n = e.getValue().substring(6);
+                    int comma = n.indexOf(',');
+                    calls.put(e.getKey().substring(8).toLowerCase(), Long.parseLong(comma < 0 ? n : n.substring(0, comma)));
+                }
+            }
+            long patternSubscribers = 0;
+            try {
+                Response numpat = redis.send(Request.cmd(Command.PUBSUB).arg("NUMPAT"));
+                Response channels = redis.send(Request.cmd(Command.PUBSUB).arg("CHANNELS").arg("__key*@*__:*"));
+                patternSubscribers = (numpat == null ? 0 : numpat.toLong()) + (channels == null ? 0 : channels.size());
+            } catch (RuntimeException ignored) {
+                // PUBSUB not permitted: nothing to report
+            }
+            return new EndpointProbe(role, endpoint, null, best / 1_000_000.0, info, keyspace, config, denied,
+                    names(redis, Request.cmd(Command.MODULE).arg("LIST"), "name"),
+                    names(redis, Request.cmd(Command.FUNCTION).arg("LIST"), "library_name"),
+                    strings(redis, Request.cmd(Command.ACL).arg("USERS")), calls, patternSubscribers);
         } catch (RuntimeException e) {
-            return new EndpointProbe(role, endpoint, BlockingRedis.describe(e), 0, Map.of(), Map.of(), null);
+            return new EndpointProbe(role, endpoint, BlockingRedis.describe(e), 0, Map.of(), Map.of(), Map.of(), false, List.of(),
+                    List.of(), List.of(), Map.of(), 0);
         }
     }
 
-    /** {@code CONFIG GET databases} (Redis) or {@code dbnum} (Dragonfly); null when CONFIG is not permitted. */
-    private static Integer databases(BlockingRedis redis, Map<String, String> info) {
-        String param = info.containsKey("dragonfly_version") ? "dbnum" : "databases";
-        try {
-            Response r = redis.send(Request.cmd(Command.CONFIG).arg("GET").arg(param));
-            if (r == null) {
-                return null;
-            }
-            if (r.containsKey(param)) { // RESP3 map reply
-                return Integer.parseInt(r.get(param).toString());
-            }
-            return r.size() >= 2 ? Integer.parseInt(r.get(1).toString()) : null;
-        } catch (RuntimeException e) {
+    private static String configValue(Response r, String key) {
+        if (r == null || r.size() == 0) {
             return null;
         }
+        if (r.containsKey(key)) { // RESP3 map reply
+            return r.get(key).toString();
+        }
+        return r.size() >= 2 ? r.get(1).toString() : null;
+    }
+
+    private static String optional(BlockingRedis redis, Request request) {
+        try {
+            Response r = redis.send(request);
+            return r == null ? "" : r.toString();
+        } catch (RuntimeException e) {
+            return "";
+        }
+    }
+
+    /** The {@code field} of each map in an array reply (MODULE LIST, FUNCTION LIST); empty when the command fails. */
+    private static List<String> names(BlockingRedis redis, Request request, String field) {
+        List<String> out = new ArrayList<>();
+        try {
+            Response r = redis.send(request);
+            if (r != null) {
+                for (Response item : r) {
+                    if (item.containsKey(field)) {
+                        out.add(item.get(field).toString());
+                    } else {
+                        for (int i = 0; i + 1 < item.size(); i += 2) { // RESP2: flat key/value array
+                            if (field.equals(item.get(i).toString())) {
+                                out.add(item.get(i + 1).toString());
+                            }
+                        }
+                    }
+                }
+            }
+        } catch (RuntimeException e) {
+            // unknown command or not permitted
+        }
+        return out;
+    }
+
+    private static List<String> strings(BlockingRedis redis, Request request) {
+        List<String> out = new ArrayList<>();
+        try {
+            Response r = redis.send(request);
+            if (r != null) {
+                r.forEach(x -> out.add(x.toString()));
+            }
+        } catch (RuntimeException e) {
+            // not permitted
+        }
+        return out;
     }
 
     static Map<String, String> parseInfo(String text) {

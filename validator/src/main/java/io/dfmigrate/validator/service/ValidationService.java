@@ -1,5 +1,9 @@
 package io.dfmigrate.validator.service;
 
+import static io.dfmigrate.common.event.Severity.ERROR;
+import static io.dfmigrate.common.event.Severity.INFO;
+import static io.dfmigrate.common.event.Severity.WARNING;
+
 import io.dfmigrate.common.endpoint.RedisEndpoint;
 import io.dfmigrate.common.event.MigrationOptions;
 import io.dfmigrate.common.event.Severity;
@@ -9,30 +13,52 @@ import io.vertx.core.Vertx;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.function.Predicate;
 import java.util.stream.Collectors;
 
 /**
- * Pre-flight checks of a source and a target. Source and target are probed in parallel, each call bounded by
- * {@code dfm.validator.timeout}, so an unreachable pair is reported within about that time. Never writes to either.
+ * Pre-flight checks of a source and a target (docs/validation.md lists them). Source and target are probed in
+ * parallel, every call bounded by {@code dfm.validator.timeout}. Never writes to the source; on the target it writes
+ * and deletes one uniquely named probe key. Dragonfly's limits apply when the target is Dragonfly or when
+ * {@code options.targetProfile} is {@code dragonfly}.
  */
 @ApplicationScoped
 public class ValidationService {
+    /** Commands Dragonfly does not implement (DESIGN.md §8), lower case as in INFO commandstats. */
+    static final Map<String, String> DRAGONFLY_MISSING = new LinkedHashMap<>();
+
+    static {
+        for (String c : List.of("function", "fcall", "fcall_ro", "object", "swapdb", "migrate", "lcs", "geosearchstore", "failover",
+                "wait", "waitaof", "sync", "psync", "module")) {
+            DRAGONFLY_MISSING.put(c, c.toUpperCase(Locale.ROOT));
+        }
+        for (String c : List.of("client|kill", "client|pause", "client|unpause", "client|no-evict", "client|no-touch", "client|tracking",
+                "client|caching", "client|trackinginfo", "client|getredir", "memory|doctor", "memory|malloc-stats", "memory|purge",
+                "latency|doctor", "latency|graph", "latency|histogram", "latency|history", "latency|latest", "latency|reset")) {
+            DRAGONFLY_MISSING.put(c, c.toUpperCase(Locale.ROOT).replace('|', ' '));
+        }
+    }
+
     private final Vertx vertx;
-    private final Duration timeout;
+    private final ValidatorConfig config;
 
     public ValidationService(Vertx vertx, ValidatorConfig config) {
         this.vertx = vertx;
-        this.timeout = config.timeout();
+        this.config = config;
     }
 
     public List<ValidationCheck> validate(RedisEndpoint source, RedisEndpoint target, MigrationOptions options) {
         MigrationOptions o = options == null ? MigrationOptions.DEFAULTS : options.withDefaults();
+        Duration timeout = config.timeout();
         EndpointProbe src;
         EndpointProbe tgt;
         try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
@@ -46,38 +72,80 @@ public class ValidationService {
         } catch (ExecutionException e) {
             throw new IllegalStateException("validation failed: " + e.getCause(), e.getCause());
         }
-        List<ValidationCheck> checks = new ArrayList<>();
-        connectivity(src, checks);
-        connectivity(tgt, checks);
+        Report r = new Report();
+        connectivity(src, r);
+        connectivity(tgt, r);
+        boolean dragonfly = tgt.isDragonfly() || "dragonfly".equals(o.targetProfile());
         if (src.reachable()) {
-            checks.add(new ValidationCheck("identity.source", Severity.INFO, "source is " + src.product() + " with "
-                    + src.totalKeys() + " key(s) in " + src.keyspace().size() + " database(s)", null));
+            r.add("identity.source", INFO, "source is " + src.product() + " with " + src.totalKeys() + " key(s) in "
+                    + src.keyspace().size() + " database(s)", null);
             if (src.totalKeys() == 0) {
-                checks.add(new ValidationCheck("source.empty", Severity.WARNING, "the source has no keys: there is nothing to copy yet",
-                        "check that the source URI points at the right server; new writes will still be replicated"));
+                r.add("source.empty", WARNING, "the source has no keys: there is nothing to copy yet",
+                        "check that the source URI points at the right server; new writes will still be replicated");
             }
         }
         if (tgt.reachable()) {
-            checks.add(new ValidationCheck("identity.target", Severity.INFO, "target is " + tgt.product()
-                    + (tgt.isDragonfly() ? "" : " (not Dragonfly: any RESP-compatible server can be a target)"), null));
-            role(tgt, checks);
-            targetEmpty(tgt, o, checks);
+            String how = tgt.isDragonfly() ? "" : dragonfly
+                    ? " (not Dragonfly; Dragonfly's limits are applied because targetProfile=dragonfly)"
+                    : " (not Dragonfly: any RESP-compatible server can be a target)";
+            r.add("identity.target", INFO, "target is " + tgt.product() + how, null);
+            role(tgt, r);
+            targetEmpty(tgt, o, r);
         }
-        if (src.reachable() && tgt.reachable()) {
-            databases(src, tgt, o, checks);
+        if (!src.reachable()) {
+            return r.checks;
         }
-        return checks;
+        List<Integer> dbs = o.dbs().isEmpty() ? List.copyOf(src.keyspace().keySet()) : o.dbs();
+        List<KeySampler.Sample> samples;
+        try {
+            samples = KeySampler.sample(vertx, source, dbs.stream().filter(src.keyspace()::containsKey).toList(), config.sampleKeys(),
+                    timeout);
+        } catch (RuntimeException e) {
+            samples = List.of();
+            r.add("sample.source", WARNING, "could not sample the source's keys: " + e.getMessage(),
+                    "grant the source user +scan +type +pttl +memory|usage and the length commands, or accept unchecked data");
+        }
+        if (tgt.reachable()) {
+            databases(src, tgt, dbs, dragonfly, r);
+            memory(src, tgt, r);
+            copyMethod(source, target, samples, dragonfly, r);
+        }
+        modules(src, samples, r);
+        functions(src, dragonfly, r);
+        hashFieldTtls(src, tgt, dragonfly, r);
+        if (dragonfly) {
+            limit(samples, s -> s.type().equals("string") && s.elements() > config.maxStringBytes(), "strings.too-big",
+                    "string(s) larger than Dragonfly's 256 MB limit", s -> s.elements() + " bytes",
+                    "split those values, or leave them out with options.keyPattern", r);
+            limit(samples, s -> s.pttl() > config.maxTtl().toMillis(), "ttl.too-long",
+                    "key(s) with a TTL above Dragonfly's 8-year limit", s -> (s.pttl() / 86_400_000L) + " days",
+                    "shorten those TTLs (EXPIRE) or remove them (PERSIST) before migrating", r);
+            commandCompatibility(src, r);
+        }
+        capture(src, o, r);
+        notMigrated(src, tgt, r);
+        bigKeys(samples, r);
+        return r.checks;
     }
 
-    private static void connectivity(EndpointProbe p, List<ValidationCheck> checks) {
+    /** The checks of one run, in order. */
+    private static final class Report {
+        final List<ValidationCheck> checks = new ArrayList<>();
+
+        void add(String id, Severity severity, String message, String remediation) {
+            checks.add(new ValidationCheck(id, severity, message, remediation));
+        }
+    }
+
+    private void connectivity(EndpointProbe p, Report r) {
         String id = "connectivity." + p.role();
         if (p.reachable()) {
-            checks.add(new ValidationCheck(id, Severity.INFO, String.format(Locale.ROOT, "%s %s reachable, round trip %.2f ms",
-                    p.role(), p.endpoint().address(), p.latencyMillis()), null));
-            if (p.latencyMillis() > 50) {
-                checks.add(new ValidationCheck("latency." + p.role(), Severity.WARNING, String.format(Locale.ROOT,
-                        "%s round trip is %.1f ms; the copy will be slow", p.role(), p.latencyMillis()),
-                        "run dfmigrate's copier close to the " + p.role() + " (same region/zone), or accept a longer copy"));
+            r.add(id, INFO, String.format(Locale.ROOT, "%s %s reachable%s, round trip %.2f ms", p.role(), p.endpoint().address(),
+                    p.endpoint().tls() ? " over TLS" : "", p.latencyMillis()), null);
+            if (p.latencyMillis() > config.latencyWarning().toNanos() / 1_000_000.0) {
+                r.add("latency." + p.role(), WARNING, String.format(Locale.ROOT, "%s round trip is %.1f ms; the copy will be slow",
+                        p.role(), p.latencyMillis()),
+                        "run dfmigrate's copier close to the " + p.role() + " (same region/zone), or accept a longer copy");
             }
             return;
         }
@@ -85,7 +153,7 @@ public class ValidationService {
         String lower = err.toLowerCase(Locale.ROOT);
         String remediation;
         if (lower.contains("wrongpass") || lower.contains("invalid password") || lower.contains("invalid username")) {
-            remediation = "the user or password in the " + p.role() + " URI is wrong: check them (redis://user:password@host:port)";
+            remediation = "the user or password in the " + p.role() + " URI is wrong: check both (redis://user:password@host:port)";
         } else if (lower.contains("noauth") || lower.contains("authentication required")) {
             remediation = "the " + p.role() + " requires a password: add it to the URI (redis://:password@host:port)";
         } else if (lower.contains("noperm") || lower.contains("no permissions")) {
@@ -93,61 +161,328 @@ public class ValidationService {
                     + (p.role().equals("target") ? " +@write" : "");
         } else if (lower.contains("refused")) {
             remediation = "nothing listens on " + p.endpoint().address() + ": check host and port, and that the server runs";
+        } else if (lower.contains("ssl") || lower.contains("tls") || lower.contains("certificate") || lower.contains("handshake")
+                || lower.contains("pkix")) {
+            remediation = "TLS failed: use rediss:// only for TLS ports, give the server's CA with ?ca=/path/ca.pem "
+                    + "(or ?verify=none to test without verification)";
         } else if (lower.contains("timed out") || lower.contains("timeout")) {
-            remediation = "no answer from " + p.endpoint().address() + " in time: check firewalls, security groups and the host name";
-        } else if (lower.contains("ssl") || lower.contains("tls") || lower.contains("certificate") || lower.contains("handshake")) {
-            remediation = "TLS failed: use rediss:// only for TLS ports, give the CA with ?ca=/path/ca.pem, or ?verify=none to test";
-        } else if (lower.contains("unknown host") || lower.contains("unresolved") || lower.contains("nodename")) {
+            remediation = "no answer from " + p.endpoint().address() + " in time: check firewalls, security groups and the host name"
+                    + (p.endpoint().tls() ? "" : ", and whether the port expects TLS (rediss://)");
+        } else if (lower.contains("unknown host") || lower.contains("unresolved") || lower.contains("nodename")
+                || lower.contains("failed to resolve")) {
             remediation = "the host name of the " + p.role() + " does not resolve: check it";
         } else {
             remediation = "check that the " + p.role() + " URI is right and the server is reachable from the dfmigrate services";
         }
-        checks.add(new ValidationCheck(id, Severity.ERROR, p.role() + " " + p.endpoint().address() + " is not usable: " + err,
-                remediation));
+        r.add(id, ERROR, p.role() + " " + p.endpoint().address() + " is not usable: " + err, remediation);
     }
 
-    private static void role(EndpointProbe t, List<ValidationCheck> checks) {
+    private static void role(EndpointProbe t, Report r) {
         String role = t.info().getOrDefault("role", "master");
         if (role.equals("slave") || role.equals("replica")) {
-            checks.add(new ValidationCheck("role.target", Severity.ERROR, "the target is a replica (role:" + role + ") and rejects writes",
-                    "run REPLICAOF NO ONE on the target, or point the target URI at its primary"));
+            r.add("role.target", ERROR, "the target is a replica (role:" + role + ") and rejects writes",
+                    "run REPLICAOF NO ONE on the target, or point the target URI at its primary");
         }
         if ("1".equals(t.info().get("loading"))) {
-            checks.add(new ValidationCheck("loading.target", Severity.ERROR, "the target is still loading its dataset",
-                    "wait until INFO persistence shows loading:0, then validate again"));
+            r.add("loading.target", ERROR, "the target is still loading its dataset", "wait until INFO persistence shows loading:0, then validate again");
         }
     }
 
-    private static void targetEmpty(EndpointProbe t, MigrationOptions o, List<ValidationCheck> checks) {
+    private static void targetEmpty(EndpointProbe t, MigrationOptions o, Report r) {
         long keys = t.totalKeys();
         if (keys == 0) {
             return;
         }
-        String where = t.keyspace().entrySet().stream().map(e -> "db" + e.getKey() + "=" + e.getValue())
-                .collect(Collectors.joining(", "));
+        String where = t.keyspace().entrySet().stream().map(e -> "db" + e.getKey() + "=" + e.getValue()).collect(Collectors.joining(", "));
         if (Boolean.TRUE.equals(o.overwrite())) {
-            checks.add(new ValidationCheck("target.not-empty", Severity.WARNING, "the target already holds " + keys + " key(s) (" + where
-                    + "); keys with the same names will be replaced, others stay", "acknowledge, or empty the target first (FLUSHALL)"));
+            r.add("target.not-empty", WARNING, "the target already holds " + keys + " key(s) (" + where
+                    + "); keys with the same names will be replaced, others stay", "acknowledge, or empty the target first (FLUSHALL)");
         } else {
-            checks.add(new ValidationCheck("target.not-empty", Severity.ERROR, "the target already holds " + keys + " key(s) (" + where + ")",
-                    "empty the target (FLUSHALL), or set options.overwrite=true to copy over its data"));
+            r.add("target.not-empty", ERROR, "the target already holds " + keys + " key(s) (" + where + ")",
+                    "empty the target (FLUSHALL), or set options.overwrite=true to copy over its data");
         }
     }
 
-    private static void databases(EndpointProbe s, EndpointProbe t, MigrationOptions o, List<ValidationCheck> checks) {
-        List<Integer> wanted = o.dbs() == null || o.dbs().isEmpty() ? List.copyOf(s.keyspace().keySet()) : o.dbs();
-        if (t.databases() == null) {
-            checks.add(new ValidationCheck("databases", Severity.WARNING, "cannot read the target's number of databases (CONFIG GET denied)",
-                    "make sure the target has at least " + (wanted.stream().mapToInt(Integer::intValue).max().orElse(0) + 1) + " databases"));
+    private static void databases(EndpointProbe s, EndpointProbe t, List<Integer> wanted, boolean dragonfly, Report r) {
+        List<Integer> withKeys = wanted.stream().filter(s.keyspace()::containsKey).toList();
+        boolean cluster = "1".equals(t.info().get("cluster_enabled"));
+        if (cluster) {
+            List<Integer> outside = withKeys.stream().filter(db -> db != 0).toList();
+            if (!outside.isEmpty()) {
+                r.add("databases.cluster", ERROR, "the target runs in cluster mode, which has only database 0, but the source has keys in "
+                        + "database(s) " + outside, "move those keys into db 0 first, migrate them to a non-cluster target, or leave "
+                        + "them out with options.dbs");
+            }
             return;
         }
-        List<Integer> missing = wanted.stream().filter(db -> db >= t.databases()).toList();
-        if (!missing.isEmpty()) {
-            String setting = t.isDragonfly() ? "--dbnum" : "databases";
-            checks.add(new ValidationCheck("databases", Severity.ERROR, "the source has keys in database(s) " + missing
-                    + " but the target has only " + t.databases() + " database(s)",
-                    "start the target with " + setting + " " + (missing.stream().mapToInt(Integer::intValue).max().orElse(0) + 1)
-                            + " or more, or leave those databases out with options.dbs"));
+        Integer count = t.databases();
+        if (count == null && dragonfly && !t.isDragonfly()) {
+            count = 16;
         }
+        if (count == null) {
+            r.add("databases", WARNING, "cannot read the target's number of databases (CONFIG GET denied)", "make sure the target has at least "
+                    + (withKeys.stream().mapToInt(Integer::intValue).max().orElse(0) + 1) + " databases");
+            return;
+        }
+        final int n = count;
+        List<Integer> missing = wanted.stream().filter(db -> db >= n).toList();
+        if (!missing.isEmpty()) {
+            String setting = dragonfly ? "--dbnum" : "databases";
+            r.add("databases", ERROR, "the source has keys in database(s) " + missing + " but the target has only " + n + " database(s)",
+                    "start the target with " + setting + " " + (missing.stream().mapToInt(Integer::intValue).max().orElse(0) + 1)
+                            + " or more, or leave those databases out with options.dbs");
+        }
+    }
+
+    private static void memory(EndpointProbe s, EndpointProbe t, Report r) {
+        long used = s.infoLong("used_memory");
+        long max = 0;
+        try {
+            max = Long.parseLong(t.config().getOrDefault("maxmemory", t.info().getOrDefault("maxmemory", "0")).strip());
+        } catch (NumberFormatException ignored) {
+            // unknown: treated as unlimited
+        }
+        long targetUsed = t.infoLong("used_memory");
+        if (max <= 0) {
+            r.add("memory", INFO, "the source uses " + mb(used) + "; the target has no maxmemory limit", null);
+            return;
+        }
+        long need = used + targetUsed;
+        if (need > max) {
+            r.add("memory", ERROR, "the source uses " + mb(used) + " (target already " + mb(targetUsed) + ") but the target's maxmemory is "
+                    + mb(max) + ": the copy would run out of memory", "raise the target's maxmemory above " + mb(need * 12 / 10)
+                    + " or choose a larger target");
+        } else if (need > max * 0.8) {
+            r.add("memory", WARNING, "the source uses " + mb(used) + ", " + Math.round(100.0 * need / max) + "% of the target's maxmemory ("
+                    + mb(max) + "), leaving little room for new writes", "raise the target's maxmemory to at least " + mb(need * 12 / 10));
+        } else {
+            r.add("memory", INFO, "the source uses " + mb(used) + " of the target's maxmemory " + mb(max), null);
+        }
+    }
+
+    private void copyMethod(RedisEndpoint source, RedisEndpoint target, List<KeySampler.Sample> samples, boolean dragonfly, Report r) {
+        KeySampler.Sample probe = samples.stream().filter(s -> KeySampler.CORE_TYPES.contains(s.type()))
+                .min(Comparator.comparingLong(KeySampler.Sample::bytes)).orElse(null);
+        CopyProbe.Result p = CopyProbe.run(vertx, source, target, probe, config.timeout());
+        switch (p.outcome()) {
+            case RESTORE_WORKS -> {
+                if (dragonfly && p.rdbVersion() > 12) {
+                    r.add("copy.method", WARNING, "the source writes DUMP payloads of RDB version " + p.rdbVersion()
+                            + ", newer than Dragonfly accepts (12): every key needs the structural copy, which this version of "
+                            + "dfmigrate does not have yet", "migrate from a Redis 7.2 or older replica of the source, or wait for the "
+                            + "structural copy");
+                } else {
+                    r.add("copy.method", INFO, "DUMP/RESTORE works between source and target (RDB version " + p.rdbVersion()
+                            + "): keys are copied with RESTORE", null);
+                }
+            }
+            case FORMAT_REFUSED -> r.add("copy.method", WARNING, "the target refuses this source's DUMP payloads (RDB version "
+                    + p.rdbVersion() + "): " + p.detail() + "; every key would need the structural copy, which this version of dfmigrate "
+                    + "does not have yet, so keys would fail", "use a target that accepts the source's RDB version, or wait for the structural copy");
+            case NOT_PERMITTED -> r.add("copy.method", ERROR, "the target user may not RESTORE: " + p.detail(),
+                    "grant the target user +restore +del (ACL SETUSER <user> +restore +del), or use a user with +@write");
+            case FAILED -> r.add("copy.method", WARNING, "the DUMP/RESTORE probe failed: " + p.detail(),
+                    "check the permissions of both users (+dump on the source, +restore on the target)");
+            case NOTHING_TO_PROBE -> r.add("copy.method", INFO, "no key to probe DUMP/RESTORE with (" + p.detail() + ")", null);
+        }
+    }
+
+    private static void modules(EndpointProbe s, List<KeySampler.Sample> samples, Report r) {
+        List<KeySampler.Sample> moduleKeys = samples.stream().filter(x -> !KeySampler.CORE_TYPES.contains(x.type())).toList();
+        if (!moduleKeys.isEmpty()) {
+            r.add("modules.keys", ERROR, moduleKeys.size() + " sampled key(s) have module types that cannot be copied: "
+                    + names(moduleKeys, x -> x.type()), "export those keys with the module's own tools, or leave them out with "
+                    + "options.keyPattern; Dragonfly has JSON, Search and Bloom built in");
+        }
+        if (!s.modules().isEmpty()) {
+            r.add("modules.loaded", WARNING, "the source has module(s) loaded: " + String.join(", ", s.modules()),
+                    "modules are not migrated; check that the target offers the same features (Dragonfly has JSON, Search, Bloom built in)");
+        }
+    }
+
+    private static void functions(EndpointProbe s, boolean dragonfly, Report r) {
+        if (s.functionLibraries().isEmpty()) {
+            return;
+        }
+        String libs = String.join(", ", s.functionLibraries());
+        r.add("functions", WARNING, "the source has FUNCTION librar" + (s.functionLibraries().size() == 1 ? "y " : "ies ") + libs
+                + "; functions are not migrated", dragonfly
+                ? "Dragonfly has no FUNCTION/FCALL: rewrite them as EVAL/EVALSHA scripts in the applications"
+                : "load them on the target with FUNCTION LOAD (or FUNCTION DUMP / FUNCTION RESTORE) before the cutover");
+    }
+
+    private static void hashFieldTtls(EndpointProbe s, EndpointProbe t, boolean dragonfly, Report r) {
+        long withFieldTtl = 0;
+        for (Map.Entry<String, String> e : s.info().entrySet()) {
+            int i = e.getKey().startsWith("db") ? e.getValue().indexOf("subexpiry=") : -1;
+            if (i >= 0) {
+                String rest = e.getValue().substring(i + "subexpiry=".length());
+                int comma = rest.indexOf(',');
+                try {
+                    withFieldTtl += Long.parseLong(comma < 0 ? rest : rest.substring(0, comma));
+                } catch (NumberFormatException ignored) {
+                    // unexpected format: nothing counted
+                }
+            }
+        }
+        if (withFieldTtl == 0) {
+            return;
+        }
+        if (dragonfly || t.version() < 704) {
+            r.add("hash-field-ttl", ERROR, withFieldTtl + " hash(es) on the source have per-field TTLs (Redis 7.4+ HEXPIRE), which the target "
+                    + "cannot hold", "remove the field TTLs (HPERSIST) or migrate those hashes by other means");
+        } else {
+            r.add("hash-field-ttl", INFO, withFieldTtl + " hash(es) have per-field TTLs; the target supports them", null);
+        }
+    }
+
+    private static void limit(List<KeySampler.Sample> samples, Predicate<KeySampler.Sample> over, String id, String what,
+                              java.util.function.Function<KeySampler.Sample, String> size, String remediation, Report r) {
+        List<KeySampler.Sample> bad = samples.stream().filter(over).toList();
+        if (!bad.isEmpty()) {
+            r.add(id, ERROR, bad.size() + " sampled " + what + ": " + names(bad, size), remediation);
+        }
+    }
+
+    private static void commandCompatibility(EndpointProbe s, Report r) {
+        Map<String, Long> calls = s.commandCalls();
+        List<String> used = DRAGONFLY_MISSING.keySet().stream().filter(c -> calls(calls, c) > 0)
+                .map(c -> DRAGONFLY_MISSING.get(c) + " (" + calls(calls, c) + " calls)").toList();
+        if (!used.isEmpty()) {
+            r.add("compat.commands", WARNING, "the applications use commands Dragonfly does not support: " + String.join(", ", used),
+                    "change those code paths before the cutover (e.g. OBJECT ENCODING/FREQ for diagnostics, SWAPDB by renaming keys, "
+                            + "FUNCTION/FCALL by EVAL scripts)");
+        }
+        long lua = calls(calls, "eval") + calls(calls, "evalsha") + calls(calls, "eval_ro") + calls(calls, "evalsha_ro");
+        if (lua > 0) {
+            r.add("compat.lua", WARNING, "the applications run Lua scripts (" + lua + " EVAL/EVALSHA calls); Dragonfly requires scripts "
+                    + "to declare the keys they touch", "pass every key in KEYS, or start Dragonfly with --default_lua_flags=allow-undeclared-keys");
+        }
+        long subscribers = s.keyspacePatternSubscribers();
+        if (subscribers > 0) {
+            r.add("compat.keyspace-events", WARNING, "the source has " + subscribers + " pattern or keyspace-channel subscription(s); "
+                    + "Dragonfly sends only expired-key (Ex) notifications", "applications relying on other keyspace events need "
+                    + "another mechanism (e.g. streams) after the cutover");
+        }
+    }
+
+    /** Calls of a command: its own line plus, for a command with subcommands (Redis 7: {@code object|encoding}), theirs. */
+    private static long calls(Map<String, Long> calls, String command) {
+        long n = calls.getOrDefault(command, 0L);
+        if (!command.contains("|")) {
+            String prefix = command + "|";
+            n += calls.entrySet().stream().filter(e -> e.getKey().startsWith(prefix)).mapToLong(Map.Entry::getValue).sum();
+        }
+        return n;
+    }
+
+    private static void capture(EndpointProbe s, MigrationOptions o, Report r) {
+        String current = s.config().get("notify-keyspace-events");
+        if (current == null) {
+            if (s.configDenied()) {
+                r.add("capture.notifications", ERROR, "cannot read the source's notify-keyspace-events (CONFIG is not permitted), so "
+                        + "change capture cannot be planned", "enable keyspace notifications with flags KA (e.g. in the managed "
+                        + "service's parameter group: notify-keyspace-events=KEA), or grant the source user +config|get +config|set");
+            }
+            return;
+        }
+        boolean enough = current.contains("K") && (current.contains("A")
+                || "g$lshzxet".chars().allMatch(c -> current.indexOf(c) >= 0));
+        if (enough) {
+            r.add("capture.notifications", INFO, "the source already publishes keyspace notifications ('" + current
+                    + "'): changes are captured without touching its configuration", null);
+        } else if (Boolean.TRUE.equals(o.configureSourceNotifications())) {
+            if (s.configDenied()) {
+                r.add("capture.notifications", ERROR, "options.configureSourceNotifications is set but the source user may not CONFIG SET",
+                        "grant +config|set to the source user, or set notify-keyspace-events=KEA on the source yourself");
+            } else {
+                r.add("capture.notifications", INFO, "notify-keyspace-events is '" + current + "'; dfmigrate will set it to '"
+                        + current + "KA' for the migration and restore '" + current + "' when it ends", null);
+            }
+        } else {
+            r.add("capture.notifications", ERROR, "the source does not publish the keyspace notifications change capture needs "
+                    + "(notify-keyspace-events is '" + current + "', needs K and A)", "run CONFIG SET notify-keyspace-events KEA on the "
+                    + "source (or in its parameter group), or allow dfmigrate to do it with options.configureSourceNotifications=true");
+        }
+        String buffers = s.config().get("client-output-buffer-limit");
+        if (buffers != null) {
+            String[] parts = buffers.split("\\s+");
+            for (int i = 0; i + 3 < parts.length; i += 4) {
+                if (parts[i].equals("pubsub")) {
+                    long hard = parseSize(parts[i + 1]);
+                    if (hard > 0 && hard < 32L * 1024 * 1024) {
+                        r.add("capture.buffer", WARNING, "the source disconnects pub/sub clients above " + mb(hard)
+                                + " of pending notifications; a write burst could drop the capture connection (dfmigrate then rescans)",
+                                "raise it: CONFIG SET client-output-buffer-limit \"pubsub 64mb 16mb 60\"");
+                    } else {
+                        r.add("capture.buffer", INFO, "pub/sub output buffer limit of the source: " + (hard == 0 ? "unlimited" : mb(hard)), null);
+                    }
+                }
+            }
+        }
+    }
+
+    private static void notMigrated(EndpointProbe s, EndpointProbe t, Report r) {
+        List<String> users = s.aclUsers().stream().filter(u -> !u.equals("default")).toList();
+        if (!users.isEmpty()) {
+            r.add("not-migrated.acl", WARNING, "ACL users are not migrated: " + String.join(", ", users),
+                    "create them on the target (ACL SETUSER) before applications switch over");
+        }
+        List<String> differences = new ArrayList<>();
+        for (String key : List.of("maxmemory-policy")) {
+            String sv = s.config().get(key);
+            String tv = t.config().get(key);
+            if (sv != null && tv != null && !sv.equalsIgnoreCase(tv)) {
+                differences.add(key + " is '" + sv + "' on the source and '" + tv + "' on the target");
+            }
+        }
+        if (!differences.isEmpty()) {
+            r.add("not-migrated.config", WARNING, "configuration is not migrated: " + String.join("; ", differences),
+                    "set the same values on the target if the applications rely on them");
+        }
+    }
+
+    private void bigKeys(List<KeySampler.Sample> samples, Report r) {
+        if (samples.isEmpty()) {
+            return;
+        }
+        List<KeySampler.Sample> largest = samples.stream().sorted(Comparator.comparingLong(KeySampler.Sample::bytes).reversed()).limit(3).toList();
+        r.add("bigkeys.sample", INFO, "largest sampled keys: " + names(largest, x -> x.type() + ", " + mb(x.bytes()) + ", "
+                + x.elements() + (x.type().equals("string") ? " bytes" : " elements")) + " (" + samples.size() + " keys sampled)", null);
+        List<KeySampler.Sample> big = samples.stream().filter(x -> !x.type().equals("string") && x.elements() > config.bigKeyElements()
+                || x.bytes() > config.bigKeyBytes()).toList();
+        if (!big.isEmpty()) {
+            r.add("bigkeys", WARNING, big.size() + " sampled big key(s) (over " + config.bigKeyElements() + " elements or " + mb(config.bigKeyBytes())
+                    + "): " + names(big, x -> x.elements() + " elements, " + mb(x.bytes())) + "; this version copies each with one "
+                    + "DUMP, holding it in the copier's memory", "give the copier heap for the largest key (DFM_SERVICE_HEAP), or split "
+                    + "those keys; chunked copying of big keys is planned");
+        }
+    }
+
+    private static String names(List<KeySampler.Sample> keys, java.util.function.Function<KeySampler.Sample, String> detail) {
+        String shown = keys.stream().limit(5).map(k -> "db" + k.db() + " '" + k.name() + "' (" + detail.apply(k) + ")")
+                .collect(Collectors.joining(", "));
+        return keys.size() > 5 ? shown + " and " + (keys.size() - 5) + " more" : shown;
+    }
+
+    static long parseSize(String s) {
+        String v = s.toLowerCase(Locale.ROOT);
+        long mult = 1;
+        if (v.endsWith("gb")) {
+            mult = 1L << 30;
+        } else if (v.endsWith("mb")) {
+            mult = 1L << 20;
+        } else if (v.endsWith("kb")) {
+            mult = 1L << 10;
+        }
+        try {
+            return Long.parseLong(v.replaceAll("[a-z]", "")) * mult;
+        } catch (NumberFormatException e) {
+            return -1;
+        }
+    }
+
+    static String mb(long bytes) {
+        return bytes >= 1L << 20 ? String.format(Locale.ROOT, "%.1f MB", bytes / 1048576.0) : String.format(Locale.ROOT, "%.1f KB", bytes / 1024.0);
     }
 }

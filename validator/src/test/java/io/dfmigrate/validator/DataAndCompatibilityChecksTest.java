@@ -1,0 +1,276 @@
+package io.dfmigrate.validator;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.dfmigrate.common.endpoint.RedisEndpoint;
+import io.dfmigrate.common.event.MigrationOptions;
+import io.dfmigrate.common.event.Severity;
+import io.dfmigrate.common.event.ValidationCheck;
+import io.dfmigrate.localstack.Ports;
+import io.dfmigrate.localstack.RedisServer;
+import io.dfmigrate.validator.service.ValidationService;
+import io.vertx.core.Vertx;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The checks of docs/validation.md, each against real redis-server processes set up to trigger it. */
+class DataAndCompatibilityChecksTest {
+    static Vertx vertx;
+
+    @BeforeAll
+    static void setUp() {
+        vertx = Vertx.vertx();
+    }
+
+    @AfterAll
+    static void tearDown() {
+        vertx.close();
+    }
+
+    static List<ValidationCheck> validate(TestConfig config, String source, String target, MigrationOptions options) {
+        return new ValidationService(vertx, config).validate(RedisEndpoint.parse(source), RedisEndpoint.parse(target), options);
+    }
+
+    static List<ValidationCheck> validate(String source, String target, MigrationOptions options) {
+        return validate(TestConfig.defaults(), source, target, options);
+    }
+
+    static ValidationCheck check(List<ValidationCheck> checks, String id) {
+        return checks.stream().filter(c -> c.id().equals(id)).findFirst()
+                .orElseThrow(() -> new AssertionError("no check " + id + " in " + checks));
+    }
+
+    static boolean has(List<ValidationCheck> checks, String id) {
+        return checks.stream().anyMatch(c -> c.id().equals(id));
+    }
+
+    static MigrationOptions options(String profile, Boolean configureNotifications) {
+        return new MigrationOptions(null, null, null, profile, configureNotifications, null, null, null);
+    }
+
+    static final MigrationOptions DRAGONFLY = options("dragonfly", null);
+
+    @Test
+    void tlsWithTheServersCaWorksAndWithoutItNamesTheCause() throws Exception {
+        Path certs = Files.createTempDirectory("dfm-tls");
+        openssl(certs, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=dfm-test-ca", "-keyout", "ca.key", "-out", "ca.crt");
+        openssl(certs, "req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost", "-keyout", "server.key", "-out", "server.csr");
+        Files.writeString(certs.resolve("ext.cnf"), "subjectAltName=DNS:localhost,IP:127.0.0.1\n");
+        openssl(certs, "x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-days", "2",
+                "-extfile", "ext.cnf", "-out", "server.crt");
+        int tlsPort = Ports.free();
+        try (RedisServer source = RedisServer.start("--tls-port", Integer.toString(tlsPort), "--tls-cert-file", certs.resolve("server.crt").toString(),
+                "--tls-key-file", certs.resolve("server.key").toString(), "--tls-ca-cert-file", certs.resolve("ca.crt").toString(),
+                "--tls-auth-clients", "no"); RedisServer target = RedisServer.start()) {
+            source.cli("SET", "k", "v");
+            List<ValidationCheck> ok = validate("rediss://127.0.0.1:" + tlsPort + "?ca=" + certs.resolve("ca.crt"), target.uri(), null);
+            ValidationCheck c = check(ok, "connectivity.source");
+            assertEquals(Severity.INFO, c.severity(), ok.toString());
+            assertTrue(c.message().contains("over TLS"), c.message());
+
+            List<ValidationCheck> untrusted = validate("rediss://127.0.0.1:" + tlsPort, target.uri(), null);
+            ValidationCheck bad = check(untrusted, "connectivity.source");
+            assertEquals(Severity.ERROR, bad.severity());
+            assertTrue(bad.remediation().contains("?ca="), bad.toString());
+
+            assertEquals(Severity.INFO, check(validate("rediss://127.0.0.1:" + tlsPort + "?verify=none", target.uri(), null),
+                    "connectivity.source").severity());
+            ValidationCheck plainOnTls = check(validate("redis://127.0.0.1:" + tlsPort, target.uri(), null), "connectivity.source");
+            assertEquals(Severity.ERROR, plainOnTls.severity());
+        }
+    }
+
+    static void openssl(Path dir, String... args) throws IOException, InterruptedException {
+        List<String> cmd = new java.util.ArrayList<>(List.of("openssl"));
+        cmd.addAll(List.of(args));
+        Process p = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        assertEquals(0, p.waitFor(), out);
+    }
+
+    @Test
+    void unknownAclUserIsNamed() {
+        try (RedisServer source = RedisServer.start(); RedisServer target = RedisServer.start()) {
+            ValidationCheck c = check(validate("redis://nobody:pw@127.0.0.1:" + source.port(), target.uri(), null), "connectivity.source");
+            assertEquals(Severity.ERROR, c.severity());
+            assertTrue(c.remediation().contains("user or password"), c.toString());
+            assertFalse(c.message().contains(":pw"), c.message());
+        }
+    }
+
+    @Test
+    void clusterModeTargetCannotTakeKeysOutsideDatabaseZero() {
+        try (RedisServer source = RedisServer.start(); RedisServer target = RedisServer.start("--cluster-enabled", "yes")) {
+            source.cli("-n", "2", "SET", "k", "v");
+            ValidationCheck c = check(validate(source.uri(), target.uri(), null), "databases.cluster");
+            assertEquals(Severity.ERROR, c.severity());
+            assertTrue(c.message().contains("[2]"), c.message());
+        }
+    }
+
+    @Test
+    void targetMaxmemoryBelowTheSourcesDataIsAnError() {
+        try (RedisServer source = RedisServer.start(); RedisServer target = RedisServer.start("--maxmemory", "3mb")) {
+            source.cli("DEBUG", "POPULATE", "50000", "k", "100");
+            ValidationCheck c = check(validate(source.uri(), target.uri(), null), "memory");
+            assertEquals(Severity.ERROR, c.severity(), c.toString());
+            assertTrue(c.remediation().contains("maxmemory"), c.toString());
+        }
+    }
+
+    @Test
+    void functionLibrariesAreReportedWithTheRightAdvice() {
+        try (RedisServer source = RedisServer.start(); RedisServer target = RedisServer.start()) {
+            source.cli("FUNCTION", "LOAD", "#!lua name=billing\nredis.register_function('total', function(keys, args) return 1 end)");
+            ValidationCheck forRedis = check(validate(source.uri(), target.uri(), null), "functions");
+            assertEquals(Severity.WARNING, forRedis.severity());
+            assertTrue(forRedis.message().contains("billing"), forRedis.message());
+            assertTrue(forRedis.remediation().contains("FUNCTION LOAD"), forRedis.remediation());
+            assertTrue(check(validate(source.uri(), target.uri(), DRAGONFLY), "functions").remediation().contains("EVAL"));
+        }
+    }
+
+    @Test
+    void dragonflyLimitsNameTheKeys() {
+        try (RedisServer source = RedisServer.start(); RedisServer target = RedisServer.start()) {
+            source.cli("SET", "forever-ish", "v", "EX", "300000000");
+            source.cli("SET", "huge", "x".repeat(3000));
+            source.cli("SET", "fine", "v", "EX", "3600");
+            TestConfig config = TestConfig.defaults().withMaxStringBytes(2000);
+            List<ValidationCheck> checks = validate(config, source.uri(), target.uri(), DRAGONFLY);
+            ValidationCheck ttl = check(checks, "ttl.too-long");
+            assertEquals(Severity.ERROR, ttl.severity());
+            assertTrue(ttl.message().contains("'forever-ish'") && !ttl.message().contains("'fine'"), ttl.message());
+            ValidationCheck big = check(checks, "strings.too-big");
+            assertTrue(big.message().contains("'huge'"), big.message());
+            // without the Dragonfly profile a Redis target takes them
+            List<ValidationCheck> redis = validate(config, source.uri(), target.uri(), null);
+            assertFalse(has(redis, "ttl.too-long") || has(redis, "strings.too-big"), redis.toString());
+        }
+    }
+
+    @Test
+    void copyMethodIsDecidedByARealRestoreProbe() {
+        try (RedisServer source = RedisServer.start(); RedisServer target = RedisServer.start();
+             RedisServer old = RedisServer.startBinary(RedisServer.redis62Binary(), false)) {
+            source.cli("SET", "k", "v");
+            source.cli("HSET", "h", "f", "v");
+            ValidationCheck same = check(validate(source.uri(), target.uri(), null), "copy.method");
+            assertEquals(Severity.INFO, same.severity());
+            assertTrue(same.message().contains("RESTORE") && same.message().contains("RDB version 10"), same.message());
+            assertEquals("0", target.cli("DBSIZE"), "the probe key is gone");
+
+            ValidationCheck cross = check(validate(source.uri(), "redis://127.0.0.1:" + old.port(), null), "copy.method");
+            assertEquals(Severity.WARNING, cross.severity(), cross.toString());
+            assertTrue(cross.message().contains("payload version"), cross.message());
+
+            target.cli("ACL", "SETUSER", "loader", "on", ">pw", "~*", "+@all", "-restore");
+            ValidationCheck denied = check(validate(source.uri(), "redis://loader:pw@127.0.0.1:" + target.port(), null), "copy.method");
+            assertEquals(Severity.ERROR, denied.severity(), denied.toString());
+        }
+    }
+
+    @Test
+    void changeCapturePlanFollowsTheSourceConfigAndTheOption() {
+        try (RedisServer source = RedisServer.start(); RedisServer target = RedisServer.start()) {
+            source.cli("SET", "k", "v");
+            ValidationCheck off = check(validate(source.uri(), target.uri(), null), "capture.notifications");
+            assertEquals(Severity.ERROR, off.severity());
+            assertTrue(off.remediation().contains("configureSourceNotifications"), off.remediation());
+            ValidationCheck allowed = check(validate(source.uri(), target.uri(), options(null, true)), "capture.notifications");
+            assertEquals(Severity.INFO, allowed.severity());
+            assertTrue(allowed.message().contains("will set"), allowed.message());
+
+            source.cli("ACL", "SETUSER", "app", "on", ">pw", "~*", "+@all", "-config");
+            ValidationCheck denied = check(validate("redis://app:pw@127.0.0.1:" + source.port(), target.uri(), options(null, true)),
+                    "capture.notifications");
+            assertEquals(Severity.ERROR, denied.severity(), denied.toString());
+
+            source.cli("CONFIG", "SET", "notify-keyspace-events", "KEA");
+            assertEquals(Severity.INFO, check(validate(source.uri(), target.uri(), null), "capture.notifications").severity());
+            source.cli("CONFIG", "SET", "client-output-buffer-limit", "pubsub 1mb 1mb 60");
+            assertEquals(Severity.WARNING, check(validate(source.uri(), target.uri(), null), "capture.buffer").severity());
+            // validation never writes to the source
+            assertEquals("KEA", source.cli("CONFIG", "GET", "notify-keyspace-events").lines().reduce((a, b) -> b).orElse("")
+                    .replaceAll("[^AEK]", "").chars().sorted().collect(StringBuilder::new, StringBuilder::appendCodePoint, StringBuilder::append)
+                    .toString().equals("AEK") ? "KEA" : "changed");
+        }
+    }
+
+    @Test
+    void applicationCommandsTheTargetLacksAreListedWithCounts() throws Exception {
+        try (RedisServer source = RedisServer.start(); RedisServer target = RedisServer.start()) {
+            source.cli("SET", "k", "v");
+            source.cli("OBJECT", "ENCODING", "k");
+            source.cli("OBJECT", "ENCODING", "k");
+            source.cli("SWAPDB", "0", "1");
+            source.cli("SWAPDB", "0", "1");
+            source.cli("EVAL", "return redis.call('GET', 'k')", "0");
+            Process subscriber = new ProcessBuilder("redis-cli", "-p", Integer.toString(source.port()), "PSUBSCRIBE", "__keyspace@*")
+                    .redirectErrorStream(true).start();
+            try {
+                Thread.sleep(300);
+                List<ValidationCheck> checks = validate(source.uri(), target.uri(), DRAGONFLY);
+                ValidationCheck commands = check(checks, "compat.commands");
+                assertEquals(Severity.WARNING, commands.severity());
+                assertTrue(commands.message().contains("OBJECT (2 calls)") && commands.message().contains("SWAPDB (2 calls)"),
+                        commands.message());
+                assertTrue(check(checks, "compat.lua").message().contains("1 EVAL"), checks.toString());
+                assertEquals(Severity.WARNING, check(checks, "compat.keyspace-events").severity());
+                List<ValidationCheck> redisTarget = validate(source.uri(), target.uri(), null);
+                assertFalse(has(redisTarget, "compat.commands"), "a Redis target supports them");
+            } finally {
+                subscriber.destroy();
+            }
+        }
+    }
+
+    @Test
+    void aclUsersAndConfigThatAreNotMigratedAreListed() {
+        try (RedisServer source = RedisServer.start(); RedisServer target = RedisServer.start()) {
+            source.cli("SET", "k", "v");
+            source.cli("ACL", "SETUSER", "billing-app", "on", ">pw", "~*", "+@all");
+            source.cli("CONFIG", "SET", "maxmemory-policy", "allkeys-lru");
+            List<ValidationCheck> checks = validate(source.uri(), target.uri(), null);
+            ValidationCheck acl = check(checks, "not-migrated.acl");
+            assertEquals(Severity.WARNING, acl.severity());
+            assertTrue(acl.message().contains("billing-app") && !acl.message().contains("default"), acl.message());
+            assertTrue(check(checks, "not-migrated.config").message().contains("allkeys-lru"), checks.toString());
+        }
+    }
+
+    @Test
+    void bigKeysAreNamedWithTheirSize() {
+        try (RedisServer source = RedisServer.start(); RedisServer target = RedisServer.start()) {
+            StringBuilder fields = new StringBuilder();
+            List<String> args = new java.util.ArrayList<>(List.of("HSET", "big-hash"));
+            for (int i = 0; i < 1500; i++) {
+                args.add("f" + i);
+                args.add("v" + i);
+            }
+            source.cli(args.toArray(String[]::new));
+            source.cli("SET", "small", "v");
+            List<ValidationCheck> checks = validate(TestConfig.defaults().withBigKeyElements(1000), source.uri(), target.uri(), null);
+            ValidationCheck big = check(checks, "bigkeys");
+            assertEquals(Severity.WARNING, big.severity());
+            assertTrue(big.message().contains("'big-hash' (1500 elements"), big.message());
+            assertTrue(check(checks, "bigkeys.sample").message().startsWith("largest sampled keys: db0 'big-hash'"), checks.toString());
+        }
+    }
+
+    @Test
+    void aSlowRoundTripIsAWarning() {
+        try (RedisServer source = RedisServer.start(); RedisServer target = RedisServer.start()) {
+            List<ValidationCheck> checks = validate(TestConfig.defaults().withLatencyWarning(Duration.ZERO), source.uri(), target.uri(), null);
+            assertEquals(Severity.WARNING, check(checks, "latency.source").severity());
+        }
+    }
+}
