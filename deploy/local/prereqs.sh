@@ -3,6 +3,7 @@
 #  - a JDK 21 or newer (JAVA_HOME if it is one, else the newest under /usr/lib/jvm)
 #  - PostgreSQL server binaries (Debian package postgresql), unless DFM_DB_URL points at your own PostgreSQL
 #  - redis-server and redis-cli (Debian package redis-server): sources and targets of the tests and the quickstart
+#  - openssl: the TLS tests make their own CA
 # Missing Debian packages are installed when running as root; otherwise the script says what to install.
 
 dfm_java_version() { "$1/bin/java" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p'; }
@@ -43,6 +44,9 @@ dfm_prereqs() {
   fi
   if ! command -v redis-server >/dev/null 2>&1 || ! command -v redis-cli >/dev/null 2>&1; then
     need+=(redis-server)
+  fi
+  if ! command -v openssl >/dev/null 2>&1; then
+    need+=(openssl)   # the TLS tests generate a CA and a server certificate
   fi
   if ! command -v setpriv >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ]; then
     need+=(util-linux)
