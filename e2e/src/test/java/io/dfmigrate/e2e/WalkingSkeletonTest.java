@@ -120,6 +120,98 @@ class WalkingSkeletonTest {
         }
     }
 
+    @Test
+    void writesDuringCopyAndReplicationAllReachTheTarget() throws Exception {
+        io.vertx.core.Vertx vertx = io.vertx.core.Vertx.vertx();
+        try (RedisServer source = RedisServer.start(); RedisServer target = RedisServer.start()) {
+            source.cli("DEBUG", "POPULATE", "40000", "key", "64");
+            source.cli("-n", "1", "DEBUG", "POPULATE", "5000", "one", "32");
+            String id = create("zero-loss", source.uri(), target.uri(), "{\"configureSourceNotifications\":true}");
+            assertEquals("", source.cli("CONFIG", "GET", "notify-keyspace-events").lines().skip(1).findFirst().orElse(""));
+            assertEquals(202, api.post("/api/migrations/" + id + "/validate", null).status());
+            JsonNode v = api.await(id, m -> !m.path("state").asText().equals("VALIDATING"), Duration.ofSeconds(30));
+            assertEquals("VALIDATED", v.get("state").asText(), v.toString());
+
+            java.util.concurrent.atomic.AtomicBoolean writing = new java.util.concurrent.atomic.AtomicBoolean(true);
+            java.util.concurrent.atomic.AtomicLong writes = new java.util.concurrent.atomic.AtomicLong();
+            Thread writer = Thread.ofVirtual().start(() -> write(vertx, source, writing, writes));
+            try {
+                assertEquals(202, api.post("/api/migrations/" + id + "/start", null).status());
+                JsonNode replicating = api.await(id, m -> m.path("state").asText().matches("REPLICATING|FAILED"), Duration.ofSeconds(90));
+                assertEquals("REPLICATING", replicating.get("state").asText(), replicating.toString());
+                String flags = source.cli("CONFIG", "GET", "notify-keyspace-events").lines().skip(1).findFirst().orElse("");
+                assertTrue(flags.contains("K") && flags.contains("A"), "capture enabled notifications: " + flags);
+                sleep(3000); // keep writing while replicating
+            } finally {
+                writing.set(false);
+                writer.join();
+            }
+            assertTrue(writes.get() > 1000, "writer made " + writes.get() + " writes");
+            // drained: nothing pending, and stays so
+            JsonNode drained = api.await(id, m -> m.at("/replication/pendingChanges").asLong(-1) == 0
+                    && m.at("/replication/appliedChanges").asLong() > 0, Duration.ofSeconds(60));
+            sleep(2500);
+            drained = api.await(id, m -> m.at("/replication/pendingChanges").asLong(-1) == 0, Duration.ofSeconds(30));
+            for (int db = 0; db < 3; db++) {
+                assertEquals(source.cli("-n", Integer.toString(db), "DBSIZE"), target.cli("-n", Integer.toString(db), "DBSIZE"), "db " + db);
+            }
+            assertEquals(source.cli("DEBUG", "DIGEST"), target.cli("DEBUG", "DIGEST"), drained.toString());
+            assertTrue(drained.at("/replication/lagMillis").asLong() < 10_000, drained.toString());
+
+            assertEquals(202, api.post("/api/migrations/" + id + "/complete", "{\"cutover\":false}").status());
+            api.awaitState(id, "COMPLETED", Duration.ofSeconds(10));
+            api.await(id, m -> source.cli("CONFIG", "GET", "notify-keyspace-events").lines().skip(1).findFirst().orElse("").isEmpty(),
+                    Duration.ofSeconds(10));
+        } finally {
+            vertx.close();
+        }
+    }
+
+    /** Sets, overwrites, deletes, TTL changes, renames, collection edits and binary keys, over 3 databases. */
+    static void write(io.vertx.core.Vertx vertx, RedisServer source, java.util.concurrent.atomic.AtomicBoolean writing,
+                      java.util.concurrent.atomic.AtomicLong writes) {
+        java.util.Random rnd = new java.util.Random(42);
+        var ep = io.dfmigrate.common.endpoint.RedisEndpoint.parse(source.uri());
+        try (var db0 = io.dfmigrate.common.redis.BlockingRedis.connect(vertx, ep, 0, Duration.ofSeconds(10));
+             var db1 = io.dfmigrate.common.redis.BlockingRedis.connect(vertx, ep, 1, Duration.ofSeconds(10));
+             var db2 = io.dfmigrate.common.redis.BlockingRedis.connect(vertx, ep, 2, Duration.ofSeconds(10))) {
+            int i = 0;
+            while (writing.get()) {
+                List<io.vertx.redis.client.Request> batch = new ArrayList<>();
+                for (int n = 0; n < 20; n++, i++) {
+                    String k = "key:" + rnd.nextInt(40000);
+                    batch.add(switch (i % 8) {
+                        case 0 -> cmd(io.vertx.redis.client.Command.SET, "new:" + i, "v" + i);
+                        case 1 -> cmd(io.vertx.redis.client.Command.SET, k, "overwritten-" + i);
+                        case 2 -> cmd(io.vertx.redis.client.Command.DEL, k);
+                        case 3 -> cmd(io.vertx.redis.client.Command.EXPIRE, k, "3600");
+                        case 4 -> cmd(io.vertx.redis.client.Command.RENAME, k, "renamed:" + i);
+                        case 5 -> cmd(io.vertx.redis.client.Command.PERSIST, "new:" + (i - 40));
+                        case 6 -> io.vertx.redis.client.Request.cmd(io.vertx.redis.client.Command.SET)
+                                .arg(io.vertx.core.buffer.Buffer.buffer(new byte[] {0, (byte) 0xff, (byte) (i % 256)})).arg("bin" + i);
+                        default -> cmd(io.vertx.redis.client.Command.SET, "ttl:" + i, "t", "EX", "7200");
+                    });
+                }
+                db0.pipeline(batch);
+                db1.send(cmd(io.vertx.redis.client.Command.HSET, "h:" + rnd.nextInt(50), "f" + i, "v" + i));
+                db1.send(cmd(io.vertx.redis.client.Command.DEL, "one:" + rnd.nextInt(5000)));
+                db2.send(cmd(io.vertx.redis.client.Command.LPUSH, "list:" + rnd.nextInt(10), "e" + i));
+                writes.addAndGet(batch.size() + 3);
+                Thread.sleep(5);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    static io.vertx.redis.client.Request cmd(io.vertx.redis.client.Command c, String... args) {
+        io.vertx.redis.client.Request r = io.vertx.redis.client.Request.cmd(c);
+        for (String a : args) {
+            r.arg(a);
+        }
+        return r;
+    }
+
     static void sleep(long ms) {
         try {
             Thread.sleep(ms);

@@ -148,7 +148,10 @@ class MigrationApiTest {
 
             given().contentType(ContentType.JSON).body("{}").post("/api/migrations/" + id + "/start").then().statusCode(202)
                     .body("state", equalTo("COPYING"));
+            awaitRecord(phases, id, EventTypes.PHASE_CAPTURE);
+            send(producer, StatusEvent.captureReady(id, 1, "replicator-test", ""));
             awaitRecord(phases, id, EventTypes.PHASE_COPY);
+            send(producer, StatusEvent.replication(id, 1, "replicator-test", new StatusEvent.Replication(7L, 0, null)));
 
             var b1 = new StatusEvent.BatchDone("b1", 10, 1, 1000, 0, List.of(new io.dfmigrate.common.event.KeyFailure(0, "k", "target: ERR x")));
             var b2 = new StatusEvent.BatchDone("b2", 5, 0, 500, 1, List.of());
@@ -168,13 +171,20 @@ class MigrationApiTest {
                     .body("progress.percent", equalTo(100.0f))
                     .body("allowedActions", equalTo(List.of("complete", "keep-replicating", "stop")));
             awaitRecord(phases, id, EventTypes.PHASE_REPLICATE);
+            var applied = StatusEvent.replication(id, 1, "replicator-test", new StatusEvent.Replication(null, 5, 12L));
+            send(producer, applied);
+            send(producer, applied); // redelivered delta: counted once
+            await(() -> Integer.valueOf(5).equals(given().get("/api/migrations/" + id).then().extract().path("replication.appliedChanges")),
+                    "applied changes");
+            given().get("/api/migrations/" + id).then().body("replication.pendingChanges", equalTo(2))
+                    .body("replication.lagMillis", equalTo(12));
 
             given().contentType(ContentType.JSON).body("{\"cutover\":false}").post("/api/migrations/" + id + "/complete")
                     .then().statusCode(202).body("state", equalTo("COMPLETED"));
             given().get("/api/migrations/" + id + "/audit").then().statusCode(200)
                     .body("toState", equalTo(java.util.Arrays.asList(
-                            "CREATED", "VALIDATING", "VALIDATED", "COPYING", null, "REPLICATING", "COMPLETED")))
-                    .body("action", hasItems("create", "validate", "start", "key-errors", "copy-done", "complete"));
+                            "CREATED", "VALIDATING", "VALIDATED", "COPYING", null, null, "REPLICATING", "COMPLETED")))
+                    .body("action", hasItems("create", "validate", "start", "capture-ready", "key-errors", "copy-done", "complete"));
         }
     }
 

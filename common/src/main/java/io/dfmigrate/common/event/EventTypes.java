@@ -4,6 +4,8 @@ package io.dfmigrate.common.event;
 public final class EventTypes {
     // dfm.phases: orchestrator → workers
     public static final String PHASE_VALIDATE = "dfm.phase.validate.v1";
+    /** Start change capture (replicator); the copy follows once capture reports ready. */
+    public static final String PHASE_CAPTURE = "dfm.phase.capture.v1";
     public static final String PHASE_COPY = "dfm.phase.copy.v1";
     public static final String PHASE_REPLICATE = "dfm.phase.replicate.v1";
     public static final String PHASE_STOP = "dfm.phase.stop.v1";
@@ -15,11 +17,18 @@ public final class EventTypes {
     public static final String STATUS_SCAN_COMPLETED = "dfm.status.copy.scan-completed.v1";
     public static final String STATUS_BATCH_DONE = "dfm.status.copy.batch-done.v1";
     public static final String STATUS_FAILED = "dfm.status.failed.v1";
+    /** Change capture is subscribed: every write from now on is captured. */
+    public static final String STATUS_CAPTURE_READY = "dfm.status.capture.ready.v1";
+    /** Replication counters: changes captured (cumulative) or applied (delta), and lag. */
+    public static final String STATUS_REPLICATION = "dfm.status.replication.v1";
     /** A worker is still busy with a migration run (sent every few seconds while it works). */
     public static final String STATUS_HEARTBEAT = "dfm.status.heartbeat.v1";
 
     // dfm.copy.batches: copier scanner → copier workers
     public static final String COPY_BATCH = "dfm.copy.batch.v1";
+
+    // dfm.changes: replicator capture → appliers
+    public static final String CHANGE = "dfm.change.v1";
 
     // dfm.audit: orchestrator → outside consumers
     public static final String AUDIT_TRANSITION = "dfm.audit.transition.v1";

@@ -52,7 +52,8 @@ public final class BlockingRedis implements AutoCloseable {
         }
     }
 
-    static RedisOptions options(RedisEndpoint endpoint, int db, Duration timeout) {
+    /** Client options for one database of an endpoint: credentials, TLS, connect timeout. */
+    public static RedisOptions options(RedisEndpoint endpoint, int db, Duration timeout) {
         // The client URL-decodes user and password from the connection string; RedisEndpoint encodes them.
         String conn = (endpoint.tls() ? "rediss://" : "redis://") + endpoint.userInfo() + endpoint.address() + "/" + db;
         RedisOptions options = new RedisOptions()
@@ -152,7 +153,7 @@ public final class BlockingRedis implements AutoCloseable {
         return request.command().toString();
     }
 
-    static <T> T await(Future<T> future, Duration timeout, RedisEndpoint endpoint, String what) {
+    public static <T> T await(Future<T> future, Duration timeout, RedisEndpoint endpoint, String what) {
         try {
             return future.toCompletionStage().toCompletableFuture().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
         } catch (ExecutionException e) {

@@ -60,6 +60,16 @@ public class Migration extends PanacheEntityBase {
     public Instant endedAt;
     @Column(name = "last_report_at")
     public Instant lastReportAt;
+    @Column(name = "capture_started_at")
+    public Instant captureStartedAt;
+    @Column(name = "source_notify_previous")
+    public String sourceNotifyPrevious;
+    @Column(name = "changes_captured")
+    public long changesCaptured;
+    @Column(name = "changes_applied")
+    public long changesApplied;
+    @Column(name = "lag_millis")
+    public Long lagMillis;
     @Version
     public long version;
 }

@@ -139,7 +139,9 @@ public class MigrationService {
                     x.keysTotal = null;
                     x.batchesTotal = null;
                     x.keysCopied = x.keysFailed = x.keysDeleted = x.bytesCopied = x.batchesDone = 0;
-                    x.copyStartedAt = x.copyFinishedAt = x.endedAt = x.validatedAt = null;
+                    x.copyStartedAt = x.copyFinishedAt = x.endedAt = x.validatedAt = x.captureStartedAt = null;
+                    x.changesCaptured = x.changesApplied = 0;
+                    x.lagMillis = null;
                     x.lastReportAt = null;
                     transition(x, MigrationState.VALIDATING, actor, action.path(), null);
                     phase(x, EventTypes.PHASE_VALIDATE);
@@ -155,7 +157,8 @@ public class MigrationService {
                     x.copyStartedAt = Instant.now();
                     transition(x, MigrationState.COPYING, actor, action.path(),
                             warnings > 0 ? warnings + " warning(s) acknowledged" : null);
-                    phase(x, EventTypes.PHASE_COPY);
+                    // capture first: the copy starts when the replicator reports capture ready
+                    phase(x, EventTypes.PHASE_CAPTURE);
                 }
                 case stop -> {
                     x.endedAt = Instant.now();
@@ -222,7 +225,7 @@ public class MigrationService {
     }
 
     /**
-     * Fails every migration in VALIDATING or COPYING whose workers have not reported for {@code timeout}. Nothing is
+     * Fails every migration in VALIDATING, COPYING or REPLICATING whose workers have not reported for {@code timeout}. Nothing is
      * failed during the first {@code timeout} after {@code since} (this orchestrator's start), so reports that piled
      * up in Kafka while it was down are read first.
      */
@@ -232,17 +235,20 @@ public class MigrationService {
             return 0;
         }
         List<UUID> silent = QuarkusTransaction.requiringNew().call(() -> Migration.<Migration>list("state in ?1",
-                        List.of(MigrationState.VALIDATING, MigrationState.COPYING)).stream()
+                        List.of(MigrationState.VALIDATING, MigrationState.COPYING, MigrationState.REPLICATING)).stream()
                 .filter(m -> lastHeard(m).isBefore(cutoff)).map(m -> m.id).toList());
         int failed = 0;
         for (UUID id : silent) {
             boolean done = QuarkusTransaction.requiringNew().call(() -> {
                 Migration m = Migration.findById(id);
-                if (m == null || !(m.state == MigrationState.VALIDATING || m.state == MigrationState.COPYING)
-                        || !lastHeard(m).isBefore(cutoff)) {
+                if (m == null || !m.state.active() || !lastHeard(m).isBefore(cutoff)) {
                     return false;
                 }
-                String workers = m.state == MigrationState.VALIDATING ? "validator" : "copier";
+                String workers = switch (m.state) {
+                    case VALIDATING -> "validator";
+                    case COPYING -> m.captureStartedAt == null ? "replicator (change capture)" : "copier";
+                    default -> "replicator";
+                };
                 fail(m, "orchestrator", "no report from the " + workers + " for " + timeout.toSeconds()
                         + " s: check that the " + workers + " service runs and reaches Kafka, then restart the migration");
                 return true;
@@ -275,6 +281,31 @@ public class MigrationService {
                 long warnings = checks.stream().filter(c -> c.severity() == Severity.WARNING).count();
                 transition(m, errors > 0 ? MigrationState.VALIDATION_FAILED : MigrationState.VALIDATED, actor, "validation-report",
                         errors + " error(s), " + warnings + " warning(s)");
+            }
+            case EventTypes.STATUS_CAPTURE_READY -> {
+                if (m.state != MigrationState.COPYING || m.captureStartedAt != null) {
+                    return;
+                }
+                m.captureStartedAt = Instant.now();
+                m.sourceNotifyPrevious = e.capture() == null ? null : e.capture().previousNotify();
+                touch(m);
+                audit(m, actor, "capture-ready", null, null, e.capture() != null && e.capture().previousNotify() != null
+                        ? "notify-keyspace-events set on the source (was '" + e.capture().previousNotify() + "')"
+                        : "keyspace notifications already enabled on the source");
+                phase(m, EventTypes.PHASE_COPY);
+            }
+            case EventTypes.STATUS_REPLICATION -> {
+                if ((m.state != MigrationState.COPYING && m.state != MigrationState.REPLICATING) || e.replication() == null) {
+                    return;
+                }
+                var r = e.replication();
+                if (r.captured() != null) {
+                    m.changesCaptured = Math.max(m.changesCaptured, r.captured());
+                }
+                m.changesApplied += r.applied();
+                if (r.lagMillis() != null) {
+                    m.lagMillis = r.lagMillis();
+                }
             }
             case EventTypes.STATUS_SCAN_STARTED -> {
                 if (m.state == MigrationState.COPYING && m.batchesTotal == null && e.scan() != null) {
@@ -449,7 +480,8 @@ public class MigrationService {
                 new Dtos.EndpointView(m.targetUri), options(m), m.validation == null ? null : new Dtos.ValidationView(checks),
                 new Dtos.ProgressView(m.keysTotal, m.keysCopied, m.keysFailed, m.bytesCopied, percent, kps, eta, m.batchesTotal,
                         m.batchesDone),
-                new Dtos.ReplicationView(null, null, null), m.error, m.state.allowedActionNames(),
+                m.captureStartedAt == null ? new Dtos.ReplicationView(null, null, null)
+                        : new Dtos.ReplicationView(m.lagMillis, Math.max(0, m.changesCaptured - m.changesApplied), m.changesApplied), m.error, m.state.allowedActionNames(),
                 new Dtos.TimestampsView(m.validatedAt, m.copyStartedAt, m.copyFinishedAt, m.endedAt, m.lastReportAt),
                 m.createdAt, m.updatedAt);
     }

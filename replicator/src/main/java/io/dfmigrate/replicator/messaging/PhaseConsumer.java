@@ -1,34 +1,78 @@
 package io.dfmigrate.replicator.messaging;
 
+import io.dfmigrate.common.event.ChangeEvent;
 import io.dfmigrate.common.event.EventTypes;
 import io.dfmigrate.common.event.Json;
 import io.dfmigrate.common.event.PhaseEvent;
+import io.dfmigrate.replicator.service.ApplyService;
+import io.dfmigrate.replicator.service.CaptureService;
+import io.smallrye.reactive.messaging.annotations.Blocking;
+import io.smallrye.common.annotation.RunOnVirtualThread;
 import jakarta.enterprise.context.ApplicationScoped;
-import java.util.Set;
+import java.util.ArrayList;
+import java.util.List;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
 import org.jboss.logging.Logger;
 
-/**
- * The replicator's subscription to {@code dfm.phases}. Change capture, the appliers, lag and cutover are not built
- * yet (see docs/architecture.md, "What is built"); for now the service records the replication-related commands it
- * receives, so the topology and its consumer group are in place.
- */
+/** The replicator's subscriptions: capture commands (one instance), control commands (every instance), changes. */
 @ApplicationScoped
 public class PhaseConsumer {
     private static final Logger LOG = Logger.getLogger(PhaseConsumer.class);
-    private static final Set<String> RELEVANT = Set.of(EventTypes.PHASE_COPY, EventTypes.PHASE_REPLICATE, EventTypes.PHASE_STOP,
-            EventTypes.PHASE_COMPLETE);
+
+    private final CaptureService capture;
+    private final ApplyService apply;
+
+    public PhaseConsumer(CaptureService capture, ApplyService apply) {
+        this.capture = capture;
+        this.apply = apply;
+    }
 
     @Incoming("phases-in")
+    @RunOnVirtualThread
     public void onPhase(String json) {
-        try {
-            PhaseEvent phase = Json.read(json, PhaseEvent.class);
-            if (RELEVANT.contains(phase.type())) {
-                LOG.infof("migration %s run %d: %s received (change capture is not implemented yet)", phase.migrationId(),
-                        phase.run(), phase.type());
+        PhaseEvent phase = read(json, PhaseEvent.class);
+        if (phase != null && EventTypes.PHASE_CAPTURE.equals(phase.type())) {
+            capture.start(phase);
+        }
+    }
+
+    @Incoming("control-in")
+    @RunOnVirtualThread
+    public void onControl(String json) {
+        PhaseEvent phase = read(json, PhaseEvent.class);
+        if (phase == null) {
+            return;
+        }
+        switch (phase.type()) {
+            case EventTypes.PHASE_REPLICATE -> apply.markReplicating(phase);
+            case EventTypes.PHASE_STOP, EventTypes.PHASE_COMPLETE -> {
+                apply.markEnded(phase.migrationId(), phase.run());
+                capture.stop(phase.migrationId(), phase.run());
             }
+            default -> {
+            }
+        }
+    }
+
+    @Incoming("changes-in")
+    @Blocking(ordered = true)
+    public void onChanges(List<String> batch) {
+        List<ChangeEvent> changes = new ArrayList<>(batch.size());
+        for (String json : batch) {
+            ChangeEvent c = read(json, ChangeEvent.class);
+            if (c != null) {
+                changes.add(c);
+            }
+        }
+        apply.apply(changes);
+    }
+
+    private static <T> T read(String json, Class<T> type) {
+        try {
+            return Json.read(json, type);
         } catch (IllegalArgumentException e) {
-            LOG.warnf("dropping an unreadable phase event: %s", e.getMessage());
+            LOG.warnf("dropping an unreadable %s: %s", type.getSimpleName(), e.getMessage());
+            return null;
         }
     }
 }

@@ -1,0 +1,8 @@
+package io.dfmigrate.common.event;
+
+/**
+ * One change seen by capture, on {@code dfm.changes} keyed by {@code <db>:<base64 key>} so that every change of a key
+ * lands in the same partition, in order. Only the key's name travels: the applier reads the current value.
+ */
+public record ChangeEvent(String migrationId, int run, int db, byte[] key, String event, long timeMillis) {
+}

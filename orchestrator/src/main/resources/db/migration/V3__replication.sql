@@ -1,0 +1,6 @@
+-- Change capture and replication counters.
+ALTER TABLE migration ADD COLUMN capture_started_at     TIMESTAMPTZ;
+ALTER TABLE migration ADD COLUMN source_notify_previous VARCHAR(100);  -- notify-keyspace-events before dfmigrate set it
+ALTER TABLE migration ADD COLUMN changes_captured       BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE migration ADD COLUMN changes_applied        BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE migration ADD COLUMN lag_millis             BIGINT;

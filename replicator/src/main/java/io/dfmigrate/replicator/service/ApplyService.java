@@ -1,0 +1,170 @@
+package io.dfmigrate.replicator.service;
+
+import io.dfmigrate.common.endpoint.RedisEndpoint;
+import io.dfmigrate.common.event.ChangeEvent;
+import io.dfmigrate.common.event.PhaseEvent;
+import io.dfmigrate.common.event.StatusEvent;
+import io.dfmigrate.common.messaging.StatusPublisher;
+import io.dfmigrate.common.redis.KeySync;
+import io.dfmigrate.common.redis.RedisCommandException;
+import io.dfmigrate.common.redis.RedisConnections;
+import io.dfmigrate.common.secret.SecretBox;
+import io.quarkus.scheduler.Scheduled;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import org.jboss.logging.Logger;
+
+/**
+ * The appliers. A change of a run is held until that run's copy is done (the REPLICATE command), then its key is
+ * re-synced from the source's current state with the key-sync engine (RESTORE, or DEL when gone — expirations
+ * included). Changes of one key are consumed in order from one partition and batches are applied one after another,
+ * so the last sync of a key always reads the source after its last captured write: the target converges.
+ */
+@ApplicationScoped
+public class ApplyService {
+    private static final Logger LOG = Logger.getLogger(ApplyService.class);
+    private static final int ATTEMPTS = 3;
+
+    private final RedisConnections connections;
+    private final SecretBox box;
+    private final StatusPublisher status;
+    private final Map<String, Endpoints> replicating = new ConcurrentHashMap<>();
+    private final Set<String> ended = ConcurrentHashMap.newKeySet();
+    private final Map<String, Counters> counters = new ConcurrentHashMap<>();
+
+    record Endpoints(RedisEndpoint source, RedisEndpoint target) {
+    }
+
+    record Counters(String migrationId, int run, AtomicLong applied, AtomicLong lagMillis) {
+    }
+
+    public ApplyService(RedisConnections connections, SecretBox box, StatusPublisher status) {
+        this.connections = connections;
+        this.box = box;
+        this.status = status;
+    }
+
+    /** The copy of this run is done: its held changes may be applied. */
+    public void markReplicating(PhaseEvent phase) {
+        try {
+            replicating.put(phase.migrationId() + ":" + phase.run(), new Endpoints(RedisEndpoint.parse(box.open(phase.source().sealed())),
+                    RedisEndpoint.parse(box.open(phase.target().sealed()))));
+        } catch (SecretBox.SecretException e) {
+            status.publish(StatusEvent.failed(phase.migrationId(), phase.run(), status.worker(), "replicate",
+                    "the replicator cannot open the endpoint credentials: give it the orchestrator's DFM_SECRET_KEY"));
+        }
+    }
+
+    public void markEnded(String migrationId, int run) {
+        String key = migrationId + ":" + run;
+        ended.add(key);
+        replicating.remove(key);
+    }
+
+    /** Applies a batch of changes (in their order); blocks while a run's copy is still going on. */
+    public void apply(List<ChangeEvent> batch) {
+        Map<String, List<ChangeEvent>> byRun = new LinkedHashMap<>();
+        for (ChangeEvent c : batch) {
+            byRun.computeIfAbsent(c.migrationId() + ":" + c.run(), k -> new ArrayList<>()).add(c);
+        }
+        for (Map.Entry<String, List<ChangeEvent>> e : byRun.entrySet()) {
+            Endpoints endpoints = awaitCopyDone(e.getKey());
+            if (endpoints != null) {
+                applyRun(e.getValue(), endpoints);
+            }
+        }
+    }
+
+    private Endpoints awaitCopyDone(String run) {
+        while (true) {
+            if (ended.contains(run)) {
+                return null;
+            }
+            Endpoints ep = replicating.get(run);
+            if (ep != null) {
+                return ep;
+            }
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException ie) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while holding changes", ie);
+            }
+        }
+    }
+
+    private void applyRun(List<ChangeEvent> changes, Endpoints ep) {
+        ChangeEvent first = changes.get(0);
+        Map<Integer, LinkedHashMap<String, byte[]>> byDb = new LinkedHashMap<>();
+        long newest = 0;
+        for (ChangeEvent c : changes) {
+            byDb.computeIfAbsent(c.db(), d -> new LinkedHashMap<>()).putIfAbsent(Base64.getEncoder().encodeToString(c.key()), c.key());
+            newest = Math.max(newest, c.timeMillis());
+        }
+        for (Map.Entry<Integer, LinkedHashMap<String, byte[]>> e : byDb.entrySet()) {
+            int db = e.getKey();
+            List<byte[]> keys = List.copyOf(e.getValue().values());
+            for (int attempt = 1; ; attempt++) {
+                try {
+                    KeySync.Result r = new KeySync(connections.get(ep.source(), db), connections.get(ep.target(), db)).sync(keys);
+                    r.failures().forEach(f -> LOG.warnf("migration %s: change of db %d key '%s' not applied: %s", first.migrationId(),
+                            f.db(), f.key(), f.reason()));
+                    break;
+                } catch (RedisCommandException ex) {
+                    connections.discard(ep.source(), db);
+                    connections.discard(ep.target(), db);
+                    if (attempt >= ATTEMPTS) {
+                        status.publish(StatusEvent.failed(first.migrationId(), first.run(), status.worker(), "replicate",
+                                "applying changes failed after " + ATTEMPTS + " attempts: " + ex.getMessage()));
+                        markEnded(first.migrationId(), first.run());
+                        return;
+                    }
+                    sleep(500L * attempt);
+                }
+            }
+        }
+        Counters c = counters.computeIfAbsent(first.migrationId() + ":" + first.run(),
+                k -> new Counters(first.migrationId(), first.run(), new AtomicLong(), new AtomicLong(-1)));
+        c.applied().addAndGet(changes.size());
+        c.lagMillis().set(Math.max(0, System.currentTimeMillis() - newest));
+    }
+
+    /** Applied-change deltas and lag, every report interval, for the runs this instance applied changes of. */
+    @Scheduled(every = "${dfm.replicator.report-interval}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    void report() {
+        for (Map.Entry<String, Counters> e : counters.entrySet()) {
+            Counters c = e.getValue();
+            long delta = c.applied().getAndSet(0);
+            long lag = c.lagMillis().get();
+            if (delta == 0 && ended.contains(e.getKey())) {
+                counters.remove(e.getKey());
+                continue;
+            }
+            if (delta == 0) {
+                continue;
+            }
+            try {
+                status.publish(StatusEvent.replication(c.migrationId(), c.run(), status.worker(),
+                        new StatusEvent.Replication(null, delta, lag < 0 ? null : lag)));
+            } catch (RuntimeException ex) {
+                c.applied().addAndGet(delta); // report it next time
+                LOG.warnf("replication report for %s not sent: %s", c.migrationId(), ex.toString());
+            }
+        }
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,279 @@
+package io.dfmigrate.replicator.service;
+
+import io.dfmigrate.common.endpoint.RedisEndpoint;
+import io.dfmigrate.common.event.ChangeEvent;
+import io.dfmigrate.common.event.Json;
+import io.dfmigrate.common.event.MigrationOptions;
+import io.dfmigrate.common.event.PhaseEvent;
+import io.dfmigrate.common.event.StatusEvent;
+import io.dfmigrate.common.messaging.StatusPublisher;
+import io.dfmigrate.common.redis.BlockingRedis;
+import io.dfmigrate.common.redis.RedisCommandException;
+import io.dfmigrate.common.secret.SecretBox;
+import io.dfmigrate.replicator.config.ReplicatorConfig;
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.scheduler.Scheduled;
+import io.smallrye.reactive.messaging.MutinyEmitter;
+import io.smallrye.reactive.messaging.kafka.api.OutgoingKafkaRecordMetadata;
+import io.vertx.core.Vertx;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.RedisConnection;
+import io.vertx.redis.client.Request;
+import io.vertx.redis.client.Response;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.Base64;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import org.eclipse.microprofile.reactive.messaging.Channel;
+import org.eclipse.microprofile.reactive.messaging.Message;
+import org.eclipse.microprofile.reactive.messaging.OnOverflow;
+import org.jboss.logging.Logger;
+
+/**
+ * Change capture: a PSUBSCRIBE to the source's keyspace notifications of every database, each notification published
+ * to {@code dfm.changes} (keyed by db and key, so per-key order holds). Capture is ready, and reported so, only once
+ * the subscription is confirmed; the orchestrator starts the copy after that. If dfmigrate had to set
+ * {@code notify-keyspace-events}, the old value is restored when the capture ends. A lost subscription fails the
+ * migration loudly (writes may have been missed); it never goes quiet.
+ */
+@ApplicationScoped
+public class CaptureService {
+    private static final Logger LOG = Logger.getLogger(CaptureService.class);
+    static final String PATTERN = "__keyspace@*__:*";
+    private static final byte[] PREFIX = "__keyspace@".getBytes(StandardCharsets.US_ASCII);
+
+    private final Vertx vertx;
+    private final ReplicatorConfig config;
+    private final SecretBox box;
+    private final StatusPublisher status;
+    private final MutinyEmitter<String> changes;
+    private final Map<String, Capture> active = new ConcurrentHashMap<>();
+
+    public CaptureService(Vertx vertx, ReplicatorConfig config, SecretBox box, StatusPublisher status,
+                          @Channel("changes-out") @OnOverflow(value = OnOverflow.Strategy.BUFFER, bufferSize = 200_000)
+                          MutinyEmitter<String> changes) {
+        this.vertx = vertx;
+        this.config = config;
+        this.box = box;
+        this.status = status;
+        this.changes = changes;
+    }
+
+    final class Capture {
+        final String migrationId;
+        final int run;
+        final RedisEndpoint source;
+        final String previousNotify;
+        final AtomicLong captured = new AtomicLong();
+        final AtomicBoolean ended = new AtomicBoolean();
+        Redis client;
+        RedisConnection connection;
+
+        Capture(String migrationId, int run, RedisEndpoint source, String previousNotify) {
+            this.migrationId = migrationId;
+            this.run = run;
+            this.source = source;
+            this.previousNotify = previousNotify;
+        }
+    }
+
+    public boolean capturing(String migrationId, int run) {
+        return active.containsKey(migrationId + ":" + run);
+    }
+
+    public void start(PhaseEvent phase) {
+        String key = phase.migrationId() + ":" + phase.run();
+        Capture existing = active.get(key);
+        if (existing != null) {
+            status.publish(StatusEvent.captureReady(phase.migrationId(), phase.run(), status.worker(), existing.previousNotify));
+            return;
+        }
+        MigrationOptions options = phase.options() == null ? MigrationOptions.DEFAULTS : phase.options().withDefaults();
+        RedisEndpoint source;
+        try {
+            source = RedisEndpoint.parse(box.open(phase.source().sealed()));
+        } catch (SecretBox.SecretException e) {
+            fail(phase.migrationId(), phase.run(), "the replicator cannot open the source credentials: give it the orchestrator's DFM_SECRET_KEY");
+            return;
+        }
+        String previous;
+        try (BlockingRedis admin = BlockingRedis.connect(vertx, source, 0, config.timeout())) {
+            String current = notifyConfig(admin);
+            previous = null;
+            if (!sufficient(current)) {
+                if (!Boolean.TRUE.equals(options.configureSourceNotifications())) {
+                    fail(phase.migrationId(), phase.run(), "the source's notify-keyspace-events is '" + current
+                            + "' and change capture needs K and A: set it (CONFIG SET notify-keyspace-events KEA) or allow "
+                            + "options.configureSourceNotifications, then restart the migration");
+                    return;
+                }
+                admin.send(Request.cmd(Command.CONFIG).arg("SET").arg("notify-keyspace-events").arg(current + "KA"));
+                previous = current;
+                LOG.infof("migration %s: set notify-keyspace-events on %s to '%sKA' (was '%s')", phase.migrationId(), source, current, current);
+            }
+        } catch (RedisCommandException e) {
+            fail(phase.migrationId(), phase.run(), "change capture could not be prepared on the source: " + e.getMessage());
+            return;
+        }
+        Capture c = new Capture(phase.migrationId(), phase.run(), source, previous);
+        try {
+            subscribe(c);
+        } catch (RuntimeException e) {
+            restoreNotify(c);
+            fail(phase.migrationId(), phase.run(), "subscribing to the source's keyspace notifications failed: " + e.getMessage());
+            return;
+        }
+        active.put(key, c);
+        status.publish(StatusEvent.captureReady(phase.migrationId(), phase.run(), status.worker(), previous));
+        LOG.infof("migration %s run %d: capturing changes of %s", phase.migrationId(), phase.run(), source);
+    }
+
+    static boolean sufficient(String flags) {
+        return flags.contains("K") && (flags.contains("A") || "g$lshzxet".chars().allMatch(ch -> flags.indexOf(ch) >= 0));
+    }
+
+    private static String notifyConfig(BlockingRedis admin) {
+        Response r = admin.send(Request.cmd(Command.CONFIG).arg("GET").arg("notify-keyspace-events"));
+        if (r.containsKey("notify-keyspace-events")) {
+            return r.get("notify-keyspace-events").toString();
+        }
+        return r.size() >= 2 ? r.get(1).toString() : "";
+    }
+
+    private void subscribe(Capture c) {
+        c.client = Redis.createClient(vertx, BlockingRedis.options(c.source, 0, config.timeout()));
+        c.connection = BlockingRedis.await(c.client.connect(), config.timeout(), c.source, "connect for capture");
+        CompletableFuture<Void> confirmed = new CompletableFuture<>();
+        c.connection.handler(msg -> onMessage(c, msg, confirmed));
+        c.connection.exceptionHandler(t -> lost(c, BlockingRedis.describe(t)));
+        c.connection.endHandler(v -> lost(c, "connection closed by the source"));
+        c.connection.send(Request.cmd(Command.PSUBSCRIBE).arg(PATTERN));
+        try {
+            confirmed.get(config.timeout().toMillis(), TimeUnit.MILLISECONDS);
+        } catch (Exception e) {
+            c.client.close();
+            throw new RedisCommandException(c.source.address() + ": no confirmation of PSUBSCRIBE " + PATTERN);
+        }
+    }
+
+    private void onMessage(Capture c, Response msg, CompletableFuture<Void> confirmed) {
+        if (msg == null || msg.size() < 3) {
+            return;
+        }
+        String kind = msg.get(0).toString();
+        if (kind.equals("psubscribe")) {
+            confirmed.complete(null);
+            return;
+        }
+        if (!kind.equals("pmessage") || msg.size() < 4 || c.ended.get()) {
+            return;
+        }
+        byte[] channel = msg.get(2).toBytes();
+        int at = indexOf(channel, (byte) '_', PREFIX.length);
+        if (channel.length < PREFIX.length || at < 0 || at + 3 > channel.length) {
+            return;
+        }
+        int db;
+        try {
+            db = Integer.parseInt(new String(channel, PREFIX.length, at - PREFIX.length, StandardCharsets.US_ASCII));
+        } catch (NumberFormatException e) {
+            return;
+        }
+        byte[] key = Arrays.copyOfRange(channel, at + 3, channel.length); // after "__:"
+        ChangeEvent change = new ChangeEvent(c.migrationId, c.run, db, key, msg.get(3).toString(), System.currentTimeMillis());
+        String recordKey = c.migrationId + ":" + db + ":" + Base64.getEncoder().encodeToString(key);
+        c.captured.incrementAndGet();
+        changes.sendMessage(Message.of(Json.write(change)).addMetadata(OutgoingKafkaRecordMetadata.<String>builder().withKey(recordKey).build()))
+                .subscribe().with(ok -> { }, err -> lost(c, "publishing a change to Kafka failed: " + err));
+    }
+
+    private static int indexOf(byte[] a, byte b, int from) {
+        for (int i = from; i < a.length; i++) {
+            if (a[i] == b) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    private void lost(Capture c, String reason) {
+        if (c.ended.getAndSet(true)) {
+            return;
+        }
+        active.remove(c.migrationId + ":" + c.run);
+        LOG.errorf("migration %s: change capture lost: %s", c.migrationId, reason);
+        Thread.ofVirtual().start(() -> {
+            restoreNotify(c);
+            fail(c.migrationId, c.run, "change capture from the source was lost (" + reason + "): writes made since then may be "
+                    + "missing on the target; restart the migration");
+        });
+    }
+
+    /** Ends the capture of a run (stop, complete, failure) and restores the source's configuration. */
+    public void stop(String migrationId, int run) {
+        Capture c = active.remove(migrationId + ":" + run);
+        if (c == null || c.ended.getAndSet(true)) {
+            return;
+        }
+        try {
+            c.client.close();
+        } catch (RuntimeException ignored) {
+            // closing anyway
+        }
+        restoreNotify(c);
+        LOG.infof("migration %s run %d: capture ended after %d change(s)", migrationId, run, c.captured.get());
+    }
+
+    private void restoreNotify(Capture c) {
+        if (c.previousNotify == null) {
+            return;
+        }
+        try (BlockingRedis admin = BlockingRedis.connect(vertx, c.source, 0, config.timeout())) {
+            admin.send(Request.cmd(Command.CONFIG).arg("SET").arg("notify-keyspace-events").arg(c.previousNotify));
+            LOG.infof("migration %s: restored notify-keyspace-events '%s' on %s", c.migrationId, c.previousNotify, c.source);
+        } catch (RuntimeException e) {
+            LOG.errorf("migration %s: could not restore notify-keyspace-events '%s' on %s: %s", c.migrationId, c.previousNotify,
+                    c.source, e.getMessage());
+        }
+    }
+
+    private void fail(String migrationId, int run, String reason) {
+        try {
+            status.publish(StatusEvent.failed(migrationId, run, status.worker(), "capture", reason));
+        } catch (RuntimeException e) {
+            LOG.errorf("migration %s: could not report failure (%s): %s", migrationId, reason, e.toString());
+        }
+    }
+
+    /** Counters and liveness: the captured total of every active capture, every report interval. */
+    @Scheduled(every = "${dfm.replicator.report-interval}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    void report() {
+        for (Capture c : active.values()) {
+            try {
+                status.publish(StatusEvent.replication(c.migrationId, c.run, status.worker(),
+                        new StatusEvent.Replication(c.captured.get(), 0, null)));
+            } catch (RuntimeException e) {
+                LOG.warnf("capture report for %s not sent: %s", c.migrationId, e.toString());
+            }
+        }
+    }
+
+    /** A replicator that shuts down while capturing says so: the migration fails instead of silently missing writes. */
+    void onShutdown(@Observes ShutdownEvent event) {
+        for (Capture c : active.values()) {
+            if (!c.ended.getAndSet(true)) {
+                active.remove(c.migrationId + ":" + c.run);
+                restoreNotify(c);
+                fail(c.migrationId, c.run, "the replicator capturing this migration shut down; restart the migration");
+            }
+        }
+    }
+}
