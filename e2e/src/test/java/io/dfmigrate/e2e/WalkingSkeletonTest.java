@@ -167,6 +167,35 @@ class WalkingSkeletonTest {
         }
     }
 
+    @Test
+    void whatNotificationsCannotShowFailsTheMigrationLoudly() {
+        try (RedisServer source = RedisServer.start(); RedisServer target = RedisServer.start()) {
+            source.cli("DEBUG", "POPULATE", "1000", "k", "16");
+            source.cli("CONFIG", "SET", "notify-keyspace-events", "KEA");
+            String flushed = create("flushed", source.uri(), target.uri(), null);
+            api.post("/api/migrations/" + flushed + "/validate", null);
+            api.awaitState(flushed, "VALIDATED", Duration.ofSeconds(30));
+            api.post("/api/migrations/" + flushed + "/start", null);
+            api.awaitState(flushed, "REPLICATING", Duration.ofSeconds(60));
+            source.cli("FLUSHALL");
+            JsonNode failed = api.awaitState(flushed, "FAILED", Duration.ofSeconds(15));
+            assertTrue(failed.get("error").asText().contains("FLUSHDB or FLUSHALL"), failed.toString());
+            assertEquals(List.of("restart"), Api.JSON.convertValue(failed.get("allowedActions"), List.class));
+        }
+        try (RedisServer source = RedisServer.start(); RedisServer target = RedisServer.start()) {
+            source.cli("DEBUG", "POPULATE", "1000", "k", "16");
+            source.cli("CONFIG", "SET", "notify-keyspace-events", "KEA");
+            String lost = create("source-lost", source.uri(), target.uri(), null);
+            api.post("/api/migrations/" + lost + "/validate", null);
+            api.awaitState(lost, "VALIDATED", Duration.ofSeconds(30));
+            api.post("/api/migrations/" + lost + "/start", null);
+            api.awaitState(lost, "REPLICATING", Duration.ofSeconds(60));
+            source.kill();
+            JsonNode failed = api.awaitState(lost, "FAILED", Duration.ofSeconds(15));
+            assertTrue(failed.get("error").asText().contains("change capture from the source was lost"), failed.toString());
+        }
+    }
+
     /** Sets, overwrites, deletes, TTL changes, renames, collection edits and binary keys, over 3 databases. */
     static void write(io.vertx.core.Vertx vertx, RedisServer source, java.util.concurrent.atomic.AtomicBoolean writing,
                       java.util.concurrent.atomic.AtomicLong writes) {

@@ -9,6 +9,10 @@ import io.dfmigrate.common.redis.KeySync;
 import io.dfmigrate.common.redis.RedisCommandException;
 import io.dfmigrate.common.redis.RedisConnections;
 import io.dfmigrate.common.secret.SecretBox;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
 import io.quarkus.scheduler.Scheduled;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.ArrayList;
@@ -42,13 +46,26 @@ public class ApplyService {
     record Endpoints(RedisEndpoint source, RedisEndpoint target) {
     }
 
-    record Counters(String migrationId, int run, AtomicLong applied, AtomicLong lagMillis) {
+    /** {@code applied}: since the last report; {@code total}: since this instance started applying the run. */
+    record Counters(String migrationId, int run, AtomicLong applied, AtomicLong lagMillis, AtomicLong total) {
     }
 
-    public ApplyService(RedisConnections connections, SecretBox box, StatusPublisher status) {
+    private Counters meters(Counters c) {
+        Tags tags = Tags.of("migration", c.migrationId());
+        FunctionCounter.builder("dfm.replication.applied", c.total(), AtomicLong::get).tags(tags)
+                .description("changes applied to the target by this instance").register(registry);
+        Gauge.builder("dfm.replication.lag", c.lagMillis(), a -> Math.max(0, a.get())).tags(tags).baseUnit("milliseconds")
+                .description("age of the newest applied change when it was applied").register(registry);
+        return c;
+    }
+
+    private final MeterRegistry registry;
+
+    public ApplyService(RedisConnections connections, SecretBox box, StatusPublisher status, MeterRegistry registry) {
         this.connections = connections;
         this.box = box;
         this.status = status;
+        this.registry = registry;
     }
 
     /** The copy of this run is done: its held changes may be applied. */
@@ -130,9 +147,10 @@ public class ApplyService {
                 }
             }
         }
-        Counters c = counters.computeIfAbsent(first.migrationId() + ":" + first.run(),
-                k -> new Counters(first.migrationId(), first.run(), new AtomicLong(), new AtomicLong(-1)));
+        Counters c = counters.computeIfAbsent(first.migrationId() + ":" + first.run(), k -> meters(
+                new Counters(first.migrationId(), first.run(), new AtomicLong(), new AtomicLong(-1), new AtomicLong())));
         c.applied().addAndGet(changes.size());
+        c.total().addAndGet(changes.size());
         c.lagMillis().set(Math.max(0, System.currentTimeMillis() - newest));
     }
 
@@ -145,6 +163,8 @@ public class ApplyService {
             long lag = c.lagMillis().get();
             if (delta == 0 && ended.contains(e.getKey())) {
                 counters.remove(e.getKey());
+                registry.find("dfm.replication.applied").tag("migration", c.migrationId()).meters().forEach(registry::remove);
+                registry.find("dfm.replication.lag").tag("migration", c.migrationId()).meters().forEach(registry::remove);
                 continue;
             }
             if (delta == 0) {

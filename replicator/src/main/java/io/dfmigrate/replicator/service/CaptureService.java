@@ -11,6 +11,9 @@ import io.dfmigrate.common.redis.BlockingRedis;
 import io.dfmigrate.common.redis.RedisCommandException;
 import io.dfmigrate.common.secret.SecretBox;
 import io.dfmigrate.replicator.config.ReplicatorConfig;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.scheduler.Scheduled;
 import io.smallrye.reactive.messaging.MutinyEmitter;
@@ -56,8 +59,9 @@ public class CaptureService {
     private final StatusPublisher status;
     private final MutinyEmitter<String> changes;
     private final Map<String, Capture> active = new ConcurrentHashMap<>();
+    private final MeterRegistry registry;
 
-    public CaptureService(Vertx vertx, ReplicatorConfig config, SecretBox box, StatusPublisher status,
+    public CaptureService(Vertx vertx, ReplicatorConfig config, SecretBox box, StatusPublisher status, MeterRegistry registry,
                           @Channel("changes-out") @OnOverflow(value = OnOverflow.Strategy.BUFFER, bufferSize = 200_000)
                           MutinyEmitter<String> changes) {
         this.vertx = vertx;
@@ -65,6 +69,7 @@ public class CaptureService {
         this.box = box;
         this.status = status;
         this.changes = changes;
+        this.registry = registry;
     }
 
     final class Capture {
@@ -76,6 +81,9 @@ public class CaptureService {
         final AtomicBoolean ended = new AtomicBoolean();
         Redis client;
         RedisConnection connection;
+        /** For the periodic FLUSHDB/FLUSHALL watch; {@code flushes} is their call count when capture began. */
+        BlockingRedis admin;
+        long flushes;
 
         Capture(String migrationId, int run, RedisEndpoint source, String previousNotify) {
             this.migrationId = migrationId;
@@ -125,15 +133,36 @@ public class CaptureService {
         }
         Capture c = new Capture(phase.migrationId(), phase.run(), source, previous);
         try {
+            c.admin = BlockingRedis.connect(vertx, source, 0, config.timeout());
+            c.flushes = flushCalls(c.admin);
             subscribe(c);
         } catch (RuntimeException e) {
+            if (c.admin != null) {
+                c.admin.close();
+            }
             restoreNotify(c);
             fail(phase.migrationId(), phase.run(), "subscribing to the source's keyspace notifications failed: " + e.getMessage());
             return;
         }
         active.put(key, c);
+        Tags tags = Tags.of("migration", phase.migrationId());
+        FunctionCounter.builder("dfm.capture.changes", c.captured, AtomicLong::get).tags(tags)
+                .description("keyspace notifications captured").register(registry);
         status.publish(StatusEvent.captureReady(phase.migrationId(), phase.run(), status.worker(), previous));
         LOG.infof("migration %s run %d: capturing changes of %s", phase.migrationId(), phase.run(), source);
+    }
+
+    /** Calls of FLUSHDB and FLUSHALL so far (INFO commandstats): flushed keys produce no keyspace notification. */
+    static long flushCalls(BlockingRedis admin) {
+        long n = 0;
+        for (String line : admin.send(Request.cmd(Command.INFO).arg("commandstats")).toString().split("\r?\n")) {
+            if (line.startsWith("cmdstat_flushdb:calls=") || line.startsWith("cmdstat_flushall:calls=")) {
+                String v = line.substring(line.indexOf("calls=") + 6);
+                int comma = v.indexOf(',');
+                n += Long.parseLong(comma < 0 ? v : v.substring(0, comma));
+            }
+        }
+        return n;
     }
 
     static boolean sufficient(String flags) {
@@ -211,6 +240,7 @@ public class CaptureService {
         active.remove(c.migrationId + ":" + c.run);
         LOG.errorf("migration %s: change capture lost: %s", c.migrationId, reason);
         Thread.ofVirtual().start(() -> {
+            close(c);
             restoreNotify(c);
             fail(c.migrationId, c.run, "change capture from the source was lost (" + reason + "): writes made since then may be "
                     + "missing on the target; restart the migration");
@@ -223,13 +253,19 @@ public class CaptureService {
         if (c == null || c.ended.getAndSet(true)) {
             return;
         }
+        close(c);
+        restoreNotify(c);
+        LOG.infof("migration %s run %d: capture ended after %d change(s)", migrationId, run, c.captured.get());
+    }
+
+    private void close(Capture c) {
         try {
             c.client.close();
+            c.admin.close();
         } catch (RuntimeException ignored) {
             // closing anyway
         }
-        restoreNotify(c);
-        LOG.infof("migration %s run %d: capture ended after %d change(s)", migrationId, run, c.captured.get());
+        registry.find("dfm.capture.changes").tag("migration", c.migrationId).meters().forEach(registry::remove);
     }
 
     private void restoreNotify(Capture c) {
@@ -253,10 +289,22 @@ public class CaptureService {
         }
     }
 
-    /** Counters and liveness: the captured total of every active capture, every report interval. */
+    /**
+     * Counters and liveness: the captured total of every active capture, every report interval; and the watch for what
+     * notifications cannot show (a FLUSHDB or FLUSHALL on the source), which fails the migration instead of diverging.
+     */
     @Scheduled(every = "${dfm.replicator.report-interval}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     void report() {
         for (Capture c : active.values()) {
+            try {
+                if (flushCalls(c.admin) > c.flushes) {
+                    lost(c, "FLUSHDB or FLUSHALL ran on the source, and flushed keys produce no keyspace notification");
+                    continue;
+                }
+            } catch (RuntimeException e) {
+                lost(c, "the source stopped answering: " + e.getMessage());
+                continue;
+            }
             try {
                 status.publish(StatusEvent.replication(c.migrationId, c.run, status.worker(),
                         new StatusEvent.Replication(c.captured.get(), 0, null)));
@@ -271,6 +319,7 @@ public class CaptureService {
         for (Capture c : active.values()) {
             if (!c.ended.getAndSet(true)) {
                 active.remove(c.migrationId + ":" + c.run);
+                close(c);
                 restoreNotify(c);
                 fail(c.migrationId, c.run, "the replicator capturing this migration shut down; restart the migration");
             }
