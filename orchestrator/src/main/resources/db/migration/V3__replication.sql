@@ -4,3 +4,8 @@ ALTER TABLE migration ADD COLUMN source_notify_previous VARCHAR(100);  -- notify
 ALTER TABLE migration ADD COLUMN changes_captured       BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE migration ADD COLUMN changes_applied        BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE migration ADD COLUMN lag_millis             BIGINT;
+-- Cutover: null (none), PAUSING, DRAINING, VERIFYING, DONE, MISMATCH.
+ALTER TABLE migration ADD COLUMN cutover_state          VARCHAR(20);
+ALTER TABLE migration ADD COLUMN cutover_captured       BIGINT;
+ALTER TABLE migration ADD COLUMN cutover_pause_millis   BIGINT;
+ALTER TABLE migration ADD COLUMN cutover_detail         TEXT;

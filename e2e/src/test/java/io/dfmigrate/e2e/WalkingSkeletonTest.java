@@ -158,10 +158,21 @@ class WalkingSkeletonTest {
             assertEquals(source.cli("DEBUG", "DIGEST"), target.cli("DEBUG", "DIGEST"), drained.toString());
             assertTrue(drained.at("/replication/lagMillis").asLong() < 10_000, drained.toString());
 
-            assertEquals(202, api.post("/api/migrations/" + id + "/complete", "{\"cutover\":false}").status());
-            api.awaitState(id, "COMPLETED", Duration.ofSeconds(10));
+            // cutover: writes paused on the source, drained, verified, pause lifted
+            Api.Reply cut = api.post("/api/migrations/" + id + "/complete", "{\"cutover\":true}");
+            assertEquals(202, cut.status(), cut.body());
+            JsonNode done = api.await(id, m -> "COMPLETED".equals(m.path("state").asText())
+                    && m.at("/cutover/state").asText().matches("DONE|MISMATCH"), Duration.ofSeconds(40));
+            assertEquals("DONE", done.at("/cutover/state").asText(), done.toString());
+            assertTrue(done.at("/cutover/pauseMillis").asLong() > 0, done.toString());
+            assertTrue(done.at("/cutover/detail").asText().contains("key counts equal"), done.toString());
+            assertEquals("OK", source.cli("SET", "after-cutover", "writes resumed"));
             api.await(id, m -> source.cli("CONFIG", "GET", "notify-keyspace-events").lines().skip(1).findFirst().orElse("").isEmpty(),
                     Duration.ofSeconds(10));
+            List<String> actions = new ArrayList<>();
+            api.get("/api/migrations/" + id + "/audit").json().forEach(a -> actions.add(a.get("action").asText()));
+            assertTrue(actions.containsAll(List.of("capture-ready", "copy-done", "cutover-requested", "cutover-paused", "complete",
+                    "cutover-done")), actions.toString());
         } finally {
             vertx.close();
         }

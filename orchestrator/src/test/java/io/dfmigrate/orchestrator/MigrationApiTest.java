@@ -252,11 +252,46 @@ class MigrationApiTest {
             given().post("/api/migrations/" + done + "/start").then().statusCode(202);
             send(producer, StatusEvent.scanCompleted(done, 2, "c", 0, 0));
             awaitState(done, "REPLICATING");
-            given().contentType(ContentType.JSON).body("{\"cutover\":true}").post("/api/migrations/" + done + "/complete")
+            given().contentType(ContentType.JSON).body("{\"cutover\":false}").post("/api/migrations/" + done + "/complete")
                     .then().statusCode(202).body("state", equalTo("COMPLETED"));
             assertOnly(done, "COMPLETED", all, List.of());
             given().get("/api/migrations/" + id + "/audit").then()
                     .body("action", hasItem("keep-replicating"));
+        }
+    }
+
+    @Test
+    void cutoverCompletesOnlyWhenEveryChangeCapturedBeforeThePauseIsApplied() throws Exception {
+        String id = create("cutover");
+        try (KafkaConsumer<String, String> phases = consumer(); KafkaProducer<String, String> producer = producer()) {
+            phases.subscribe(List.of(Topics.PHASES));
+            given().post("/api/migrations/" + id + "/validate").then().statusCode(202);
+            send(producer, StatusEvent.validation(id, 1, "v", List.of()));
+            awaitState(id, "VALIDATED");
+            given().post("/api/migrations/" + id + "/start").then().statusCode(202);
+            send(producer, StatusEvent.captureReady(id, 1, "r", null));
+            send(producer, StatusEvent.scanCompleted(id, 1, "c", 0, 0));
+            awaitState(id, "REPLICATING");
+            send(producer, StatusEvent.replication(id, 1, "r", new StatusEvent.Replication(4L, 0, null)));
+            given().contentType(ContentType.JSON).body("{\"cutover\":true}").post("/api/migrations/" + id + "/complete")
+                    .then().statusCode(202).body("state", equalTo("REPLICATING")).body("cutover.state", equalTo("PAUSING"))
+                    .body("allowedActions", equalTo(List.of("stop")));
+            awaitRecord(phases, id, EventTypes.PHASE_CUTOVER);
+            given().contentType(ContentType.JSON).body("{\"cutover\":true}").post("/api/migrations/" + id + "/complete")
+                    .then().statusCode(409);
+            send(producer, StatusEvent.cutover(id, 1, "r", EventTypes.STATUS_CUTOVER_PAUSED, new StatusEvent.Cutover(10L, null, null, "paused")));
+            await(() -> "DRAINING".equals(given().get("/api/migrations/" + id).then().extract().path("cutover.state")), "DRAINING");
+            send(producer, StatusEvent.replication(id, 1, "a", new StatusEvent.Replication(null, 9, 3L)));
+            Thread.sleep(500);
+            given().get("/api/migrations/" + id).then().body("state", equalTo("REPLICATING"));
+            send(producer, StatusEvent.replication(id, 1, "a", new StatusEvent.Replication(10L, 1, 2L)));
+            awaitState(id, "COMPLETED");
+            awaitRecord(phases, id, EventTypes.PHASE_COMPLETE);
+            send(producer, StatusEvent.cutover(id, 1, "r", EventTypes.STATUS_CUTOVER_DONE,
+                    new StatusEvent.Cutover(null, 840L, true, "write pause 840 ms; key counts equal in 3 database(s)")));
+            await(() -> "DONE".equals(given().get("/api/migrations/" + id).then().extract().path("cutover.state")), "DONE");
+            given().get("/api/migrations/" + id).then().body("cutover.pauseMillis", equalTo(840))
+                    .body("replication.pendingChanges", equalTo(0));
         }
     }
 

@@ -8,6 +8,8 @@ public final class EventTypes {
     public static final String PHASE_CAPTURE = "dfm.phase.capture.v1";
     public static final String PHASE_COPY = "dfm.phase.copy.v1";
     public static final String PHASE_REPLICATE = "dfm.phase.replicate.v1";
+    /** Pause writes on the source and drain: the capture instance acts. */
+    public static final String PHASE_CUTOVER = "dfm.phase.cutover.v1";
     public static final String PHASE_STOP = "dfm.phase.stop.v1";
     public static final String PHASE_COMPLETE = "dfm.phase.complete.v1";
 
@@ -21,6 +23,10 @@ public final class EventTypes {
     public static final String STATUS_CAPTURE_READY = "dfm.status.capture.ready.v1";
     /** Replication counters: changes captured (cumulative) or applied (delta), and lag. */
     public static final String STATUS_REPLICATION = "dfm.status.replication.v1";
+    /** Cutover: writes paused on the source ({@code cutover.captured} changes to drain), done (verified), or aborted. */
+    public static final String STATUS_CUTOVER_PAUSED = "dfm.status.cutover.paused.v1";
+    public static final String STATUS_CUTOVER_DONE = "dfm.status.cutover.done.v1";
+    public static final String STATUS_CUTOVER_ABORTED = "dfm.status.cutover.aborted.v1";
     /** A worker is still busy with a migration run (sent every few seconds while it works). */
     public static final String STATUS_HEARTBEAT = "dfm.status.heartbeat.v1";
 

@@ -20,7 +20,15 @@ public record StatusEvent(
         BatchDone batch,
         String error,
         Capture capture,
-        Replication replication) {
+        Replication replication,
+        Cutover cutover) {
+
+    /**
+     * Cutover progress: {@code captured} changes captured when writes were paused (all must be applied), the write pause
+     * in ms, whether the per-database key counts of source and target matched, and a human-readable detail.
+     */
+    public record Cutover(Long captured, Long pauseMillis, Boolean verified, String detail) {
+    }
 
     /** Capture subscribed; {@code previousNotify} is the source's notify-keyspace-events before dfmigrate changed it (null: unchanged). */
     public record Capture(String previousNotify, long startedAtMillis) {
@@ -44,44 +52,50 @@ public record StatusEvent(
 
     public static StatusEvent validation(String migrationId, int run, String worker, List<ValidationCheck> checks) {
         return new StatusEvent(migrationId + ":" + run + ":validation", EventTypes.STATUS_VALIDATION, migrationId, run,
-                Instant.now(), worker, checks, null, null, null, null, null);
+                Instant.now(), worker, checks, null, null, null, null, null, null);
     }
 
     /** {@code keys} is the source's key count (INFO keyspace) when the scan began: an estimate for progress. */
     public static StatusEvent scanStarted(String migrationId, int run, String worker, long keys) {
         return new StatusEvent(migrationId + ":" + run + ":scan-started", EventTypes.STATUS_SCAN_STARTED, migrationId, run,
-                Instant.now(), worker, null, new ScanCompleted(0, keys), null, null, null, null);
+                Instant.now(), worker, null, new ScanCompleted(0, keys), null, null, null, null, null);
     }
 
     public static StatusEvent scanCompleted(String migrationId, int run, String worker, long batches, long keys) {
         return new StatusEvent(migrationId + ":" + run + ":scan", EventTypes.STATUS_SCAN_COMPLETED, migrationId, run,
-                Instant.now(), worker, null, new ScanCompleted(batches, keys), null, null, null, null);
+                Instant.now(), worker, null, new ScanCompleted(batches, keys), null, null, null, null, null);
     }
 
     public static StatusEvent batchDone(String migrationId, int run, String worker, BatchDone batch) {
         return new StatusEvent(migrationId + ":" + run + ":batch:" + batch.batchId(), EventTypes.STATUS_BATCH_DONE,
-                migrationId, run, Instant.now(), worker, null, null, batch, null, null, null);
+                migrationId, run, Instant.now(), worker, null, null, batch, null, null, null, null);
     }
 
     /** Liveness only; its id is unique and it is not deduplicated. */
     public static StatusEvent heartbeat(String migrationId, int run, String worker) {
         return new StatusEvent(java.util.UUID.randomUUID().toString(), EventTypes.STATUS_HEARTBEAT, migrationId, run, Instant.now(),
-                worker, null, null, null, null, null, null);
+                worker, null, null, null, null, null, null, null);
     }
 
     public static StatusEvent captureReady(String migrationId, int run, String worker, String previousNotify) {
         return new StatusEvent(migrationId + ":" + run + ":capture-ready", EventTypes.STATUS_CAPTURE_READY, migrationId, run,
-                Instant.now(), worker, null, null, null, null, new Capture(previousNotify, System.currentTimeMillis()), null);
+                Instant.now(), worker, null, null, null, null, new Capture(previousNotify, System.currentTimeMillis()), null, null);
     }
 
     /** Each report has its own id (a redelivered report keeps it), so deltas are counted exactly once. */
     public static StatusEvent replication(String migrationId, int run, String worker, Replication counters) {
         return new StatusEvent(java.util.UUID.randomUUID().toString(), EventTypes.STATUS_REPLICATION, migrationId, run, Instant.now(),
-                worker, null, null, null, null, null, counters);
+                worker, null, null, null, null, null, counters, null);
+    }
+
+    /** A cutover may be tried again in the same run (after an abort), so each report has its own id. */
+    public static StatusEvent cutover(String migrationId, int run, String worker, String type, Cutover cutover) {
+        return new StatusEvent(java.util.UUID.randomUUID().toString(), type, migrationId, run, Instant.now(), worker, null, null, null,
+                null, null, null, cutover);
     }
 
     public static StatusEvent failed(String migrationId, int run, String worker, String phase, String error) {
         return new StatusEvent(migrationId + ":" + run + ":failed:" + phase, EventTypes.STATUS_FAILED, migrationId, run,
-                Instant.now(), worker, null, null, null, error, null, null);
+                Instant.now(), worker, null, null, null, error, null, null, null);
     }
 }

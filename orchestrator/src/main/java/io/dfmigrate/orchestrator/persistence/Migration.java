@@ -70,6 +70,23 @@ public class Migration extends PanacheEntityBase {
     public long changesApplied;
     @Column(name = "lag_millis")
     public Long lagMillis;
+    @Column(name = "cutover_state")
+    public String cutoverState;
+    @Column(name = "cutover_captured")
+    public Long cutoverCaptured;
+    @Column(name = "cutover_pause_millis")
+    public Long cutoverPauseMillis;
+    @Column(name = "cutover_detail")
+    public String cutoverDetail;
+
+    /** A cutover is under way: writes paused on the source, waiting for the drain. Only stop is allowed then. */
+    public boolean cuttingOver() {
+        return state == MigrationState.REPLICATING && cutoverState != null;
+    }
+
+    public java.util.List<String> allowedActionNames() {
+        return cuttingOver() ? java.util.List.of("stop") : state.allowedActionNames();
+    }
     @Version
     public long version;
 }

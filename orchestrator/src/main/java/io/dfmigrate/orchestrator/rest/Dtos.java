@@ -36,6 +36,13 @@ public final class Dtos {
     public record ReplicationView(Long lagMillis, Long pendingChanges, Long appliedChanges) {
     }
 
+    /**
+     * The cutover: {@code state} PAUSING, DRAINING (writes paused, applying what was captured), VERIFYING, DONE or
+     * MISMATCH (per-database key counts differed); {@code pauseMillis} is how long source writes were paused.
+     */
+    public record CutoverView(String state, Long pauseMillis, String detail) {
+    }
+
     /** When each phase happened; {@code lastReportAt} is the last time a worker reported on the current run. */
     @JsonInclude(JsonInclude.Include.ALWAYS)
     public record TimestampsView(Instant validatedAt, Instant copyStartedAt, Instant copyFinishedAt, Instant endedAt,
@@ -45,7 +52,7 @@ public final class Dtos {
     @JsonInclude(JsonInclude.Include.ALWAYS)
     public record MigrationView(String id, String name, String state, int run, EndpointView source, EndpointView target,
                                 MigrationOptions options, ValidationView validation, ProgressView progress,
-                                ReplicationView replication, String error, List<String> allowedActions,
+                                ReplicationView replication, CutoverView cutover, String error, List<String> allowedActions,
                                 TimestampsView timestamps, Instant createdAt, Instant updatedAt) {
     }
 

@@ -126,9 +126,9 @@ public class MigrationService {
     public Dtos.MigrationView act(String id, Action action, Object body, String actor) {
         Migration m = QuarkusTransaction.requiringNew().call(() -> {
             Migration x = find(id);
-            if (!x.state.allowedActions().contains(action)) {
-                throw ApiException.conflict("cannot " + action.path() + " a migration in state " + x.state, x.state.name(),
-                        x.state.allowedActionNames());
+            if (!x.allowedActionNames().contains(action.path())) {
+                throw ApiException.conflict("cannot " + action.path() + " a migration in state " + x.state
+                        + (x.cuttingOver() ? " during its cutover" : ""), x.state.name(), x.allowedActionNames());
             }
             MigrationState from = x.state;
             switch (action) {
@@ -142,6 +142,8 @@ public class MigrationService {
                     x.copyStartedAt = x.copyFinishedAt = x.endedAt = x.validatedAt = x.captureStartedAt = null;
                     x.changesCaptured = x.changesApplied = 0;
                     x.lagMillis = null;
+                    x.cutoverState = x.cutoverDetail = null;
+                    x.cutoverCaptured = x.cutoverPauseMillis = null;
                     x.lastReportAt = null;
                     transition(x, MigrationState.VALIDATING, actor, action.path(), null);
                     phase(x, EventTypes.PHASE_VALIDATE);
@@ -162,14 +164,26 @@ public class MigrationService {
                 }
                 case stop -> {
                     x.endedAt = Instant.now();
+                    if (x.cutoverState != null) {
+                        x.cutoverState = null;
+                        x.cutoverDetail = "cutover abandoned by stop; the write pause is lifted";
+                    }
                     transition(x, MigrationState.STOPPED, actor, action.path(), "data already copied stays on the target");
                     phase(x, EventTypes.PHASE_STOP);
                 }
                 case complete -> {
                     boolean cutover = body instanceof Dtos.CompleteRequest c && Boolean.TRUE.equals(c.cutover());
-                    x.endedAt = Instant.now();
-                    transition(x, MigrationState.COMPLETED, actor, action.path(), "cutover=" + cutover);
-                    phase(x, EventTypes.PHASE_COMPLETE);
+                    if (cutover) {
+                        // stays REPLICATING until every change captured before the write pause is applied
+                        x.cutoverState = "PAUSING";
+                        touch(x);
+                        audit(x, actor, "cutover-requested", null, null, "pausing writes on the source, then draining");
+                        phase(x, EventTypes.PHASE_CUTOVER);
+                    } else {
+                        x.endedAt = Instant.now();
+                        transition(x, MigrationState.COMPLETED, actor, action.path(), "cutover=false");
+                        phase(x, EventTypes.PHASE_COMPLETE);
+                    }
                 }
                 case keepReplicating -> {
                     touch(x);
@@ -306,6 +320,34 @@ public class MigrationService {
                 if (r.lagMillis() != null) {
                     m.lagMillis = r.lagMillis();
                 }
+                checkDrained(m, actor);
+            }
+            case EventTypes.STATUS_CUTOVER_PAUSED -> {
+                if (m.cuttingOver() && e.cutover() != null && "PAUSING".equals(m.cutoverState)) {
+                    m.cutoverState = "DRAINING";
+                    m.cutoverCaptured = e.cutover().captured();
+                    touch(m);
+                    audit(m, actor, "cutover-paused", null, null, "writes paused on the source; " + e.cutover().captured()
+                            + " captured change(s) to apply");
+                    checkDrained(m, actor);
+                }
+            }
+            case EventTypes.STATUS_CUTOVER_ABORTED -> {
+                if (m.cuttingOver() && e.cutover() != null) {
+                    m.cutoverState = null;
+                    m.cutoverDetail = e.cutover().detail();
+                    touch(m);
+                    audit(m, actor, "cutover-aborted", null, null, e.cutover().detail());
+                }
+            }
+            case EventTypes.STATUS_CUTOVER_DONE -> {
+                if (e.cutover() != null && "VERIFYING".equals(m.cutoverState)) {
+                    m.cutoverState = Boolean.TRUE.equals(e.cutover().verified()) ? "DONE" : "MISMATCH";
+                    m.cutoverPauseMillis = e.cutover().pauseMillis();
+                    m.cutoverDetail = e.cutover().detail();
+                    touch(m);
+                    audit(m, actor, "cutover-done", null, null, e.cutover().detail());
+                }
             }
             case EventTypes.STATUS_SCAN_STARTED -> {
                 if (m.state == MigrationState.COPYING && m.batchesTotal == null && e.scan() != null) {
@@ -352,6 +394,17 @@ public class MigrationService {
                 }
             }
             default -> LOG.debugf("status event type %s not handled", e.type());
+        }
+    }
+
+    /** During a cutover: once every change captured before the pause is applied, the migration is COMPLETED. */
+    private void checkDrained(Migration m, String actor) {
+        if (m.cuttingOver() && "DRAINING".equals(m.cutoverState) && m.cutoverCaptured != null && m.changesApplied >= m.cutoverCaptured) {
+            m.cutoverState = "VERIFYING";
+            m.endedAt = Instant.now();
+            transition(m, MigrationState.COMPLETED, actor, "complete", "cutover: all " + m.cutoverCaptured
+                    + " captured change(s) applied; lifting the write pause");
+            phase(m, EventTypes.PHASE_COMPLETE);
         }
     }
 
@@ -481,7 +534,10 @@ public class MigrationService {
                 new Dtos.ProgressView(m.keysTotal, m.keysCopied, m.keysFailed, m.bytesCopied, percent, kps, eta, m.batchesTotal,
                         m.batchesDone),
                 m.captureStartedAt == null ? new Dtos.ReplicationView(null, null, null)
-                        : new Dtos.ReplicationView(m.lagMillis, Math.max(0, m.changesCaptured - m.changesApplied), m.changesApplied), m.error, m.state.allowedActionNames(),
+                        : new Dtos.ReplicationView(m.lagMillis, Math.max(0, m.changesCaptured - m.changesApplied), m.changesApplied),
+                m.cutoverState == null && m.cutoverDetail == null ? null
+                        : new Dtos.CutoverView(m.cutoverState, m.cutoverPauseMillis, m.cutoverDetail),
+                m.error, m.allowedActionNames(),
                 new Dtos.TimestampsView(m.validatedAt, m.copyStartedAt, m.copyFinishedAt, m.endedAt, m.lastReportAt),
                 m.createdAt, m.updatedAt);
     }

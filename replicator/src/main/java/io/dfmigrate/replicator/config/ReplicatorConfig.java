@@ -10,6 +10,10 @@ public interface ReplicatorConfig {
     @WithDefault("30s")
     Duration timeout();
 
+    /** Longest write pause of a cutover: if the drain has not finished by then, the pause ends and the cutover is aborted. */
+    @WithDefault("30s")
+    Duration cutoverMaxPause();
+
     /** How often capture and appliers report counters, lag and liveness. */
     @WithDefault("1s")
     Duration reportInterval();

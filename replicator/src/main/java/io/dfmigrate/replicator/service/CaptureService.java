@@ -2,12 +2,14 @@ package io.dfmigrate.replicator.service;
 
 import io.dfmigrate.common.endpoint.RedisEndpoint;
 import io.dfmigrate.common.event.ChangeEvent;
+import io.dfmigrate.common.event.EventTypes;
 import io.dfmigrate.common.event.Json;
 import io.dfmigrate.common.event.MigrationOptions;
 import io.dfmigrate.common.event.PhaseEvent;
 import io.dfmigrate.common.event.StatusEvent;
 import io.dfmigrate.common.messaging.StatusPublisher;
 import io.dfmigrate.common.redis.BlockingRedis;
+import io.dfmigrate.common.redis.KeyScanner;
 import io.dfmigrate.common.redis.RedisCommandException;
 import io.dfmigrate.common.secret.SecretBox;
 import io.dfmigrate.replicator.config.ReplicatorConfig;
@@ -27,7 +29,9 @@ import io.vertx.redis.client.Response;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Base64;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -84,6 +88,10 @@ public class CaptureService {
         /** For the periodic FLUSHDB/FLUSHALL watch; {@code flushes} is their call count when capture began. */
         BlockingRedis admin;
         long flushes;
+        /** Changes handed to Kafka and not yet acknowledged. */
+        final AtomicLong inFlight = new AtomicLong();
+        /** Set while a cutover holds the source's writes paused (System.nanoTime of the pause). */
+        volatile long pausedAt;
 
         Capture(String migrationId, int run, RedisEndpoint source, String previousNotify) {
             this.migrationId = migrationId;
@@ -220,8 +228,12 @@ public class CaptureService {
         ChangeEvent change = new ChangeEvent(c.migrationId, c.run, db, key, msg.get(3).toString(), System.currentTimeMillis());
         String recordKey = c.migrationId + ":" + db + ":" + Base64.getEncoder().encodeToString(key);
         c.captured.incrementAndGet();
+        c.inFlight.incrementAndGet();
         changes.sendMessage(Message.of(Json.write(change)).addMetadata(OutgoingKafkaRecordMetadata.<String>builder().withKey(recordKey).build()))
-                .subscribe().with(ok -> { }, err -> lost(c, "publishing a change to Kafka failed: " + err));
+                .subscribe().with(ok -> c.inFlight.decrementAndGet(), err -> {
+                    c.inFlight.decrementAndGet();
+                    lost(c, "publishing a change to Kafka failed: " + err);
+                });
     }
 
     private static int indexOf(byte[] a, byte b, int from) {
@@ -247,11 +259,102 @@ public class CaptureService {
         });
     }
 
-    /** Ends the capture of a run (stop, complete, failure) and restores the source's configuration. */
-    public void stop(String migrationId, int run) {
+    /**
+     * Cutover, on the instance that captures the run: pause writes on the source ({@code CLIENT PAUSE … WRITE}), let the
+     * last notifications reach Kafka, and report how many changes were captured: the orchestrator completes the
+     * migration once that many are applied. If that has not happened within {@code dfm.replicator.cutover-max-pause}, the
+     * pause ends (Redis lifts it by itself at that deadline too) and the cutover is reported aborted.
+     */
+    public void cutover(PhaseEvent phase) {
+        Capture c = active.get(phase.migrationId() + ":" + phase.run());
+        if (c == null || c.ended.get()) {
+            return; // another instance captures this run
+        }
+        long maxMs = config.cutoverMaxPause().toMillis();
+        try {
+            c.admin.send(Request.cmd(Command.CLIENT).arg("PAUSE").arg(maxMs).arg("WRITE"));
+            c.pausedAt = System.nanoTime();
+            // notifications of writes made before the pause are already on their way; wait until Kafka has them all
+            long settle = System.nanoTime() + 5_000_000_000L;
+            Thread.sleep(200);
+            while (c.inFlight.get() > 0 && System.nanoTime() < settle) {
+                Thread.sleep(10);
+            }
+        } catch (RuntimeException e) {
+            status.publish(StatusEvent.cutover(c.migrationId, c.run, status.worker(), EventTypes.STATUS_CUTOVER_ABORTED,
+                    new StatusEvent.Cutover(null, null, false, "could not pause writes on the source: " + e.getMessage())));
+            return;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return;
+        }
+        long captured = c.captured.get();
+        status.publish(StatusEvent.cutover(c.migrationId, c.run, status.worker(), EventTypes.STATUS_CUTOVER_PAUSED,
+                new StatusEvent.Cutover(captured, null, null, "writes paused; " + captured + " change(s) captured")));
+        LOG.infof("migration %s: cutover: writes paused on %s, %d change(s) captured", c.migrationId, c.source, captured);
+        long pausedAt = c.pausedAt;
+        Thread.ofVirtual().start(() -> {
+            try {
+                Thread.sleep(maxMs);
+            } catch (InterruptedException e) {
+                return;
+            }
+            if (c.pausedAt == pausedAt && !c.ended.get()) {
+                unpause(c);
+                status.publish(StatusEvent.cutover(c.migrationId, c.run, status.worker(), EventTypes.STATUS_CUTOVER_ABORTED,
+                        new StatusEvent.Cutover(captured, maxMs, false, "the captured changes were not applied within " + maxMs
+                                + " ms; writes resumed on the source and replication goes on")));
+            }
+        });
+    }
+
+    private long unpause(Capture c) {
+        long pausedAt = c.pausedAt;
+        c.pausedAt = 0;
+        try {
+            c.admin.send(Request.cmd(Command.CLIENT).arg("UNPAUSE"));
+        } catch (RuntimeException e) {
+            LOG.errorf("migration %s: CLIENT UNPAUSE failed on %s (%s); the pause ends by itself", c.migrationId, c.source, e.getMessage());
+        }
+        return pausedAt == 0 ? 0 : (System.nanoTime() - pausedAt) / 1_000_000;
+    }
+
+    /**
+     * Ends the capture of a run (stop, complete, failure) and restores the source's configuration. After a cutover,
+     * compares the key count of every database on source and target while writes are still paused, then lifts the pause
+     * and reports the result and the pause duration.
+     */
+    public void stop(PhaseEvent phase) {
+        String migrationId = phase.migrationId();
+        int run = phase.run();
         Capture c = active.remove(migrationId + ":" + run);
         if (c == null || c.ended.getAndSet(true)) {
             return;
+        }
+        if (c.pausedAt != 0) {
+            String detail;
+            boolean verified;
+            try (BlockingRedis t = BlockingRedis.connect(vertx, RedisEndpoint.parse(box.open(phase.target().sealed())), 0, config.timeout())) {
+                Map<Integer, Long> s = KeyScanner.keyspace(c.admin);
+                Map<Integer, Long> tk = KeyScanner.keyspace(t);
+                java.util.TreeSet<Integer> dbs = new java.util.TreeSet<>(s.keySet());
+                dbs.addAll(tk.keySet());
+                List<String> differ = new ArrayList<>();
+                for (int db : dbs) {
+                    if (!s.getOrDefault(db, 0L).equals(tk.getOrDefault(db, 0L))) {
+                        differ.add("db" + db + " " + s.getOrDefault(db, 0L) + " vs " + tk.getOrDefault(db, 0L));
+                    }
+                }
+                verified = differ.isEmpty() && EventTypes.PHASE_COMPLETE.equals(phase.type());
+                detail = differ.isEmpty() ? "key counts equal in " + dbs.size() + " database(s)" : "key counts differ: " + String.join(", ", differ);
+            } catch (RuntimeException e) {
+                verified = false;
+                detail = "could not compare key counts: " + e.getMessage();
+            }
+            long pause = unpause(c);
+            status.publish(StatusEvent.cutover(migrationId, run, status.worker(), EventTypes.STATUS_CUTOVER_DONE,
+                    new StatusEvent.Cutover(null, pause, verified, "write pause " + pause + " ms; " + detail)));
+            LOG.infof("migration %s: cutover finished, writes paused for %d ms; %s", migrationId, pause, detail);
         }
         close(c);
         restoreNotify(c);
