@@ -9,3 +9,6 @@ ALTER TABLE migration ADD COLUMN cutover_state          VARCHAR(20);
 ALTER TABLE migration ADD COLUMN cutover_captured       BIGINT;
 ALTER TABLE migration ADD COLUMN cutover_pause_millis   BIGINT;
 ALTER TABLE migration ADD COLUMN cutover_detail         TEXT;
+
+-- Keys the copy wrote by type (big keys, DUMP payloads the target refused).
+ALTER TABLE migration ADD COLUMN keys_structural BIGINT NOT NULL DEFAULT 0;

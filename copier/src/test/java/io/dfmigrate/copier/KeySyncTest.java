@@ -91,6 +91,62 @@ class KeySyncTest {
         }
     }
 
+    static void loadEveryType(BlockingRedis s0, int n) {
+        s0.send(Request.cmd(Command.SET).arg(Buffer.buffer(new byte[] {0, (byte) 0xfe})).arg(Buffer.buffer(new byte[] {1, (byte) 0x80})));
+        s0.send(Request.cmd(Command.SET).arg("ttl").arg("v").arg("PX").arg(600_000));
+        Request h = Request.cmd(Command.HSET).arg("h");
+        Request l = Request.cmd(Command.RPUSH).arg("l");
+        Request st = Request.cmd(Command.SADD).arg("s");
+        Request z = Request.cmd(Command.ZADD).arg("z");
+        for (int i = 0; i < n; i++) {
+            h.arg("f" + i).arg("v" + i);
+            l.arg("e" + i);
+            st.arg("m" + i);
+            z.arg(i * 1.5).arg("m" + i);
+        }
+        s0.send(h);
+        s0.send(l);
+        s0.send(st);
+        s0.send(z);
+        s0.send(Request.cmd(Command.PEXPIRE).arg("h").arg(900_000));
+        for (int i = 0; i < 30; i++) {
+            s0.send(Request.cmd(Command.XADD).arg("st").arg("*").arg("f").arg("v" + i));
+        }
+        s0.send(Request.cmd(Command.XGROUP).arg("CREATE").arg("st").arg("g").arg("0"));
+    }
+
+    @Test
+    void aTargetThatRefusesTheDumpFormatGetsEveryTypeStructurally() {
+        // redis-server 6.2 refuses Redis 7.0 DUMP payloads, as Dragonfly refuses those of Redis 7.4+
+        try (RedisServer source = RedisServer.start(); RedisServer old = RedisServer.startBinary(RedisServer.redis62Binary(), false);
+             BlockingRedis s = connect(source, 0); BlockingRedis t = connect(old, 0)) {
+            loadEveryType(s, 300);
+            KeySync.Result r = new KeySync(s, t).sync(scanAll(s));
+            assertEquals(0, r.failed(), r.failures().toString());
+            assertEquals(7, r.written());
+            assertEquals(7, r.structural(), "every key was refused as a DUMP and copied by type");
+            assertEquals(source.cli("DEBUG", "DIGEST"), old.cli("DEBUG", "DIGEST"));
+            long ttl = Long.parseLong(old.cli("PTTL", "h"));
+            assertTrue(ttl > 890_000 && ttl <= 900_000, "ttl kept: " + ttl);
+            assertTrue(old.cli("XINFO", "GROUPS", "st").contains("g"), "consumer group created");
+            assertEquals("", old.cli("KEYS", "dfm:tmp:*"), "no temporary key left");
+        }
+    }
+
+    @Test
+    void bigKeysAreCopiedInChunksThroughATemporaryKey() {
+        try (RedisServer source = RedisServer.start(); RedisServer target = RedisServer.start();
+             BlockingRedis s = connect(source, 0); BlockingRedis t = connect(target, 0)) {
+            loadEveryType(s, 5000);
+            s.send(Request.cmd(Command.SET).arg("big-string").arg("x".repeat(3_000_000)));
+            KeySync.Result r = new KeySync(s, t, new KeySync.Limits(10_000, 200)).sync(scanAll(s));
+            assertEquals(0, r.failed(), r.failures().toString());
+            assertEquals(5, r.structural(), "the four collections and the big string are over 10 kB");
+            assertEquals(source.cli("DEBUG", "DIGEST"), target.cli("DEBUG", "DIGEST"));
+            assertEquals("3000000", target.cli("STRLEN", "big-string"));
+        }
+    }
+
     @Test
     void aKeyGoneFromTheSourceIsDeletedOnTheTargetAndResyncIsIdempotent() {
         try (RedisServer source = RedisServer.start(); RedisServer target = RedisServer.start();

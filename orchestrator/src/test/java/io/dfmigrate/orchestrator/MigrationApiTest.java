@@ -153,11 +153,11 @@ class MigrationApiTest {
             awaitRecord(phases, id, EventTypes.PHASE_COPY);
             send(producer, StatusEvent.replication(id, 1, "replicator-test", new StatusEvent.Replication(7L, 0, null)));
 
-            var b1 = new StatusEvent.BatchDone("b1", 10, 1, 1000, 0, List.of(new io.dfmigrate.common.event.KeyFailure(0, "k", "target: ERR x")));
-            var b2 = new StatusEvent.BatchDone("b2", 5, 0, 500, 1, List.of());
+            var b1 = new StatusEvent.BatchDone("b1", 10, 1, 1000, 0, 0, List.of(new io.dfmigrate.common.event.KeyFailure(0, "k", "target: ERR x")));
+            var b2 = new StatusEvent.BatchDone("b2", 5, 0, 500, 1, 0, List.of());
             send(producer, StatusEvent.batchDone(id, 1, "copier-test", b1));
             send(producer, StatusEvent.batchDone(id, 1, "copier-test", b1)); // redelivered: must not count twice
-            send(producer, StatusEvent.batchDone(id, 0, "copier-test", new StatusEvent.BatchDone("old", 99, 0, 9, 0, List.of()))); // old run
+            send(producer, StatusEvent.batchDone(id, 0, "copier-test", new StatusEvent.BatchDone("old", 99, 0, 9, 0, 0, List.of()))); // old run
             send(producer, StatusEvent.scanCompleted(id, 1, "copier-test", 2, 15));
             send(producer, StatusEvent.batchDone(id, 1, "copier-test", b2));
             awaitState(id, "REPLICATING");

@@ -46,8 +46,8 @@ public record StatusEvent(
     public record ScanCompleted(long batches, long keys) {
     }
 
-    /** One batch was copied (fully or with per-key failures). */
-    public record BatchDone(String batchId, long keys, long failed, long bytes, long deleted, List<KeyFailure> failures) {
+    /** One batch was copied (fully or with per-key failures); {@code structural} keys were copied by type (big or refused DUMP). */
+    public record BatchDone(String batchId, long keys, long failed, long bytes, long deleted, long structural, List<KeyFailure> failures) {
     }
 
     public static StatusEvent validation(String migrationId, int run, String worker, List<ValidationCheck> checks) {

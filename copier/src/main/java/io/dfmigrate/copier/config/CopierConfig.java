@@ -22,6 +22,14 @@ public interface CopierConfig {
     @WithDefault("1000")
     int scanCount();
 
+    /** Keys larger than this (MEMORY USAGE) are copied by type in chunks into a temporary key, then RENAMEd. */
+    @WithDefault("67108864")
+    long bigKeyBytes();
+
+    /** Elements per chunk of a structural copy. */
+    @WithDefault("1000")
+    int chunkElements();
+
     /** Bound of each connect and pipeline. */
     @WithDefault("30s")
     Duration timeout();

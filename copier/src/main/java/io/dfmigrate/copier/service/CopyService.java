@@ -49,6 +49,7 @@ public class CopyService {
     private final StatusPublisher status;
     private final MutinyEmitter<String> batchesOut;
     private final Set<String> endedRuns = ConcurrentHashMap.newKeySet();
+    private final KeySync.Limits limits;
     /** Migration runs this instance is working on (scan or batches), with how many tasks: heartbeats are sent for them. */
     private final Map<String, Busy> busy = new ConcurrentHashMap<>();
 
@@ -63,6 +64,7 @@ public class CopyService {
         this.box = box;
         this.status = status;
         this.batchesOut = batchesOut;
+        this.limits = new KeySync.Limits(config.bigKeyBytes(), config.chunkElements());
     }
 
     /** A stop, complete or failure of this run was announced: its remaining batches are dropped. */
@@ -191,13 +193,14 @@ public class CopyService {
         for (int attempt = 1; attempt <= config.retries(); attempt++) {
             try {
                 long t0 = System.nanoTime();
-                KeySync.Result r = new KeySync(connections.get(source, batch.db()), connections.get(target, batch.db())).sync(batch.keys());
+                KeySync.Result r = new KeySync(connections.get(source, batch.db()), connections.get(target, batch.db()), limits).sync(batch.keys());
                 long t1 = System.nanoTime();
                 List<KeyFailure> reported = r.failures().size() > MAX_REPORTED_FAILURES
                         ? r.failures().subList(0, MAX_REPORTED_FAILURES) : r.failures();
                 r.failures().forEach(f -> LOG.warnf("migration %s db %d key '%s': %s", batch.migrationId(), f.db(), f.key(), f.reason()));
                 status.publish(StatusEvent.batchDone(batch.migrationId(), batch.run(), status.worker(),
-                        new StatusEvent.BatchDone(batch.batchId(), batch.keys().size(), r.failed(), r.bytes(), r.deleted(), List.copyOf(reported))));
+                        new StatusEvent.BatchDone(batch.batchId(), batch.keys().size(), r.failed(), r.bytes(), r.deleted(), r.structural(),
+                                List.copyOf(reported))));
                 if (LOG.isDebugEnabled()) {
                     LOG.debugf("batch %s: %d key(s) synced in %d ms, acknowledged in %d ms", batch.batchId(), batch.keys().size(),
                             (t1 - t0) / 1_000_000, (System.nanoTime() - t1) / 1_000_000);

@@ -39,6 +39,8 @@ public class Migration extends PanacheEntityBase {
     public long keysFailed;
     @Column(name = "keys_deleted")
     public long keysDeleted;
+    @Column(name = "keys_structural")
+    public long keysStructural;
     @Column(name = "bytes_copied")
     public long bytesCopied;
     @Column(name = "batches_total")

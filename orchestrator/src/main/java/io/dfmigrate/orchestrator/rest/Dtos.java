@@ -28,7 +28,8 @@ public final class Dtos {
     }
 
     @JsonInclude(JsonInclude.Include.ALWAYS)
-    public record ProgressView(Long keysTotal, long keysCopied, long keysFailed, long bytesCopied, Double percent,
+    /** {@code keysStructural}: copied by type (big keys, DUMP payloads the target refused); {@code bytesCopied} counts DUMP payloads. */
+    public record ProgressView(Long keysTotal, long keysCopied, long keysFailed, long keysStructural, long bytesCopied, Double percent,
                                Double keysPerSecond, Long etaSeconds, Long batchesTotal, long batchesDone) {
     }
 

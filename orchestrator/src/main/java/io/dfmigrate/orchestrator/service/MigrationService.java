@@ -138,7 +138,7 @@ public class MigrationService {
                     x.error = null;
                     x.keysTotal = null;
                     x.batchesTotal = null;
-                    x.keysCopied = x.keysFailed = x.keysDeleted = x.bytesCopied = x.batchesDone = 0;
+                    x.keysCopied = x.keysFailed = x.keysDeleted = x.bytesCopied = x.batchesDone = x.keysStructural = 0;
                     x.copyStartedAt = x.copyFinishedAt = x.endedAt = x.validatedAt = x.captureStartedAt = null;
                     x.changesCaptured = x.changesApplied = 0;
                     x.lagMillis = null;
@@ -374,6 +374,7 @@ public class MigrationService {
                 m.keysFailed += b.failed();
                 m.keysDeleted += b.deleted();
                 m.bytesCopied += b.bytes();
+                m.keysStructural += b.structural();
                 touch(m);
                 if (b.failed() > 0) {
                     MigrationOptions o = options(m);
@@ -412,7 +413,7 @@ public class MigrationService {
         if (m.batchesTotal != null && m.batchesDone >= m.batchesTotal) {
             m.copyFinishedAt = Instant.now();
             transition(m, MigrationState.REPLICATING, actor, "copy-done",
-                    m.keysCopied + " key(s) copied, " + m.keysFailed + " failed, " + m.bytesCopied + " bytes in "
+                    m.keysCopied + " key(s) copied (" + m.keysStructural + " by type), " + m.keysFailed + " failed, " + m.bytesCopied + " bytes in "
                             + Duration.between(m.copyStartedAt, m.copyFinishedAt).toMillis() + " ms");
             phase(m, EventTypes.PHASE_REPLICATE);
         }
@@ -531,8 +532,8 @@ public class MigrationService {
         }
         return new Dtos.MigrationView(m.id.toString(), m.name, m.state.name(), m.run, new Dtos.EndpointView(m.sourceUri),
                 new Dtos.EndpointView(m.targetUri), options(m), m.validation == null ? null : new Dtos.ValidationView(checks),
-                new Dtos.ProgressView(m.keysTotal, m.keysCopied, m.keysFailed, m.bytesCopied, percent, kps, eta, m.batchesTotal,
-                        m.batchesDone),
+                new Dtos.ProgressView(m.keysTotal, m.keysCopied, m.keysFailed, m.keysStructural, m.bytesCopied, percent, kps, eta,
+                        m.batchesTotal, m.batchesDone),
                 m.captureStartedAt == null ? new Dtos.ReplicationView(null, null, null)
                         : new Dtos.ReplicationView(m.lagMillis, Math.max(0, m.changesCaptured - m.changesApplied), m.changesApplied),
                 m.cutoverState == null && m.cutoverDetail == null ? null

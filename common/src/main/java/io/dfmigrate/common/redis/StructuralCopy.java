@@ -1,0 +1,166 @@
+package io.dfmigrate.common.redis;
+
+import io.vertx.core.buffer.Buffer;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Request;
+import io.vertx.redis.client.Response;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+
+/**
+ * Copies one key by reading its contents by type, in chunks, into a temporary key on the target that is then RENAMEd
+ * into place (with its TTL), so the target never shows a half key and memory stays bounded by one chunk. Used for
+ * keys whose DUMP the target refuses (another RDB version, unknown encodings) and for big keys. Not atomic on the
+ * source: a key written while it is read is synced again by change capture.
+ */
+final class StructuralCopy {
+    private static final int STRING_CHUNK = 1 << 20;
+
+    private StructuralCopy() {
+    }
+
+    /** Returns null on success, else the reason. {@code pttl} ≤ 0 means no TTL. */
+    static String copy(BlockingRedis src, BlockingRedis tgt, byte[] key, long pttl, int chunk) {
+        Buffer k = Buffer.buffer(key);
+        String type = src.send(Request.cmd(Command.TYPE).arg(k)).toString();
+        Buffer tmp = Buffer.buffer("dfm:tmp:" + UUID.randomUUID());
+        try {
+            boolean wrote = switch (type) {
+                case "none" -> false;
+                case "string" -> copyString(src, tgt, k, tmp);
+                case "hash" -> scan(src, tgt, Command.HSCAN, k, tmp, chunk, Command.HSET, 2, false);
+                case "set" -> scan(src, tgt, Command.SSCAN, k, tmp, chunk, Command.SADD, 1, false);
+                case "zset" -> scan(src, tgt, Command.ZSCAN, k, tmp, chunk, Command.ZADD, 2, true);
+                case "list" -> copyList(src, tgt, k, tmp, chunk);
+                case "stream" -> copyStream(src, tgt, k, tmp, chunk);
+                default -> throw new IllegalStateException("type " + type + " has no structural copy");
+            };
+            if (!wrote) {
+                tgt.send(Request.cmd(Command.DEL).arg(k));
+                return null;
+            }
+            if (pttl > 0) {
+                tgt.send(Request.cmd(Command.PEXPIRE).arg(tmp).arg(pttl));
+            }
+            tgt.send(Request.cmd(Command.RENAME).arg(tmp).arg(k));
+            return null;
+        } catch (RedisCommandException | IllegalStateException e) {
+            try {
+                tgt.send(Request.cmd(Command.DEL).arg(tmp));
+            } catch (RedisCommandException ignored) {
+                // the temporary key is left; it has no TTL but a recognisable name
+            }
+            return "structural copy of a " + type + " failed: " + e.getMessage();
+        }
+    }
+
+    private static boolean copyString(BlockingRedis src, BlockingRedis tgt, Buffer k, Buffer tmp) {
+        long len = src.send(Request.cmd(Command.STRLEN).arg(k)).toLong();
+        tgt.send(Request.cmd(Command.SET).arg(tmp).arg(""));
+        for (long off = 0; off < len; off += STRING_CHUNK) {
+            Response part = src.send(Request.cmd(Command.GETRANGE).arg(k).arg(off).arg(Math.min(len, off + STRING_CHUNK) - 1));
+            tgt.send(Request.cmd(Command.APPEND).arg(tmp).arg(part.toBuffer()));
+        }
+        return src.send(Request.cmd(Command.EXISTS).arg(k)).toLong() > 0;
+    }
+
+    /** HSCAN/SSCAN/ZSCAN the source key, writing each page with {@code write}; ZSCAN pairs are member, score. */
+    private static boolean scan(BlockingRedis src, BlockingRedis tgt, Command scan, Buffer k, Buffer tmp, int chunk, Command write,
+                                int width, boolean scoreSecond) {
+        String cursor = "0";
+        boolean any = false;
+        do {
+            Response page = src.send(Request.cmd(scan).arg(k).arg(cursor).arg("COUNT").arg(chunk));
+            cursor = page.get(0).toString();
+            Response items = page.get(1);
+            if (items.size() > 0) {
+                Request w = Request.cmd(write).arg(tmp);
+                for (int i = 0; i + width - 1 < items.size(); i += width) {
+                    if (scoreSecond) {
+                        w.arg(items.get(i + 1).toBuffer()).arg(items.get(i).toBuffer());
+                    } else {
+                        for (int j = 0; j < width; j++) {
+                            w.arg(items.get(i + j).toBuffer());
+                        }
+                    }
+                }
+                tgt.send(w);
+                any = true;
+            }
+        } while (!"0".equals(cursor));
+        return any;
+    }
+
+    private static boolean copyList(BlockingRedis src, BlockingRedis tgt, Buffer k, Buffer tmp, int chunk) {
+        boolean any = false;
+        for (long start = 0; ; start += chunk) {
+            Response items = src.send(Request.cmd(Command.LRANGE).arg(k).arg(start).arg(start + chunk - 1));
+            if (items == null || items.size() == 0) {
+                return any;
+            }
+            Request w = Request.cmd(Command.RPUSH).arg(tmp);
+            items.forEach(x -> w.arg(x.toBuffer()));
+            tgt.send(w);
+            any = true;
+            if (items.size() < chunk) {
+                return true;
+            }
+        }
+    }
+
+    /** Entries with their ids, then consumer groups at their last-delivered id (pending entries are not copied). */
+    private static boolean copyStream(BlockingRedis src, BlockingRedis tgt, Buffer k, Buffer tmp, int chunk) {
+        String from = "-";
+        boolean any = false;
+        while (true) {
+            Response entries = src.send(Request.cmd(Command.XRANGE).arg(k).arg(from).arg("+").arg("COUNT").arg(chunk));
+            if (entries == null || entries.size() == 0) {
+                break;
+            }
+            String last = null;
+            for (Response e : entries) {
+                last = e.get(0).toString();
+                Request w = Request.cmd(Command.XADD).arg(tmp).arg(last);
+                Response fields = e.get(1);
+                for (int i = 0; i < fields.size(); i++) {
+                    w.arg(fields.get(i).toBuffer());
+                }
+                tgt.send(w);
+                any = true;
+            }
+            if (entries.size() < chunk) {
+                break;
+            }
+            from = "(" + last;
+        }
+        if (!any) {
+            return false; // an empty stream (only groups) is not copied structurally
+        }
+        Response groups = src.send(Request.cmd(Command.XINFO).arg("GROUPS").arg(k));
+        List<String[]> toCreate = new ArrayList<>();
+        for (Response g : groups) {
+            String name = field(g, "name");
+            String lastId = field(g, "last-delivered-id");
+            if (name != null && lastId != null) {
+                toCreate.add(new String[] {name, lastId});
+            }
+        }
+        for (String[] g : toCreate) {
+            tgt.send(Request.cmd(Command.XGROUP).arg("CREATE").arg(tmp).arg(g[0]).arg(g[1]));
+        }
+        return true;
+    }
+
+    private static String field(Response map, String name) {
+        if (map.containsKey(name)) {
+            return map.get(name).toString();
+        }
+        for (int i = 0; i + 1 < map.size(); i += 2) {
+            if (name.equals(map.get(i).toString())) {
+                return map.get(i + 1).toString();
+            }
+        }
+        return null;
+    }
+}
