@@ -267,18 +267,17 @@ public class ValidationService {
         switch (p.outcome()) {
             case RESTORE_WORKS -> {
                 if (dragonfly && p.rdbVersion() > 12) {
-                    r.add("copy.method", WARNING, "the source writes DUMP payloads of RDB version " + p.rdbVersion()
-                            + ", newer than Dragonfly accepts (12): every key needs the structural copy, which this version of "
-                            + "dfmigrate does not have yet", "migrate from a Redis 7.2 or older replica of the source, or wait for the "
-                            + "structural copy");
+                    r.add("copy.method", INFO, "the source writes DUMP payloads of RDB version " + p.rdbVersion()
+                            + ", newer than Dragonfly accepts (12): keys will be copied structurally by type (slower; pending "
+                            + "entries of stream consumer groups are not copied)", null);
                 } else {
                     r.add("copy.method", INFO, "DUMP/RESTORE works between source and target (RDB version " + p.rdbVersion()
                             + "): keys are copied with RESTORE", null);
                 }
             }
-            case FORMAT_REFUSED -> r.add("copy.method", WARNING, "the target refuses this source's DUMP payloads (RDB version "
-                    + p.rdbVersion() + "): " + p.detail() + "; every key would need the structural copy, which this version of dfmigrate "
-                    + "does not have yet, so keys would fail", "use a target that accepts the source's RDB version, or wait for the structural copy");
+            case FORMAT_REFUSED -> r.add("copy.method", INFO, "the target refuses this source's DUMP payloads (RDB version "
+                    + p.rdbVersion() + ": " + p.detail() + "): keys will be copied structurally by type (slower; pending entries of "
+                    + "stream consumer groups are not copied)", null);
             case NOT_PERMITTED -> r.add("copy.method", ERROR, "the target user may not RESTORE: " + p.detail(),
                     "grant the target user +restore +del (ACL SETUSER <user> +restore +del), or use a user with +@write");
             case FAILED -> r.add("copy.method", WARNING, "the DUMP/RESTORE probe failed: " + p.detail(),
@@ -452,10 +451,9 @@ public class ValidationService {
         List<KeySampler.Sample> big = samples.stream().filter(x -> !x.type().equals("string") && x.elements() > config.bigKeyElements()
                 || x.bytes() > config.bigKeyBytes()).toList();
         if (!big.isEmpty()) {
-            r.add("bigkeys", WARNING, big.size() + " sampled big key(s) (over " + config.bigKeyElements() + " elements or " + mb(config.bigKeyBytes())
-                    + "): " + names(big, x -> x.elements() + " elements, " + mb(x.bytes())) + "; this version copies each with one "
-                    + "DUMP, holding it in the copier's memory", "give the copier heap for the largest key (DFM_SERVICE_HEAP), or split "
-                    + "those keys; chunked copying of big keys is planned");
+            r.add("bigkeys", INFO, big.size() + " sampled big key(s) (over " + config.bigKeyElements() + " elements or " + mb(config.bigKeyBytes())
+                    + "): " + names(big, x -> x.elements() + " elements, " + mb(x.bytes())) + "; keys over DFM_COPIER_BIG_KEY_BYTES "
+                    + "are copied in chunks into a temporary key and renamed into place, so the target never shows a half key", null);
         }
     }
 
