@@ -148,6 +148,23 @@ class KeySyncTest {
     }
 
     @Test
+    void aRateLimitBoundsTheOperationsSentToTheSource() {
+        try (RedisServer source = RedisServer.start(); RedisServer target = RedisServer.start();
+             BlockingRedis s = connect(source, 0); BlockingRedis t = connect(target, 0)) {
+            source.cli("DEBUG", "POPULATE", "1000", "k", "8");
+            List<byte[]> keys = scanAll(s);
+            long t0 = System.nanoTime();
+            // 1000 keys cost 3000 source operations; at 1000/s with 1 s of burst that takes at least 2 s
+            KeySync.Result r = new KeySync(s, t, new KeySync.Limits(64L << 20, 1000, new io.dfmigrate.common.redis.RateLimiter(1000)))
+                    .sync(keys);
+            long ms = (System.nanoTime() - t0) / 1_000_000;
+            assertEquals(1000, r.written());
+            assertTrue(ms >= 1900, "took only " + ms + " ms");
+            assertEquals(source.cli("DEBUG", "DIGEST"), target.cli("DEBUG", "DIGEST"));
+        }
+    }
+
+    @Test
     void aKeyGoneFromTheSourceIsDeletedOnTheTargetAndResyncIsIdempotent() {
         try (RedisServer source = RedisServer.start(); RedisServer target = RedisServer.start();
              BlockingRedis s = connect(source, 0); BlockingRedis t = connect(target, 0)) {

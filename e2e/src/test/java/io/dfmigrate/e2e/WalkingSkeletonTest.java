@@ -179,6 +179,29 @@ class WalkingSkeletonTest {
     }
 
     @Test
+    void aCopierKilledMidCopyIsReplacedByAnotherInstanceWithExactCounts() {
+        stack.startService("copier", "copier-2", Ports.free());
+        try (RedisServer source = RedisServer.start(); RedisServer target = RedisServer.start()) {
+            source.cli("DEBUG", "POPULATE", "150000", "k", "16");
+            source.cli("CONFIG", "SET", "notify-keyspace-events", "KEA");
+            String id = create("copier-killed", source.uri(), target.uri(), null);
+            api.post("/api/migrations/" + id + "/validate", null);
+            api.awaitState(id, "VALIDATED", Duration.ofSeconds(30));
+            api.post("/api/migrations/" + id + "/start", null);
+            api.await(id, m -> m.at("/progress/batchesDone").asLong() >= 3, Duration.ofSeconds(60));
+            stack.service("copier").kill();
+            JsonNode m = api.await(id, x -> x.path("state").asText().matches("REPLICATING|FAILED"), Duration.ofSeconds(120));
+            assertEquals("REPLICATING", m.get("state").asText(), m.toString());
+            assertEquals(150000, m.at("/progress/keysCopied").asLong(), m.toString());
+            assertEquals(m.at("/progress/batchesTotal").asLong(), m.at("/progress/batchesDone").asLong(), m.toString());
+            assertEquals(source.cli("DEBUG", "DIGEST"), target.cli("DEBUG", "DIGEST"));
+            api.post("/api/migrations/" + id + "/complete", "{\"cutover\":false}");
+        } finally {
+            stack.startService("copier", "copier", stack.config().copierPort());
+        }
+    }
+
+    @Test
     void whatNotificationsCannotShowFailsTheMigrationLoudly() {
         try (RedisServer source = RedisServer.start(); RedisServer target = RedisServer.start()) {
             source.cli("DEBUG", "POPULATE", "1000", "k", "16");

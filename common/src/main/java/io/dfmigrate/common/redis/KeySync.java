@@ -21,8 +21,12 @@ import java.util.List;
  */
 public final class KeySync {
     /** Keys above {@code bigKeyBytes} (MEMORY USAGE) are copied structurally in chunks of {@code chunk} elements. */
-    public record Limits(long bigKeyBytes, int chunk) {
-        public static final Limits DEFAULT = new Limits(64L << 20, 1000);
+    public record Limits(long bigKeyBytes, int chunk, RateLimiter sourceOps) {
+        public static final Limits DEFAULT = new Limits(64L << 20, 1000, null);
+
+        public Limits(long bigKeyBytes, int chunk) {
+            this(bigKeyBytes, chunk, null);
+        }
     }
 
     private final BlockingRedis source;
@@ -68,6 +72,7 @@ public final class KeySync {
             probes.add(Request.cmd(Command.PTTL).arg(Buffer.buffer(key)));
             probes.add(Request.cmd(Command.MEMORY).arg("USAGE").arg(Buffer.buffer(key)).arg("SAMPLES").arg(1));
         }
+        throttle(probes.size());
         List<BlockingRedis.Result> probed = source.pipeline(probes);
         List<KeyFailure> failures = new ArrayList<>();
         List<byte[]> small = new ArrayList<>(keys.size());
@@ -99,6 +104,7 @@ public final class KeySync {
         for (byte[] key : small) {
             dumps.add(Request.cmd(Command.DUMP).arg(Buffer.buffer(key)));
         }
+        throttle(dumps.size());
         List<BlockingRedis.Result> dumped = source.pipeline(dumps);
         List<Request> writes = new ArrayList<>(small.size() + gone.size());
         List<byte[]> writtenKeys = new ArrayList<>(small.size() + gone.size());
@@ -166,6 +172,13 @@ public final class KeySync {
         }
         return new Result(restored, deleted, bytes, viaStructure, failures);
     }
+    /** Waits for {@code ops} source operations when a rate limit is set (options.maxSourceOpsPerSecond). */
+    private void throttle(long ops) {
+        if (limits.sourceOps() != null && ops > 0) {
+            limits.sourceOps().acquire(ops);
+        }
+    }
+
     /** A key for reports: its UTF-8 text when it is valid UTF-8, else {@code b64:<base64>}. */
     public static String printable(byte[] key) {
         try {

@@ -13,6 +13,7 @@ import io.dfmigrate.common.messaging.StatusPublisher;
 import io.dfmigrate.common.redis.BlockingRedis;
 import io.dfmigrate.common.redis.KeyScanner;
 import io.dfmigrate.common.redis.KeySync;
+import io.dfmigrate.common.redis.RateLimiter;
 import io.dfmigrate.common.redis.RedisCommandException;
 import io.dfmigrate.common.redis.RedisConnections;
 import io.dfmigrate.common.secret.SecretBox;
@@ -131,9 +132,14 @@ public class CopyService {
                     return;
                 }
                 long[] seq = {batches};
+                RateLimiter scanLimit = options.maxSourceOpsPerSecond() == null ? null
+                        : limiters.computeIfAbsent(id + ":" + phase.run(), k -> new RateLimiter(options.maxSourceOpsPerSecond()));
                 try (BlockingRedis r = BlockingRedis.connect(vertx, source, db, config.timeout())) {
                     keys += new KeyScanner(r, options.keyPattern(), config.scanCount()).scan(config.batchSize(), config.batchMaxBytes(),
                             names -> {
+                                if (scanLimit != null) {
+                                    scanLimit.acquire(names.size() / 10 + 1); // SCAN touches ~COUNT entries per call
+                                }
                                 String batchId = id + ":" + phase.run() + ":" + db + ":" + seq[0]++;
                                 CopyBatch batch = new CopyBatch(EventTypes.COPY_BATCH, batchId, id, phase.run(), db, names,
                                         phase.source(), phase.target(), options);
@@ -193,7 +199,8 @@ public class CopyService {
         for (int attempt = 1; attempt <= config.retries(); attempt++) {
             try {
                 long t0 = System.nanoTime();
-                KeySync.Result r = new KeySync(connections.get(source, batch.db()), connections.get(target, batch.db()), limits).sync(batch.keys());
+                KeySync.Result r = new KeySync(connections.get(source, batch.db()), connections.get(target, batch.db()),
+                        limitsFor(batch)).sync(batch.keys());
                 long t1 = System.nanoTime();
                 List<KeyFailure> reported = r.failures().size() > MAX_REPORTED_FAILURES
                         ? r.failures().subList(0, MAX_REPORTED_FAILURES) : r.failures();
@@ -216,6 +223,18 @@ public class CopyService {
         }
         status.publish(StatusEvent.failed(batch.migrationId(), batch.run(), status.worker(), "copy",
                 "copy failed after " + config.retries() + " attempts: " + last.getMessage()));
+    }
+
+    /** Per migration run: one rate limiter for this instance when options.maxSourceOpsPerSecond is set. */
+    private final Map<String, RateLimiter> limiters = new ConcurrentHashMap<>();
+
+    private KeySync.Limits limitsFor(CopyBatch batch) {
+        Integer max = batch.options() == null ? null : batch.options().maxSourceOpsPerSecond();
+        if (max == null) {
+            return limits;
+        }
+        RateLimiter limiter = limiters.computeIfAbsent(batch.migrationId() + ":" + batch.run(), k -> new RateLimiter(max));
+        return new KeySync.Limits(limits.bigKeyBytes(), limits.chunk(), limiter);
     }
 
     private RedisEndpoint open(EndpointRef ref) {

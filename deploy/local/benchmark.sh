@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# The copy benchmark of docs/benchmarks.md: starts the stack like the e2e tests, loads each dataset into a source
+# redis-server, measures native replication (REPLICAOF) and the dfmigrate copy in the same run, and prints one
+# "BENCHMARK | …" line per dataset. Takes several minutes. Pick datasets with -Dtest=CopyBenchmark#strings1M etc.
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+cd "$ROOT"
+# shellcheck source=prereqs.sh
+. deploy/local/prereqs.sh
+dfm_prereqs
+./mvnw -B -q -DskipTests install
+./mvnw -B -pl e2e test -Ddfm.benchmark=true -Dtest="${1:-CopyBenchmark}" -Dsurefire.failIfNoSpecifiedTests=false | grep -E "BENCHMARK|Tests run|ERROR" || true
