@@ -148,6 +148,24 @@ class KeySyncTest {
     }
 
     @Test
+    void aBatchIsDumpedInSlicesThatKeepMemoryBounded() {
+        try (RedisServer source = RedisServer.start(); RedisServer target = RedisServer.start();
+             BlockingRedis s = connect(source, 0); BlockingRedis t = connect(target, 0)) {
+            source.cli("DEBUG", "POPULATE", "2000", "k", "200");
+            source.cli("DEL", "k:7");
+            List<byte[]> keys = new ArrayList<>(scanAll(s));
+            keys.add("k:7".getBytes());
+            target.cli("SET", "k:7", "stale");
+            // ~2000 values of ~200 B in slices of at most 4 kB: about a hundred DUMP/RESTORE round trips
+            KeySync.Result r = new KeySync(s, t, new KeySync.Limits(64L << 20, 1000, null, 4096)).sync(keys);
+            assertEquals(0, r.failed(), r.failures().toString());
+            assertEquals(1999, r.written());
+            assertEquals(1, r.deleted());
+            assertEquals(source.cli("DEBUG", "DIGEST"), target.cli("DEBUG", "DIGEST"));
+        }
+    }
+
+    @Test
     void aRateLimitBoundsTheOperationsSentToTheSource() {
         try (RedisServer source = RedisServer.start(); RedisServer target = RedisServer.start();
              BlockingRedis s = connect(source, 0); BlockingRedis t = connect(target, 0)) {

@@ -21,11 +21,19 @@ import java.util.List;
  */
 public final class KeySync {
     /** Keys above {@code bigKeyBytes} (MEMORY USAGE) are copied structurally in chunks of {@code chunk} elements. */
-    public record Limits(long bigKeyBytes, int chunk, RateLimiter sourceOps) {
-        public static final Limits DEFAULT = new Limits(64L << 20, 1000, null);
+    /**
+     * {@code bigKeyBytes}: above it a key is copied by type in chunks of {@code chunk} elements; {@code sourceOps}: optional
+     * rate limit; {@code pipelineBytes}: values DUMPed in one pipeline at most (a batch is sliced to stay under it).
+     */
+    public record Limits(long bigKeyBytes, int chunk, RateLimiter sourceOps, long pipelineBytes) {
+        public static final Limits DEFAULT = new Limits(64L << 20, 1000, null, 32L << 20);
 
         public Limits(long bigKeyBytes, int chunk) {
-            this(bigKeyBytes, chunk, null);
+            this(bigKeyBytes, chunk, null, DEFAULT.pipelineBytes());
+        }
+
+        public Limits(long bigKeyBytes, int chunk, RateLimiter sourceOps) {
+            this(bigKeyBytes, chunk, sourceOps, DEFAULT.pipelineBytes());
         }
     }
 
@@ -77,6 +85,7 @@ public final class KeySync {
         List<KeyFailure> failures = new ArrayList<>();
         List<byte[]> small = new ArrayList<>(keys.size());
         List<Long> smallTtl = new ArrayList<>(keys.size());
+        List<Long> smallBytes = new ArrayList<>(keys.size());
         List<byte[]> structural = new ArrayList<>();
         List<Long> structuralTtl = new ArrayList<>();
         List<byte[]> gone = new ArrayList<>();
@@ -97,61 +106,26 @@ public final class KeySync {
             } else {
                 small.add(keys.get(i));
                 smallTtl.add(ttl);
+                smallBytes.add(bytes);
             }
         }
-        // 2. DUMP the small ones, RESTORE (or DEL) in one pipeline
-        List<Request> dumps = new ArrayList<>(small.size());
-        for (byte[] key : small) {
-            dumps.add(Request.cmd(Command.DUMP).arg(Buffer.buffer(key)));
-        }
-        throttle(dumps.size());
-        List<BlockingRedis.Result> dumped = source.pipeline(dumps);
-        List<Request> writes = new ArrayList<>(small.size() + gone.size());
-        List<byte[]> writtenKeys = new ArrayList<>(small.size() + gone.size());
-        List<Long> writtenTtl = new ArrayList<>();
-        long bytes = 0;
-        for (int i = 0; i < small.size(); i++) {
-            byte[] key = small.get(i);
-            BlockingRedis.Result dump = dumped.get(i);
-            if (!dump.ok()) {
-                failures.add(new KeyFailure(source.db(), printable(key), "source: " + dump.error()));
-                continue;
+        long[] totals = {0, 0, 0};
+        // 2. the small keys in slices of at most limits.pipelineBytes() of values, so memory stays bounded whatever the batch
+        int from = 0;
+        while (from < small.size()) {
+            int to = from;
+            long sum = 0;
+            while (to < small.size() && (to == from || sum + smallBytes.get(to) <= limits.pipelineBytes())) {
+                sum += smallBytes.get(to);
+                to++;
             }
-            if (dump.response() == null) {
-                gone.add(key); // expired or deleted between the two pipelines
-                continue;
-            }
-            Buffer value = dump.response().toBuffer();
-            bytes += value.length();
-            writes.add(Request.cmd(Command.RESTORE).arg(Buffer.buffer(key)).arg(Math.max(smallTtl.get(i), 0)).arg(value).arg("REPLACE"));
-            writtenKeys.add(key);
-            writtenTtl.add(smallTtl.get(i));
+            restore(small.subList(from, to), smallTtl.subList(from, to), failures, structural, structuralTtl, totals);
+            from = to;
         }
-        for (byte[] key : gone) {
-            // gone (deleted or expired) on the source: it must be gone on the target too
-            writes.add(Request.cmd(Command.DEL).arg(Buffer.buffer(key)));
-            writtenKeys.add(key);
-            writtenTtl.add(-2L);
-        }
-        List<BlockingRedis.Result> written = target.pipeline(writes);
-        long restored = 0;
-        long deleted = 0;
-        for (int i = 0; i < written.size(); i++) {
-            BlockingRedis.Result r = written.get(i);
-            boolean isRestore = writes.get(i).command() == Command.RESTORE;
-            if (r.ok()) {
-                if (isRestore) {
-                    restored++;
-                } else {
-                    deleted++;
-                }
-            } else if (isRestore && formatRefused(r.error())) {
-                structural.add(writtenKeys.get(i));
-                structuralTtl.add(writtenTtl.get(i));
-            } else {
-                failures.add(new KeyFailure(target.db(), printable(writtenKeys.get(i)), "target: " + r.error()));
-            }
-        }
+        restore(List.of(), List.of(), failures, structural, structuralTtl, totals, gone);
+        long restored = totals[0];
+        long deleted = totals[1];
+        long bytes = totals[2];
         // 3. big keys and refused payloads, by type, in chunks
         long viaStructure = 0;
         for (int i = 0; i < structural.size(); i++) {
@@ -172,6 +146,65 @@ public final class KeySync {
         }
         return new Result(restored, deleted, bytes, viaStructure, failures);
     }
+    private void restore(List<byte[]> small, List<Long> smallTtl, List<KeyFailure> failures, List<byte[]> structural,
+                         List<Long> structuralTtl, long[] totals) {
+        restore(small, smallTtl, failures, structural, structuralTtl, totals, new ArrayList<>());
+    }
+
+    /** DUMP {@code small} in one pipeline, then RESTORE them (and DEL {@code gone}) in one pipeline; totals: restored, deleted, bytes. */
+    private void restore(List<byte[]> small, List<Long> smallTtl, List<KeyFailure> failures, List<byte[]> structural,
+                         List<Long> structuralTtl, long[] totals, List<byte[]> gone) {
+        List<Request> dumps = new ArrayList<>(small.size());
+        for (byte[] key : small) {
+            dumps.add(Request.cmd(Command.DUMP).arg(Buffer.buffer(key)));
+        }
+        throttle(dumps.size());
+        List<BlockingRedis.Result> dumped = source.pipeline(dumps);
+        List<Request> writes = new ArrayList<>(small.size() + gone.size());
+        List<byte[]> writtenKeys = new ArrayList<>(small.size() + gone.size());
+        List<Long> writtenTtl = new ArrayList<>();
+        for (int i = 0; i < small.size(); i++) {
+            byte[] key = small.get(i);
+            BlockingRedis.Result dump = dumped.get(i);
+            if (!dump.ok()) {
+                failures.add(new KeyFailure(source.db(), printable(key), "source: " + dump.error()));
+                continue;
+            }
+            if (dump.response() == null) {
+                gone.add(key); // expired or deleted between the two pipelines
+                continue;
+            }
+            Buffer value = dump.response().toBuffer();
+            totals[2] += value.length();
+            writes.add(Request.cmd(Command.RESTORE).arg(Buffer.buffer(key)).arg(Math.max(smallTtl.get(i), 0)).arg(value).arg("REPLACE"));
+            writtenKeys.add(key);
+            writtenTtl.add(smallTtl.get(i));
+        }
+        for (byte[] key : gone) {
+            // gone (deleted or expired) on the source: it must be gone on the target too
+            writes.add(Request.cmd(Command.DEL).arg(Buffer.buffer(key)));
+            writtenKeys.add(key);
+            writtenTtl.add(-2L);
+        }
+        List<BlockingRedis.Result> written = target.pipeline(writes);
+        for (int i = 0; i < written.size(); i++) {
+            BlockingRedis.Result r = written.get(i);
+            boolean isRestore = writes.get(i).command() == Command.RESTORE;
+            if (r.ok()) {
+                if (isRestore) {
+                    totals[0]++;
+                } else {
+                    totals[1]++;
+                }
+            } else if (isRestore && formatRefused(r.error())) {
+                structural.add(writtenKeys.get(i));
+                structuralTtl.add(writtenTtl.get(i));
+            } else {
+                failures.add(new KeyFailure(target.db(), printable(writtenKeys.get(i)), "target: " + r.error()));
+            }
+        }
+    }
+
     /** Waits for {@code ops} source operations when a rate limit is set (options.maxSourceOpsPerSecond). */
     private void throttle(long ops) {
         if (limits.sourceOps() != null && ops > 0) {

@@ -11,7 +11,7 @@ public interface CopierConfig {
     int concurrency();
 
     /** Key names per batch. */
-    @WithDefault("500")
+    @WithDefault("2000")
     int batchSize();
 
     /** Upper bound of key-name bytes per batch (Kafka message size). */

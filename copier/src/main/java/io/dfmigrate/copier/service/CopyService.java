@@ -234,7 +234,7 @@ public class CopyService {
             return limits;
         }
         RateLimiter limiter = limiters.computeIfAbsent(batch.migrationId() + ":" + batch.run(), k -> new RateLimiter(max));
-        return new KeySync.Limits(limits.bigKeyBytes(), limits.chunk(), limiter);
+        return new KeySync.Limits(limits.bigKeyBytes(), limits.chunk(), limiter, limits.pipelineBytes());
     }
 
     private RedisEndpoint open(EndpointRef ref) {
