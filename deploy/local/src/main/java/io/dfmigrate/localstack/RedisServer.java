@@ -34,9 +34,18 @@ public final class RedisServer implements AutoCloseable {
      * {@code --enable-debug-command yes}, which servers before 7.0 do not know (they allow DEBUG anyway).
      */
     public static RedisServer startBinary(String binary, boolean debugCommand, String... extraArgs) {
+        return startBinary(binary, debugCommand, 0, extraArgs);
+    }
+
+    /** A redis-server on a given port (e.g. to bring a crashed source back at its address); 0 picks a free one. */
+    public static RedisServer startOnPort(int fixedPort, String... extraArgs) {
+        return startBinary(System.getenv().getOrDefault("DFM_REDIS_SERVER", "redis-server"), true, fixedPort, extraArgs);
+    }
+
+    private static RedisServer startBinary(String binary, boolean debugCommand, int fixedPort, String... extraArgs) {
         StackException last = null;
         for (int attempt = 0; attempt < 5; attempt++) {
-            int port = Ports.free();
+            int port = fixedPort > 0 ? fixedPort : Ports.free();
             Path dir;
             try {
                 dir = Files.createTempDirectory("dfm-redis-" + port + "-");

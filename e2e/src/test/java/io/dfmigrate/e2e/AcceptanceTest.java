@@ -1,0 +1,256 @@
+package io.dfmigrate.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.dfmigrate.common.endpoint.RedisEndpoint;
+import io.dfmigrate.common.redis.BlockingRedis;
+import io.dfmigrate.localstack.LocalStack;
+import io.dfmigrate.localstack.Ports;
+import io.dfmigrate.localstack.RedisServer;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Request;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Whole-system acceptance as users run it: the stack from its built artifacts, a source and a target redis-server,
+ * live writes, and only the REST API. Big keys are copied structurally here (threshold lowered to 1 MB).
+ */
+class AcceptanceTest {
+    static LocalStack stack;
+    static Api api;
+    static Vertx vertx;
+
+    @BeforeAll
+    static void startStack() {
+        Path home = Path.of("..").toAbsolutePath().normalize();
+        stack = new LocalStack(LocalStack.Config.forTests(home, LocalStack.testStateDir(Path.of("target")))
+                .withExtraEnv(Map.of("DFM_COPIER_BIG_KEY_BYTES", "1000000"))).start();
+        api = new Api(stack.orchestratorUrl());
+        vertx = Vertx.vertx();
+    }
+
+    @AfterAll
+    static void stopStack() {
+        if (vertx != null) {
+            vertx.close();
+        }
+        if (stack != null) {
+            stack.close();
+        }
+    }
+
+    static String create(String name, String source, String target, String options) {
+        Api.Reply r = api.post("/api/migrations", "{\"name\":\"" + name + "\",\"source\":{\"uri\":\"" + source
+                + "\"},\"target\":{\"uri\":\"" + target + "\"}" + (options == null ? "" : ",\"options\":" + options) + "}");
+        assertEquals(201, r.status(), r.body());
+        return r.json().get("id").asText();
+    }
+
+    static JsonNode validate(String id) {
+        assertEquals(202, api.post("/api/migrations/" + id + "/validate", null).status());
+        return api.await(id, m -> !m.path("state").asText().equals("VALIDATING"), Duration.ofSeconds(30));
+    }
+
+    /** Every type, binary and empty values, TTLs, 3 databases, stream consumer groups and one big hash. */
+    static void load(RedisServer source) {
+        source.cli("DEBUG", "POPULATE", "20000", "str", "64");
+        source.cli("SET", "empty", "");
+        source.cli("EVAL", "for i=1,3000 do redis.call('HSET','h:'..i,'a',i,'b','x') redis.call('RPUSH','l:'..i,i,i+1) "
+                + "redis.call('SADD','s:'..i,i,'m') redis.call('ZADD','z:'..i,i,'m'..i) if i%2==0 then redis.call('EXPIRE','h:'..i,86400) end end "
+                + "for i=1,200000 do redis.call('HSET','big-hash','field-'..i,'value-'..i) end", "0");
+        source.cli("-n", "1", "EVAL", "for i=1,100 do redis.call('XADD','st:'..i,'*','f',i) redis.call('XADD','st:'..i,'*','g',i) end "
+                + "redis.call('XGROUP','CREATE','st:1','readers','0') redis.call('XGROUP','CREATE','st:2','readers','$')", "0");
+        source.cli("-n", "2", "DEBUG", "POPULATE", "5000", "two", "16");
+        source.cli("-n", "2", "EVAL", "for i=1,5000,7 do redis.call('PEXPIRE','two:'..i,3600000) end", "0");
+        source.cli("CONFIG", "SET", "notify-keyspace-events", "KEA");
+    }
+
+    /** Sets (binary too), overwrites, deletes, TTL changes, renames and collection edits in 3 databases, until stopped. */
+    static Thread writer(RedisServer source, AtomicBoolean writing, AtomicLong writes) {
+        return Thread.ofVirtual().start(() -> {
+            RedisEndpoint ep = RedisEndpoint.parse(source.uri());
+            java.util.Random rnd = new java.util.Random(7);
+            try (BlockingRedis db0 = BlockingRedis.connect(vertx, ep, 0, Duration.ofSeconds(30));
+                 BlockingRedis db1 = BlockingRedis.connect(vertx, ep, 1, Duration.ofSeconds(30));
+                 BlockingRedis db2 = BlockingRedis.connect(vertx, ep, 2, Duration.ofSeconds(30))) {
+                for (int i = 0; writing.get(); i++) {
+                    String k = "str:" + rnd.nextInt(20000);
+                    List<Request> batch = List.of(
+                            Request.cmd(Command.SET).arg("w:" + i).arg("v" + i),
+                            Request.cmd(Command.SET).arg(k).arg("changed-" + i),
+                            Request.cmd(Command.DEL).arg("str:" + rnd.nextInt(20000)),
+                            Request.cmd(Command.EXPIRE).arg(k).arg(7200),
+                            Request.cmd(Command.RENAME).arg("str:" + rnd.nextInt(20000)).arg("moved:" + i),
+                            Request.cmd(Command.SET).arg(Buffer.buffer(new byte[] {(byte) 0xff, 0, (byte) (i % 251)})).arg(Buffer.buffer(new byte[] {0, 1})),
+                            Request.cmd(Command.HSET).arg("big-hash").arg("field-" + rnd.nextInt(200000)).arg("new-" + i),
+                            Request.cmd(Command.LPUSH).arg("l:" + (1 + rnd.nextInt(3000))).arg("x" + i));
+                    db0.pipeline(batch);
+                    db1.send(Request.cmd(Command.XADD).arg("st:" + (1 + rnd.nextInt(100))).arg("*").arg("w").arg(Integer.toString(i)));
+                    db2.send(Request.cmd(Command.SET).arg("two:" + rnd.nextInt(5000)).arg("w" + i).arg("PX").arg(3_600_000));
+                    writes.addAndGet(batch.size() + 2);
+                    Thread.sleep(5);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+    }
+
+    static void assertSame(RedisServer source, RedisServer target) {
+        for (int db = 0; db < 3; db++) {
+            assertEquals(source.cli("-n", Integer.toString(db), "DBSIZE"), target.cli("-n", Integer.toString(db), "DBSIZE"), "db " + db);
+        }
+        assertEquals(source.cli("DEBUG", "DIGEST"), target.cli("DEBUG", "DIGEST"));
+    }
+
+    static JsonNode drained(String id) {
+        api.await(id, m -> m.at("/replication/pendingChanges").asLong(-1) == 0 && m.at("/replication/appliedChanges").asLong() > 0,
+                Duration.ofSeconds(60));
+        WalkingSkeletonTest.sleep(2500); // the last counters arrive within the report interval
+        return api.await(id, m -> m.at("/replication/pendingChanges").asLong(-1) == 0, Duration.ofSeconds(30));
+    }
+
+    @Test
+    void everyTypeUnderLiveWritesIsMigratedAndCutOverWithNothingLost() throws Exception {
+        try (RedisServer source = RedisServer.start(); RedisServer target = RedisServer.start()) {
+            load(source);
+            String id = create("acceptance", source.uri(), target.uri(), null);
+            assertEquals("VALIDATED", validate(id).get("state").asText());
+            AtomicBoolean writing = new AtomicBoolean(true);
+            AtomicLong writes = new AtomicLong();
+            Thread w = writer(source, writing, writes);
+            try {
+                assertEquals(202, api.post("/api/migrations/" + id + "/start", null).status());
+                JsonNode r = api.await(id, m -> m.path("state").asText().matches("REPLICATING|FAILED"), Duration.ofSeconds(120));
+                assertEquals("REPLICATING", r.get("state").asText(), r.toString());
+                assertTrue(r.at("/progress/keysStructural").asLong() >= 1, "the big hash went through the structural copy: " + r);
+                WalkingSkeletonTest.sleep(3000);
+            } finally {
+                writing.set(false);
+                w.join();
+            }
+            assertTrue(writes.get() > 2000, "writes: " + writes.get());
+            drained(id);
+            assertEquals(202, api.post("/api/migrations/" + id + "/complete", "{\"cutover\":true}").status());
+            JsonNode done = api.await(id, m -> m.path("state").asText().equals("COMPLETED") && m.at("/cutover/state").asText().matches("DONE|MISMATCH"),
+                    Duration.ofSeconds(60));
+            assertEquals("DONE", done.at("/cutover/state").asText(), done.toString());
+            assertSame(source, target);
+            assertTrue(target.cli("-n", "1", "XINFO", "GROUPS", "st:1").contains("readers"), "consumer group migrated");
+            List<String> transitions = new ArrayList<>();
+            for (JsonNode a : api.get("/api/migrations/" + id + "/audit").json()) {
+                if (a.hasNonNull("toState")) {
+                    transitions.add(a.get("toState").asText());
+                }
+            }
+            assertEquals(List.of("CREATED", "VALIDATING", "VALIDATED", "COPYING", "REPLICATING", "COMPLETED"), transitions);
+        }
+    }
+
+    @Test
+    void aKafkaRestartDuringReplicationLosesNothing() throws Exception {
+        try (RedisServer source = RedisServer.start(); RedisServer target = RedisServer.start()) {
+            source.cli("DEBUG", "POPULATE", "20000", "str", "32");
+            source.cli("CONFIG", "SET", "notify-keyspace-events", "KEA");
+            String id = create("kafka-restart", source.uri(), target.uri(), null);
+            assertEquals("VALIDATED", validate(id).get("state").asText());
+            api.post("/api/migrations/" + id + "/start", null);
+            api.awaitState(id, "REPLICATING", Duration.ofSeconds(60));
+            AtomicBoolean writing = new AtomicBoolean(true);
+            AtomicLong writes = new AtomicLong();
+            Thread w = writer(source, writing, writes);
+            try {
+                WalkingSkeletonTest.sleep(1000);
+                stack.kafka().kill();
+                WalkingSkeletonTest.sleep(3000);
+                stack.kafka().start();
+                WalkingSkeletonTest.sleep(3000);
+            } finally {
+                writing.set(false);
+                w.join();
+            }
+            JsonNode m = drained(id);
+            assertEquals("REPLICATING", m.get("state").asText(), m.toString());
+            for (int db = 0; db < 3; db++) {
+                assertEquals(source.cli("-n", Integer.toString(db), "DBSIZE"), target.cli("-n", Integer.toString(db), "DBSIZE"));
+            }
+            assertEquals(source.cli("DEBUG", "DIGEST"), target.cli("DEBUG", "DIGEST"));
+            api.post("/api/migrations/" + id + "/complete", "{\"cutover\":false}");
+        }
+    }
+
+    @Test
+    void aSourceLostDuringReplicationFailsAndStartOverSucceeds() {
+        RedisServer target = RedisServer.start();
+        RedisServer source = RedisServer.start();
+        try {
+            source.cli("DEBUG", "POPULATE", "3000", "k", "16");
+            source.cli("CONFIG", "SET", "notify-keyspace-events", "KEA");
+            String id = create("start-over", source.uri(), target.uri(), "{\"overwrite\":true}");
+            validate(id);
+            api.post("/api/migrations/" + id + "/start", "{\"acknowledgeWarnings\":true}");
+            api.awaitState(id, "REPLICATING", Duration.ofSeconds(60));
+            int port = source.port();
+            source.kill();
+            JsonNode failed = api.awaitState(id, "FAILED", Duration.ofSeconds(20));
+            assertTrue(failed.get("error").asText().contains("127.0.0.1:" + port) || failed.get("error").asText().contains("lost"),
+                    failed.toString());
+            source = RedisServer.startOnPort(port);
+            source.cli("DEBUG", "POPULATE", "4000", "k", "16");
+            source.cli("CONFIG", "SET", "notify-keyspace-events", "KEA");
+            assertEquals(202, api.post("/api/migrations/" + id + "/restart", null).status());
+            JsonNode v = api.await(id, m -> !m.path("state").asText().equals("VALIDATING"), Duration.ofSeconds(30));
+            assertEquals("VALIDATED", v.get("state").asText(), v.toString());
+            api.post("/api/migrations/" + id + "/start", "{\"acknowledgeWarnings\":true}");
+            JsonNode r = api.await(id, m -> m.path("state").asText().matches("REPLICATING|FAILED"), Duration.ofSeconds(60));
+            assertEquals("REPLICATING", r.get("state").asText(), r.toString());
+            assertEquals(2, r.get("run").asInt());
+            assertEquals(source.cli("DEBUG", "DIGEST"), target.cli("DEBUG", "DIGEST"));
+            api.post("/api/migrations/" + id + "/complete", "{\"cutover\":false}");
+        } finally {
+            source.close();
+            target.close();
+        }
+    }
+
+    @Test
+    void badEndpointsAreExplainedByTheValidationReport() {
+        try (RedisServer source = RedisServer.start("--requirepass", "right"); RedisServer full = RedisServer.start();
+             RedisServer small = RedisServer.start("--databases", "2")) {
+            source.cli("-a", "right", "--no-auth-warning", "-n", "3", "SET", "k", "v");
+            full.cli("SET", "already", "here");
+            JsonNode wrongPassword = validate(create("wrong-password", "redis://:wrong@127.0.0.1:" + source.port(), full.uri(), null));
+            assertCheck(wrongPassword, "connectivity.source", "ERROR", "password");
+            JsonNode unreachable = validate(create("unreachable", "redis://127.0.0.1:" + Ports.free(), full.uri(), null));
+            assertCheck(unreachable, "connectivity.source", "ERROR", "nothing listens");
+            String good = "redis://:right@127.0.0.1:" + source.port();
+            assertCheck(validate(create("non-empty", good, full.uri(), null)), "target.not-empty", "ERROR", "overwrite");
+            assertCheck(validate(create("few-dbs", good, small.uri(), null)), "databases", "ERROR", "databases");
+        }
+    }
+
+    static void assertCheck(JsonNode migration, String id, String severity, String remediationContains) {
+        assertEquals("VALIDATION_FAILED", migration.get("state").asText(), migration.toString());
+        for (JsonNode c : migration.at("/validation/checks")) {
+            if (c.get("id").asText().equals(id)) {
+                assertEquals(severity, c.get("severity").asText(), c.toString());
+                assertTrue(c.get("remediation").asText().contains(remediationContains), c.toString());
+                return;
+            }
+        }
+        throw new AssertionError("no check " + id + " in " + migration);
+    }
+}
