@@ -69,6 +69,121 @@ class CopyBenchmark {
                 + "redis.call('HSET','big-hash',unpack(a)) redis.call('ZADD','big-zset',unpack(z)) redis.call('SADD','big-set',unpack(m)) end", "0"));
     }
 
+    /**
+     * The e2e-sized run with a steady write load: the acceptance dataset, a writer at about 2,000 writes/s through copy
+     * and replication, lag sampled from the API every 200 ms while replicating, heap of every service sampled throughout.
+     */
+    @Test
+    void e2eSizedWithSteadyWrites() throws Exception {
+        io.vertx.core.Vertx vertx = io.vertx.core.Vertx.vertx();
+        try (RedisServer source = RedisServer.start(); RedisServer target = RedisServer.start(); RedisServer replica = RedisServer.start()) {
+            source.cli("DEBUG", "POPULATE", "200000", "str", "64");
+            source.cli("EVAL", "for i=1,20000 do redis.call('HSET','h:'..i,'a',i,'b','x') redis.call('RPUSH','l:'..i,i,i+1) "
+                    + "redis.call('SADD','s:'..i,i,'m') redis.call('ZADD','z:'..i,i,'m'..i) if i%2==0 then redis.call('EXPIRE','h:'..i,86400) end end "
+                    + "for i=1,200000 do redis.call('HSET','big-hash','field-'..i,'value-'..i) end", "0");
+            source.cli("-n", "1", "EVAL", "for i=1,1000 do redis.call('XADD','st:'..i,'*','f',i) end redis.call('XGROUP','CREATE','st:1','g','0')", "0");
+            source.cli("-n", "2", "DEBUG", "POPULATE", "50000", "two", "16");
+            source.cli("CONFIG", "SET", "notify-keyspace-events", "KEA");
+            long keys = 0;
+            for (String line : source.cli("INFO", "keyspace").split("\n")) {
+                if (line.startsWith("db")) {
+                    keys += Long.parseLong(line.replaceAll(".*keys=(\\d+),.*", "$1").strip());
+                }
+            }
+            source.cli("CONFIG", "SET", "repl-diskless-sync-delay", "0");
+            long n0 = System.nanoTime();
+            replica.cli("REPLICAOF", "127.0.0.1", Integer.toString(source.port()));
+            while (!(replica.cli("INFO", "replication").contains("master_link_status:up")
+                    && replica.cli("INFO", "replication").contains("master_sync_in_progress:0"))) {
+                sleep(5);
+            }
+            double nativeSeconds = (System.nanoTime() - n0) / 1e9;
+            replica.cli("REPLICAOF", "NO", "ONE");
+
+            String id = api.post("/api/migrations", "{\"name\":\"bench-e2e\",\"source\":{\"uri\":\"" + source.uri()
+                    + "\"},\"target\":{\"uri\":\"" + target.uri() + "\"}}").json().get("id").asText();
+            api.post("/api/migrations/" + id + "/validate", null);
+            api.await(id, m -> !m.path("state").asText().equals("VALIDATING"), Duration.ofSeconds(60));
+            java.util.Map<String, AtomicLong> peaks = new java.util.TreeMap<>();
+            for (String svc : LocalStack.SERVICES) {
+                peaks.put(svc, new AtomicLong());
+            }
+            java.util.concurrent.atomic.AtomicBoolean running = new java.util.concurrent.atomic.AtomicBoolean(true);
+            Thread sampler = Thread.ofVirtual().start(() -> {
+                while (running.get()) {
+                    peaks.forEach((svc, peak) -> peak.accumulateAndGet(heapUsed(stack.service(svc).baseUrl()), Math::max));
+                    sleep(250);
+                }
+            });
+            AtomicLong writes = new AtomicLong();
+            Thread writer = Thread.ofVirtual().start(() -> {
+                var ep = io.dfmigrate.common.endpoint.RedisEndpoint.parse(source.uri());
+                try (var db0 = io.dfmigrate.common.redis.BlockingRedis.connect(vertx, ep, 0, Duration.ofSeconds(30))) {
+                    java.util.Random rnd = new java.util.Random(1);
+                    long next = System.nanoTime();
+                    for (int i = 0; running.get(); i++) {
+                        java.util.List<io.vertx.redis.client.Request> batch = new java.util.ArrayList<>();
+                        for (int j = 0; j < 20; j++) {
+                            batch.add(io.vertx.redis.client.Request.cmd(io.vertx.redis.client.Command.SET)
+                                    .arg("str:" + rnd.nextInt(200000)).arg("w" + i));
+                        }
+                        db0.pipeline(batch);
+                        writes.addAndGet(20);
+                        next += 10_000_000L; // 20 writes every 10 ms: 2,000 writes/s
+                        long wait = next - System.nanoTime();
+                        if (wait > 0) {
+                            Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
+                        }
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            api.post("/api/migrations/" + id + "/start", "{\"acknowledgeWarnings\":true}");
+            JsonNode m = api.await(id, x -> x.path("state").asText().matches("REPLICATING|FAILED"), Duration.ofMinutes(20));
+            // the changes held during the copy are applied first: the backlog; then the steady state is sampled
+            long b0 = System.nanoTime();
+            JsonNode caughtUp = api.await(id, x -> x.at("/replication/pendingChanges").asLong(-1) < 100, Duration.ofMinutes(5));
+            double backlogSeconds = (System.nanoTime() - b0) / 1e9;
+            long backlog = caughtUp.at("/replication/appliedChanges").asLong();
+            sleep(2000);
+            java.util.List<Long> lags = new java.util.ArrayList<>();
+            long end = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (System.nanoTime() < end) {
+                JsonNode now = api.get("/api/migrations/" + id).json();
+                if (now.at("/replication/lagMillis").isNumber()) {
+                    lags.add(now.at("/replication/lagMillis").asLong());
+                }
+                sleep(200);
+            }
+            running.set(false);
+            writer.join();
+            sampler.join();
+            java.util.Collections.sort(lags);
+            double copySeconds = Duration.between(Instant.parse(m.at("/timestamps/copyStartedAt").asText()),
+                    Instant.parse(m.at("/timestamps/copyFinishedAt").asText())).toMillis() / 1000.0;
+            api.await(id, x -> x.at("/replication/pendingChanges").asLong(-1) == 0, Duration.ofSeconds(60));
+            sleep(2500);
+            api.post("/api/migrations/" + id + "/complete", "{\"cutover\":true}");
+            JsonNode done = api.await(id, x -> x.at("/cutover/state").asText().matches("DONE|MISMATCH"), Duration.ofSeconds(60));
+            StringBuilder heap = new StringBuilder();
+            peaks.forEach((svc, p) -> heap.append(svc).append(' ').append(p.get() >> 20).append(" MB, "));
+            System.out.println(String.format(Locale.ROOT, "BENCHMARK-E2E | %d keys (strings, hashes, lists, sets, zsets, streams, 3 dbs, "
+                            + "a 200k-field hash) | copy %.2f s | native %.2f s | ratio %.1fx | %d writes at ~2000/s | backlog of %d changes applied %.1f s "
+                            + "after the copy | steady lag p50 %d ms, p99 %d ms (%d samples) | heap peak %s| cutover %s, pause %d ms | digest %s",
+                    keys, copySeconds, nativeSeconds, copySeconds / nativeSeconds, writes.get(), backlog, backlogSeconds, pct(lags, 50),
+                    pct(lags, 99), lags.size(),
+                    heap, done.at("/cutover/state").asText(), done.at("/cutover/pauseMillis").asLong(),
+                    source.cli("DEBUG", "DIGEST").equals(target.cli("DEBUG", "DIGEST")) ? "equal" : "DIFFERENT"));
+        } finally {
+            vertx.close();
+        }
+    }
+
+    static long pct(java.util.List<Long> sorted, int p) {
+        return sorted.isEmpty() ? -1 : sorted.get(Math.min(sorted.size() - 1, (int) Math.ceil(p / 100.0 * sorted.size()) - 1));
+    }
+
     void run(String dataset, Consumer<RedisServer> load) {
         try (RedisServer source = RedisServer.start(); RedisServer target = RedisServer.start(); RedisServer replica = RedisServer.start()) {
             load.accept(source);
