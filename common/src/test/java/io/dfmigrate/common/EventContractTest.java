@@ -1,0 +1,50 @@
+package io.dfmigrate.common;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.dfmigrate.common.event.ChangeEvent;
+import io.dfmigrate.common.event.CopyBatch;
+import io.dfmigrate.common.event.EndpointRef;
+import io.dfmigrate.common.event.EventTypes;
+import io.dfmigrate.common.event.Json;
+import io.dfmigrate.common.event.MigrationOptions;
+import io.dfmigrate.common.event.StatusEvent;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class EventContractTest {
+
+    @Test
+    void binaryKeysSurviveTheJsonOfBatchesAndChanges() {
+        byte[] key = {0, (byte) 0xff, (byte) 0x80, '\n'};
+        CopyBatch batch = new CopyBatch(EventTypes.COPY_BATCH, "m:1:0:0", "m", 1, 0, List.of(key),
+                new EndpointRef("redis://h:1", "v1:x"), new EndpointRef("redis://h:2", "v1:y"), MigrationOptions.DEFAULTS);
+        CopyBatch back = Json.read(Json.write(batch), CopyBatch.class);
+        assertArrayEquals(key, back.keys().get(0));
+        ChangeEvent change = Json.read(Json.write(new ChangeEvent("m", 1, 2, key, "set", 5)), ChangeEvent.class);
+        assertArrayEquals(key, change.key());
+    }
+
+    @Test
+    void nullsAreOmittedAndUnknownFieldsIgnored() {
+        String json = Json.write(StatusEvent.failed("m", 1, "copier/x", "copy", "boom"));
+        assertFalse(json.contains("null"), json);
+        assertTrue(json.contains("\"type\":\"dfm.status.failed.v1\""), json);
+        StatusEvent e = Json.read(json.replace("{", "{\"addedInV2\":42,"), StatusEvent.class);
+        assertEquals("boom", e.error());
+        assertEquals("m:1:failed:copy", e.id());
+    }
+
+    @Test
+    void optionsDefaultsAndProblems() {
+        MigrationOptions o = new MigrationOptions(null, List.of(0, 0, -1), "", "redis", null, null, "explode", 0).withDefaults();
+        assertEquals("redis", o.targetProfile());
+        assertEquals(List.of("dbs[1]", "dbs[2]", "keyPattern", "targetProfile", "onKeyError", "maxSourceOpsPerSecond"),
+                List.copyOf(new MigrationOptions(null, List.of(0, 0, -1), "", "redis", null, null, "explode", 0).problems().keySet()));
+        assertTrue(MigrationOptions.DEFAULTS.problems().isEmpty());
+        assertEquals(Boolean.TRUE, new MigrationOptions(null, null, null, null, null, null, null, null).withDefaults().guardTarget());
+    }
+}

@@ -1,0 +1,67 @@
+package io.dfmigrate.common;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.dfmigrate.common.endpoint.InvalidEndpointException;
+import io.dfmigrate.common.endpoint.RedisEndpoint;
+import org.junit.jupiter.api.Test;
+
+class RedisEndpointTest {
+
+    @Test
+    void parsesUserPasswordDbAndTlsOptions() {
+        RedisEndpoint e = RedisEndpoint.parse("rediss://app:p%40ss%3Aw0rd@cache.example.com:6380/3?ca=/etc/ca.pem&verify=full&sni=c");
+        assertTrue(e.tls());
+        assertEquals("cache.example.com", e.host());
+        assertEquals(6380, e.port());
+        assertEquals("app", e.user());
+        assertEquals("p@ss:w0rd", e.password());
+        assertEquals(3, e.db());
+        assertEquals("/etc/ca.pem", e.caFile());
+        assertTrue(e.verifyPeer());
+        assertEquals("c", e.sni());
+    }
+
+    @Test
+    void defaultsAndPasswordOnlyForms() {
+        RedisEndpoint plain = RedisEndpoint.parse("redis://10.0.0.5");
+        assertEquals(6379, plain.port());
+        assertNull(plain.user());
+        assertNull(plain.password());
+        assertNull(plain.db());
+        assertEquals("redis://10.0.0.5:6379", plain.masked());
+        RedisEndpoint classic = RedisEndpoint.parse("redis://s3cret@h:1");
+        assertEquals("s3cret", classic.password());
+        assertNull(classic.user());
+        RedisEndpoint colon = RedisEndpoint.parse("redis://:s3cret@h:1");
+        assertEquals("s3cret", colon.password());
+        assertFalse(RedisEndpoint.parse("rediss://h:1?verify=none").verifyPeer());
+    }
+
+    @Test
+    void maskedFormsNeverShowThePasswordButTheUriRoundTrips() {
+        String uri = "redis://app:pa%2Bss%20word@h:7000/2";
+        RedisEndpoint e = RedisEndpoint.parse(uri);
+        assertEquals("pa+ss word", e.password());
+        assertEquals("redis://app:****@h:7000/2", e.masked());
+        assertEquals(e.masked(), e.toString());
+        assertEquals(e, RedisEndpoint.parse(e.toUri()));
+        assertEquals("pa+ss word", RedisEndpoint.parse(e.toUri()).password());
+        assertEquals("app:pa%2Bss%20word@", e.userInfo());
+    }
+
+    @Test
+    void badUrisAreRefusedWithAReasonThatDoesNotRepeatTheSecret() {
+        String[] bad = {null, "", "http://h:1", "redis://", "redis://h:99999", "redis://h:1/db", "redis://h:1/-1",
+                "redis://h:1?verify=maybe", "redis://h:1?foo=bar", "redis://user:s3cr%zzet@h:1", "redis://us er:s3cret@h:1",
+                "redis://" + "x".repeat(3000)};
+        for (String uri : bad) {
+            InvalidEndpointException e = assertThrows(InvalidEndpointException.class, () -> RedisEndpoint.parse(uri), String.valueOf(uri));
+            assertFalse(e.getMessage().contains("s3cr"), e.getMessage());
+        }
+    }
+}
