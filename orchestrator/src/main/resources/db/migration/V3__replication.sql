@@ -12,3 +12,9 @@ ALTER TABLE migration ADD COLUMN cutover_detail         TEXT;
 
 -- Keys the copy wrote by type (big keys, DUMP payloads the target refused).
 ALTER TABLE migration ADD COLUMN keys_structural BIGINT NOT NULL DEFAULT 0;
+
+-- Reconciliation: a rescan of source and target after capture may have missed changes.
+ALTER TABLE migration ADD COLUMN reconcile_pass          INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE migration ADD COLUMN reconciling             BOOLEAN NOT NULL DEFAULT FALSE;
+ALTER TABLE migration ADD COLUMN reconcile_batches_total BIGINT;
+ALTER TABLE migration ADD COLUMN reconcile_batches_done  BIGINT NOT NULL DEFAULT 0;

@@ -21,7 +21,7 @@ class EventContractTest {
     void binaryKeysSurviveTheJsonOfBatchesAndChanges() {
         byte[] key = {0, (byte) 0xff, (byte) 0x80, '\n'};
         CopyBatch batch = new CopyBatch(EventTypes.COPY_BATCH, "m:1:0:0", "m", 1, 0, List.of(key),
-                new EndpointRef("redis://h:1", "v1:x"), new EndpointRef("redis://h:2", "v1:y"), MigrationOptions.DEFAULTS);
+                new EndpointRef("redis://h:1", "v1:x"), new EndpointRef("redis://h:2", "v1:y"), MigrationOptions.DEFAULTS, null);
         CopyBatch back = Json.read(Json.write(batch), CopyBatch.class);
         assertArrayEquals(key, back.keys().get(0));
         ChangeEvent change = Json.read(Json.write(new ChangeEvent("m", 1, 2, key, "set", 5)), ChangeEvent.class);

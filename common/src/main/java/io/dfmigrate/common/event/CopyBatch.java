@@ -5,7 +5,7 @@ import java.util.List;
 /**
  * Key names of one database to copy, on {@code dfm.copy.batches} keyed by batch id. Keys are bytes (base64 in
  * JSON); values never travel through Kafka. {@code batchId} is unique within a run and is the idempotency key
- * of its acknowledgement.
+ * of its acknowledgement. {@code pass} is null for the initial copy, N for reconciliation pass N.
  */
 public record CopyBatch(
         String type,
@@ -16,5 +16,6 @@ public record CopyBatch(
         List<byte[]> keys,
         EndpointRef source,
         EndpointRef target,
-        MigrationOptions options) {
+        MigrationOptions options,
+        Integer pass) {
 }

@@ -10,6 +10,8 @@ public final class EventTypes {
     public static final String PHASE_REPLICATE = "dfm.phase.replicate.v1";
     /** Pause writes on the source and drain: the capture instance acts. */
     public static final String PHASE_CUTOVER = "dfm.phase.cutover.v1";
+    /** Rescan source and target (pass N) because capture may have missed changes; appliers hold until REPLICATE again. */
+    public static final String PHASE_RECONCILE = "dfm.phase.reconcile.v1";
     public static final String PHASE_STOP = "dfm.phase.stop.v1";
     public static final String PHASE_COMPLETE = "dfm.phase.complete.v1";
 
@@ -27,6 +29,8 @@ public final class EventTypes {
     public static final String STATUS_CUTOVER_PAUSED = "dfm.status.cutover.paused.v1";
     public static final String STATUS_CUTOVER_DONE = "dfm.status.cutover.done.v1";
     public static final String STATUS_CUTOVER_ABORTED = "dfm.status.cutover.aborted.v1";
+    /** Capture may have missed changes (lost subscription, FLUSHDB/FLUSHALL) but captures again: reconcile. */
+    public static final String STATUS_RECONCILE_NEEDED = "dfm.status.reconcile.needed.v1";
     /** A worker is still busy with a migration run (sent every few seconds while it works). */
     public static final String STATUS_HEARTBEAT = "dfm.status.heartbeat.v1";
 

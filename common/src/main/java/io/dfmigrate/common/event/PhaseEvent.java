@@ -14,5 +14,10 @@ public record PhaseEvent(
         Instant time,
         EndpointRef source,
         EndpointRef target,
-        MigrationOptions options) {
+        MigrationOptions options,
+        Integer pass) {
+
+    /** {@code pass}: the reconciliation pass of a {@code dfm.phase.reconcile.v1} (1, 2, …); null for other types. */
+    public PhaseEvent {
+    }
 }

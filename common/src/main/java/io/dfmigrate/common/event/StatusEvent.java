@@ -43,11 +43,18 @@ public record StatusEvent(
     }
 
     /** The scanner's counts: batches published and key names scanned (an estimate in scan-started). */
-    public record ScanCompleted(long batches, long keys) {
+    public record ScanCompleted(long batches, long keys, Integer pass) {
+        public ScanCompleted(long batches, long keys) {
+            this(batches, keys, null);
+        }
     }
 
     /** One batch was copied (fully or with per-key failures); {@code structural} keys were copied by type (big or refused DUMP). */
-    public record BatchDone(String batchId, long keys, long failed, long bytes, long deleted, long structural, List<KeyFailure> failures) {
+    public record BatchDone(String batchId, long keys, long failed, long bytes, long deleted, long structural, List<KeyFailure> failures,
+                            Integer pass) {
+        public BatchDone(String batchId, long keys, long failed, long bytes, long deleted, long structural, List<KeyFailure> failures) {
+            this(batchId, keys, failed, bytes, deleted, structural, failures, null);
+        }
     }
 
     public static StatusEvent validation(String migrationId, int run, String worker, List<ValidationCheck> checks) {
@@ -62,8 +69,18 @@ public record StatusEvent(
     }
 
     public static StatusEvent scanCompleted(String migrationId, int run, String worker, long batches, long keys) {
-        return new StatusEvent(migrationId + ":" + run + ":scan", EventTypes.STATUS_SCAN_COMPLETED, migrationId, run,
-                Instant.now(), worker, null, new ScanCompleted(batches, keys), null, null, null, null, null);
+        return scanCompleted(migrationId, run, worker, batches, keys, null);
+    }
+
+    /** {@code pass}: null for the initial copy, N for reconciliation pass N. */
+    public static StatusEvent scanCompleted(String migrationId, int run, String worker, long batches, long keys, Integer pass) {
+        return new StatusEvent(migrationId + ":" + run + ":scan" + (pass == null ? "" : ":r" + pass), EventTypes.STATUS_SCAN_COMPLETED,
+                migrationId, run, Instant.now(), worker, null, new ScanCompleted(batches, keys, pass), null, null, null, null, null);
+    }
+
+    public static StatusEvent reconcileNeeded(String migrationId, int run, String worker, String reason) {
+        return new StatusEvent(java.util.UUID.randomUUID().toString(), EventTypes.STATUS_RECONCILE_NEEDED, migrationId, run, Instant.now(),
+                worker, null, null, null, reason, null, null, null);
     }
 
     public static StatusEvent batchDone(String migrationId, int run, String worker, BatchDone batch) {

@@ -25,8 +25,13 @@ public class CopierConsumers {
     @RunOnVirtualThread
     public void onPhase(String json) {
         PhaseEvent phase = read(json, PhaseEvent.class);
-        if (phase != null && EventTypes.PHASE_COPY.equals(phase.type()) && !copy.ended(phase.migrationId(), phase.run())) {
+        if (phase == null || copy.ended(phase.migrationId(), phase.run())) {
+            return;
+        }
+        if (EventTypes.PHASE_COPY.equals(phase.type())) {
             copy.scan(phase);
+        } else if (EventTypes.PHASE_RECONCILE.equals(phase.type())) {
+            copy.reconcile(phase);
         }
     }
 

@@ -115,51 +115,100 @@ public class CopyService {
         MigrationOptions options = phase.options() == null ? MigrationOptions.DEFAULTS : phase.options().withDefaults();
         try {
             RedisEndpoint source = open(phase.source());
-            Map<Integer, Long> keyspace;
-            try (BlockingRedis r = BlockingRedis.connect(vertx, source, 0, config.timeout())) {
-                keyspace = KeyScanner.keyspace(r);
-            }
+            Map<Integer, Long> keyspace = keyspace(source);
             List<Integer> dbs = options.dbs().isEmpty() ? List.copyOf(keyspace.keySet()) : options.dbs();
             long estimate = dbs.stream().mapToLong(db -> keyspace.getOrDefault(db, 0L)).sum();
             status.publish(StatusEvent.scanStarted(id, phase.run(), status.worker(), estimate));
             long t0 = System.nanoTime();
-            long batches = 0;
-            long keys = 0;
-            List<CompletableFuture<Void>> inFlight = new ArrayList<>();
-            for (int db : dbs) {
-                if (ended(id, phase.run())) {
-                    LOG.infof("migration %s run %d ended; scan abandoned", id, phase.run());
-                    return;
-                }
-                long[] seq = {batches};
-                RateLimiter scanLimit = options.maxSourceOpsPerSecond() == null ? null
-                        : limiters.computeIfAbsent(id + ":" + phase.run(), k -> new RateLimiter(options.maxSourceOpsPerSecond()));
-                try (BlockingRedis r = BlockingRedis.connect(vertx, source, db, config.timeout())) {
-                    keys += new KeyScanner(r, options.keyPattern(), config.scanCount()).scan(config.batchSize(), config.batchMaxBytes(),
-                            names -> {
-                                if (scanLimit != null) {
-                                    scanLimit.acquire(names.size() / 10 + 1); // SCAN touches ~COUNT entries per call
-                                }
-                                String batchId = id + ":" + phase.run() + ":" + db + ":" + seq[0]++;
-                                CopyBatch batch = new CopyBatch(EventTypes.COPY_BATCH, batchId, id, phase.run(), db, names,
-                                        phase.source(), phase.target(), options);
-                                inFlight.add(batchesOut.sendMessage(CloudEventMessages.of("copier", batchId, batchId,
-                                        EventTypes.COPY_BATCH, id, batch)).subscribeAsCompletionStage());
-                                if (inFlight.size() >= MAX_IN_FLIGHT_BATCHES) {
-                                    awaitAll(inFlight);
-                                }
-                            });
-                }
-                batches = seq[0];
+            long[] counts = scan(phase, options, source, dbs, id + ":" + phase.run() + ":");
+            if (counts == null) {
+                return;
             }
-            awaitAll(inFlight);
-            status.publish(StatusEvent.scanCompleted(id, phase.run(), status.worker(), batches, keys));
-            LOG.infof("migration %s run %d: scanned %d key(s) of %d database(s) into %d batch(es) in %d ms", id, phase.run(), keys,
-                    dbs.size(), batches, (System.nanoTime() - t0) / 1_000_000);
+            status.publish(StatusEvent.scanCompleted(id, phase.run(), status.worker(), counts[0], counts[1]));
+            LOG.infof("migration %s run %d: scanned %d key(s) of %d database(s) into %d batch(es) in %d ms", id, phase.run(), counts[1],
+                    dbs.size(), counts[0], (System.nanoTime() - t0) / 1_000_000);
         } catch (RedisCommandException | SecretBox.SecretException e) {
             LOG.errorf("migration %s: scan failed: %s", id, e.getMessage());
             status.publish(StatusEvent.failed(id, phase.run(), status.worker(), "scan", "scanning the source failed: " + e.getMessage()));
         }
+    }
+
+    /**
+     * Reconciliation pass: every key name of the source and of the target (in the selected databases) goes through the
+     * key-sync engine again, so keys the capture missed are re-copied and keys gone from the source (a FLUSHALL, a
+     * missed DEL) are deleted from the target.
+     */
+    public void reconcile(PhaseEvent phase) {
+        begin(phase.migrationId(), phase.run());
+        String id = phase.migrationId();
+        int pass = phase.pass() == null ? 0 : phase.pass();
+        MigrationOptions options = phase.options() == null ? MigrationOptions.DEFAULTS : phase.options().withDefaults();
+        try {
+            RedisEndpoint source = open(phase.source());
+            RedisEndpoint target = open(phase.target());
+            Map<Integer, Long> src = keyspace(source);
+            Map<Integer, Long> tgt = keyspace(target);
+            java.util.TreeSet<Integer> all = new java.util.TreeSet<>(src.keySet());
+            all.addAll(tgt.keySet());
+            List<Integer> dbs = options.dbs().isEmpty() ? List.copyOf(all) : options.dbs();
+            String prefix = id + ":" + phase.run() + ":r" + pass + ":";
+            long[] fromSource = scan(phase, options, source, dbs.stream().filter(src::containsKey).toList(), prefix + "s:");
+            long[] fromTarget = fromSource == null ? null : scan(phase, options, target, dbs.stream().filter(tgt::containsKey).toList(),
+                    prefix + "t:");
+            if (fromTarget == null) {
+                return;
+            }
+            status.publish(StatusEvent.scanCompleted(id, phase.run(), status.worker(), fromSource[0] + fromTarget[0],
+                    fromSource[1] + fromTarget[1], pass));
+            LOG.infof("migration %s run %d: reconciliation pass %d queued %d source and %d target key name(s)", id, phase.run(), pass,
+                    fromSource[1], fromTarget[1]);
+        } catch (RedisCommandException | SecretBox.SecretException e) {
+            status.publish(StatusEvent.failed(id, phase.run(), status.worker(), "reconcile", "reconciliation scan failed: " + e.getMessage()));
+        } finally {
+            end(phase.migrationId(), phase.run());
+        }
+    }
+
+    private Map<Integer, Long> keyspace(RedisEndpoint endpoint) {
+        try (BlockingRedis r = BlockingRedis.connect(vertx, endpoint, 0, config.timeout())) {
+            return KeyScanner.keyspace(r);
+        }
+    }
+
+    /** SCANs {@code dbs} of {@code from} into batches with ids {@code <prefix><db>:<seq>}; {batches, keys}, or null if the run ended. */
+    private long[] scan(PhaseEvent phase, MigrationOptions options, RedisEndpoint from, List<Integer> dbs, String prefix) {
+        String id = phase.migrationId();
+        long batches = 0;
+        long keys = 0;
+        List<CompletableFuture<Void>> inFlight = new ArrayList<>();
+        RateLimiter scanLimit = options.maxSourceOpsPerSecond() == null ? null
+                : limiters.computeIfAbsent(id + ":" + phase.run(), k -> new RateLimiter(options.maxSourceOpsPerSecond()));
+        for (int db : dbs) {
+            if (ended(id, phase.run())) {
+                LOG.infof("migration %s run %d ended; scan abandoned", id, phase.run());
+                return null;
+            }
+            long[] seq = {0};
+            try (BlockingRedis r = BlockingRedis.connect(vertx, from, db, config.timeout())) {
+                keys += new KeyScanner(r, options.keyPattern(), config.scanCount()).scan(config.batchSize(), config.batchMaxBytes(),
+                        names -> {
+                            if (scanLimit != null) {
+                                scanLimit.acquire(names.size() / 10 + 1); // SCAN touches ~COUNT entries per call
+                            }
+                            String batchId = prefix + db + ":" + seq[0]++;
+                            CopyBatch batch = new CopyBatch(EventTypes.COPY_BATCH, batchId, id, phase.run(), db, names,
+                                    phase.source(), phase.target(), options, phase.pass());
+                            inFlight.add(batchesOut.sendMessage(CloudEventMessages.of("copier", batchId, batchId,
+                                    EventTypes.COPY_BATCH, id, batch)).subscribeAsCompletionStage());
+                            if (inFlight.size() >= MAX_IN_FLIGHT_BATCHES) {
+                                awaitAll(inFlight);
+                            }
+                        });
+            }
+            batches += seq[0];
+        }
+        awaitAll(inFlight);
+        return new long[] {batches, keys};
     }
 
     private static void awaitAll(List<CompletableFuture<Void>> futures) {
@@ -207,7 +256,7 @@ public class CopyService {
                 r.failures().forEach(f -> LOG.warnf("migration %s db %d key '%s': %s", batch.migrationId(), f.db(), f.key(), f.reason()));
                 status.publish(StatusEvent.batchDone(batch.migrationId(), batch.run(), status.worker(),
                         new StatusEvent.BatchDone(batch.batchId(), batch.keys().size(), r.failed(), r.bytes(), r.deleted(), r.structural(),
-                                List.copyOf(reported))));
+                                List.copyOf(reported), batch.pass())));
                 if (LOG.isDebugEnabled()) {
                     LOG.debugf("batch %s: %d key(s) synced in %d ms, acknowledged in %d ms", batch.batchId(), batch.keys().size(),
                             (t1 - t0) / 1_000_000, (System.nanoTime() - t1) / 1_000_000);

@@ -80,6 +80,13 @@ public class Migration extends PanacheEntityBase {
     public Long cutoverPauseMillis;
     @Column(name = "cutover_detail")
     public String cutoverDetail;
+    @Column(name = "reconcile_pass")
+    public int reconcilePass;
+    public boolean reconciling;
+    @Column(name = "reconcile_batches_total")
+    public Long reconcileBatchesTotal;
+    @Column(name = "reconcile_batches_done")
+    public long reconcileBatchesDone;
 
     /** A cutover is under way: writes paused on the source, waiting for the drain. Only stop is allowed then. */
     public boolean cuttingOver() {

@@ -34,7 +34,7 @@ public final class Dtos {
     }
 
     @JsonInclude(JsonInclude.Include.ALWAYS)
-    public record ReplicationView(Long lagMillis, Long pendingChanges, Long appliedChanges) {
+    public record ReplicationView(Long lagMillis, Long pendingChanges, Long appliedChanges, boolean reconciling, int reconciliations) {
     }
 
     /**

@@ -94,6 +94,10 @@ public class ProblemMappers {
 
     @ServerExceptionMapper
     public Response unexpected(Exception e, UriInfo uri) {
+        if (io.dfmigrate.orchestrator.service.MigrationService.isConflict(e)) {
+            return respond(new Problem("about:blank", "Conflict", 409, "the migration changed at the same moment; read it and try again",
+                    uri.getPath(), null, null, null));
+        }
         // Logged with its type only: messages of deep exceptions may carry data we do not want in logs.
         LOG.errorf("unexpected %s on %s", e.getClass().getName(), uri.getPath());
         LOG.debug("unexpected error", e);

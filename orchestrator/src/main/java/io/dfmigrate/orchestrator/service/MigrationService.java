@@ -124,7 +124,7 @@ public class MigrationService {
     }
 
     public Dtos.MigrationView act(String id, Action action, Object body, String actor) {
-        Migration m = QuarkusTransaction.requiringNew().call(() -> {
+        Migration m = retryingConflicts(() -> QuarkusTransaction.requiringNew().call(() -> {
             Migration x = find(id);
             if (!x.allowedActionNames().contains(action.path())) {
                 throw ApiException.conflict("cannot " + action.path() + " a migration in state " + x.state
@@ -144,6 +144,10 @@ public class MigrationService {
                     x.lagMillis = null;
                     x.cutoverState = x.cutoverDetail = null;
                     x.cutoverCaptured = x.cutoverPauseMillis = null;
+                    x.reconcilePass = 0;
+                    x.reconciling = false;
+                    x.reconcileBatchesTotal = null;
+                    x.reconcileBatchesDone = 0;
                     x.lastReportAt = null;
                     transition(x, MigrationState.VALIDATING, actor, action.path(), null);
                     phase(x, EventTypes.PHASE_VALIDATE);
@@ -192,9 +196,35 @@ public class MigrationService {
             }
             LOG.infof("migration %s: %s by %s, %s -> %s", x.id, action.path(), actor, from, x.state);
             return x;
-        });
+        }));
         publish();
         return view(m);
+    }
+
+    /**
+     * Runs a transaction again when it lost an optimistic-lock race (a worker's status event updated the same migration
+     * at the same moment); the action is then decided on the fresh state.
+     */
+    static <T> T retryingConflicts(java.util.function.Supplier<T> tx) {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return tx.get();
+            } catch (RuntimeException e) {
+                if (attempt >= 5 || !isConflict(e)) {
+                    throw e;
+                }
+                LOG.debugf("concurrent update, attempt %d: retrying", attempt);
+            }
+        }
+    }
+
+    public static boolean isConflict(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof jakarta.persistence.OptimisticLockException || t instanceof org.hibernate.StaleStateException) {
+                return true;
+            }
+        }
+        return false;
     }
 
     // ---- status events from the workers --------------------------------------------------------------------------
@@ -261,7 +291,7 @@ public class MigrationService {
                 String workers = switch (m.state) {
                     case VALIDATING -> "validator";
                     case COPYING -> m.captureStartedAt == null ? "replicator (change capture)" : "copier";
-                    default -> "replicator";
+                    default -> m.reconciling ? "copier (reconciliation) or replicator" : "replicator";
                 };
                 fail(m, "orchestrator", "no report from the " + workers + " for " + timeout.toSeconds()
                         + " s: check that the " + workers + " service runs and reaches Kafka, then restart the migration");
@@ -355,7 +385,29 @@ public class MigrationService {
                     touch(m);
                 }
             }
+            case EventTypes.STATUS_RECONCILE_NEEDED -> {
+                if (m.state == MigrationState.REPLICATING && !m.cuttingOver()) {
+                    m.reconcilePass++;
+                    m.reconciling = true;
+                    m.reconcileBatchesTotal = null;
+                    m.reconcileBatchesDone = 0;
+                    touch(m);
+                    audit(m, actor, "reconcile", null, null, "pass " + m.reconcilePass + ": " + e.error()
+                            + "; rescanning source and target, changes are held until it is done");
+                    phase(m, EventTypes.PHASE_RECONCILE);
+                } else if (m.state.active()) {
+                    fail(m, actor, e.error() + " (during " + (m.cuttingOver() ? "the cutover" : m.state.name()) + ")");
+                }
+            }
             case EventTypes.STATUS_SCAN_COMPLETED -> {
+                if (e.scan() != null && e.scan().pass() != null) {
+                    if (m.reconciling && e.scan().pass() == m.reconcilePass) {
+                        m.reconcileBatchesTotal = e.scan().batches();
+                        touch(m);
+                        checkReconciled(m, actor);
+                    }
+                    return;
+                }
                 if (m.state != MigrationState.COPYING || e.scan() == null) {
                     return;
                 }
@@ -365,6 +417,17 @@ public class MigrationService {
                 checkCopyDone(m, actor);
             }
             case EventTypes.STATUS_BATCH_DONE -> {
+                if (e.batch() != null && e.batch().pass() != null) {
+                    if (m.reconciling && e.batch().pass() == m.reconcilePass) {
+                        m.reconcileBatchesDone++;
+                        if (e.batch().failed() > 0) {
+                            audit(m, actor, "key-errors", null, null, e.batch().failed() + " key(s) failed in reconciliation batch "
+                                    + e.batch().batchId());
+                        }
+                        checkReconciled(m, actor);
+                    }
+                    return;
+                }
                 if (m.state != MigrationState.COPYING || e.batch() == null) {
                     return;
                 }
@@ -395,6 +458,17 @@ public class MigrationService {
                 }
             }
             default -> LOG.debugf("status event type %s not handled", e.type());
+        }
+    }
+
+    /** When every batch of the current reconciliation pass is done, the held changes are released. */
+    private void checkReconciled(Migration m, String actor) {
+        if (m.reconciling && m.reconcileBatchesTotal != null && m.reconcileBatchesDone >= m.reconcileBatchesTotal) {
+            m.reconciling = false;
+            touch(m);
+            audit(m, actor, "reconciled", null, null, "pass " + m.reconcilePass + ": " + m.reconcileBatchesDone
+                    + " batch(es) of source and target keys re-synced; replication goes on");
+            phase(m, EventTypes.PHASE_REPLICATE);
         }
     }
 
@@ -457,8 +531,10 @@ public class MigrationService {
     }
 
     private static void phase(Migration m, String type) {
-        PhaseEvent p = new PhaseEvent(m.id + ":" + m.run + ":" + type, type, m.id.toString(), m.run, Instant.now(),
-                new EndpointRef(m.sourceUri, m.sourceSealed), new EndpointRef(m.targetUri, m.targetSealed), options(m));
+        boolean reconcile = EventTypes.PHASE_RECONCILE.equals(type);
+        PhaseEvent p = new PhaseEvent(m.id + ":" + m.run + ":" + type + (reconcile ? ":" + m.reconcilePass : ""), type, m.id.toString(),
+                m.run, Instant.now(), new EndpointRef(m.sourceUri, m.sourceSealed), new EndpointRef(m.targetUri, m.targetSealed), options(m),
+                reconcile ? m.reconcilePass : null);
         outbox(Topics.PHASES, m, p.id(), type, p);
     }
 
@@ -534,8 +610,9 @@ public class MigrationService {
                 new Dtos.EndpointView(m.targetUri), options(m), m.validation == null ? null : new Dtos.ValidationView(checks),
                 new Dtos.ProgressView(m.keysTotal, m.keysCopied, m.keysFailed, m.keysStructural, m.bytesCopied, percent, kps, eta,
                         m.batchesTotal, m.batchesDone),
-                m.captureStartedAt == null ? new Dtos.ReplicationView(null, null, null)
-                        : new Dtos.ReplicationView(m.lagMillis, Math.max(0, m.changesCaptured - m.changesApplied), m.changesApplied),
+                m.captureStartedAt == null ? new Dtos.ReplicationView(null, null, null, false, 0)
+                        : new Dtos.ReplicationView(m.lagMillis, Math.max(0, m.changesCaptured - m.changesApplied), m.changesApplied,
+                        m.reconciling, m.reconcilePass),
                 m.cutoverState == null && m.cutoverDetail == null ? null
                         : new Dtos.CutoverView(m.cutoverState, m.cutoverPauseMillis, m.cutoverDetail),
                 m.error, m.allowedActionNames(),

@@ -46,6 +46,7 @@ public class PhaseConsumer {
         switch (phase.type()) {
             case EventTypes.PHASE_REPLICATE -> apply.markReplicating(phase);
             case EventTypes.PHASE_CUTOVER -> capture.cutover(phase);
+            case EventTypes.PHASE_RECONCILE -> apply.markHolding(phase.migrationId(), phase.run());
             case EventTypes.PHASE_STOP, EventTypes.PHASE_COMPLETE -> {
                 apply.markEnded(phase.migrationId(), phase.run());
                 capture.stop(phase);

@@ -79,6 +79,11 @@ public class ApplyService {
         }
     }
 
+    /** A reconciliation pass began: hold this run's changes again until the next REPLICATE command. */
+    public void markHolding(String migrationId, int run) {
+        replicating.remove(migrationId + ":" + run);
+    }
+
     public void markEnded(String migrationId, int run) {
         String key = migrationId + ":" + run;
         ended.add(key);

@@ -92,6 +92,9 @@ public class CaptureService {
         final AtomicLong inFlight = new AtomicLong();
         /** Set while a cutover holds the source's writes paused (System.nanoTime of the pause). */
         volatile long pausedAt;
+        /** False once the subscription connection ended; a recovery subscribes again. */
+        volatile boolean subscribed;
+        final AtomicBoolean recovering = new AtomicBoolean();
 
         Capture(String migrationId, int run, RedisEndpoint source, String previousNotify) {
             this.migrationId = migrationId;
@@ -190,11 +193,23 @@ public class CaptureService {
         c.connection = BlockingRedis.await(c.client.connect(), config.timeout(), c.source, "connect for capture");
         CompletableFuture<Void> confirmed = new CompletableFuture<>();
         c.connection.handler(msg -> onMessage(c, msg, confirmed));
-        c.connection.exceptionHandler(t -> lost(c, BlockingRedis.describe(t)));
-        c.connection.endHandler(v -> lost(c, "connection closed by the source"));
+        RedisConnection mine = c.connection;
+        c.connection.exceptionHandler(t -> {
+            if (c.connection == mine) {
+                c.subscribed = false;
+                lost(c, "capture connection error: " + BlockingRedis.describe(t));
+            }
+        });
+        c.connection.endHandler(v -> {
+            if (c.connection == mine) {
+                c.subscribed = false;
+                lost(c, "capture connection closed by the source");
+            }
+        });
         c.connection.send(Request.cmd(Command.PSUBSCRIBE).arg(PATTERN));
         try {
             confirmed.get(config.timeout().toMillis(), TimeUnit.MILLISECONDS);
+            c.subscribed = true;
         } catch (Exception e) {
             c.client.close();
             throw new RedisCommandException(c.source.address() + ": no confirmation of PSUBSCRIBE " + PATTERN);
@@ -245,17 +260,42 @@ public class CaptureService {
         return -1;
     }
 
+    /**
+     * Capture may have missed changes. If the source still answers, capture resumes on a fresh subscription and a
+     * reconciliation is requested (a rescan of source and target while appliers hold changes); otherwise the migration
+     * fails with the reason. Either way nothing diverges quietly.
+     */
     private void lost(Capture c, String reason) {
-        if (c.ended.getAndSet(true)) {
+        if (c.ended.get() || !c.recovering.compareAndSet(false, true)) {
             return;
         }
-        active.remove(c.migrationId + ":" + c.run);
-        LOG.errorf("migration %s: change capture lost: %s", c.migrationId, reason);
+        LOG.warnf("migration %s: change capture may have missed changes: %s", c.migrationId, reason);
         Thread.ofVirtual().start(() -> {
-            close(c);
-            restoreNotify(c);
-            fail(c.migrationId, c.run, "change capture from the source was lost (" + reason + "): writes made since then may be "
-                    + "missing on the target; restart the migration");
+            try {
+                if (c.connection == null || !c.subscribed) {
+                    // the subscription itself is gone: connect and subscribe again before anything else
+                    try {
+                        c.client.close();
+                        c.admin.close();
+                    } catch (RuntimeException ignored) {
+                        // already closed
+                    }
+                    c.admin = BlockingRedis.connect(vertx, c.source, 0, config.timeout());
+                    subscribe(c);
+                }
+                c.flushes = flushCalls(c.admin);
+                status.publish(StatusEvent.reconcileNeeded(c.migrationId, c.run, status.worker(), reason));
+            } catch (RuntimeException e) {
+                if (!c.ended.getAndSet(true)) {
+                    active.remove(c.migrationId + ":" + c.run);
+                    close(c);
+                    restoreNotify(c);
+                    fail(c.migrationId, c.run, "change capture from the source was lost (" + reason + ") and could not resume ("
+                            + e.getMessage() + "): writes made since then may be missing on the target; restart the migration");
+                }
+            } finally {
+                c.recovering.set(false);
+            }
         });
     }
 
@@ -405,6 +445,7 @@ public class CaptureService {
                     continue;
                 }
             } catch (RuntimeException e) {
+                c.subscribed = false;
                 lost(c, "the source stopped answering: " + e.getMessage());
                 continue;
             }
