@@ -53,6 +53,30 @@ public final class KeyScanner {
         return total;
     }
 
+    /** Database index → {keys, keys with a TTL}, from {@code INFO keyspace}. */
+    public static java.util.Map<Integer, long[]> keyspaceWithExpires(BlockingRedis redis) {
+        String info = redis.send(Request.cmd(Command.INFO).arg("keyspace")).toString();
+        var out = new java.util.TreeMap<Integer, long[]>();
+        for (String line : info.split("\r?\n")) {
+            // db0:keys=12,expires=3,avg_ttl=0
+            if (line.startsWith("db") && line.contains(":keys=")) {
+                int colon = line.indexOf(':');
+                long keys = 0;
+                long expires = 0;
+                for (String kv : line.substring(colon + 1).split(",")) {
+                    String[] p = kv.split("=");
+                    if (p.length == 2 && p[0].equals("keys")) {
+                        keys = Long.parseLong(p[1].strip());
+                    } else if (p.length == 2 && p[0].equals("expires")) {
+                        expires = Long.parseLong(p[1].strip());
+                    }
+                }
+                out.put(Integer.parseInt(line.substring(2, colon)), new long[] {keys, expires});
+            }
+        }
+        return out;
+    }
+
     /** Database index → key count, from {@code INFO keyspace}. */
     public static java.util.Map<Integer, Long> keyspace(BlockingRedis redis) {
         String info = redis.send(Request.cmd(Command.INFO).arg("keyspace")).toString();
