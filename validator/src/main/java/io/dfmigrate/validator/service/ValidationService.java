@@ -123,6 +123,11 @@ public class ValidationService {
             commandCompatibility(src, r);
         }
         capture(src, o, r);
+        if (Boolean.TRUE.equals(o.guardTarget())) {
+            r.add("guard.target", INFO, "options.guardTarget is set, but this version does not enforce a write guard on the target: "
+                    + "writes by others during the migration would be overwritten or kept inconsistently", "keep applications from "
+                    + "writing to the target until the cutover has completed");
+        }
         notMigrated(src, tgt, r);
         bigKeys(samples, r);
         return r.checks;
