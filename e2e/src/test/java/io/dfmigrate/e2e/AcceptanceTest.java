@@ -13,7 +13,6 @@ import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Request;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -35,9 +34,7 @@ class AcceptanceTest {
 
     @BeforeAll
     static void startStack() {
-        Path home = Path.of("..").toAbsolutePath().normalize();
-        stack = new LocalStack(LocalStack.Config.forTests(home, LocalStack.testStateDir(Path.of("target")))
-                .withExtraEnv(Map.of("DFM_COPIER_BIG_KEY_BYTES", "1000000"))).start();
+        stack = E2e.startStack(Map.of("DFM_COPIER_BIG_KEY_BYTES", "1000000"));
         api = new Api(stack.orchestratorUrl());
         vertx = Vertx.vertx();
     }
@@ -53,10 +50,7 @@ class AcceptanceTest {
     }
 
     static String create(String name, String source, String target, String options) {
-        Api.Reply r = api.post("/api/migrations", "{\"name\":\"" + name + "\",\"source\":{\"uri\":\"" + source
-                + "\"},\"target\":{\"uri\":\"" + target + "\"}" + (options == null ? "" : ",\"options\":" + options) + "}");
-        assertEquals(201, r.status(), r.body());
-        return r.json().get("id").asText();
+        return api.create(name, source, target, options);
     }
 
     static JsonNode validate(String id) {
@@ -123,7 +117,7 @@ class AcceptanceTest {
     static JsonNode drained(String id) {
         api.await(id, m -> m.at("/replication/pendingChanges").asLong(-1) == 0 && m.at("/replication/appliedChanges").asLong() > 0,
                 Duration.ofSeconds(60));
-        WalkingSkeletonTest.sleep(2500); // the last counters arrive within the report interval
+        E2e.sleep(2500); // the last counters arrive within the report interval
         return api.await(id, m -> m.at("/replication/pendingChanges").asLong(-1) == 0, Duration.ofSeconds(30));
     }
 
@@ -141,7 +135,7 @@ class AcceptanceTest {
                 JsonNode r = api.await(id, m -> m.path("state").asText().matches("REPLICATING|FAILED"), Duration.ofSeconds(120));
                 assertEquals("REPLICATING", r.get("state").asText(), r.toString());
                 assertTrue(r.at("/progress/keysStructural").asLong() >= 1, "the big hash went through the structural copy: " + r);
-                WalkingSkeletonTest.sleep(3000);
+                E2e.sleep(3000);
             } finally {
                 writing.set(false);
                 w.join();
@@ -178,11 +172,11 @@ class AcceptanceTest {
             AtomicLong writes = new AtomicLong();
             Thread w = writer(source, writing, writes);
             try {
-                WalkingSkeletonTest.sleep(1000);
+                E2e.sleep(1000);
                 stack.kafka().kill();
-                WalkingSkeletonTest.sleep(3000);
+                E2e.sleep(3000);
                 stack.kafka().start();
-                WalkingSkeletonTest.sleep(3000);
+                E2e.sleep(3000);
             } finally {
                 writing.set(false);
                 w.join();

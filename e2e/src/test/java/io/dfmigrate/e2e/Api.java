@@ -56,6 +56,16 @@ final class Api {
         }
     }
 
+    /** POST /api/migrations; returns the new id (fails the test unless 201). */
+    String create(String name, String source, String target, String options) {
+        Reply r = post("/api/migrations", "{\"name\":\"" + name + "\",\"source\":{\"uri\":\"" + source
+                + "\"},\"target\":{\"uri\":\"" + target + "\"}" + (options == null ? "" : ",\"options\":" + options) + "}");
+        if (r.status() != 201) {
+            throw new AssertionError("create returned " + r.status() + ": " + r.body());
+        }
+        return r.json().get("id").asText();
+    }
+
     /** Polls GET /api/migrations/{id} until {@code until} holds; fails with the last state seen. */
     JsonNode await(String id, Predicate<JsonNode> until, Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();

@@ -9,7 +9,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Locale;
@@ -32,8 +31,7 @@ class CopyBenchmark {
     @BeforeAll
     static void start() {
         assumeTrue(Boolean.getBoolean("dfm.benchmark"), "benchmarks run with -Ddfm.benchmark=true (deploy/local/benchmark.sh)");
-        Path home = Path.of("..").toAbsolutePath().normalize();
-        stack = new LocalStack(LocalStack.Config.forTests(home, LocalStack.testStateDir(Path.of("target")))).start();
+        stack = E2e.startStack(java.util.Map.of());
         api = new Api(stack.orchestratorUrl());
     }
 
@@ -84,21 +82,8 @@ class CopyBenchmark {
             source.cli("-n", "1", "EVAL", "for i=1,1000 do redis.call('XADD','st:'..i,'*','f',i) end redis.call('XGROUP','CREATE','st:1','g','0')", "0");
             source.cli("-n", "2", "DEBUG", "POPULATE", "50000", "two", "16");
             source.cli("CONFIG", "SET", "notify-keyspace-events", "KEA");
-            long keys = 0;
-            for (String line : source.cli("INFO", "keyspace").split("\n")) {
-                if (line.startsWith("db")) {
-                    keys += Long.parseLong(line.replaceAll(".*keys=(\\d+),.*", "$1").strip());
-                }
-            }
-            source.cli("CONFIG", "SET", "repl-diskless-sync-delay", "0");
-            long n0 = System.nanoTime();
-            replica.cli("REPLICAOF", "127.0.0.1", Integer.toString(source.port()));
-            while (!(replica.cli("INFO", "replication").contains("master_link_status:up")
-                    && replica.cli("INFO", "replication").contains("master_sync_in_progress:0"))) {
-                sleep(5);
-            }
-            double nativeSeconds = (System.nanoTime() - n0) / 1e9;
-            replica.cli("REPLICAOF", "NO", "ONE");
+            long keys = E2e.keyCount(source);
+            double nativeSeconds = E2e.nativeFullSyncSeconds(source, replica); // native replication, same data, same run
 
             String id = api.post("/api/migrations", "{\"name\":\"bench-e2e\",\"source\":{\"uri\":\"" + source.uri()
                     + "\"},\"target\":{\"uri\":\"" + target.uri() + "\"}}").json().get("id").asText();
@@ -112,7 +97,7 @@ class CopyBenchmark {
             Thread sampler = Thread.ofVirtual().start(() -> {
                 while (running.get()) {
                     peaks.forEach((svc, peak) -> peak.accumulateAndGet(heapUsed(stack.service(svc).baseUrl()), Math::max));
-                    sleep(250);
+                    E2e.sleep(250);
                 }
             });
             AtomicLong writes = new AtomicLong();
@@ -146,7 +131,7 @@ class CopyBenchmark {
             JsonNode caughtUp = api.await(id, x -> x.at("/replication/pendingChanges").asLong(-1) < 100, Duration.ofMinutes(5));
             double backlogSeconds = (System.nanoTime() - b0) / 1e9;
             long backlog = caughtUp.at("/replication/appliedChanges").asLong();
-            sleep(2000);
+            E2e.sleep(2000);
             java.util.List<Long> lags = new java.util.ArrayList<>();
             long end = System.nanoTime() + Duration.ofSeconds(30).toNanos();
             while (System.nanoTime() < end) {
@@ -154,7 +139,7 @@ class CopyBenchmark {
                 if (now.at("/replication/lagMillis").isNumber()) {
                     lags.add(now.at("/replication/lagMillis").asLong());
                 }
-                sleep(200);
+                E2e.sleep(200);
             }
             running.set(false);
             writer.join();
@@ -163,7 +148,7 @@ class CopyBenchmark {
             double copySeconds = Duration.between(Instant.parse(m.at("/timestamps/copyStartedAt").asText()),
                     Instant.parse(m.at("/timestamps/copyFinishedAt").asText())).toMillis() / 1000.0;
             api.await(id, x -> x.at("/replication/pendingChanges").asLong(-1) == 0, Duration.ofSeconds(60));
-            sleep(2500);
+            E2e.sleep(2500);
             api.post("/api/migrations/" + id + "/complete", "{\"cutover\":true}");
             JsonNode done = api.await(id, x -> x.at("/cutover/state").asText().matches("DONE|MISMATCH"), Duration.ofSeconds(60));
             StringBuilder heap = new StringBuilder();
@@ -188,22 +173,8 @@ class CopyBenchmark {
         try (RedisServer source = RedisServer.start(); RedisServer target = RedisServer.start(); RedisServer replica = RedisServer.start()) {
             load.accept(source);
             source.cli("CONFIG", "SET", "notify-keyspace-events", "KEA");
-            long keys = 0;
-            for (String line : source.cli("INFO", "keyspace").split("\n")) {
-                if (line.startsWith("db")) {
-                    keys += Long.parseLong(line.replaceAll(".*keys=(\\d+),.*", "$1").strip());
-                }
-            }
-            // native replication of the same data, in the same run
-            source.cli("CONFIG", "SET", "repl-diskless-sync-delay", "0");
-            long n0 = System.nanoTime();
-            replica.cli("REPLICAOF", "127.0.0.1", Integer.toString(source.port()));
-            while (!(replica.cli("INFO", "replication").contains("master_link_status:up")
-                    && replica.cli("INFO", "replication").contains("master_sync_in_progress:0"))) {
-                sleep(5);
-            }
-            double nativeSeconds = (System.nanoTime() - n0) / 1e9;
-            replica.cli("REPLICAOF", "NO", "ONE");
+            long keys = E2e.keyCount(source);
+            double nativeSeconds = E2e.nativeFullSyncSeconds(source, replica); // native replication, same data, same run
 
             Api.Reply created = api.post("/api/migrations", "{\"name\":\"bench\",\"source\":{\"uri\":\"" + source.uri()
                     + "\"},\"target\":{\"uri\":\"" + target.uri() + "\"}}");
@@ -214,7 +185,7 @@ class CopyBenchmark {
             Thread sampler = Thread.ofVirtual().start(() -> {
                 while (!Thread.currentThread().isInterrupted()) {
                     peakHeap.accumulateAndGet(heapUsed(stack.service("copier").baseUrl()), Math::max);
-                    sleep(200);
+                    E2e.sleep(200);
                 }
             });
             api.post("/api/migrations/" + id + "/start", "{\"acknowledgeWarnings\":true}");
@@ -249,12 +220,5 @@ class CopyBenchmark {
         }
     }
 
-    static void sleep(long ms) {
-        try {
-            Thread.sleep(ms);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-    }
 
 }

@@ -8,10 +8,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.dfmigrate.localstack.LocalStack;
 import io.dfmigrate.localstack.Ports;
 import io.dfmigrate.localstack.RedisServer;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -26,8 +26,7 @@ class WalkingSkeletonTest {
 
     @BeforeAll
     static void startStack() {
-        Path home = Path.of("..").toAbsolutePath().normalize();
-        stack = new LocalStack(LocalStack.Config.forTests(home, LocalStack.testStateDir(Path.of("target")))).start();
+        stack = E2e.startStack(Map.of());
         api = new Api(stack.orchestratorUrl());
     }
 
@@ -39,10 +38,7 @@ class WalkingSkeletonTest {
     }
 
     static String create(String name, String source, String target, String options) {
-        Api.Reply r = api.post("/api/migrations", "{\"name\":\"" + name + "\",\"source\":{\"uri\":\"" + source
-                + "\"},\"target\":{\"uri\":\"" + target + "\"}" + (options == null ? "" : ",\"options\":" + options) + "}");
-        assertEquals(201, r.status(), r.body());
-        return r.json().get("id").asText();
+        return api.create(name, source, target, options);
     }
 
     @Test
@@ -109,7 +105,7 @@ class WalkingSkeletonTest {
             api.awaitState(id, "VALIDATED", Duration.ofSeconds(30));
             assertEquals(202, api.post("/api/migrations/" + id + "/start", null).status());
             stack.service("orchestrator").kill();
-            sleep(1500);
+            E2e.sleep(1500);
             stack.startService("orchestrator", "orchestrator", stack.config().httpPort());
             JsonNode m = api.await(id, x -> x.path("state").asText().matches("REPLICATING|FAILED"), Duration.ofSeconds(90));
             assertEquals("REPLICATING", m.get("state").asText(), m.toString());
@@ -141,7 +137,7 @@ class WalkingSkeletonTest {
                 assertEquals("REPLICATING", replicating.get("state").asText(), replicating.toString());
                 String flags = source.cli("CONFIG", "GET", "notify-keyspace-events").lines().skip(1).findFirst().orElse("");
                 assertTrue(flags.contains("K") && flags.contains("A"), "capture enabled notifications: " + flags);
-                sleep(3000); // keep writing while replicating
+                E2e.sleep(3000); // keep writing while replicating
             } finally {
                 writing.set(false);
                 writer.join();
@@ -150,7 +146,7 @@ class WalkingSkeletonTest {
             // drained: nothing pending, and stays so
             JsonNode drained = api.await(id, m -> m.at("/replication/pendingChanges").asLong(-1) == 0
                     && m.at("/replication/appliedChanges").asLong() > 0, Duration.ofSeconds(60));
-            sleep(2500);
+            E2e.sleep(2500);
             drained = api.await(id, m -> m.at("/replication/pendingChanges").asLong(-1) == 0, Duration.ofSeconds(30));
             for (int db = 0; db < 3; db++) {
                 assertEquals(source.cli("-n", Integer.toString(db), "DBSIZE"), target.cli("-n", Integer.toString(db), "DBSIZE"), "db " + db);
@@ -219,7 +215,7 @@ class WalkingSkeletonTest {
                     && !m.at("/replication/reconciling").asBoolean(), Duration.ofSeconds(30));
             assertEquals("REPLICATING", reconciled.get("state").asText(), reconciled.toString());
             api.await(flushed, m -> m.at("/replication/pendingChanges").asLong(-1) == 0, Duration.ofSeconds(30));
-            sleep(2000);
+            E2e.sleep(2000);
             assertEquals(source.cli("DBSIZE"), target.cli("DBSIZE"));
             assertEquals(source.cli("DEBUG", "DIGEST"), target.cli("DEBUG", "DIGEST"));
             List<String> actions = new ArrayList<>();
@@ -286,13 +282,6 @@ class WalkingSkeletonTest {
         return r;
     }
 
-    static void sleep(long ms) {
-        try {
-            Thread.sleep(ms);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-    }
 
     @Test
     void unreachableEndpointIsReportedByValidationWithinTenSeconds() {

@@ -32,6 +32,19 @@ public final class Json {
         }
     }
 
+    private static final System.Logger LOG = System.getLogger("io.dfmigrate.events");
+
+    /** For consumers: the event, or null (with a warning naming the type) when the JSON cannot be read, so one bad
+     * record never stops a channel. */
+    public static <T> T readOrWarn(String json, Class<T> type) {
+        try {
+            return read(json, type);
+        } catch (IllegalArgumentException e) {
+            LOG.log(System.Logger.Level.WARNING, "dropping an unreadable " + type.getSimpleName() + ": " + e.getMessage());
+            return null;
+        }
+    }
+
     private Json() {
     }
 }

@@ -8,13 +8,10 @@ import io.dfmigrate.copier.service.CopyService;
 import io.smallrye.common.annotation.RunOnVirtualThread;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
-import org.jboss.logging.Logger;
 
 /** The copier's three subscriptions: copy commands (scan), stop/complete commands (every instance), key batches. */
 @ApplicationScoped
 public class CopierConsumers {
-    private static final Logger LOG = Logger.getLogger(CopierConsumers.class);
-
     private final CopyService copy;
 
     public CopierConsumers(CopyService copy) {
@@ -24,7 +21,7 @@ public class CopierConsumers {
     @Incoming("phases-in")
     @RunOnVirtualThread
     public void onPhase(String json) {
-        PhaseEvent phase = read(json, PhaseEvent.class);
+        PhaseEvent phase = Json.readOrWarn(json, PhaseEvent.class);
         if (phase == null || copy.ended(phase.migrationId(), phase.run())) {
             return;
         }
@@ -37,7 +34,7 @@ public class CopierConsumers {
 
     @Incoming("control-in")
     public void onControl(String json) {
-        PhaseEvent phase = read(json, PhaseEvent.class);
+        PhaseEvent phase = Json.readOrWarn(json, PhaseEvent.class);
         if (phase != null && (EventTypes.PHASE_STOP.equals(phase.type()) || EventTypes.PHASE_COMPLETE.equals(phase.type()))) {
             copy.markEnded(phase.migrationId(), phase.run());
         }
@@ -46,18 +43,10 @@ public class CopierConsumers {
     @Incoming("batches-in")
     @RunOnVirtualThread
     public void onBatch(String json) {
-        CopyBatch batch = read(json, CopyBatch.class);
+        CopyBatch batch = Json.readOrWarn(json, CopyBatch.class);
         if (batch != null) {
             copy.copy(batch);
         }
     }
 
-    private static <T> T read(String json, Class<T> type) {
-        try {
-            return Json.read(json, type);
-        } catch (IllegalArgumentException e) {
-            LOG.warnf("dropping an unreadable %s: %s", type.getSimpleName(), e.getMessage());
-            return null;
-        }
-    }
 }

@@ -22,11 +22,8 @@ public class StatusConsumer {
     @Incoming("status-in")
     @Blocking(ordered = true)
     public void onStatus(String json) {
-        StatusEvent event;
-        try {
-            event = Json.read(json, StatusEvent.class);
-        } catch (IllegalArgumentException e) {
-            LOG.warnf("dropping an unreadable status event: %s", e.getMessage());
+        StatusEvent event = Json.readOrWarn(json, StatusEvent.class);
+        if (event == null) {
             return;
         }
         // A transient failure (optimistic-lock conflict with another replica, a database blip) is retried; if it persists

@@ -12,13 +12,10 @@ import jakarta.enterprise.context.ApplicationScoped;
 import java.util.ArrayList;
 import java.util.List;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
-import org.jboss.logging.Logger;
 
 /** The replicator's subscriptions: capture commands (one instance), control commands (every instance), changes. */
 @ApplicationScoped
 public class PhaseConsumer {
-    private static final Logger LOG = Logger.getLogger(PhaseConsumer.class);
-
     private final CaptureService capture;
     private final ApplyService apply;
 
@@ -30,7 +27,7 @@ public class PhaseConsumer {
     @Incoming("phases-in")
     @RunOnVirtualThread
     public void onPhase(String json) {
-        PhaseEvent phase = read(json, PhaseEvent.class);
+        PhaseEvent phase = Json.readOrWarn(json, PhaseEvent.class);
         if (phase != null && EventTypes.PHASE_CAPTURE.equals(phase.type())) {
             capture.start(phase);
         }
@@ -39,7 +36,7 @@ public class PhaseConsumer {
     @Incoming("control-in")
     @RunOnVirtualThread
     public void onControl(String json) {
-        PhaseEvent phase = read(json, PhaseEvent.class);
+        PhaseEvent phase = Json.readOrWarn(json, PhaseEvent.class);
         if (phase == null) {
             return;
         }
@@ -61,7 +58,7 @@ public class PhaseConsumer {
     public void onChanges(List<String> batch) {
         List<ChangeEvent> changes = new ArrayList<>(batch.size());
         for (String json : batch) {
-            ChangeEvent c = read(json, ChangeEvent.class);
+            ChangeEvent c = Json.readOrWarn(json, ChangeEvent.class);
             if (c != null) {
                 changes.add(c);
             }
@@ -69,12 +66,4 @@ public class PhaseConsumer {
         apply.apply(changes);
     }
 
-    private static <T> T read(String json, Class<T> type) {
-        try {
-            return Json.read(json, type);
-        } catch (IllegalArgumentException e) {
-            LOG.warnf("dropping an unreadable %s: %s", type.getSimpleName(), e.getMessage());
-            return null;
-        }
-    }
 }

@@ -34,14 +34,8 @@ public class PhaseConsumer {
     @Incoming("phases-in")
     @RunOnVirtualThread
     public void onPhase(String json) {
-        PhaseEvent phase;
-        try {
-            phase = Json.read(json, PhaseEvent.class);
-        } catch (IllegalArgumentException e) {
-            LOG.warnf("dropping an unreadable phase event: %s", e.getMessage());
-            return;
-        }
-        if (!EventTypes.PHASE_VALIDATE.equals(phase.type())) {
+        PhaseEvent phase = Json.readOrWarn(json, PhaseEvent.class);
+        if (phase == null || !EventTypes.PHASE_VALIDATE.equals(phase.type())) {
             return;
         }
         List<ValidationCheck> checks;
