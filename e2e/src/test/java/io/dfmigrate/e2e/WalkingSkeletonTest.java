@@ -26,7 +26,8 @@ class WalkingSkeletonTest {
 
     @BeforeAll
     static void startStack() {
-        stack = E2e.startStack(Map.of());
+        // the DBSIZE drift watch every 3 s instead of 30 s, so a test can see it act
+        stack = E2e.startStack(Map.of("DFM_ORCHESTRATOR_DRIFT_CHECK_INTERVAL", "3s"));
         api = new Api(stack.orchestratorUrl());
     }
 
@@ -122,6 +123,8 @@ class WalkingSkeletonTest {
         try (RedisServer source = RedisServer.start(); RedisServer target = RedisServer.start()) {
             source.cli("DEBUG", "POPULATE", "40000", "key", "64");
             source.cli("-n", "1", "DEBUG", "POPULATE", "5000", "one", "32");
+            target.cli("ACL", "SETUSER", "app", "on", ">app-pw", "~*", "+@all");
+            String aclBefore = target.cli("ACL", "LIST");
             String id = create("zero-loss", source.uri(), target.uri(), "{\"configureSourceNotifications\":true}");
             assertEquals("", source.cli("CONFIG", "GET", "notify-keyspace-events").lines().skip(1).findFirst().orElse(""));
             assertEquals(202, api.post("/api/migrations/" + id + "/validate", null).status());
@@ -137,6 +140,10 @@ class WalkingSkeletonTest {
                 assertEquals("REPLICATING", replicating.get("state").asText(), replicating.toString());
                 String flags = source.cli("CONFIG", "GET", "notify-keyspace-events").lines().skip(1).findFirst().orElse("");
                 assertTrue(flags.contains("K") && flags.contains("A"), "capture enabled notifications: " + flags);
+                // the target write guard: applications cannot write to the target while the migration runs
+                assertEquals("ACTIVE", replicating.at("/targetGuard/status").asText(), replicating.toString());
+                assertTrue(target.cli("SET", "intruder", "1").contains("NOPERM"));
+                assertTrue(target.cli("--user", "app", "--pass", "app-pw", "--no-auth-warning", "DEL", "key:1").contains("NOPERM"));
                 E2e.sleep(3000); // keep writing while replicating
             } finally {
                 writing.set(false);
@@ -163,12 +170,15 @@ class WalkingSkeletonTest {
             assertTrue(done.at("/cutover/pauseMillis").asLong() > 0, done.toString());
             assertTrue(done.at("/cutover/detail").asText().contains("key counts equal"), done.toString());
             assertEquals("OK", source.cli("SET", "after-cutover", "writes resumed"));
+            assertEquals("LIFTED", done.at("/targetGuard/status").asText(), done.toString());
+            assertEquals(aclBefore, target.cli("ACL", "LIST"), "the target's users are as they were");
+            assertEquals("OK", target.cli("--user", "app", "--pass", "app-pw", "--no-auth-warning", "SET", "after-cutover", "on the target"));
             api.await(id, m -> source.cli("CONFIG", "GET", "notify-keyspace-events").lines().skip(1).findFirst().orElse("").isEmpty(),
                     Duration.ofSeconds(10));
             List<String> actions = new ArrayList<>();
             api.get("/api/migrations/" + id + "/audit").json().forEach(a -> actions.add(a.get("action").asText()));
-            assertTrue(actions.containsAll(List.of("capture-ready", "copy-done", "cutover-requested", "cutover-paused", "complete",
-                    "cutover-done")), actions.toString());
+            assertTrue(actions.containsAll(List.of("guard-applied", "capture-ready", "copy-done", "cutover-requested", "cutover-paused",
+                    "complete", "guard-lifted", "cutover-done")), actions.toString());
         } finally {
             vertx.close();
         }
@@ -221,7 +231,27 @@ class WalkingSkeletonTest {
             List<String> actions = new ArrayList<>();
             api.get("/api/migrations/" + flushed + "/audit").json().forEach(a -> actions.add(a.get("action").asText()));
             assertTrue(actions.containsAll(List.of("reconcile", "reconciled")), actions.toString());
-            api.post("/api/migrations/" + flushed + "/complete", "{\"cutover\":false}");
+
+            // a delete no notification reports (notifications off for one transaction): only the DBSIZE drift watch sees it
+            source.cli("SET", "k:7", "soon deleted unseen");
+            api.await(flushed, m -> "1".equals(target.cli("EXISTS", "k:7")), Duration.ofSeconds(20));
+            silentDelete(source, "k:7");
+            assertEquals("0", source.cli("EXISTS", "k:7"));
+            JsonNode drifted = api.await(flushed, m -> m.at("/replication/reconciliations").asInt() >= 2
+                    && !m.at("/replication/reconciling").asBoolean(), Duration.ofSeconds(40));
+            assertEquals("REPLICATING", drifted.get("state").asText(), drifted.toString());
+            E2e.sleep(1000);
+            assertEquals("0", target.cli("EXISTS", "k:7"));
+            assertEquals(source.cli("DEBUG", "DIGEST"), target.cli("DEBUG", "DIGEST"));
+            List<String> details = new ArrayList<>();
+            api.get("/api/migrations/" + flushed + "/audit").json().forEach(a -> details.add(a.path("detail").asText()));
+            assertTrue(details.stream().anyMatch(d -> d.contains("DBSIZE drift (db0: source 1, target 2 keys without TTL)")),
+                    details.toString());
+
+            // someone switches notifications off: the migration may not configure the source, so it fails and says why
+            source.cli("CONFIG", "SET", "notify-keyspace-events", "");
+            JsonNode off = api.awaitState(flushed, "FAILED", Duration.ofSeconds(15));
+            assertTrue(off.get("error").asText().contains("notify-keyspace-events was changed to ''"), off.toString());
         }
         try (RedisServer source = RedisServer.start(); RedisServer target = RedisServer.start()) {
             source.cli("DEBUG", "POPULATE", "1000", "k", "16");
@@ -271,6 +301,23 @@ class WalkingSkeletonTest {
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Deletes a key in one transaction that switches keyspace notifications off around it, so no capture can see it. */
+    static void silentDelete(RedisServer server, String key) {
+        io.vertx.core.Vertx vertx = io.vertx.core.Vertx.vertx();
+        try (var r = io.dfmigrate.common.redis.BlockingRedis.connect(vertx, io.dfmigrate.common.endpoint.RedisEndpoint.parse(server.uri()), 0,
+                Duration.ofSeconds(10))) {
+            var reply = r.send(cmd(io.vertx.redis.client.Command.CONFIG, "GET", "notify-keyspace-events"));
+            String flags = (reply.containsKey("notify-keyspace-events") ? reply.get("notify-keyspace-events") : reply.get(1)).toString();
+            r.pipeline(List.of(cmd(io.vertx.redis.client.Command.MULTI),
+                    cmd(io.vertx.redis.client.Command.CONFIG, "SET", "notify-keyspace-events", ""),
+                    cmd(io.vertx.redis.client.Command.DEL, key),
+                    cmd(io.vertx.redis.client.Command.CONFIG, "SET", "notify-keyspace-events", flags),
+                    cmd(io.vertx.redis.client.Command.EXEC)));
+        } finally {
+            vertx.close();
         }
     }
 

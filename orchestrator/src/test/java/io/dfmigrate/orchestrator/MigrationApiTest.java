@@ -57,8 +57,9 @@ class MigrationApiTest {
                 + (options == null ? "" : ",\"options\":" + options) + "}";
     }
 
+    /** These tests play the workers and have no real target: no write guard (TargetGuardTest covers it). */
     String create(String name) {
-        return given().contentType(ContentType.JSON).body(body(name, SOURCE, TARGET, null))
+        return given().contentType(ContentType.JSON).body(body(name, SOURCE, TARGET, "{\"guardTarget\":false}"))
                 .post("/api/migrations").then().statusCode(201).extract().path("id");
     }
 

@@ -179,6 +179,22 @@ class DataAndCompatibilityChecksTest {
     }
 
     @Test
+    void theWriteGuardNeedsAclRightsOnTheTarget() {
+        try (RedisServer source = RedisServer.start(); RedisServer target = RedisServer.start()) {
+            source.cli("SET", "k", "v");
+            target.cli("ACL", "SETUSER", "app", "on", ">pw", "~*", "+@all");
+            target.cli("ACL", "SETUSER", "writer", "on", ">pw", "~*", "+@all", "-@admin");
+            ValidationCheck ok = check(validate(source.uri(), target.uri(), null), "guard.target");
+            assertEquals(Severity.INFO, ok.severity(), ok.toString());
+            assertTrue(ok.message().contains("user(s) app, default, writer will be refused"), ok.message());
+            ValidationCheck denied = check(validate(source.uri(), "redis://writer:pw@127.0.0.1:" + target.port(), null), "guard.target");
+            assertEquals(Severity.ERROR, denied.severity(), denied.toString());
+            assertTrue(denied.message().contains("NOPERM") && denied.remediation().contains("options.guardTarget=false"), denied.toString());
+            assertTrue(denied.remediation().contains("+@admin"), denied.remediation());
+        }
+    }
+
+    @Test
     void changeCapturePlanFollowsTheSourceConfigAndTheOption() {
         try (RedisServer source = RedisServer.start(); RedisServer target = RedisServer.start()) {
             source.cli("SET", "k", "v");

@@ -193,6 +193,11 @@ public final class RedisEndpoint {
         return (user == null ? "" : encode(user)) + ":" + (password == null ? "" : encode(password)) + "@";
     }
 
+    /** The same server, database and TLS settings, authenticating as another user. */
+    public RedisEndpoint withCredentials(String newUser, String newPassword) {
+        return new RedisEndpoint(tls, host, port, newUser, newPassword, db, params);
+    }
+
     /** The full URI including the password: for sealing, never for logs or responses. */
     public String toUri() {
         return render(password == null ? null : password);

@@ -28,4 +28,23 @@ public interface OrchestratorConfig {
 
     /** When set, every {@code /api/*} request needs {@code Authorization: Bearer <token>} (env DFM_ORCHESTRATOR_API_TOKEN). */
     Optional<String> apiToken();
+
+    /** Timeout of the orchestrator's own Redis calls (target write guard, restoring the source's notify-keyspace-events, drift checks). */
+    @WithDefault("10s")
+    Duration redisTimeout();
+
+    /**
+     * How often guard and source settings of ended migrations are checked and, where a lift or restore failed (target or
+     * source unreachable), tried again ({@code dfm.orchestrator.keeper-interval}).
+     */
+    @WithDefault("5s")
+    Duration keeperInterval();
+
+    /**
+     * How often a REPLICATING migration's per-database key counts (keys without a TTL) are compared between source and
+     * target ({@code dfm.orchestrator.drift-check-interval}); a difference seen while no change was in flight starts a
+     * reconciliation.
+     */
+    @WithDefault("30s")
+    Duration driftCheckInterval();
 }

@@ -88,6 +88,20 @@ public class Migration extends PanacheEntityBase {
     @Column(name = "reconcile_batches_done")
     public long reconcileBatchesDone;
 
+    /** Target write guard: null/NONE, APPLYING, ACTIVE, LIFTING, LIFTING_FOR_CUTOVER, LIFTED (see TargetGuard). */
+    @Column(name = "guard_status")
+    public String guardStatus;
+    /** The guard user's password and the guarded users' original rules, sealed; kept until the guard is lifted. */
+    @Column(name = "guard_sealed")
+    public String guardSealed;
+    /** The target as the workers reach it while the guard is on: as the guard user (masked / sealed). */
+    @Column(name = "guard_target_uri")
+    public String guardTargetUri;
+    @Column(name = "guard_target_sealed")
+    public String guardTargetSealed;
+    @Column(name = "guard_detail")
+    public String guardDetail;
+
     /** A cutover is under way: writes paused on the source, waiting for the drain. Only stop is allowed then. */
     public boolean cuttingOver() {
         return state == MigrationState.REPLICATING && cutoverState != null;

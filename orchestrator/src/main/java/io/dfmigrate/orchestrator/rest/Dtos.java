@@ -44,6 +44,13 @@ public final class Dtos {
     public record CutoverView(String state, Long pauseMillis, String detail) {
     }
 
+    /**
+     * The target write guard ({@code options.guardTarget}): {@code status} APPLYING, ACTIVE (other users' writes refused),
+     * LIFTING (a lift failed and is retried), LIFTING_FOR_CUTOVER or LIFTED; null when the migration never guarded.
+     */
+    public record GuardView(String status, String detail) {
+    }
+
     /** When each phase happened; {@code lastReportAt} is the last time a worker reported on the current run. */
     @JsonInclude(JsonInclude.Include.ALWAYS)
     public record TimestampsView(Instant validatedAt, Instant copyStartedAt, Instant copyFinishedAt, Instant endedAt,
@@ -53,7 +60,8 @@ public final class Dtos {
     @JsonInclude(JsonInclude.Include.ALWAYS)
     public record MigrationView(String id, String name, String state, int run, EndpointView source, EndpointView target,
                                 MigrationOptions options, ValidationView validation, ProgressView progress,
-                                ReplicationView replication, CutoverView cutover, String error, List<String> allowedActions,
+                                ReplicationView replication, CutoverView cutover, GuardView targetGuard, String error,
+                                List<String> allowedActions,
                                 TimestampsView timestamps, Instant createdAt, Instant updatedAt) {
     }
 

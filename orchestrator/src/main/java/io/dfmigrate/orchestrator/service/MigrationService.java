@@ -42,12 +42,20 @@ public class MigrationService {
     private static final Logger LOG = Logger.getLogger(MigrationService.class);
     static final int MAX_NAME = 200;
 
+    static final String GUARD_APPLYING = "APPLYING";
+    static final String GUARD_ACTIVE = "ACTIVE";
+    static final String GUARD_LIFTING = "LIFTING";
+    static final String GUARD_LIFTING_FOR_CUTOVER = "LIFTING_FOR_CUTOVER";
+    static final String GUARD_LIFTED = "LIFTED";
+
     private final SecretBox box;
     private final OutboxRelay relay;
+    private final EndpointKeeper keeper;
 
-    public MigrationService(SecretBox box, OutboxRelay relay) {
+    public MigrationService(SecretBox box, OutboxRelay relay, EndpointKeeper keeper) {
         this.box = box;
         this.relay = relay;
+        this.keeper = keeper;
     }
 
     // ---- operator actions ---------------------------------------------------------------------------------------
@@ -163,8 +171,14 @@ public class MigrationService {
                     x.copyStartedAt = Instant.now();
                     transition(x, MigrationState.COPYING, actor, action.path(),
                             warnings > 0 ? warnings + " warning(s) acknowledged" : null);
-                    // capture first: the copy starts when the replicator reports capture ready
-                    phase(x, EventTypes.PHASE_CAPTURE);
+                    if (Boolean.TRUE.equals(options(x).guardTarget())) {
+                        // the keeper guards the target first, then asks for the capture (guardApplied)
+                        x.guardStatus = GUARD_APPLYING;
+                        x.guardDetail = null;
+                    } else {
+                        // capture first: the copy starts when the replicator reports capture ready
+                        phase(x, EventTypes.PHASE_CAPTURE);
+                    }
                 }
                 case stop -> {
                     x.endedAt = Instant.now();
@@ -198,6 +212,9 @@ public class MigrationService {
             return x;
         }));
         publish();
+        if (keeper.settle(m.id)) {
+            return get(m.id.toString());
+        }
         return view(m);
     }
 
@@ -265,6 +282,7 @@ public class MigrationService {
         });
         if (!heartbeat) {
             publish();
+            keeper.settle(id);
         }
     }
 
@@ -303,6 +321,7 @@ public class MigrationService {
         }
         if (failed > 0) {
             publish();
+            silent.forEach(keeper::settle);
         }
         return failed;
     }
@@ -331,7 +350,10 @@ public class MigrationService {
                     return;
                 }
                 m.captureStartedAt = Instant.now();
-                m.sourceNotifyPrevious = e.capture() == null ? null : e.capture().previousNotify();
+                if (e.capture() != null && e.capture().previousNotify() != null && m.sourceNotifyPrevious == null) {
+                    // kept until restored: a value an earlier run could not restore yet is the one to give back
+                    m.sourceNotifyPrevious = e.capture().previousNotify();
+                }
                 touch(m);
                 audit(m, actor, "capture-ready", null, null, e.capture() != null && e.capture().previousNotify() != null
                         ? "notify-keyspace-events set on the source (was '" + e.capture().previousNotify() + "')"
@@ -387,14 +409,7 @@ public class MigrationService {
             }
             case EventTypes.STATUS_RECONCILE_NEEDED -> {
                 if (m.state == MigrationState.REPLICATING && !m.cuttingOver()) {
-                    m.reconcilePass++;
-                    m.reconciling = true;
-                    m.reconcileBatchesTotal = null;
-                    m.reconcileBatchesDone = 0;
-                    touch(m);
-                    audit(m, actor, "reconcile", null, null, "pass " + m.reconcilePass + ": " + e.error()
-                            + "; rescanning source and target, changes are held until it is done");
-                    phase(m, EventTypes.PHASE_RECONCILE);
+                    reconcile(m, actor, e.error());
                 } else if (m.state.active()) {
                     fail(m, actor, e.error() + " (during " + (m.cuttingOver() ? "the cutover" : m.state.name()) + ")");
                 }
@@ -461,6 +476,18 @@ public class MigrationService {
         }
     }
 
+    /** Starts reconciliation pass N+1: the copier rescans source and target while the appliers hold changes. */
+    private void reconcile(Migration m, String actor, String reason) {
+        m.reconcilePass++;
+        m.reconciling = true;
+        m.reconcileBatchesTotal = null;
+        m.reconcileBatchesDone = 0;
+        touch(m);
+        audit(m, actor, "reconcile", null, null, "pass " + m.reconcilePass + ": " + reason
+                + "; rescanning source and target, changes are held until it is done");
+        phase(m, EventTypes.PHASE_RECONCILE);
+    }
+
     /** When every batch of the current reconciliation pass is done, the held changes are released. */
     private void checkReconciled(Migration m, String actor) {
         if (m.reconciling && m.reconcileBatchesTotal != null && m.reconcileBatchesDone >= m.reconcileBatchesTotal) {
@@ -478,8 +505,14 @@ public class MigrationService {
             m.cutoverState = "VERIFYING";
             m.endedAt = Instant.now();
             transition(m, MigrationState.COMPLETED, actor, "complete", "cutover: all " + m.cutoverCaptured
-                    + " captured change(s) applied; lifting the write pause");
-            phase(m, EventTypes.PHASE_COMPLETE);
+                    + " captured change(s) applied; " + (GUARD_ACTIVE.equals(m.guardStatus) ? "lifting the target write guard, then " : "")
+                    + "lifting the write pause");
+            if (GUARD_ACTIVE.equals(m.guardStatus)) {
+                // the keeper lifts the guard first, then sends the complete that ends the pause (guardLifted)
+                m.guardStatus = GUARD_LIFTING_FOR_CUTOVER;
+            } else {
+                phase(m, EventTypes.PHASE_COMPLETE);
+            }
         }
     }
 
@@ -498,6 +531,162 @@ public class MigrationService {
         m.endedAt = Instant.now();
         transition(m, MigrationState.FAILED, actor, "failure", reason);
         phase(m, EventTypes.PHASE_STOP);
+    }
+
+    // ---- the keeper's steps (target write guard, source settings, drift), each one transaction -----------------------
+
+    /** What the keeper needs of a migration, read in one transaction. */
+    record KeeperView(UUID id, int run, MigrationState state, String guardStatus, String guardSealed, String sourceSealed,
+                      String targetSealed, String notifyPrevious, boolean reconciling, boolean cuttingOver, long captured,
+                      long applied, MigrationOptions options) {
+        boolean live() {
+            return state == MigrationState.COPYING || state == MigrationState.REPLICATING;
+        }
+
+        boolean guardUp() {
+            return guardStatus != null && List.of(GUARD_APPLYING, GUARD_ACTIVE, GUARD_LIFTING, GUARD_LIFTING_FOR_CUTOVER).contains(guardStatus);
+        }
+    }
+
+    KeeperView keeperView(UUID id) {
+        return QuarkusTransaction.requiringNew().call(() -> {
+            Migration m = Migration.findById(id);
+            return m == null ? null : new KeeperView(m.id, m.run, m.state, m.guardStatus, m.guardSealed, m.sourceSealed, m.targetSealed,
+                    m.sourceNotifyPrevious, m.reconciling, m.cuttingOver(), m.changesCaptured, m.changesApplied, options(m));
+        });
+    }
+
+    /** Migrations whose guard or source setting needs the keeper: a guard to apply or lift, a notify setting to restore. */
+    List<UUID> needingKeeper() {
+        return QuarkusTransaction.requiringNew().call(() -> Migration.<Migration>list(
+                        "guardStatus in ?1 or sourceNotifyPrevious is not null",
+                        List.of(GUARD_APPLYING, GUARD_ACTIVE, GUARD_LIFTING, GUARD_LIFTING_FOR_CUTOVER)).stream()
+                .filter(m -> {
+                    boolean live = m.state == MigrationState.COPYING || m.state == MigrationState.REPLICATING;
+                    boolean guardUp = m.guardStatus != null && !GUARD_LIFTED.equals(m.guardStatus);
+                    return (guardUp && (!live || !GUARD_ACTIVE.equals(m.guardStatus))) || (!live && m.sourceNotifyPrevious != null);
+                })
+                .map(m -> m.id).toList());
+    }
+
+    /** REPLICATING migrations with nothing in flight, no reconciliation and no cutover: candidates for the drift check. */
+    List<UUID> quietReplicating() {
+        return QuarkusTransaction.requiringNew().call(() -> Migration.<Migration>list("state = ?1", MigrationState.REPLICATING).stream()
+                .filter(m -> !m.reconciling && m.cutoverState == null && m.changesApplied >= m.changesCaptured)
+                .map(m -> m.id).toList());
+    }
+
+    /**
+     * Records what the guard will change, before it changes anything; returns the state to apply, which is the one
+     * recorded first when two keepers race.
+     */
+    String guardPrepared(UUID id, String sealedState, String guardTargetUri, String guardTargetSealed) {
+        return QuarkusTransaction.requiringNew().call(() -> {
+            Migration m = Migration.findById(id);
+            if (m.guardSealed == null) {
+                m.guardSealed = sealedState;
+                m.guardTargetUri = guardTargetUri;
+                m.guardTargetSealed = guardTargetSealed;
+            }
+            return m.guardSealed;
+        });
+    }
+
+    /** The guard is on: the capture may begin (with the workers writing as the migration's user). */
+    void guardApplied(UUID id, String detail) {
+        boolean changed = QuarkusTransaction.requiringNew().call(() -> {
+            Migration m = Migration.findById(id);
+            if (m.state != MigrationState.COPYING || !GUARD_APPLYING.equals(m.guardStatus)) {
+                return false;
+            }
+            m.guardStatus = GUARD_ACTIVE;
+            m.guardDetail = detail;
+            touch(m);
+            audit(m, "orchestrator", "guard-applied", null, null, detail);
+            phase(m, EventTypes.PHASE_CAPTURE);
+            return true;
+        });
+        if (changed) {
+            publish();
+        }
+    }
+
+    /** The guard could not be applied: the migration fails with the reason (the keeper then undoes what was changed). */
+    void guardFailed(UUID id, String reason) {
+        boolean changed = QuarkusTransaction.requiringNew().call(() -> {
+            Migration m = Migration.findById(id);
+            if (!m.state.active() || !GUARD_APPLYING.equals(m.guardStatus)) {
+                return false;
+            }
+            m.guardDetail = reason;
+            fail(m, "orchestrator", reason);
+            return true;
+        });
+        if (changed) {
+            publish();
+        }
+    }
+
+    /** The guard is lifted (or there was nothing to lift); a cutover waiting for it now ends the write pause. */
+    void guardLifted(UUID id, String detail) {
+        QuarkusTransaction.requiringNew().run(() -> {
+            Migration m = Migration.findById(id);
+            if (GUARD_LIFTING_FOR_CUTOVER.equals(m.guardStatus) && "VERIFYING".equals(m.cutoverState)) {
+                phase(m, EventTypes.PHASE_COMPLETE);
+            }
+            m.guardStatus = GUARD_LIFTED;
+            m.guardSealed = null;
+            m.guardTargetSealed = null;
+            m.guardDetail = detail;
+            touch(m);
+            audit(m, "orchestrator", "guard-lifted", null, null, detail);
+        });
+        publish();
+    }
+
+    /** Lifting failed (target unreachable?): a waiting cutover goes on anyway, and the keeper tries again. */
+    void guardLiftFailed(UUID id, String reason) {
+        QuarkusTransaction.requiringNew().run(() -> {
+            Migration m = Migration.findById(id);
+            boolean cutover = GUARD_LIFTING_FOR_CUTOVER.equals(m.guardStatus);
+            if (cutover && "VERIFYING".equals(m.cutoverState)) {
+                phase(m, EventTypes.PHASE_COMPLETE);
+            }
+            if (cutover || !reason.equals(m.guardDetail)) {
+                m.guardStatus = GUARD_LIFTING;
+                m.guardDetail = reason;
+                touch(m);
+                audit(m, "orchestrator", "guard-lift-failed", null, null, reason + "; trying again");
+            }
+        });
+        publish();
+    }
+
+    /** The source's notify-keyspace-events is back to what it was before the migration. */
+    void notifyRestored(UUID id, String value) {
+        QuarkusTransaction.requiringNew().run(() -> {
+            Migration m = Migration.findById(id);
+            if (value.equals(m.sourceNotifyPrevious)) {
+                m.sourceNotifyPrevious = null;
+                audit(m, "orchestrator", "source-restored", null, null, "notify-keyspace-events set back to '" + value + "' on the source");
+            }
+        });
+        publish();
+    }
+
+    /** Per-database key counts differ while nothing was in flight: reconcile, like a lost change. */
+    void driftDetected(UUID id, int run, String detail) {
+        boolean changed = QuarkusTransaction.requiringNew().call(() -> {
+            Migration m = Migration.findById(id);
+            if (m.run != run || m.state != MigrationState.REPLICATING || m.cuttingOver() || m.reconciling) {
+                return false;
+            }
+            reconcile(m, "orchestrator", "DBSIZE drift (" + detail + ")");
+            return true;
+        });
+        if (changed) {
+            publish();
+        }
     }
 
     // ---- helpers ---------------------------------------------------------------------------------------------------
@@ -532,8 +721,12 @@ public class MigrationService {
 
     private static void phase(Migration m, String type) {
         boolean reconcile = EventTypes.PHASE_RECONCILE.equals(type);
+        // while the target is guarded, the workers write as the migration's own ACL user
+        boolean guarded = GUARD_ACTIVE.equals(m.guardStatus) && m.guardTargetSealed != null
+                && (m.state == MigrationState.COPYING || m.state == MigrationState.REPLICATING);
+        EndpointRef target = guarded ? new EndpointRef(m.guardTargetUri, m.guardTargetSealed) : new EndpointRef(m.targetUri, m.targetSealed);
         PhaseEvent p = new PhaseEvent(m.id + ":" + m.run + ":" + type + (reconcile ? ":" + m.reconcilePass : ""), type, m.id.toString(),
-                m.run, Instant.now(), new EndpointRef(m.sourceUri, m.sourceSealed), new EndpointRef(m.targetUri, m.targetSealed), options(m),
+                m.run, Instant.now(), new EndpointRef(m.sourceUri, m.sourceSealed), target, options(m),
                 reconcile ? m.reconcilePass : null);
         outbox(Topics.PHASES, m, p.id(), type, p);
     }
@@ -615,6 +808,7 @@ public class MigrationService {
                         m.reconciling, m.reconcilePass),
                 m.cutoverState == null && m.cutoverDetail == null ? null
                         : new Dtos.CutoverView(m.cutoverState, m.cutoverPauseMillis, m.cutoverDetail),
+                m.guardStatus == null ? null : new Dtos.GuardView(m.guardStatus, m.guardDetail),
                 m.error, m.allowedActionNames(),
                 new Dtos.TimestampsView(m.validatedAt, m.copyStartedAt, m.copyFinishedAt, m.endedAt, m.lastReportAt),
                 m.createdAt, m.updatedAt);

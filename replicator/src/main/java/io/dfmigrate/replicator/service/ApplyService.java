@@ -142,6 +142,9 @@ public class ApplyService {
                 } catch (RedisCommandException ex) {
                     connections.discard(ep.source(), db);
                     connections.discard(ep.target(), db);
+                    if (ended.contains(first.migrationId() + ":" + first.run())) {
+                        return; // stopped or completed meanwhile (its guard user may be gone): nothing more to apply
+                    }
                     if (attempt >= ATTEMPTS) {
                         status.publish(StatusEvent.failed(first.migrationId(), first.run(), status.worker(), "replicate",
                                 "applying changes failed after " + ATTEMPTS + " attempts: " + ex.getMessage()));

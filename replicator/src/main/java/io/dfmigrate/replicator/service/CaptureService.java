@@ -81,6 +81,8 @@ public class CaptureService {
         final int run;
         final RedisEndpoint source;
         final String previousNotify;
+        /** options.configureSourceNotifications: the capture may set notify-keyspace-events again if someone changes it. */
+        boolean configure;
         final AtomicLong captured = new AtomicLong();
         final AtomicBoolean ended = new AtomicBoolean();
         Redis client;
@@ -143,6 +145,7 @@ public class CaptureService {
             return;
         }
         Capture c = new Capture(phase.migrationId(), phase.run(), source, previous);
+        c.configure = Boolean.TRUE.equals(options.configureSourceNotifications());
         try {
             c.admin = BlockingRedis.connect(vertx, source, 0, config.timeout());
             c.flushes = flushCalls(c.admin);
@@ -454,6 +457,9 @@ public class CaptureService {
                     lost(c, "FLUSHDB or FLUSHALL ran on the source, and flushed keys produce no keyspace notification");
                     continue;
                 }
+                if (!watchNotifyConfig(c)) {
+                    continue;
+                }
             } catch (RuntimeException e) {
                 c.subscribed = false;
                 lost(c, "the source stopped answering: " + e.getMessage());
@@ -466,6 +472,28 @@ public class CaptureService {
                 LOG.warnf("capture report for %s not sent: %s", c.migrationId, e.toString());
             }
         }
+    }
+
+    /**
+     * Someone changed the source's notify-keyspace-events so that changes are no longer notified: set it again and
+     * reconcile when the migration may configure it, otherwise end the capture and fail loudly. Returns false if so.
+     */
+    private boolean watchNotifyConfig(Capture c) {
+        String now = notifyConfig(c.admin);
+        if (sufficient(now)) {
+            return true;
+        }
+        if (c.configure) {
+            c.admin.send(Request.cmd(Command.CONFIG).arg("SET").arg("notify-keyspace-events").arg(now + "KA"));
+            lost(c, "notify-keyspace-events was changed to '" + now + "' on the source, so changes went unnoticed; set back to '"
+                    + now + "KA'");
+        } else if (!c.ended.getAndSet(true)) {
+            active.remove(c.migrationId + ":" + c.run);
+            close(c);
+            fail(c.migrationId, c.run, "notify-keyspace-events was changed to '" + now + "' on the source during the migration, so "
+                    + "changes are no longer captured: set it back (CONFIG SET notify-keyspace-events KEA) and restart the migration");
+        }
+        return false;
     }
 
     /** A replicator that shuts down while capturing says so: the migration fails instead of silently missing writes. */

@@ -6,6 +6,8 @@ import static io.dfmigrate.common.event.Severity.WARNING;
 
 import io.dfmigrate.common.endpoint.RedisEndpoint;
 import io.dfmigrate.common.event.MigrationOptions;
+import io.dfmigrate.common.redis.AclUsers;
+import io.dfmigrate.common.redis.BlockingRedis;
 import io.dfmigrate.common.event.Severity;
 import io.dfmigrate.common.event.ValidationCheck;
 import io.dfmigrate.validator.config.ValidatorConfig;
@@ -123,14 +125,35 @@ public class ValidationService {
             commandCompatibility(src, r);
         }
         capture(src, o, r);
-        if (Boolean.TRUE.equals(o.guardTarget())) {
-            r.add("guard.target", INFO, "options.guardTarget is set, but this version does not enforce a write guard on the target: "
-                    + "writes by others during the migration would be overwritten or kept inconsistently", "keep applications from "
-                    + "writing to the target until the cutover has completed");
+        if (tgt.reachable()) {
+            guard(target, o, r);
         }
         notMigrated(src, tgt, r);
         bigKeys(samples, r);
         return r.checks;
+    }
+
+    /**
+     * The target write guard needs the target user to manage ACL users (ACL LIST, SETUSER, DELUSER); says whose writes it
+     * will refuse, or, without the guard, that keeping applications off the target is up to the operator.
+     */
+    private void guard(RedisEndpoint target, MigrationOptions o, Report r) {
+        if (!Boolean.TRUE.equals(o.guardTarget())) {
+            r.add("guard.target", INFO, "options.guardTarget=false: nothing stops applications from writing to the target during the "
+                    + "migration, and such writes may be overwritten", "keep applications from writing to the target until the cutover "
+                    + "has completed");
+            return;
+        }
+        try (BlockingRedis t = BlockingRedis.connect(vertx, target, 0, config.timeout())) {
+            List<AclUsers.User> users = AclUsers.list(t).stream().filter(AclUsers.User::on).toList();
+            String names = users.stream().map(AclUsers.User::name).collect(java.util.stream.Collectors.joining(", "));
+            r.add("guard.target", INFO, "from start to cutover, writes to the target by " + (users.isEmpty() ? "any user" : "user(s) " + names)
+                    + " will be refused (ACL -@write); the migration writes as an ACL user of its own, dfmigrate-<migration id>", null);
+        } catch (RuntimeException e) {
+            r.add("guard.target", ERROR, "the target write guard (options.guardTarget, on by default) needs ACL rights the target user "
+                    + "does not have: " + e.getMessage(), "grant the target user +@admin (or at least +acl), or create the migration with "
+                    + "options.guardTarget=false and keep applications from writing to the target until the cutover has completed");
+        }
     }
 
     /** The checks of one run, in order. */

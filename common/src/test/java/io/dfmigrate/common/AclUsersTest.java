@@ -1,0 +1,31 @@
+package io.dfmigrate.common;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.dfmigrate.common.redis.AclUsers;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class AclUsersTest {
+    @Test
+    void keepsCommandRulesAndSelectorsAndLeavesPasswordsAndPatternsAlone() {
+        AclUsers.User u = AclUsers.parse("user sel on #2d71abc ~* resetchannels -@all +get (~w* resetchannels -@all +set) (~x* +del)");
+        assertEquals("sel", u.name());
+        assertTrue(u.on());
+        assertEquals(List.of("-@all", "+get"), u.commandRules());
+        assertEquals(List.of("(~w* resetchannels -@all +set)", "(~x* +del)"), u.selectors());
+    }
+
+    @Test
+    void readsRedisAndDragonflyLines() {
+        AclUsers.User redis = AclUsers.parse("user default on nopass sanitize-payload ~* &* +@all");
+        assertEquals(List.of("+@all"), redis.commandRules());
+        AclUsers.User dragonfly = AclUsers.parse("user app off 5e884898da28047 +@ALL ~*");
+        assertFalse(dragonfly.on());
+        assertEquals(List.of("+@ALL"), dragonfly.commandRules());
+        assertNull(AclUsers.parse("not a user line"));
+    }
+}

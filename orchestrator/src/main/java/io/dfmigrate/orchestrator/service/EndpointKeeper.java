@@ -1,0 +1,237 @@
+package io.dfmigrate.orchestrator.service;
+
+import io.dfmigrate.common.endpoint.RedisEndpoint;
+import io.dfmigrate.common.event.Json;
+import io.dfmigrate.common.redis.BlockingRedis;
+import io.dfmigrate.common.redis.KeyScanner;
+import io.dfmigrate.common.secret.SecretBox;
+import io.dfmigrate.orchestrator.config.OrchestratorConfig;
+import io.quarkus.scheduler.Scheduled;
+import io.smallrye.common.annotation.RunOnVirtualThread;
+import io.vertx.core.Vertx;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Request;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import jakarta.inject.Provider;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.ReentrantLock;
+import org.jboss.logging.Logger;
+
+/**
+ * What the orchestrator does on the source and target itself, because it owns the durable state: applies the target
+ * write guard before the capture begins and lifts it when the migration leaves COPYING/REPLICATING (before the cutover's
+ * write pause ends); gives the source its {@code notify-keyspace-events} back if a replicator could not (crash); and
+ * compares per-database key counts of REPLICATING migrations (the DBSIZE drift watch). Every step is recorded before
+ * or after it in the database, so a crash or an unreachable server only delays it: {@link #sweep} tries again.
+ */
+@ApplicationScoped
+public class EndpointKeeper {
+    private static final Logger LOG = Logger.getLogger(EndpointKeeper.class);
+
+    private final Provider<MigrationService> service;
+    private final TargetGuard guard;
+    private final SecretBox box;
+    private final Vertx vertx;
+    private final OrchestratorConfig config;
+    private final Map<UUID, ReentrantLock> locks = new ConcurrentHashMap<>();
+    /** The drift last reported per migration: the same drift right after its reconciliation is not reconciled again. */
+    private final Map<UUID, String> lastDrift = new ConcurrentHashMap<>();
+
+    @Inject
+    public EndpointKeeper(Provider<MigrationService> service, TargetGuard guard, SecretBox box, Vertx vertx, OrchestratorConfig config) {
+        this.service = service;
+        this.guard = guard;
+        this.box = box;
+        this.vertx = vertx;
+        this.config = config;
+    }
+
+    /**
+     * Does what the migration's state asks of its guard and source settings, now. Returns whether anything changed.
+     * Never throws: a failure is recorded and retried by {@link #sweep}.
+     */
+    public boolean settle(UUID id) {
+        ReentrantLock lock = locks.computeIfAbsent(id, k -> new ReentrantLock());
+        lock.lock();
+        try {
+            boolean changed = false;
+            for (int step = 0; step < 3; step++) {
+                MigrationService.KeeperView v = service.get().keeperView(id);
+                if (v == null) {
+                    return changed;
+                }
+                if (v.live() && MigrationService.GUARD_APPLYING.equals(v.guardStatus())) {
+                    applyGuard(v);
+                    changed = true;
+                    continue; // applied, or failed (then the next step lifts what was changed)
+                }
+                if (!v.live() && v.guardUp()) {
+                    liftGuard(v);
+                    changed = true;
+                }
+                if (!v.live() && v.notifyPrevious() != null) {
+                    changed |= restoreNotify(v);
+                }
+                return changed;
+            }
+            return changed;
+        } catch (RuntimeException e) {
+            LOG.warnf("migration %s: guard/source housekeeping failed, trying again later: %s", id, e.toString());
+            return false;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void applyGuard(MigrationService.KeeperView v) {
+        RedisEndpoint target = RedisEndpoint.parse(box.open(v.targetSealed()));
+        try {
+            TargetGuard.GuardState g;
+            if (v.guardSealed() == null) {
+                g = guard.prepare(target, v.id().toString());
+                RedisEndpoint asGuard = target.withCredentials(g.user(), g.password());
+                String sealed = service.get().guardPrepared(v.id(), box.seal(Json.write(g)), asGuard.masked(), box.seal(asGuard.toUri()));
+                g = Json.read(box.open(sealed), TargetGuard.GuardState.class);
+            } else {
+                g = Json.read(box.open(v.guardSealed()), TargetGuard.GuardState.class);
+            }
+            guard.apply(target, g);
+            String detail = "writes refused on the target for " + (g.guarded().isEmpty() ? "no other user" : "user(s) " + g.names())
+                    + "; the migration writes as " + g.user();
+            service.get().guardApplied(v.id(), detail);
+            LOG.infof("migration %s: target write guard applied on %s: %s", v.id(), target, detail);
+        } catch (RuntimeException e) {
+            String reason = "the target write guard could not be applied on " + target + " (" + e.getMessage()
+                    + "): give the target user ACL rights (+@admin or +acl), or create the migration with options.guardTarget=false";
+            LOG.warnf("migration %s: %s", v.id(), reason);
+            service.get().guardFailed(v.id(), reason);
+        }
+    }
+
+    private void liftGuard(MigrationService.KeeperView v) {
+        if (v.guardSealed() == null) {
+            service.get().guardLifted(v.id(), "nothing to lift: the guard was never applied");
+            return;
+        }
+        RedisEndpoint target = RedisEndpoint.parse(box.open(v.targetSealed()));
+        TargetGuard.GuardState g = Json.read(box.open(v.guardSealed()), TargetGuard.GuardState.class);
+        try {
+            guard.lift(target, g);
+            String detail = "writes allowed again on the target" + (g.guarded().isEmpty() ? "" : " for user(s) " + g.names())
+                    + "; user " + g.user() + " deleted";
+            service.get().guardLifted(v.id(), detail);
+            LOG.infof("migration %s: target write guard lifted on %s", v.id(), target);
+        } catch (RuntimeException e) {
+            String reason = "the target write guard could not be lifted on " + target + ": " + e.getMessage();
+            LOG.warnf("migration %s: %s; trying again in %s", v.id(), reason, config.keeperInterval());
+            service.get().guardLiftFailed(v.id(), reason);
+        }
+    }
+
+    private boolean restoreNotify(MigrationService.KeeperView v) {
+        RedisEndpoint source = RedisEndpoint.parse(box.open(v.sourceSealed()));
+        try (BlockingRedis s = BlockingRedis.connect(vertx, source, 0, config.redisTimeout())) {
+            s.send(Request.cmd(Command.CONFIG).arg("SET").arg("notify-keyspace-events").arg(v.notifyPrevious()));
+        } catch (RuntimeException e) {
+            LOG.warnf("migration %s: could not set notify-keyspace-events back to '%s' on %s, trying again: %s", v.id(),
+                    v.notifyPrevious(), source, e.getMessage());
+            return false;
+        }
+        service.get().notifyRestored(v.id(), v.notifyPrevious());
+        return true;
+    }
+
+    /** Retries what could not be done at once (unreachable servers) and finishes what a crash interrupted. */
+    @Scheduled(every = "${dfm.orchestrator.keeper-interval:5s}", delayed = "2s", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    @RunOnVirtualThread
+    void sweep() {
+        try {
+            service.get().needingKeeper().forEach(this::settle);
+        } catch (RuntimeException e) {
+            LOG.warnf("keeper sweep: %s", e.toString());
+        }
+    }
+
+    /**
+     * The DBSIZE drift watch. For each REPLICATING migration with nothing in flight, reads the per-database count of keys
+     * without a TTL on source and target, then waits two report intervals: if no change was captured or applied
+     * meanwhile, the counts must be equal, and a difference starts a reconciliation. (Keys with a TTL are left out: they
+     * expire at slightly different moments on the two servers.) A source that is never quiet for a few seconds is not
+     * checked; the cutover's own comparison still is.
+     */
+    @Scheduled(every = "${dfm.orchestrator.drift-check-interval:30s}", delayed = "10s", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    @RunOnVirtualThread
+    void driftCheck() {
+        List<UUID> ids;
+        try {
+            ids = service.get().quietReplicating();
+        } catch (RuntimeException e) {
+            LOG.warnf("drift check: %s", e.toString());
+            return;
+        }
+        for (UUID id : ids) {
+            try {
+                checkDrift(id);
+            } catch (RuntimeException e) {
+                LOG.debugf("migration %s: drift check skipped: %s", id, e.getMessage());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
+    /** Returns the drift found (null: none, or not quiet enough to tell). Package-private for tests. */
+    String checkDrift(UUID id) throws InterruptedException {
+        MigrationService.KeeperView before = service.get().keeperView(id);
+        if (before == null || !"*".equals(before.options().keyPattern())) {
+            return null; // a key pattern copies part of the source: counts cannot match
+        }
+        Map<Integer, long[]> s;
+        Map<Integer, long[]> t;
+        try (BlockingRedis src = BlockingRedis.connect(vertx, RedisEndpoint.parse(box.open(before.sourceSealed())), 0, config.redisTimeout());
+             BlockingRedis tgt = BlockingRedis.connect(vertx, RedisEndpoint.parse(box.open(before.targetSealed())), 0, config.redisTimeout())) {
+            s = KeyScanner.keyspaceWithExpires(src);
+            t = KeyScanner.keyspaceWithExpires(tgt);
+        }
+        Thread.sleep(2500);
+        MigrationService.KeeperView after = service.get().keeperView(id);
+        if (after == null || after.run() != before.run() || after.reconciling() || after.cuttingOver()
+                || after.captured() != before.captured() || after.applied() < after.captured()) {
+            return null; // something moved: not a quiet moment
+        }
+        List<Integer> selected = before.options().dbs();
+        TreeSet<Integer> dbs = new TreeSet<>(s.keySet());
+        dbs.addAll(t.keySet());
+        List<String> differ = new ArrayList<>();
+        long[] none = {0, 0};
+        for (int db : dbs) {
+            if (selected != null && !selected.isEmpty() && !selected.contains(db)) {
+                continue;
+            }
+            long a = s.getOrDefault(db, none)[0] - s.getOrDefault(db, none)[1];
+            long b = t.getOrDefault(db, none)[0] - t.getOrDefault(db, none)[1];
+            if (a != b) {
+                differ.add("db" + db + ": source " + a + ", target " + b + " keys without TTL");
+            }
+        }
+        if (differ.isEmpty()) {
+            lastDrift.remove(id);
+            return null;
+        }
+        String detail = String.join("; ", differ);
+        if (detail.equals(lastDrift.put(id, detail))) {
+            LOG.warnf("migration %s: key counts still differ after a reconciliation (%s); not reconciling again for the same drift", id, detail);
+            return detail;
+        }
+        LOG.warnf("migration %s: DBSIZE drift with no change in flight: %s; reconciling", id, detail);
+        service.get().driftDetected(id, before.run(), detail);
+        return detail;
+    }
+}

@@ -1,0 +1,148 @@
+package io.dfmigrate.orchestrator;
+
+import static io.dfmigrate.orchestrator.MigrationApiTest.awaitRecord;
+import static io.dfmigrate.orchestrator.MigrationApiTest.awaitState;
+import static io.dfmigrate.orchestrator.MigrationApiTest.await;
+import static io.dfmigrate.orchestrator.MigrationApiTest.body;
+import static io.dfmigrate.orchestrator.MigrationApiTest.consumer;
+import static io.dfmigrate.orchestrator.MigrationApiTest.producer;
+import static io.dfmigrate.orchestrator.MigrationApiTest.send;
+import static io.restassured.RestAssured.given;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.hasItem;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.dfmigrate.common.Topics;
+import io.dfmigrate.common.endpoint.RedisEndpoint;
+import io.dfmigrate.common.event.EventTypes;
+import io.dfmigrate.common.event.Json;
+import io.dfmigrate.common.event.PhaseEvent;
+import io.dfmigrate.common.event.StatusEvent;
+import io.dfmigrate.common.secret.SecretBox;
+import io.dfmigrate.localstack.RedisServer;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.http.ContentType;
+import jakarta.inject.Inject;
+import java.util.List;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The target write guard and the source-setting restore against real redis-servers, with the workers played by the
+ * test over real Kafka: other users' writes are refused from start to cutover and the ACLs are exactly as before after.
+ */
+@QuarkusTest
+@QuarkusTestResource(value = InfrastructureResource.class, restrictToAnnotatedClass = true)
+class TargetGuardTest {
+    @Inject
+    SecretBox box;
+
+    @Test
+    void otherUsersCannotWriteToTheTargetUntilTheCutoverLiftsTheGuard() throws Exception {
+        try (RedisServer source = RedisServer.start(); RedisServer target = RedisServer.start("--requirepass", "t0p")) {
+            target.cli("-a", "t0p", "--no-auth-warning", "ACL", "SETUSER", "app", "on", ">apppw", "~app:*", "&*", "+@all", "-flushall");
+            target.cli("-a", "t0p", "--no-auth-warning", "ACL", "SETUSER", "sel", "on", ">selpw", "~*", "+get", "(~w* +set)");
+            target.cli("-a", "t0p", "--no-auth-warning", "ACL", "SETUSER", "gone", "off", ">x", "~*", "+@all");
+            String aclBefore = target.cli("-a", "t0p", "--no-auth-warning", "ACL", "LIST");
+            String id = given().contentType(ContentType.JSON).body(body("guarded", source.uri(), "redis://:t0p@127.0.0.1:" + target.port(), null))
+                    .post("/api/migrations").then().statusCode(201).body("options.guardTarget", equalTo(true)).extract().path("id");
+            try (KafkaConsumer<String, String> phases = consumer(); KafkaProducer<String, String> producer = producer()) {
+                phases.subscribe(List.of(Topics.PHASES));
+                given().post("/api/migrations/" + id + "/validate").then().statusCode(202);
+                send(producer, StatusEvent.validation(id, 1, "v", List.of()));
+                awaitState(id, "VALIDATED");
+
+                given().post("/api/migrations/" + id + "/start").then().statusCode(202).body("state", equalTo("COPYING"))
+                        .body("targetGuard.status", equalTo("ACTIVE"))
+                        .body("targetGuard.detail", containsString("user(s) app, default, sel"));
+                PhaseEvent capture = Json.read(awaitRecord(phases, id, EventTypes.PHASE_CAPTURE).value(), PhaseEvent.class);
+                RedisEndpoint asGuard = RedisEndpoint.parse(box.open(capture.target().sealed()));
+                assertEquals("dfmigrate-" + id, asGuard.user(), "the workers write as the migration's own user");
+                assertTrue(capture.target().uri().contains("dfmigrate-" + id + ":****@"), capture.target().uri());
+
+                assertTrue(target.cli("-a", "t0p", "--no-auth-warning", "SET", "x", "1").contains("NOPERM"), "default user is read-only");
+                assertTrue(target.cli("--user", "app", "--pass", "apppw", "--no-auth-warning", "SET", "app:1", "1").contains("NOPERM"));
+                assertTrue(target.cli("--user", "sel", "--pass", "selpw", "--no-auth-warning", "SET", "w1", "1").contains("NOPERM"),
+                        "a selector granting writes is cleared too");
+                assertEquals("OK", target.cli("--user", asGuard.user(), "--pass", asGuard.password(), "--no-auth-warning", "SET", "m", "1"));
+                assertEquals("1", target.cli("-a", "t0p", "--no-auth-warning", "GET", "m"), "reads stay allowed");
+
+                send(producer, StatusEvent.captureReady(id, 1, "r", null));
+                awaitRecord(phases, id, EventTypes.PHASE_COPY);
+                send(producer, StatusEvent.scanCompleted(id, 1, "c", 0, 0));
+                awaitState(id, "REPLICATING");
+                PhaseEvent replicate = Json.read(awaitRecord(phases, id, EventTypes.PHASE_REPLICATE).value(), PhaseEvent.class);
+                assertEquals("dfmigrate-" + id, RedisEndpoint.parse(box.open(replicate.target().sealed())).user());
+
+                given().contentType(ContentType.JSON).body("{\"cutover\":true}").post("/api/migrations/" + id + "/complete").then().statusCode(202);
+                awaitRecord(phases, id, EventTypes.PHASE_CUTOVER);
+                assertTrue(target.cli("-a", "t0p", "--no-auth-warning", "SET", "x", "1").contains("NOPERM"), "guarded until drained");
+                send(producer, StatusEvent.cutover(id, 1, "r", EventTypes.STATUS_CUTOVER_PAUSED, new StatusEvent.Cutover(0L, null, null, "paused")));
+                PhaseEvent complete = Json.read(awaitRecord(phases, id, EventTypes.PHASE_COMPLETE).value(), PhaseEvent.class);
+                // the guard is lifted before the complete that ends the source's write pause is sent
+                assertEquals(aclBefore, target.cli("-a", "t0p", "--no-auth-warning", "ACL", "LIST"), "every user's rules are as before");
+                assertEquals("redis://:t0p@127.0.0.1:" + target.port(), box.open(complete.target().sealed()));
+                assertEquals("OK", target.cli("-a", "t0p", "--no-auth-warning", "SET", "x", "1"));
+                assertEquals("OK", target.cli("--user", "app", "--pass", "apppw", "--no-auth-warning", "SET", "app:1", "1"));
+                given().get("/api/migrations/" + id).then().body("state", equalTo("COMPLETED"))
+                        .body("targetGuard.status", equalTo("LIFTED"));
+                given().get("/api/migrations/" + id + "/audit").then().body("action", hasItem("guard-applied"))
+                        .body("action", hasItem("guard-lifted"));
+            }
+        }
+    }
+
+    @Test
+    void aTargetUserWithoutAclRightsFailsTheStartWithARemedyAndChangesNothing() throws Exception {
+        try (RedisServer source = RedisServer.start(); RedisServer target = RedisServer.start()) {
+            target.cli("ACL", "SETUSER", "limited", "on", ">lim", "~*", "+@all", "-@admin");
+            String aclBefore = target.cli("ACL", "LIST");
+            String id = given().contentType(ContentType.JSON)
+                    .body(body("no-acl", source.uri(), "redis://limited:lim@127.0.0.1:" + target.port(), null))
+                    .post("/api/migrations").then().statusCode(201).extract().path("id");
+            try (KafkaProducer<String, String> producer = producer()) {
+                given().post("/api/migrations/" + id + "/validate").then().statusCode(202);
+                send(producer, StatusEvent.validation(id, 1, "v", List.of()));
+                awaitState(id, "VALIDATED");
+                given().post("/api/migrations/" + id + "/start").then().statusCode(202).body("state", equalTo("FAILED"))
+                        .body("error", containsString("options.guardTarget=false"))
+                        .body("error", containsString("NOPERM"))
+                        .body("error", org.hamcrest.Matchers.not(containsString("lim@")));
+                assertEquals(aclBefore, target.cli("ACL", "LIST"));
+                await(() -> "LIFTED".equals(given().get("/api/migrations/" + id).then().extract().path("targetGuard.status")), "guard cleared");
+                List<String> actions = given().get("/api/migrations/" + id + "/audit").then().extract().path("action");
+                assertFalse(actions.contains("capture-ready"));
+            }
+        }
+    }
+
+    @Test
+    void theSourceGetsItsNotifySettingBackEvenWhenNoReplicatorRestoredIt() throws Exception {
+        try (RedisServer source = RedisServer.start(); RedisServer target = RedisServer.start()) {
+            source.cli("CONFIG", "SET", "notify-keyspace-events", "Ex");
+            String id = given().contentType(ContentType.JSON).body(body("notify", source.uri(), target.uri(), "{\"guardTarget\":false}"))
+                    .post("/api/migrations").then().statusCode(201).extract().path("id");
+            try (KafkaProducer<String, String> producer = producer()) {
+                given().post("/api/migrations/" + id + "/validate").then().statusCode(202);
+                send(producer, StatusEvent.validation(id, 1, "v", List.of()));
+                awaitState(id, "VALIDATED");
+                given().post("/api/migrations/" + id + "/start").then().statusCode(202).body("targetGuard", org.hamcrest.Matchers.nullValue());
+                // a replicator set the source's setting, reported the old value, then died without restoring it
+                source.cli("CONFIG", "SET", "notify-keyspace-events", "ExKA");
+                send(producer, StatusEvent.captureReady(id, 1, "r", "xE"));
+                await(() -> given().get("/api/migrations/" + id + "/audit").then().extract().<List<String>>path("action")
+                        .contains("capture-ready"), "capture ready");
+                send(producer, StatusEvent.failed(id, 1, "r", "capture", "the replicator capturing this migration shut down"));
+                awaitState(id, "FAILED");
+                await(() -> source.cli("CONFIG", "GET", "notify-keyspace-events").endsWith("xE"), "notify-keyspace-events restored");
+                await(() -> given().get("/api/migrations/" + id + "/audit").then().extract().<List<String>>path("action")
+                        .contains("source-restored"), "audited");
+            }
+        }
+    }
+}
