@@ -139,9 +139,15 @@ class KeySyncTest {
              BlockingRedis s = connect(source, 0); BlockingRedis t = connect(target, 0)) {
             loadEveryType(s, 5000);
             s.send(Request.cmd(Command.SET).arg("big-string").arg("x".repeat(3_000_000)));
-            KeySync.Result r = new KeySync(s, t, new KeySync.Limits(10_000, 200)).sync(scanAll(s));
+            io.dfmigrate.common.redis.CopyProgress live = new io.dfmigrate.common.redis.CopyProgress();
+            List<byte[]> keys = scanAll(s);
+            KeySync.Result r = new KeySync(s, t, new KeySync.Limits(10_000, 200)).reporting(live).sync(keys);
             assertEquals(0, r.failed(), r.failures().toString());
             assertEquals(5, r.structural(), "the four collections and the big string are over 10 kB");
+            assertEquals(keys.size(), live.keys.sum(), "live progress counts every key");
+            assertEquals(5, live.structural.sum());
+            assertEquals(r.bytes(), live.bytes.sum());
+            assertTrue(live.elements.sum() >= 4 * 5000, "elements of the big keys, chunk by chunk: " + live.elements.sum());
             assertEquals(source.cli("DEBUG", "DIGEST"), target.cli("DEBUG", "DIGEST"));
             assertEquals("3000000", target.cli("STRLEN", "big-string"));
         }
@@ -162,6 +168,27 @@ class KeySyncTest {
             assertEquals(1999, r.written());
             assertEquals(1, r.deleted());
             assertEquals(source.cli("DEBUG", "DIGEST"), target.cli("DEBUG", "DIGEST"));
+            long calls = Long.parseLong(source.cli("INFO", "commandstats").lines().filter(l -> l.startsWith("cmdstat_evalsha:")
+                    || l.startsWith("cmdstat_eval:")).mapToLong(l -> Long.parseLong(l.replaceAll("^[a-z_]+:calls=(\\d+),.*", "$1"))).sum() + "");
+            assertTrue(calls >= 50, "one script reply carries at most 4 kB of values: " + calls + " calls");
+        }
+    }
+
+    @Test
+    void aSourceThatRefusesScriptsIsReadWithPipelines() {
+        try (RedisServer source = RedisServer.start(); RedisServer target = RedisServer.start()) {
+            source.cli("DEBUG", "POPULATE", "3000", "k", "50");
+            source.cli("SET", "ttl", "v", "PX", "600000");
+            source.cli("ACL", "SETUSER", "reader", "on", ">pw", "~*", "+@all", "-@scripting");
+            try (BlockingRedis s = BlockingRedis.connect(vertx, RedisEndpoint.parse("redis://reader:pw@127.0.0.1:" + source.port()), 0, TIMEOUT);
+                 BlockingRedis t = connect(target, 0)) {
+                KeySync.Result r = new KeySync(s, t).sync(scanAll(s));
+                assertEquals(0, r.failed(), r.failures().toString());
+                assertEquals(3001, r.written());
+            }
+            assertEquals(source.cli("DEBUG", "DIGEST"), target.cli("DEBUG", "DIGEST"));
+            assertTrue(Long.parseLong(target.cli("PTTL", "ttl")) > 590_000);
+            assertTrue(source.cli("INFO", "commandstats").contains("cmdstat_dump:calls=3001"), "read with DUMP pipelines");
         }
     }
 

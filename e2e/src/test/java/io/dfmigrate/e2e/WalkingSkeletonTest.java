@@ -97,6 +97,40 @@ class WalkingSkeletonTest {
     }
 
     @Test
+    void aLongCopyReportsLiveProgressEverySecond() {
+        try (RedisServer source = RedisServer.start(); RedisServer target = RedisServer.start()) {
+            source.cli("DEBUG", "POPULATE", "60000", "k", "32");
+            source.cli("CONFIG", "SET", "notify-keyspace-events", "KEA");
+            // 3 source operations per key at 30,000 per second: about 6 s of copying
+            String id = create("progress", source.uri(), target.uri(), "{\"maxSourceOpsPerSecond\":30000}");
+            assertEquals(202, api.post("/api/migrations/" + id + "/validate", null).status());
+            api.awaitState(id, "VALIDATED", Duration.ofSeconds(30));
+            assertEquals(202, api.post("/api/migrations/" + id + "/start", null).status());
+            java.util.TreeSet<Long> seen = new java.util.TreeSet<>();
+            double fastest = 0;
+            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            JsonNode m;
+            do {
+                m = api.get("/api/migrations/" + id).json();
+                JsonNode live = m.at("/progress/live");
+                if ("COPYING".equals(m.path("state").asText()) && live.isObject()) {
+                    seen.add(live.path("keys").asLong());
+                    fastest = Math.max(fastest, live.path("keysPerSecond").asDouble());
+                    assertEquals(1, live.path("workers").asInt(), live.toString());
+                }
+                E2e.sleep(200);
+            } while (!m.path("state").asText().matches("REPLICATING|FAILED") && System.nanoTime() < deadline);
+            assertEquals("REPLICATING", m.path("state").asText(), m.toString());
+            seen.remove(0L);
+            assertTrue(seen.size() >= 3, "live keys reported every second while copying: " + seen);
+            assertTrue(fastest > 0 && fastest < 20_000, "the live rate follows the limit: " + fastest);
+            assertTrue(m.at("/progress/live").isNull() || m.at("/progress/live").isMissingNode(), "live totals only while copying");
+            assertEquals(60000, m.at("/progress/keysCopied").asLong(), m.toString());
+            assertEquals(source.cli("DEBUG", "DIGEST"), target.cli("DEBUG", "DIGEST"));
+        }
+    }
+
+    @Test
     void anOrchestratorKilledMidCopyResumesFromTheDatabaseAndTopicsWithExactCounts() {
         try (RedisServer source = RedisServer.start(); RedisServer target = RedisServer.start()) {
             source.cli("DEBUG", "POPULATE", "60000", "k", "32");

@@ -20,6 +20,8 @@ public final class EventTypes {
     public static final String STATUS_SCAN_STARTED = "dfm.status.copy.scan-started.v1";
     public static final String STATUS_SCAN_COMPLETED = "dfm.status.copy.scan-completed.v1";
     public static final String STATUS_BATCH_DONE = "dfm.status.copy.batch-done.v1";
+    /** A copier's live totals for a run, every second while it copies (ahead of the acknowledged batches). */
+    public static final String STATUS_COPY_PROGRESS = "dfm.status.copy.progress.v1";
     public static final String STATUS_FAILED = "dfm.status.failed.v1";
     /** Change capture is subscribed: every write from now on is captured. */
     public static final String STATUS_CAPTURE_READY = "dfm.status.capture.ready.v1";

@@ -36,6 +36,14 @@ public final class Json {
 
     /** For consumers: the event, or null (with a warning naming the type) when the JSON cannot be read, so one bad
      * record never stops a channel. */
+    public static <T> T read(String json, com.fasterxml.jackson.core.type.TypeReference<T> type) {
+        try {
+            return MAPPER.readValue(json, type);
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException("not a valid " + type.getType().getTypeName() + ": " + e.getOriginalMessage(), e);
+        }
+    }
+
     public static <T> T readOrWarn(String json, Class<T> type) {
         try {
             return read(json, type);

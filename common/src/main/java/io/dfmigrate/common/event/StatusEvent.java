@@ -21,7 +21,16 @@ public record StatusEvent(
         String error,
         Capture capture,
         Replication replication,
-        Cutover cutover) {
+        Cutover cutover,
+        Progress progress) {
+
+    /**
+     * A copier instance's cumulative totals for a run, including batches not acknowledged yet: keys written, bytes of
+     * DUMP payloads, keys failed, keys copied by type (fallback), elements written by structural copies of big keys, and
+     * its rate over the last interval. Informational: the exact counters come from {@code batch-done}.
+     */
+    public record Progress(long keys, long bytes, long failed, long structural, long bigKeyElements, double keysPerSecond) {
+    }
 
     /**
      * Cutover progress: {@code captured} changes captured when writes were paused (all must be applied), the write pause
@@ -59,13 +68,13 @@ public record StatusEvent(
 
     public static StatusEvent validation(String migrationId, int run, String worker, List<ValidationCheck> checks) {
         return new StatusEvent(migrationId + ":" + run + ":validation", EventTypes.STATUS_VALIDATION, migrationId, run,
-                Instant.now(), worker, checks, null, null, null, null, null, null);
+                Instant.now(), worker, checks, null, null, null, null, null, null, null);
     }
 
     /** {@code keys} is the source's key count (INFO keyspace) when the scan began: an estimate for progress. */
     public static StatusEvent scanStarted(String migrationId, int run, String worker, long keys) {
         return new StatusEvent(migrationId + ":" + run + ":scan-started", EventTypes.STATUS_SCAN_STARTED, migrationId, run,
-                Instant.now(), worker, null, new ScanCompleted(0, keys), null, null, null, null, null);
+                Instant.now(), worker, null, new ScanCompleted(0, keys), null, null, null, null, null, null);
     }
 
     public static StatusEvent scanCompleted(String migrationId, int run, String worker, long batches, long keys) {
@@ -75,44 +84,50 @@ public record StatusEvent(
     /** {@code pass}: null for the initial copy, N for reconciliation pass N. */
     public static StatusEvent scanCompleted(String migrationId, int run, String worker, long batches, long keys, Integer pass) {
         return new StatusEvent(migrationId + ":" + run + ":scan" + (pass == null ? "" : ":r" + pass), EventTypes.STATUS_SCAN_COMPLETED,
-                migrationId, run, Instant.now(), worker, null, new ScanCompleted(batches, keys, pass), null, null, null, null, null);
+                migrationId, run, Instant.now(), worker, null, new ScanCompleted(batches, keys, pass), null, null, null, null, null, null);
     }
 
     public static StatusEvent reconcileNeeded(String migrationId, int run, String worker, String reason) {
         return new StatusEvent(java.util.UUID.randomUUID().toString(), EventTypes.STATUS_RECONCILE_NEEDED, migrationId, run, Instant.now(),
-                worker, null, null, null, reason, null, null, null);
+                worker, null, null, null, reason, null, null, null, null);
     }
 
     public static StatusEvent batchDone(String migrationId, int run, String worker, BatchDone batch) {
         return new StatusEvent(migrationId + ":" + run + ":batch:" + batch.batchId(), EventTypes.STATUS_BATCH_DONE,
-                migrationId, run, Instant.now(), worker, null, null, batch, null, null, null, null);
+                migrationId, run, Instant.now(), worker, null, null, batch, null, null, null, null, null);
     }
 
     /** Liveness only; its id is unique and it is not deduplicated. */
     public static StatusEvent heartbeat(String migrationId, int run, String worker) {
         return new StatusEvent(java.util.UUID.randomUUID().toString(), EventTypes.STATUS_HEARTBEAT, migrationId, run, Instant.now(),
-                worker, null, null, null, null, null, null, null);
+                worker, null, null, null, null, null, null, null, null);
     }
 
     public static StatusEvent captureReady(String migrationId, int run, String worker, String previousNotify) {
         return new StatusEvent(migrationId + ":" + run + ":capture-ready", EventTypes.STATUS_CAPTURE_READY, migrationId, run,
-                Instant.now(), worker, null, null, null, null, new Capture(previousNotify, System.currentTimeMillis()), null, null);
+                Instant.now(), worker, null, null, null, null, new Capture(previousNotify, System.currentTimeMillis()), null, null, null);
     }
 
     /** Each report has its own id (a redelivered report keeps it), so deltas are counted exactly once. */
     public static StatusEvent replication(String migrationId, int run, String worker, Replication counters) {
         return new StatusEvent(java.util.UUID.randomUUID().toString(), EventTypes.STATUS_REPLICATION, migrationId, run, Instant.now(),
-                worker, null, null, null, null, null, counters, null);
+                worker, null, null, null, null, null, counters, null, null);
     }
 
     /** A cutover may be tried again in the same run (after an abort), so each report has its own id. */
     public static StatusEvent cutover(String migrationId, int run, String worker, String type, Cutover cutover) {
         return new StatusEvent(java.util.UUID.randomUUID().toString(), type, migrationId, run, Instant.now(), worker, null, null, null,
-                null, null, null, cutover);
+                null, null, null, cutover, null);
+    }
+
+    /** Live progress: not deduplicated (each report replaces the previous one of the same worker). */
+    public static StatusEvent copyProgress(String migrationId, int run, String worker, Progress progress) {
+        return new StatusEvent(java.util.UUID.randomUUID().toString(), EventTypes.STATUS_COPY_PROGRESS, migrationId, run, Instant.now(),
+                worker, null, null, null, null, null, null, null, progress);
     }
 
     public static StatusEvent failed(String migrationId, int run, String worker, String phase, String error) {
         return new StatusEvent(migrationId + ":" + run + ":failed:" + phase, EventTypes.STATUS_FAILED, migrationId, run,
-                Instant.now(), worker, null, null, null, error, null, null, null);
+                Instant.now(), worker, null, null, null, error, null, null, null, null);
     }
 }

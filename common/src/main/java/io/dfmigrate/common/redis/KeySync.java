@@ -14,9 +14,9 @@ import java.util.List;
 
 /**
  * The key-sync engine shared by copier and replicator: makes the target's copy of each key equal to the source's
- * current state. Per batch: a pipeline of {@code PTTL} + {@code MEMORY USAGE} and a pipeline of {@code DUMP} to the
- * source, one pipeline of {@code RESTORE key ttl payload REPLACE} (or {@code DEL} for a key that is gone) to the
- * target. Big keys, and keys whose payload the target refuses (another RDB version), are copied by type in chunks
+ * current state. Per batch: one read-only script call to the source returns {@code PTTL} and {@code DUMP} of every key
+ * (sources that refuse scripts get a pipeline of {@code PTTL} + {@code MEMORY USAGE} and one of {@code DUMP}), then one
+ * pipeline of {@code RESTORE key ttl payload REPLACE} (or {@code DEL} for a key that is gone) goes to the target. Big keys, and keys whose payload the target refuses (another RDB version), are copied by type in chunks
  * ({@link StructuralCopy}). Keys and values are bytes end to end. Idempotent: syncing a key twice leaves the same result.
  */
 public final class KeySync {
@@ -37,9 +37,58 @@ public final class KeySync {
         }
     }
 
+    private static final System.Logger LOG = System.getLogger(KeySync.class.getName());
+    /** In the read script's reply: the key is over the big-key size (copied by type), or beyond this call's byte budget. */
+    static final long SCRIPT_BIG = -1;
+    static final long SCRIPT_LATER = -3;
+    /** Keys per script call: the source runs one call at a time, so this bounds how long other clients wait (about 1 ms). */
+    static final int SCRIPT_KEYS = 1000;
+    /**
+     * KEYS: the keys; ARGV[1]: big-key bytes; ARGV[2]: most bytes of values in one reply. Reply: per key its PTTL, then its
+     * DUMP payload, or SCRIPT_BIG, or SCRIPT_LATER (0 for a key that is gone). Reads only; the source's clock is frozen
+     * while it runs, so every TTL is read at the same moment as its payload.
+     */
+    static final String READ_SCRIPT = """
+            local out = {}
+            local big = tonumber(ARGV[1])
+            local budget = tonumber(ARGV[2])
+            local used = 0
+            for i, k in ipairs(KEYS) do
+              local ttl = redis.call('PTTL', k)
+              out[#out + 1] = ttl
+              if ttl == -2 then
+                out[#out + 1] = 0
+              else
+                local size = redis.call('MEMORY', 'USAGE', k, 'SAMPLES', '1') or 0
+                if size > big then
+                  out[#out + 1] = -1
+                elseif used > 0 and used + size > budget then
+                  out[#out + 1] = -3
+                else
+                  used = used + size
+                  out[#out + 1] = redis.call('DUMP', k)
+                end
+              end
+            end
+            return out
+            """;
+    static final String READ_SCRIPT_SHA = sha1(READ_SCRIPT);
+    /** Sources (host:port) that refused the read script; they get the pipelines. */
+    private static final java.util.Set<String> SCRIPTS_REFUSED = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    private static String sha1(String text) {
+        try {
+            return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-1")
+                    .digest(text.getBytes(StandardCharsets.UTF_8)));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     private final BlockingRedis source;
     private final BlockingRedis target;
     private final Limits limits;
+    private CopyProgress progress;
 
     public KeySync(BlockingRedis source, BlockingRedis target) {
         this(source, target, Limits.DEFAULT);
@@ -52,6 +101,12 @@ public final class KeySync {
         this.source = source;
         this.target = target;
         this.limits = limits;
+    }
+
+    /** Counts written keys, bytes, failures and big-key elements into {@code progress} as the work goes (live progress). */
+    public KeySync reporting(CopyProgress progress) {
+        this.progress = progress;
+        return this;
     }
 
     /**
@@ -74,6 +129,100 @@ public final class KeySync {
         if (keys.isEmpty()) {
             return new Result(0, 0, 0, 0, List.of());
         }
+        List<KeyFailure> failures = new ArrayList<>();
+        List<byte[]> structural = new ArrayList<>();
+        List<Long> structuralTtl = new ArrayList<>();
+        long[] totals = {0, 0, 0};
+        List<byte[]> pending = keys;
+        if (!SCRIPTS_REFUSED.contains(source.endpoint().address())) {
+            pending = syncByScript(keys, failures, structural, structuralTtl, totals);
+        }
+        if (!pending.isEmpty()) {
+            syncByPipelines(pending, failures, structural, structuralTtl, totals);
+        }
+        Result result = copyStructurally(failures, structural, structuralTtl, totals);
+        if (progress != null) {
+            progress.failed.add(result.failed());
+        }
+        return result;
+    }
+
+    /**
+     * One round trip to the source per slice: a read-only script returns PTTL and DUMP of every key in one reply, and
+     * for a big key only its TTL (it is copied by type), so big keys are never DUMPed whole and one reply carries at
+     * most {@code pipelineBytes} of values (keys beyond that come back as "later" and go in the next call). Fewer
+     * commands for the source to parse and fewer replies for the copier to match than three pipelined commands per key.
+     * Returns the keys still to do: all of them when the source refuses scripts (ACL, disabled), which then get the
+     * pipelines for the rest of this process's life.
+     */
+    private List<byte[]> syncByScript(List<byte[]> keys, List<KeyFailure> failures, List<byte[]> structural, List<Long> structuralTtl,
+                                      long[] totals) {
+        List<byte[]> pending = keys;
+        while (!pending.isEmpty()) {
+            throttle(3L * pending.size());
+            // one pipeline of script calls of at most SCRIPT_KEYS keys each: the source serves other clients between calls,
+            // and the replies together carry at most pipelineBytes of values
+            int calls = (pending.size() + SCRIPT_KEYS - 1) / SCRIPT_KEYS;
+            long budget = Math.max(1, limits.pipelineBytes() / calls);
+            List<Request> requests = new ArrayList<>(calls);
+            for (int c = 0; c < calls; c++) {
+                requests.add(readCall(Command.EVALSHA, READ_SCRIPT_SHA, pending.subList(c * SCRIPT_KEYS,
+                        Math.min(pending.size(), (c + 1) * SCRIPT_KEYS)), budget));
+            }
+            List<BlockingRedis.Result> replies = source.pipeline(requests);
+            List<byte[]> dumpedKeys = new ArrayList<>(pending.size());
+            List<Long> ttls = new ArrayList<>(pending.size());
+            List<Buffer> payloads = new ArrayList<>(pending.size());
+            List<byte[]> gone = new ArrayList<>();
+            List<byte[]> later = new ArrayList<>();
+            for (int c = 0; c < calls; c++) {
+                List<byte[]> slice = pending.subList(c * SCRIPT_KEYS, Math.min(pending.size(), (c + 1) * SCRIPT_KEYS));
+                BlockingRedis.Result reply = replies.get(c);
+                if (!reply.ok() && reply.error().startsWith("NOSCRIPT")) {
+                    reply = source.pipeline(List.of(readCall(Command.EVAL, READ_SCRIPT, slice, budget))).get(0);
+                }
+                if (!reply.ok()) {
+                    SCRIPTS_REFUSED.add(source.endpoint().address());
+                    LOG.log(System.Logger.Level.INFO, source.endpoint() + " refuses the read script (" + reply.error()
+                            + "): reading keys with pipelined PTTL, MEMORY USAGE and DUMP instead");
+                    later.addAll(pending.subList(c * SCRIPT_KEYS, pending.size()));
+                    write(dumpedKeys, ttls, payloads, gone, failures, structural, structuralTtl, totals);
+                    return later;
+                }
+                Response r = reply.response();
+                for (int i = 0; i < slice.size(); i++) {
+                    byte[] key = slice.get(i);
+                    long ttl = r.get(2 * i).toLong();
+                    Response v = r.get(2 * i + 1);
+                    if (ttl == -2) {
+                        gone.add(key);
+                    } else if (v.type() == io.vertx.redis.client.ResponseType.BULK) {
+                        dumpedKeys.add(key);
+                        ttls.add(ttl);
+                        payloads.add(v.toBuffer());
+                    } else if (v.toLong() == SCRIPT_BIG) {
+                        structural.add(key);
+                        structuralTtl.add(ttl);
+                    } else {
+                        later.add(key);
+                    }
+                }
+            }
+            write(dumpedKeys, ttls, payloads, gone, failures, structural, structuralTtl, totals);
+            pending = later;
+        }
+        return pending;
+    }
+
+    private Request readCall(Command command, String script, List<byte[]> keys, long budget) {
+        Request call = Request.cmd(command).arg(script).arg(keys.size());
+        keys.forEach(k -> call.arg(Buffer.buffer(k)));
+        return call.arg(limits.bigKeyBytes()).arg(budget);
+    }
+
+    /** The pipelined way, for sources that refuse scripts. */
+    private void syncByPipelines(List<byte[]> keys, List<KeyFailure> failures, List<byte[]> structural, List<Long> structuralTtl,
+                                 long[] totals) {
         // 1. TTL and (approximate) size: big keys are never DUMPed whole
         List<Request> probes = new ArrayList<>(keys.size() * 2);
         for (byte[] key : keys) {
@@ -82,12 +231,9 @@ public final class KeySync {
         }
         throttle(probes.size());
         List<BlockingRedis.Result> probed = source.pipeline(probes);
-        List<KeyFailure> failures = new ArrayList<>();
         List<byte[]> small = new ArrayList<>(keys.size());
         List<Long> smallTtl = new ArrayList<>(keys.size());
         List<Long> smallBytes = new ArrayList<>(keys.size());
-        List<byte[]> structural = new ArrayList<>();
-        List<Long> structuralTtl = new ArrayList<>();
         List<byte[]> gone = new ArrayList<>();
         for (int i = 0; i < keys.size(); i++) {
             BlockingRedis.Result pttl = probed.get(2 * i);
@@ -109,7 +255,6 @@ public final class KeySync {
                 smallBytes.add(bytes);
             }
         }
-        long[] totals = {0, 0, 0};
         // 2. the small keys in slices of at most limits.pipelineBytes() of values, so memory stays bounded whatever the batch
         int from = 0;
         while (from < small.size()) {
@@ -123,6 +268,9 @@ public final class KeySync {
             from = to;
         }
         restore(List.of(), List.of(), failures, structural, structuralTtl, totals, gone);
+    }
+
+    private Result copyStructurally(List<KeyFailure> failures, List<byte[]> structural, List<Long> structuralTtl, long[] totals) {
         long restored = totals[0];
         long deleted = totals[1];
         long bytes = totals[2];
@@ -131,7 +279,8 @@ public final class KeySync {
         for (int i = 0; i < structural.size(); i++) {
             String error;
             try {
-                error = StructuralCopy.copy(source, target, structural.get(i), structuralTtl.get(i), limits.chunk());
+                error = StructuralCopy.copy(source, target, structural.get(i), structuralTtl.get(i), limits.chunk(),
+                        progress == null ? n -> { } : progress.elements::add);
             } catch (RedisCommandException e) {
                 throw e;
             } catch (RuntimeException e) {
@@ -140,6 +289,10 @@ public final class KeySync {
             if (error == null) {
                 viaStructure++;
                 restored++;
+                if (progress != null) {
+                    progress.keys.increment();
+                    progress.structural.increment();
+                }
             } else {
                 failures.add(new KeyFailure(target.db(), printable(structural.get(i)), error));
             }
@@ -160,9 +313,9 @@ public final class KeySync {
         }
         throttle(dumps.size());
         List<BlockingRedis.Result> dumped = source.pipeline(dumps);
-        List<Request> writes = new ArrayList<>(small.size() + gone.size());
-        List<byte[]> writtenKeys = new ArrayList<>(small.size() + gone.size());
-        List<Long> writtenTtl = new ArrayList<>();
+        List<byte[]> dumpedKeys = new ArrayList<>(small.size());
+        List<Long> ttls = new ArrayList<>(small.size());
+        List<Buffer> payloads = new ArrayList<>(small.size());
         for (int i = 0; i < small.size(); i++) {
             byte[] key = small.get(i);
             BlockingRedis.Result dump = dumped.get(i);
@@ -174,11 +327,28 @@ public final class KeySync {
                 gone.add(key); // expired or deleted between the two pipelines
                 continue;
             }
-            Buffer value = dump.response().toBuffer();
+            dumpedKeys.add(key);
+            ttls.add(smallTtl.get(i));
+            payloads.add(dump.response().toBuffer());
+        }
+        write(dumpedKeys, ttls, payloads, gone, failures, structural, structuralTtl, totals);
+    }
+
+    /**
+     * One pipeline to the target: RESTORE … REPLACE of each payload with its TTL, DEL of each key gone from the source. A
+     * payload the target refuses for its format goes to {@code structural}; totals: restored, deleted, bytes.
+     */
+    private void write(List<byte[]> keys, List<Long> ttls, List<Buffer> payloads, List<byte[]> gone, List<KeyFailure> failures,
+                       List<byte[]> structural, List<Long> structuralTtl, long[] totals) {
+        List<Request> writes = new ArrayList<>(keys.size() + gone.size());
+        List<byte[]> writtenKeys = new ArrayList<>(keys.size() + gone.size());
+        List<Long> writtenTtl = new ArrayList<>(keys.size() + gone.size());
+        for (int i = 0; i < keys.size(); i++) {
+            Buffer value = payloads.get(i);
             totals[2] += value.length();
-            writes.add(Request.cmd(Command.RESTORE).arg(Buffer.buffer(key)).arg(Math.max(smallTtl.get(i), 0)).arg(value).arg("REPLACE"));
-            writtenKeys.add(key);
-            writtenTtl.add(smallTtl.get(i));
+            writes.add(Request.cmd(Command.RESTORE).arg(Buffer.buffer(keys.get(i))).arg(Math.max(ttls.get(i), 0)).arg(value).arg("REPLACE"));
+            writtenKeys.add(keys.get(i));
+            writtenTtl.add(ttls.get(i));
         }
         for (byte[] key : gone) {
             // gone (deleted or expired) on the source: it must be gone on the target too
@@ -187,6 +357,7 @@ public final class KeySync {
             writtenTtl.add(-2L);
         }
         List<BlockingRedis.Result> written = target.pipeline(writes);
+        long before = totals[0] + totals[1];
         for (int i = 0; i < written.size(); i++) {
             BlockingRedis.Result r = written.get(i);
             boolean isRestore = writes.get(i).command() == Command.RESTORE;
@@ -202,6 +373,10 @@ public final class KeySync {
             } else {
                 failures.add(new KeyFailure(target.db(), printable(writtenKeys.get(i)), "target: " + r.error()));
             }
+        }
+        if (progress != null) {
+            progress.keys.add(totals[0] + totals[1] - before);
+            progress.bytes.add(payloads.stream().mapToLong(Buffer::length).sum());
         }
     }
 

@@ -21,7 +21,7 @@ final class StructuralCopy {
     }
 
     /** Returns null on success, else the reason. {@code pttl} ≤ 0 means no TTL. */
-    static String copy(BlockingRedis src, BlockingRedis tgt, byte[] key, long pttl, int chunk) {
+    static String copy(BlockingRedis src, BlockingRedis tgt, byte[] key, long pttl, int chunk, java.util.function.LongConsumer elements) {
         Buffer k = Buffer.buffer(key);
         String type = src.send(Request.cmd(Command.TYPE).arg(k)).toString();
         Buffer tmp = Buffer.buffer("dfm:tmp:" + UUID.randomUUID());
@@ -29,11 +29,11 @@ final class StructuralCopy {
             boolean wrote = switch (type) {
                 case "none" -> false;
                 case "string" -> copyString(src, tgt, k, tmp);
-                case "hash" -> scan(src, tgt, Command.HSCAN, k, tmp, chunk, Command.HSET, 2, false);
-                case "set" -> scan(src, tgt, Command.SSCAN, k, tmp, chunk, Command.SADD, 1, false);
-                case "zset" -> scan(src, tgt, Command.ZSCAN, k, tmp, chunk, Command.ZADD, 2, true);
-                case "list" -> copyList(src, tgt, k, tmp, chunk);
-                case "stream" -> copyStream(src, tgt, k, tmp, chunk);
+                case "hash" -> scan(src, tgt, Command.HSCAN, k, tmp, chunk, Command.HSET, 2, false, elements);
+                case "set" -> scan(src, tgt, Command.SSCAN, k, tmp, chunk, Command.SADD, 1, false, elements);
+                case "zset" -> scan(src, tgt, Command.ZSCAN, k, tmp, chunk, Command.ZADD, 2, true, elements);
+                case "list" -> copyList(src, tgt, k, tmp, chunk, elements);
+                case "stream" -> copyStream(src, tgt, k, tmp, chunk, elements);
                 default -> throw new IllegalStateException("type " + type + " has no structural copy");
             };
             if (!wrote) {
@@ -67,7 +67,7 @@ final class StructuralCopy {
 
     /** HSCAN/SSCAN/ZSCAN the source key, writing each page with {@code write}; ZSCAN pairs are member, score. */
     private static boolean scan(BlockingRedis src, BlockingRedis tgt, Command scan, Buffer k, Buffer tmp, int chunk, Command write,
-                                int width, boolean scoreSecond) {
+                                int width, boolean scoreSecond, java.util.function.LongConsumer elements) {
         String cursor = "0";
         boolean any = false;
         do {
@@ -86,13 +86,14 @@ final class StructuralCopy {
                     }
                 }
                 tgt.send(w);
+                elements.accept(items.size() / width);
                 any = true;
             }
         } while (!"0".equals(cursor));
         return any;
     }
 
-    private static boolean copyList(BlockingRedis src, BlockingRedis tgt, Buffer k, Buffer tmp, int chunk) {
+    private static boolean copyList(BlockingRedis src, BlockingRedis tgt, Buffer k, Buffer tmp, int chunk, java.util.function.LongConsumer elements) {
         boolean any = false;
         for (long start = 0; ; start += chunk) {
             Response items = src.send(Request.cmd(Command.LRANGE).arg(k).arg(start).arg(start + chunk - 1));
@@ -102,6 +103,7 @@ final class StructuralCopy {
             Request w = Request.cmd(Command.RPUSH).arg(tmp);
             items.forEach(x -> w.arg(x.toBuffer()));
             tgt.send(w);
+            elements.accept(items.size());
             any = true;
             if (items.size() < chunk) {
                 return true;
@@ -110,7 +112,7 @@ final class StructuralCopy {
     }
 
     /** Entries with their ids, then consumer groups at their last-delivered id (pending entries are not copied). */
-    private static boolean copyStream(BlockingRedis src, BlockingRedis tgt, Buffer k, Buffer tmp, int chunk) {
+    private static boolean copyStream(BlockingRedis src, BlockingRedis tgt, Buffer k, Buffer tmp, int chunk, java.util.function.LongConsumer elements) {
         String from = "-";
         boolean any = false;
         while (true) {
@@ -129,6 +131,7 @@ final class StructuralCopy {
                 tgt.send(w);
                 any = true;
             }
+            elements.accept(entries.size());
             if (entries.size() < chunk) {
                 break;
             }

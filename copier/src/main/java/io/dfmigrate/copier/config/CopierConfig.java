@@ -10,12 +10,12 @@ public interface CopierConfig {
     @WithDefault("8")
     int concurrency();
 
-    /** Key names per batch. */
-    @WithDefault("2000")
+    /** Key names per batch: bigger batches mean fewer Kafka messages and acknowledgements per key. */
+    @WithDefault("10000")
     int batchSize();
 
-    /** Upper bound of key-name bytes per batch (Kafka message size). */
-    @WithDefault("262144")
+    /** Upper bound of key-name bytes per batch (base64 in JSON must stay under Kafka's 1 MB message limit). */
+    @WithDefault("524288")
     int batchMaxBytes();
 
     /** SCAN COUNT hint. */
@@ -33,6 +33,10 @@ public interface CopierConfig {
     /** Bound of each connect and pipeline. */
     @WithDefault("30s")
     Duration timeout();
+
+    /** How often an instance reports its live copy totals per run ({@code dfm.status.copy.progress.v1}). */
+    @WithDefault("1s")
+    Duration progressInterval();
 
     /** While an instance works on a migration run it says so this often (the orchestrator fails silent migrations). */
     @WithDefault("5s")

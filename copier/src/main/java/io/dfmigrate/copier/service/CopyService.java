@@ -12,6 +12,7 @@ import io.dfmigrate.common.messaging.CloudEventMessages;
 import io.dfmigrate.common.messaging.StatusPublisher;
 import io.dfmigrate.common.redis.BlockingRedis;
 import io.dfmigrate.common.redis.KeyScanner;
+import io.dfmigrate.common.redis.CopyProgress;
 import io.dfmigrate.common.redis.KeySync;
 import io.dfmigrate.common.redis.RateLimiter;
 import io.dfmigrate.common.redis.RedisCommandException;
@@ -75,6 +76,50 @@ public class CopyService {
 
     public boolean ended(String migrationId, int run) {
         return endedRuns.contains(migrationId + ":" + run);
+    }
+
+    /** Live totals per migration run this instance copied for, and what the last report said (for the rate). */
+    private final Map<String, RunProgress> progress = new ConcurrentHashMap<>();
+
+    private static final class RunProgress {
+        final String migrationId;
+        final int run;
+        final CopyProgress counters = new CopyProgress();
+        long lastKeys;
+        long lastNanos = System.nanoTime();
+
+        RunProgress(String migrationId, int run) {
+            this.migrationId = migrationId;
+            this.run = run;
+        }
+    }
+
+    /**
+     * Every {@code dfm.copier.progress-interval} (1 s): the totals of each run this instance copies for, including batches not
+     * acknowledged yet and big keys half way through, with the rate since the previous report. A run that is no longer busy
+     * gets one last report, then none.
+     */
+    @Scheduled(every = "${dfm.copier.progress-interval:1s}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    void reportProgress() {
+        for (var e : progress.entrySet()) {
+            RunProgress p = e.getValue();
+            long keys = p.counters.keys.sum();
+            long now = System.nanoTime();
+            double rate = (keys - p.lastKeys) / Math.max(0.001, (now - p.lastNanos) / 1e9);
+            boolean idle = !busy.containsKey(e.getKey());
+            p.lastKeys = keys;
+            p.lastNanos = now;
+            try {
+                status.publish(StatusEvent.copyProgress(p.migrationId, p.run, status.worker(), new StatusEvent.Progress(keys,
+                        p.counters.bytes.sum(), p.counters.failed.sum(), p.counters.structural.sum(), p.counters.elements.sum(),
+                        Math.round(rate * 10) / 10.0)));
+            } catch (RuntimeException ex) {
+                LOG.debugf("progress of %s not sent: %s", p.migrationId, ex.toString());
+            }
+            if (idle) {
+                progress.remove(e.getKey());
+            }
+        }
     }
 
     /** Sends a heartbeat for every migration run this instance is busy with. */
@@ -248,8 +293,10 @@ public class CopyService {
         for (int attempt = 1; attempt <= config.retries(); attempt++) {
             try {
                 long t0 = System.nanoTime();
+                CopyProgress live = batch.pass() == null ? progress.computeIfAbsent(batch.migrationId() + ":" + batch.run(),
+                        k -> new RunProgress(batch.migrationId(), batch.run())).counters : null;
                 KeySync.Result r = new KeySync(connections.get(source, batch.db()), connections.get(target, batch.db()),
-                        limitsFor(batch)).sync(batch.keys());
+                        limitsFor(batch)).reporting(live).sync(batch.keys());
                 long t1 = System.nanoTime();
                 List<KeyFailure> reported = r.failures().size() > MAX_REPORTED_FAILURES
                         ? r.failures().subList(0, MAX_REPORTED_FAILURES) : r.failures();

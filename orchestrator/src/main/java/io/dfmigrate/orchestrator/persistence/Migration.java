@@ -88,6 +88,10 @@ public class Migration extends PanacheEntityBase {
     @Column(name = "reconcile_batches_done")
     public long reconcileBatchesDone;
 
+    /** Worker → its latest live copy totals of this run (JSON of StatusEvent.Progress), while COPYING. */
+    @Column(name = "copy_live")
+    public String copyLive;
+
     /** Target write guard: null/NONE, APPLYING, ACTIVE, LIFTING, LIFTING_FOR_CUTOVER, LIFTED (see TargetGuard). */
     @Column(name = "guard_status")
     public String guardStatus;

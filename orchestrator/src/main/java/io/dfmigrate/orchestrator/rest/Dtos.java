@@ -30,7 +30,16 @@ public final class Dtos {
     @JsonInclude(JsonInclude.Include.ALWAYS)
     /** {@code keysStructural}: copied by type (big keys, DUMP payloads the target refused); {@code bytesCopied} counts DUMP payloads. */
     public record ProgressView(Long keysTotal, long keysCopied, long keysFailed, long keysStructural, long bytesCopied, Double percent,
-                               Double keysPerSecond, Long etaSeconds, Long batchesTotal, long batchesDone) {
+                               Double keysPerSecond, Long etaSeconds, Long batchesTotal, long batchesDone, LiveProgressView live) {
+    }
+
+    /**
+     * While COPYING: the copiers' own totals, reported every second and ahead of the acknowledged counters above (they
+     * include batches in flight and big keys half way): keys written, payload bytes, failed keys, keys copied by type,
+     * elements of big keys written so far, the current rate and how many copier instances report.
+     */
+    public record LiveProgressView(long keys, long bytes, long failed, long structural, long bigKeyElements, double keysPerSecond,
+                                   int workers) {
     }
 
     @JsonInclude(JsonInclude.Include.ALWAYS)

@@ -157,6 +157,7 @@ public class MigrationService {
                     x.reconcileBatchesTotal = null;
                     x.reconcileBatchesDone = 0;
                     x.lastReportAt = null;
+                    x.copyLive = null;
                     transition(x, MigrationState.VALIDATING, actor, action.path(), null);
                     phase(x, EventTypes.PHASE_VALIDATE);
                 }
@@ -253,13 +254,21 @@ public class MigrationService {
             LOG.warnf("dropping status event without a valid migration id or event id (type %s)", e.type());
             return;
         }
-        boolean heartbeat = EventTypes.STATUS_HEARTBEAT.equals(e.type());
+        boolean heartbeat = EventTypes.STATUS_HEARTBEAT.equals(e.type()) || EventTypes.STATUS_COPY_PROGRESS.equals(e.type());
+        // most reports (a batch done, replication counters) change counters only: no outbox row to relay, nothing for the keeper
+        boolean[] effects = {false, false};
         QuarkusTransaction.requiringNew().run(() -> {
+            effects[0] = effects[1] = false;
             if (heartbeat) {
-                // carries no counts: record that the workers are alive, without keeping its id
+                // liveness, and live progress that replaces the worker's previous report: no id is kept
                 Migration m = Migration.findById(id);
                 if (m != null && m.run == e.run() && m.state.active()) {
                     m.lastReportAt = Instant.now();
+                    if (e.progress() != null && m.state == MigrationState.COPYING && e.worker() != null) {
+                        java.util.Map<String, StatusEvent.Progress> live = liveProgress(m);
+                        live.put(e.worker(), e.progress());
+                        m.copyLive = Json.write(live);
+                    }
                 }
                 return;
             }
@@ -278,13 +287,23 @@ public class MigrationService {
                 return;
             }
             m.lastReportAt = Instant.now();
+            MigrationState before = m.state;
+            String guardBefore = m.guardStatus;
+            WROTE_OUTBOX.set(false);
             apply(m, e);
+            effects[0] = WROTE_OUTBOX.get();
+            effects[1] = m.state != before || !java.util.Objects.equals(guardBefore, m.guardStatus);
         });
-        if (!heartbeat) {
+        if (effects[0]) {
             publish();
+        }
+        if (effects[1]) {
             keeper.settle(id);
         }
     }
+
+    /** Set when the current transaction wrote an outbox row, so callers relay only then. */
+    private static final ThreadLocal<Boolean> WROTE_OUTBOX = ThreadLocal.withInitial(() -> false);
 
     /**
      * Fails every migration in VALIDATING, COPYING or REPLICATING whose workers have not reported for {@code timeout}. Nothing is
@@ -740,11 +759,34 @@ public class MigrationService {
         o.payload = Json.write(payload);
         o.createdAt = Instant.now();
         o.persist();
+        WROTE_OUTBOX.set(true);
         return o;
     }
 
     private static MigrationOptions options(Migration m) {
         return Json.read(m.options, MigrationOptions.class);
+    }
+
+    private static java.util.Map<String, StatusEvent.Progress> liveProgress(Migration m) {
+        java.util.Map<String, StatusEvent.Progress> live = new java.util.TreeMap<>();
+        if (m.copyLive != null) {
+            live.putAll(Json.read(m.copyLive, new com.fasterxml.jackson.core.type.TypeReference<java.util.Map<String, StatusEvent.Progress>>() {
+            }));
+        }
+        return live;
+    }
+
+    /** The sum of the workers' latest live reports, while COPYING. */
+    private static Dtos.LiveProgressView live(Migration m) {
+        if (m.state != MigrationState.COPYING || m.copyLive == null) {
+            return null;
+        }
+        var all = liveProgress(m).values();
+        return new Dtos.LiveProgressView(all.stream().mapToLong(StatusEvent.Progress::keys).sum(),
+                all.stream().mapToLong(StatusEvent.Progress::bytes).sum(), all.stream().mapToLong(StatusEvent.Progress::failed).sum(),
+                all.stream().mapToLong(StatusEvent.Progress::structural).sum(),
+                all.stream().mapToLong(StatusEvent.Progress::bigKeyElements).sum(),
+                Math.round(all.stream().mapToDouble(StatusEvent.Progress::keysPerSecond).sum() * 10) / 10.0, all.size());
     }
 
     private static List<ValidationCheck> checks(Migration m) {
@@ -802,7 +844,7 @@ public class MigrationService {
         return new Dtos.MigrationView(m.id.toString(), m.name, m.state.name(), m.run, new Dtos.EndpointView(m.sourceUri),
                 new Dtos.EndpointView(m.targetUri), options(m), m.validation == null ? null : new Dtos.ValidationView(checks),
                 new Dtos.ProgressView(m.keysTotal, m.keysCopied, m.keysFailed, m.keysStructural, m.bytesCopied, percent, kps, eta,
-                        m.batchesTotal, m.batchesDone),
+                        m.batchesTotal, m.batchesDone, live(m)),
                 m.captureStartedAt == null ? new Dtos.ReplicationView(null, null, null, false, 0)
                         : new Dtos.ReplicationView(m.lagMillis, Math.max(0, m.changesCaptured - m.changesApplied), m.changesApplied,
                         m.reconciling, m.reconcilePass),
