@@ -183,10 +183,7 @@ class AcceptanceTest {
             }
             JsonNode m = drained(id);
             assertEquals("REPLICATING", m.get("state").asText(), m.toString());
-            for (int db = 0; db < 3; db++) {
-                assertEquals(source.cli("-n", Integer.toString(db), "DBSIZE"), target.cli("-n", Integer.toString(db), "DBSIZE"));
-            }
-            assertEquals(source.cli("DEBUG", "DIGEST"), target.cli("DEBUG", "DIGEST"));
+            assertSame(source, target);
             api.post("/api/migrations/" + id + "/complete", "{\"cutover\":false}");
         }
     }

@@ -344,6 +344,11 @@ public final class KeySync {
         List<byte[]> writtenKeys = new ArrayList<>(keys.size() + gone.size());
         List<Long> writtenTtl = new ArrayList<>(keys.size() + gone.size());
         for (int i = 0; i < keys.size(); i++) {
+            if (ttls.get(i) == 0) {
+                // PTTL 0: it expires within the millisecond; RESTORE with TTL 0 would make it persistent
+                gone.add(keys.get(i));
+                continue;
+            }
             Buffer value = payloads.get(i);
             totals[2] += value.length();
             writes.add(Request.cmd(Command.RESTORE).arg(Buffer.buffer(keys.get(i))).arg(Math.max(ttls.get(i), 0)).arg(value).arg("REPLACE"));
