@@ -179,6 +179,19 @@ class DataAndCompatibilityChecksTest {
     }
 
     @Test
+    void aSourceThatRefusesScriptsIsReadWithPipelinesAndSaysSo() {
+        try (RedisServer source = RedisServer.start(); RedisServer target = RedisServer.start()) {
+            source.cli("SET", "k", "v");
+            source.cli("ACL", "SETUSER", "noscript", "on", ">pw", "~*", "&*", "+@all", "-@scripting");
+            ValidationCheck fast = check(validate(source.uri(), target.uri(), null), "copy.read");
+            assertTrue(fast.message().contains("one read-only script call"), fast.message());
+            ValidationCheck slow = check(validate("redis://noscript:pw@127.0.0.1:" + source.port(), target.uri(), null), "copy.read");
+            assertEquals(Severity.INFO, slow.severity());
+            assertTrue(slow.message().contains("NOPERM") && slow.remediation().contains("+@scripting"), slow.toString());
+        }
+    }
+
+    @Test
     void theWriteGuardNeedsAclRightsOnTheTarget() {
         try (RedisServer source = RedisServer.start(); RedisServer target = RedisServer.start()) {
             source.cli("SET", "k", "v");

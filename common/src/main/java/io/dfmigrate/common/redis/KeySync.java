@@ -48,7 +48,7 @@ public final class KeySync {
      * DUMP payload, or SCRIPT_BIG, or SCRIPT_LATER (0 for a key that is gone). Reads only; the source's clock is frozen
      * while it runs, so every TTL is read at the same moment as its payload.
      */
-    static final String READ_SCRIPT = """
+    public static final String READ_SCRIPT = """
             local out = {}
             local big = tonumber(ARGV[1])
             local budget = tonumber(ARGV[2])

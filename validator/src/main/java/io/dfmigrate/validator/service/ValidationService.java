@@ -8,11 +8,16 @@ import io.dfmigrate.common.endpoint.RedisEndpoint;
 import io.dfmigrate.common.event.MigrationOptions;
 import io.dfmigrate.common.redis.AclUsers;
 import io.dfmigrate.common.redis.BlockingRedis;
+import io.dfmigrate.common.redis.KeySync;
 import io.dfmigrate.common.event.Severity;
 import io.dfmigrate.common.event.ValidationCheck;
 import io.dfmigrate.validator.config.ValidatorConfig;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Request;
 import jakarta.enterprise.context.ApplicationScoped;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -112,6 +117,7 @@ public class ValidationService {
             memory(src, tgt, r);
             copyMethod(source, target, samples, dragonfly, r);
         }
+        readPath(source, samples, r);
         modules(src, samples, r);
         functions(src, dragonfly, r);
         hashFieldTtls(src, tgt, dragonfly, r);
@@ -285,6 +291,25 @@ public class ValidationService {
                     + mb(max) + "), leaving little room for new writes", "raise the target's maxmemory to at least " + mb(need * 12 / 10));
         } else {
             r.add("memory", INFO, "the source uses " + mb(used) + " of the target's maxmemory " + mb(max), null);
+        }
+    }
+
+    /** The copy reads keys with a read-only script; a source that refuses it is read with slower pipelines. */
+    private void readPath(RedisEndpoint source, List<KeySampler.Sample> samples, Report r) {
+        byte[] key = samples.isEmpty() ? "dfm:probe:absent".getBytes(StandardCharsets.UTF_8) : samples.get(0).key();
+        try (BlockingRedis s = BlockingRedis.connect(vertx, source, samples.isEmpty() ? 0 : samples.get(0).db(), config.timeout())) {
+            BlockingRedis.Result res = s.pipeline(List.of(Request.cmd(Command.EVAL)
+                    .arg(KeySync.READ_SCRIPT).arg(1).arg(Buffer.buffer(key))
+                    .arg(1).arg(1))).get(0);
+            if (res.ok()) {
+                r.add("copy.read", INFO, "keys are read with one read-only script call per 1,000 keys (PTTL and DUMP together)", null);
+            } else {
+                r.add("copy.read", INFO, "the source refuses the copier's read-only script (" + res.error() + "): keys will be read "
+                        + "with pipelined PTTL, MEMORY USAGE and DUMP, which is slower", "grant the source user +@scripting (EVAL, "
+                        + "EVALSHA) with +pttl +dump +memory|usage, or accept the slower copy");
+            }
+        } catch (RuntimeException e) {
+            r.add("copy.read", INFO, "could not try the copier's read script on the source: " + e.getMessage(), null);
         }
     }
 
