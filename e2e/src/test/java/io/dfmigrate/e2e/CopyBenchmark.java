@@ -31,7 +31,14 @@ class CopyBenchmark {
     @BeforeAll
     static void start() {
         assumeTrue(Boolean.getBoolean("dfm.benchmark"), "benchmarks run with -Ddfm.benchmark=true (deploy/local/benchmark.sh)");
-        stack = E2e.startStack(java.util.Map.of());
+        // -Ddfm.benchmark.env="DFM_COPIER_SCAN_COUNT=5000;DFM_COPIER_CONCURRENCY=16" tries other settings of the services
+        java.util.Map<String, String> env = new java.util.HashMap<>();
+        for (String kv : System.getProperty("dfm.benchmark.env", "").split(";")) {
+            if (kv.contains("=")) {
+                env.put(kv.substring(0, kv.indexOf('=')).strip(), kv.substring(kv.indexOf('=') + 1).strip());
+            }
+        }
+        stack = E2e.startStack(env);
         api = new Api(stack.orchestratorUrl());
     }
 
@@ -44,7 +51,9 @@ class CopyBenchmark {
 
     @Test
     void strings1M() {
+        // twice: the first migration after the services started runs with cold JIT, the second one with warm
         run("1M strings of 100 B", s -> s.cli("DEBUG", "POPULATE", "1000000", "key", "100"));
+        run("1M strings of 100 B, again on the same stack", s -> s.cli("DEBUG", "POPULATE", "1000000", "key", "100"));
     }
 
     @Test
@@ -185,7 +194,7 @@ class CopyBenchmark {
             Thread sampler = Thread.ofVirtual().start(() -> {
                 while (!Thread.currentThread().isInterrupted()) {
                     peakHeap.accumulateAndGet(heapUsed(stack.service("copier").baseUrl()), Math::max);
-                    E2e.sleep(200);
+                    E2e.sleep(500);
                 }
             });
             api.post("/api/migrations/" + id + "/start", "{\"acknowledgeWarnings\":true}");
