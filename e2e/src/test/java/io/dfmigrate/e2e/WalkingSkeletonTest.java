@@ -1,6 +1,7 @@
 package io.dfmigrate.e2e;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -26,8 +27,8 @@ class WalkingSkeletonTest {
 
     @BeforeAll
     static void startStack() {
-        // the DBSIZE drift watch every 3 s instead of 30 s, so a test can see it act
-        stack = E2e.startStack(Map.of("DFM_ORCHESTRATOR_DRIFT_CHECK_INTERVAL", "3s"));
+        // the DBSIZE drift watch every 3 s instead of 30 s, a silent capture taken over after 8 s instead of 15 s
+        stack = E2e.startStack(Map.of("DFM_ORCHESTRATOR_DRIFT_CHECK_INTERVAL", "3s", "DFM_ORCHESTRATOR_CAPTURE_TIMEOUT", "8s"));
         api = new Api(stack.orchestratorUrl());
     }
 
@@ -216,6 +217,75 @@ class WalkingSkeletonTest {
         } finally {
             vertx.close();
         }
+    }
+
+    @Test
+    void aReplicatorKilledOrStoppedWhileCapturingIsTakenOverByAnotherAndNothingIsLost() throws Exception {
+        stack.startService("replicator", "replicator-2", Ports.free());
+        io.vertx.core.Vertx vertx = io.vertx.core.Vertx.vertx();
+        try (RedisServer source = RedisServer.start(); RedisServer target = RedisServer.start()) {
+            source.cli("DEBUG", "POPULATE", "40000", "key", "64");
+            String id = create("capture-takeover", source.uri(), target.uri(), "{\"configureSourceNotifications\":true}");
+            api.post("/api/migrations/" + id + "/validate", null);
+            api.awaitState(id, "VALIDATED", Duration.ofSeconds(30));
+            java.util.concurrent.atomic.AtomicBoolean writing = new java.util.concurrent.atomic.AtomicBoolean(true);
+            java.util.concurrent.atomic.AtomicLong writes = new java.util.concurrent.atomic.AtomicLong();
+            Thread writer = Thread.ofVirtual().start(() -> write(vertx, source, writing, writes));
+            try {
+                api.post("/api/migrations/" + id + "/start", null);
+                JsonNode replicating = api.await(id, m -> m.path("state").asText().matches("REPLICATING|FAILED"), Duration.ofSeconds(90));
+                assertEquals("REPLICATING", replicating.get("state").asText(), replicating.toString());
+                String first = replicating.at("/replication/captureWorker").asText();
+                assertTrue(first.startsWith("replicator/"), replicating.toString());
+                String killed = first.substring("replicator/".length());
+                stack.service(killed).kill(); // SIGKILL: no goodbye, the capture just goes silent
+                long writesAtKill = writes.get();
+                JsonNode taken = awaitTakeovers(id, 1);
+                assertNotEquals(first, taken.at("/replication/captureWorker").asText(), taken.toString());
+                assertTrue(writes.get() > writesAtKill, "writes went on while the capture was gone");
+
+                // a rolling restart: the killed instance comes back, the capturing one stops gracefully and hands over
+                stack.startService("replicator", killed, "replicator".equals(killed) ? stack.config().replicatorPort() : Ports.free());
+                String second = taken.at("/replication/captureWorker").asText();
+                stack.service(second.substring("replicator/".length())).stop();
+                JsonNode handed = awaitTakeovers(id, 2);
+                assertEquals(first, handed.at("/replication/captureWorker").asText(), handed.toString());
+                E2e.sleep(2000); // writes go on with the third capture
+            } finally {
+                writing.set(false);
+                writer.join();
+            }
+            api.await(id, m -> m.at("/replication/pendingChanges").asLong(-1) == 0, Duration.ofSeconds(60));
+            E2e.sleep(2500);
+            api.post("/api/migrations/" + id + "/complete", "{\"cutover\":true}");
+            JsonNode done = api.await(id, m -> m.at("/cutover/state").asText().matches("DONE|MISMATCH")
+                    || m.path("state").asText().equals("FAILED"), Duration.ofSeconds(60));
+            assertEquals("DONE", done.at("/cutover/state").asText(), done.toString());
+            for (int db = 0; db < 3; db++) {
+                assertEquals(source.cli("-n", Integer.toString(db), "DBSIZE"), target.cli("-n", Integer.toString(db), "DBSIZE"), "db " + db);
+            }
+            assertEquals(source.cli("DEBUG", "DIGEST"), target.cli("DEBUG", "DIGEST"), done.toString());
+            // the value the first capture found is given back, although the replicator that set KA was killed
+            api.await(id, m -> source.cli("CONFIG", "GET", "notify-keyspace-events").lines().skip(1).findFirst().orElse("").isEmpty(),
+                    Duration.ofSeconds(20));
+            List<String> actions = new ArrayList<>();
+            api.get("/api/migrations/" + id + "/audit").json().forEach(a -> actions.add(a.get("action").asText()));
+            assertTrue(actions.containsAll(List.of("capture-released", "capture-taken-over", "reconcile", "reconciled", "cutover-done")),
+                    actions.toString());
+        } finally {
+            vertx.close();
+            if (!stack.service("replicator").isAlive()) {
+                stack.startService("replicator", "replicator", stack.config().replicatorPort());
+            }
+        }
+    }
+
+    /** Waits until the migration's capture was taken over {@code n} times and the reconciliation after it is done. */
+    static JsonNode awaitTakeovers(String id, int n) {
+        JsonNode m = api.await(id, x -> x.at("/replication/captureTakeovers").asInt() >= n && !x.at("/replication/reconciling").asBoolean()
+                && x.at("/replication/reconciliations").asInt() >= n || x.path("state").asText().equals("FAILED"), Duration.ofSeconds(120));
+        assertEquals("REPLICATING", m.get("state").asText(), m.toString());
+        return m;
     }
 
     @Test

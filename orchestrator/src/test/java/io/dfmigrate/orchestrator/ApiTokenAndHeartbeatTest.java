@@ -3,11 +3,14 @@ package io.dfmigrate.orchestrator;
 import static io.restassured.RestAssured.given;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
+import io.dfmigrate.common.event.EventTypes;
+import io.dfmigrate.common.event.StatusEvent;
 import io.restassured.http.ContentType;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -23,7 +26,8 @@ class ApiTokenAndHeartbeatTest {
         public Map<String, String> getConfigOverrides() {
             return Map.of("dfm.orchestrator.api-token", TOKEN,
                     "dfm.orchestrator.heartbeat-timeout", "2s",
-                    "dfm.orchestrator.heartbeat-check", "500ms");
+                    "dfm.orchestrator.heartbeat-check", "500ms",
+                    "dfm.orchestrator.capture-timeout", "1s");
         }
     }
 
@@ -37,6 +41,28 @@ class ApiTokenAndHeartbeatTest {
         given().get("/q/health/ready").then().statusCode(200);
         given().get("/q/metrics").then().statusCode(200);
         given().get("/q/openapi").then().statusCode(200);
+    }
+
+    @Test
+    void aSilentCaptureIsOfferedToAnotherReplicator() throws Exception {
+        String id = given().header("Authorization", "Bearer " + TOKEN).contentType(ContentType.JSON)
+                .body(MigrationApiTest.body("silent-capture", MigrationApiTest.SOURCE, MigrationApiTest.TARGET, "{\"guardTarget\":false}"))
+                .post("/api/migrations").then().statusCode(201).extract().path("id");
+        try (var phases = MigrationApiTest.consumer(); var producer = MigrationApiTest.producer()) {
+            phases.subscribe(java.util.List.of(io.dfmigrate.common.Topics.PHASES));
+            given().header("Authorization", "Bearer " + TOKEN).post("/api/migrations/" + id + "/validate").then().statusCode(202);
+            MigrationApiTest.send(producer, StatusEvent.validation(id, 1, "v", java.util.List.of()));
+            MigrationApiTest.await(() -> "VALIDATED".equals(given().header("Authorization", "Bearer " + TOKEN)
+                    .get("/api/migrations/" + id).then().extract().path("state")), "VALIDATED");
+            given().header("Authorization", "Bearer " + TOKEN).post("/api/migrations/" + id + "/start").then().statusCode(202);
+            MigrationApiTest.send(producer, StatusEvent.captureReady(id, 1, "replicator/a", null, "capture-a"));
+            MigrationApiTest.awaitRecord(phases, id, EventTypes.PHASE_COPY);
+            // the copier keeps reporting, the capture does not: its command goes out again for another replicator
+            var takeover = MigrationApiTest.awaitRecord(phases, id, EventTypes.PHASE_CAPTURE);
+            assertTrue(takeover.value().contains(":takeover:1"), takeover.value());
+            given().header("Authorization", "Bearer " + TOKEN).get("/api/migrations/" + id + "/audit").then()
+                    .body("action", org.hamcrest.Matchers.hasItem("capture-silent"));
+        }
     }
 
     @Test

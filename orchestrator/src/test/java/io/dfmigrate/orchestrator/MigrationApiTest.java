@@ -266,10 +266,7 @@ class MigrationApiTest {
         String id = create("cutover");
         try (KafkaConsumer<String, String> phases = consumer(); KafkaProducer<String, String> producer = producer()) {
             phases.subscribe(List.of(Topics.PHASES));
-            given().post("/api/migrations/" + id + "/validate").then().statusCode(202);
-            send(producer, StatusEvent.validation(id, 1, "v", List.of()));
-            awaitState(id, "VALIDATED");
-            given().post("/api/migrations/" + id + "/start").then().statusCode(202);
+            validateAndStart(id, producer);
             send(producer, StatusEvent.captureReady(id, 1, "r", null));
             send(producer, StatusEvent.scanCompleted(id, 1, "c", 0, 0));
             awaitState(id, "REPLICATING");
@@ -293,6 +290,50 @@ class MigrationApiTest {
             await(() -> "DONE".equals(given().get("/api/migrations/" + id).then().extract().path("cutover.state")), "DONE");
             given().get("/api/migrations/" + id).then().body("cutover.pauseMillis", equalTo(840))
                     .body("replication.pendingChanges", equalTo(0));
+        }
+    }
+
+    @Test
+    void anotherCaptureOfTheRunIsATakeoverThatReconcilesAndIsDrainedOnItsOwnCounts() throws Exception {
+        String id = create("takeover");
+        try (KafkaConsumer<String, String> phases = consumer(); KafkaProducer<String, String> producer = producer()) {
+            phases.subscribe(List.of(Topics.PHASES));
+            validateAndStart(id, producer);
+            send(producer, StatusEvent.captureReady(id, 1, "replicator/a", "", "capture-a"));
+            send(producer, StatusEvent.scanCompleted(id, 1, "c", 0, 0));
+            awaitState(id, "REPLICATING");
+            send(producer, StatusEvent.replication(id, 1, "replicator/a", new StatusEvent.Replication(10L, 0, null, "capture-a")));
+            send(producer, StatusEvent.replication(id, 1, "replicator/x", new StatusEvent.Replication(null, 4, 5L, "capture-a")));
+            await(() -> Integer.valueOf(6).equals(given().get("/api/migrations/" + id).then().extract().path("replication.pendingChanges")),
+                    "6 pending");
+            given().get("/api/migrations/" + id).then().body("replication.captureWorker", equalTo("replicator/a"))
+                    .body("replication.captureTakeovers", equalTo(0));
+
+            // replicator/a died; its capture command reached replicator/b, which captures anew
+            send(producer, StatusEvent.captureReady(id, 1, "replicator/b", null, "capture-b"));
+            await(() -> Integer.valueOf(1).equals(given().get("/api/migrations/" + id).then().extract().path("replication.captureTakeovers")),
+                    "a takeover");
+            given().get("/api/migrations/" + id).then().body("replication.captureWorker", equalTo("replicator/b"))
+                    .body("replication.reconciling", equalTo(true)).body("replication.pendingChanges", equalTo(0));
+            awaitRecord(phases, id, EventTypes.PHASE_RECONCILE);
+            given().get("/api/migrations/" + id + "/audit").then().body("action", hasItems("capture-taken-over", "reconcile"));
+
+            // late applies of the old capture's changes count as applied, not against the new capture
+            send(producer, StatusEvent.replication(id, 1, "replicator/x", new StatusEvent.Replication(null, 6, 5L, "capture-a")));
+            send(producer, StatusEvent.replication(id, 1, "replicator/a", new StatusEvent.Replication(12L, 0, null, "capture-a")));
+            send(producer, StatusEvent.replication(id, 1, "replicator/b", new StatusEvent.Replication(3L, 0, null, "capture-b")));
+            await(() -> Integer.valueOf(10).equals(given().get("/api/migrations/" + id).then().extract().path("replication.appliedChanges")),
+                    "10 applied");
+            await(() -> Integer.valueOf(3).equals(given().get("/api/migrations/" + id).then().extract().path("replication.pendingChanges")),
+                    "3 pending of the new capture");
+            send(producer, StatusEvent.replication(id, 1, "replicator/x", new StatusEvent.Replication(null, 3, 5L, "capture-b")));
+            await(() -> Integer.valueOf(0).equals(given().get("/api/migrations/" + id).then().extract().path("replication.pendingChanges")),
+                    "drained");
+            // the same capture answering again is no takeover
+            send(producer, StatusEvent.captureReady(id, 1, "replicator/b", null, "capture-b"));
+            Thread.sleep(500);
+            given().get("/api/migrations/" + id).then().body("replication.captureTakeovers", equalTo(1));
+            given().post("/api/migrations/" + id + "/stop").then().statusCode(202);
         }
     }
 
@@ -406,6 +447,14 @@ class MigrationApiTest {
     }
 
     // ---- helpers ----
+
+    /** Validates {@code id} with a clean report (playing the validator) and starts it: COPYING, capture command sent. */
+    static void validateAndStart(String id, KafkaProducer<String, String> producer) throws Exception {
+        given().post("/api/migrations/" + id + "/validate").then().statusCode(202);
+        send(producer, StatusEvent.validation(id, 1, "v", List.of()));
+        awaitState(id, "VALIDATED");
+        given().post("/api/migrations/" + id + "/start").then().statusCode(202);
+    }
 
     static void awaitState(String id, String state) {
         await(() -> state.equals(given().get("/api/migrations/" + id).then().extract().path("state")), "state " + state);

@@ -25,6 +25,8 @@ public final class EventTypes {
     public static final String STATUS_FAILED = "dfm.status.failed.v1";
     /** Change capture is subscribed: every write from now on is captured. */
     public static final String STATUS_CAPTURE_READY = "dfm.status.capture.ready.v1";
+    /** A replicator shutting down let go of a capture: another one should take it over. */
+    public static final String STATUS_CAPTURE_RELEASED = "dfm.status.capture.released.v1";
     /** Replication counters: changes captured (cumulative) or applied (delta), and lag. */
     public static final String STATUS_REPLICATION = "dfm.status.replication.v1";
     /** Cutover: writes paused on the source ({@code cutover.captured} changes to drain), done (verified), or aborted. */

@@ -40,15 +40,24 @@ public record StatusEvent(
     }
 
     /** Capture subscribed; {@code previousNotify} is the source's notify-keyspace-events before dfmigrate changed it (null: unchanged). */
-    public record Capture(String previousNotify, long startedAtMillis) {
+    public record Capture(String previousNotify, long startedAtMillis, String capture) {
+        /** {@code capture}: the id of this capture; another id for the same run means another replicator took over. */
+        public Capture(String previousNotify, long startedAtMillis) {
+            this(previousNotify, startedAtMillis, null);
+        }
     }
 
     /**
      * Replication counters of one worker: {@code captured} is the capture's cumulative count (or null), {@code applied} the
      * changes applied since the previous report of this worker (a delta, counted once by event id), {@code lagMillis} the
-     * age of the newest applied change when it was applied.
+     * age of the newest applied change when it was applied; {@code capture} the id of the capture these counts belong to
+     * (the reporting capture's, or the one that saw the applied changes), so after a takeover the new capture is drained
+     * on its own counts.
      */
-    public record Replication(Long captured, long applied, Long lagMillis) {
+    public record Replication(Long captured, long applied, Long lagMillis, String capture) {
+        public Replication(Long captured, long applied, Long lagMillis) {
+            this(captured, applied, lagMillis, null);
+        }
     }
 
     /** The scanner's counts: batches published and key names scanned (an estimate in scan-started). */
@@ -87,6 +96,12 @@ public record StatusEvent(
                 migrationId, run, Instant.now(), worker, null, new ScanCompleted(batches, keys, pass), null, null, null, null, null, null);
     }
 
+    /** Capture {@code capture} of the run ended because its replicator shuts down ({@code reason}); no loss yet. */
+    public static StatusEvent captureReleased(String migrationId, int run, String worker, String capture, String reason) {
+        return new StatusEvent(migrationId + ":" + run + ":capture-released:" + capture, EventTypes.STATUS_CAPTURE_RELEASED, migrationId,
+                run, Instant.now(), worker, null, null, null, reason, new Capture(null, System.currentTimeMillis(), capture), null, null, null);
+    }
+
     public static StatusEvent reconcileNeeded(String migrationId, int run, String worker, String reason) {
         return new StatusEvent(java.util.UUID.randomUUID().toString(), EventTypes.STATUS_RECONCILE_NEEDED, migrationId, run, Instant.now(),
                 worker, null, null, null, reason, null, null, null, null);
@@ -104,8 +119,14 @@ public record StatusEvent(
     }
 
     public static StatusEvent captureReady(String migrationId, int run, String worker, String previousNotify) {
-        return new StatusEvent(migrationId + ":" + run + ":capture-ready", EventTypes.STATUS_CAPTURE_READY, migrationId, run,
-                Instant.now(), worker, null, null, null, null, new Capture(previousNotify, System.currentTimeMillis()), null, null, null);
+        return captureReady(migrationId, run, worker, previousNotify, null);
+    }
+
+    /** Capture {@code capture} of the run is ready; every capture of a run (a takeover) has an event id of its own. */
+    public static StatusEvent captureReady(String migrationId, int run, String worker, String previousNotify, String capture) {
+        return new StatusEvent(migrationId + ":" + run + ":capture-ready" + (capture == null ? "" : ":" + capture),
+                EventTypes.STATUS_CAPTURE_READY, migrationId, run, Instant.now(), worker, null, null, null, null,
+                new Capture(previousNotify, System.currentTimeMillis(), capture), null, null, null);
     }
 
     /** Each report has its own id (a redelivered report keeps it), so deltas are counted exactly once. */

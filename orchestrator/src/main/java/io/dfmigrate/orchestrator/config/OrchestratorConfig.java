@@ -47,4 +47,12 @@ public interface OrchestratorConfig {
      */
     @WithDefault("30s")
     Duration driftCheckInterval();
+
+    /**
+     * A capturing replicator that has not reported for this long (it reports every second) is taken over: another
+     * replicator is asked to capture the run, then source and target are reconciled ({@code dfm.orchestrator.capture-timeout}).
+     * If no replicator takes over within {@link #heartbeatTimeout()}, the migration fails.
+     */
+    @WithDefault("15s")
+    Duration captureTimeout();
 }

@@ -66,6 +66,29 @@ public class Migration extends PanacheEntityBase {
     public Instant captureStartedAt;
     @Column(name = "source_notify_previous")
     public String sourceNotifyPrevious;
+    /** The capture of this run (its id), the replicator ({@code service/instance}) running it, when it last reported. */
+    @Column(name = "capture_id")
+    public String captureId;
+    @Column(name = "capture_worker")
+    public String captureWorker;
+    @Column(name = "capture_heard_at")
+    public Instant captureHeardAt;
+    /** When another replicator was asked to take the capture over; null when none is pending. */
+    @Column(name = "capture_takeover_at")
+    public Instant captureTakeoverAt;
+    /** When the capture command last went out for a takeover, and how often it went out in this run (its id suffix). */
+    @Column(name = "capture_asked_at")
+    public Instant captureAskedAt;
+    @Column(name = "capture_asks")
+    public int captureAsks;
+    @Column(name = "capture_takeovers")
+    public int captureTakeovers;
+    /** Changes applied that the current capture saw; {@code changesCaptured} counts that capture's too. */
+    @Column(name = "capture_applied")
+    public long captureApplied;
+    /** Why a reconciliation must follow the copy (a capture gap seen while COPYING); null when none. */
+    @Column(name = "capture_gap")
+    public String captureGap;
     @Column(name = "changes_captured")
     public long changesCaptured;
     @Column(name = "changes_applied")

@@ -43,7 +43,12 @@ public final class Dtos {
     }
 
     @JsonInclude(JsonInclude.Include.ALWAYS)
-    public record ReplicationView(Long lagMillis, Long pendingChanges, Long appliedChanges, boolean reconciling, int reconciliations) {
+    /**
+     * {@code captureWorker}: the replicator ({@code service/instance}) capturing the source's changes;
+     * {@code captureTakeovers}: how often another replicator took the capture over from a silent one.
+     */
+    public record ReplicationView(Long lagMillis, Long pendingChanges, Long appliedChanges, boolean reconciling, int reconciliations,
+                                  String captureWorker, int captureTakeovers) {
     }
 
     /**

@@ -6,7 +6,10 @@ import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Instant;
 import org.jboss.logging.Logger;
 
-/** Turns migrations whose workers went silent into FAILED with a reason, instead of leaving them stuck. */
+/**
+ * Turns migrations whose workers went silent into FAILED with a reason, instead of leaving them stuck; a silent change
+ * capture is first handed to another replicator.
+ */
 @ApplicationScoped
 public class HeartbeatWatch {
     private static final Logger LOG = Logger.getLogger(HeartbeatWatch.class);
@@ -22,6 +25,11 @@ public class HeartbeatWatch {
     @Scheduled(every = "${dfm.orchestrator.heartbeat-check:5s}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     void check() {
         try {
+            int taken = service.takeOverSilentCaptures(config.captureTimeout(), config.heartbeatTimeout(), startedAt);
+            if (taken > 0) {
+                LOG.warnf("%d migration(s) with a silent change capture: takeover asked for, or failed after %s", taken,
+                        config.heartbeatTimeout());
+            }
             int failed = service.failSilent(config.heartbeatTimeout(), startedAt);
             if (failed > 0) {
                 LOG.warnf("%d migration(s) failed: no worker report for %s", failed, config.heartbeatTimeout());

@@ -158,6 +158,11 @@ public class MigrationService {
                     x.reconcileBatchesDone = 0;
                     x.lastReportAt = null;
                     x.copyLive = null;
+                    x.captureId = x.captureWorker = x.captureGap = null;
+                    x.captureHeardAt = x.captureTakeoverAt = x.captureAskedAt = null;
+                    x.captureAsks = 0;
+                    x.captureTakeovers = 0;
+                    x.captureApplied = 0;
                     transition(x, MigrationState.VALIDATING, actor, action.path(), null);
                     phase(x, EventTypes.PHASE_VALIDATE);
                 }
@@ -318,31 +323,40 @@ public class MigrationService {
         List<UUID> silent = QuarkusTransaction.requiringNew().call(() -> Migration.<Migration>list("state in ?1",
                         List.of(MigrationState.VALIDATING, MigrationState.COPYING, MigrationState.REPLICATING)).stream()
                 .filter(m -> lastHeard(m).isBefore(cutoff)).map(m -> m.id).toList());
-        int failed = 0;
-        for (UUID id : silent) {
-            boolean done = QuarkusTransaction.requiringNew().call(() -> {
+        return eachInItsTransaction(silent, m -> {
+            if (!m.state.active() || !lastHeard(m).isBefore(cutoff)) {
+                return false;
+            }
+            String workers = switch (m.state) {
+                case VALIDATING -> "validator";
+                case COPYING -> m.captureStartedAt == null ? "replicator (change capture)" : "copier";
+                default -> m.reconciling ? "copier (reconciliation) or replicator" : "replicator";
+            };
+            fail(m, "orchestrator", "no report from the " + workers + " for " + timeout.toSeconds()
+                    + " s: check that the " + workers + " service runs and reaches Kafka, then restart the migration");
+            return true;
+        });
+    }
+
+    /**
+     * Runs {@code step} for each migration in a transaction of its own (skipping ones gone meanwhile); when any step
+     * returns true, relays the outbox and lets the keeper settle those migrations. Returns how many steps returned true.
+     */
+    private int eachInItsTransaction(List<UUID> ids, java.util.function.Predicate<Migration> step) {
+        int acted = 0;
+        for (UUID id : ids) {
+            if (QuarkusTransaction.requiringNew().call(() -> {
                 Migration m = Migration.findById(id);
-                if (m == null || !m.state.active() || !lastHeard(m).isBefore(cutoff)) {
-                    return false;
-                }
-                String workers = switch (m.state) {
-                    case VALIDATING -> "validator";
-                    case COPYING -> m.captureStartedAt == null ? "replicator (change capture)" : "copier";
-                    default -> m.reconciling ? "copier (reconciliation) or replicator" : "replicator";
-                };
-                fail(m, "orchestrator", "no report from the " + workers + " for " + timeout.toSeconds()
-                        + " s: check that the " + workers + " service runs and reaches Kafka, then restart the migration");
-                return true;
-            });
-            if (done) {
-                failed++;
+                return m != null && step.test(m);
+            })) {
+                acted++;
             }
         }
-        if (failed > 0) {
+        if (acted > 0) {
             publish();
-            silent.forEach(keeper::settle);
+            ids.forEach(keeper::settle);
         }
-        return failed;
+        return acted;
     }
 
     private static Instant lastHeard(Migration m) {
@@ -365,10 +379,30 @@ public class MigrationService {
                         errors + " error(s), " + warnings + " warning(s)");
             }
             case EventTypes.STATUS_CAPTURE_READY -> {
-                if (m.state != MigrationState.COPYING || m.captureStartedAt != null) {
+                String capture = e.capture() == null ? null : e.capture().capture();
+                if (m.captureStartedAt != null) {
+                    if (m.state != MigrationState.COPYING && m.state != MigrationState.REPLICATING) {
+                        return;
+                    }
+                    if (capture != null && !capture.equals(m.captureId)) {
+                        // another capture of this run: a takeover, or the capture command delivered again to another instance
+                        captureTakenOver(m, e.worker(), capture);
+                    } else if (m.captureTakeoverAt != null) {
+                        m.captureTakeoverAt = null;
+                        m.captureHeardAt = Instant.now();
+                        touch(m);
+                        audit(m, actor, "capture-alive", null, null, "the capture on " + e.worker()
+                                + " answered the takeover request itself and goes on");
+                    }
+                    return;
+                }
+                if (m.state != MigrationState.COPYING) {
                     return;
                 }
                 m.captureStartedAt = Instant.now();
+                m.captureId = capture;
+                m.captureWorker = e.worker();
+                m.captureHeardAt = m.captureStartedAt;
                 if (e.capture() != null && e.capture().previousNotify() != null && m.sourceNotifyPrevious == null) {
                     // kept until restored: a value an earlier run could not restore yet is the one to give back
                     m.sourceNotifyPrevious = e.capture().previousNotify();
@@ -379,22 +413,41 @@ public class MigrationService {
                         : "keyspace notifications already enabled on the source");
                 phase(m, EventTypes.PHASE_COPY);
             }
+            case EventTypes.STATUS_CAPTURE_RELEASED -> {
+                String capture = e.capture() == null ? null : e.capture().capture();
+                boolean live = m.state == MigrationState.COPYING || m.state == MigrationState.REPLICATING;
+                if (!live || m.captureStartedAt == null || capture == null || !capture.equals(m.captureId)) {
+                    return; // an old capture, or one already taken over
+                }
+                if (m.cuttingOver()) {
+                    fail(m, actor, "the capture ended during the cutover (" + e.error() + "); restart the migration");
+                } else if (m.captureTakeoverAt == null) {
+                    askTakeover(m, actor, "capture-released", e.error() + "; asking another replicator to take the capture over");
+                }
+            }
             case EventTypes.STATUS_REPLICATION -> {
                 if ((m.state != MigrationState.COPYING && m.state != MigrationState.REPLICATING) || e.replication() == null) {
                     return;
                 }
                 var r = e.replication();
-                if (r.captured() != null) {
+                boolean current = java.util.Objects.equals(r.capture(), m.captureId); // not a capture that was taken over
+                if (r.captured() != null && current) {
                     m.changesCaptured = Math.max(m.changesCaptured, r.captured());
+                    m.captureHeardAt = Instant.now(); // from the capturing replicator (only a capture reports captured totals)
                 }
                 m.changesApplied += r.applied();
+                if (current) {
+                    m.captureApplied += r.applied();
+                }
                 if (r.lagMillis() != null) {
                     m.lagMillis = r.lagMillis();
                 }
                 checkDrained(m, actor);
             }
             case EventTypes.STATUS_CUTOVER_PAUSED -> {
-                if (m.cuttingOver() && e.cutover() != null && "PAUSING".equals(m.cutoverState)) {
+                // only the current capture's count is drained on (a replicator that was taken over may still pause too)
+                boolean currentCapture = m.captureWorker == null || m.captureWorker.equals(e.worker());
+                if (m.cuttingOver() && e.cutover() != null && "PAUSING".equals(m.cutoverState) && currentCapture) {
                     m.cutoverState = "DRAINING";
                     m.cutoverCaptured = e.cutover().captured();
                     touch(m);
@@ -520,7 +573,7 @@ public class MigrationService {
 
     /** During a cutover: once every change captured before the pause is applied, the migration is COMPLETED. */
     private void checkDrained(Migration m, String actor) {
-        if (m.cuttingOver() && "DRAINING".equals(m.cutoverState) && m.cutoverCaptured != null && m.changesApplied >= m.cutoverCaptured) {
+        if (m.cuttingOver() && "DRAINING".equals(m.cutoverState) && m.cutoverCaptured != null && m.captureApplied >= m.cutoverCaptured) {
             m.cutoverState = "VERIFYING";
             m.endedAt = Instant.now();
             transition(m, MigrationState.COMPLETED, actor, "complete", "cutover: all " + m.cutoverCaptured
@@ -541,8 +594,99 @@ public class MigrationService {
             transition(m, MigrationState.REPLICATING, actor, "copy-done",
                     m.keysCopied + " key(s) copied (" + m.keysStructural + " by type), " + m.keysFailed + " failed, " + m.bytesCopied + " bytes in "
                             + Duration.between(m.copyStartedAt, m.copyFinishedAt).toMillis() + " ms");
-            phase(m, EventTypes.PHASE_REPLICATE);
+            if (m.captureGap != null) {
+                // the capture had a gap during the copy: the changes stay held until source and target are rescanned
+                String gap = m.captureGap;
+                m.captureGap = null;
+                reconcile(m, actor, gap);
+            } else {
+                phase(m, EventTypes.PHASE_REPLICATE);
+            }
         }
+    }
+
+    /**
+     * Another replicator captures the run now. Changes made between the old capture's last report and this one may not
+     * have been captured: a reconciliation follows (right away while replicating, after the copy while copying).
+     */
+    private void captureTakenOver(Migration m, String worker, String capture) {
+        String reason = "change capture taken over by " + worker + " from " + m.captureWorker
+                + "; changes made in between may not have been captured";
+        m.captureId = capture;
+        m.captureWorker = worker;
+        m.captureHeardAt = Instant.now();
+        m.captureTakeoverAt = null;
+        m.captureTakeovers++;
+        m.changesCaptured = 0; // the new capture's changes and their applies are counted from zero
+        m.captureApplied = 0;
+        touch(m);
+        audit(m, "orchestrator", "capture-taken-over", null, null, reason);
+        if (m.cuttingOver()) {
+            fail(m, "orchestrator", reason + " (during the cutover); restart the migration");
+        } else if (m.state == MigrationState.REPLICATING) {
+            reconcile(m, "orchestrator", reason);
+        } else {
+            m.captureGap = reason; // COPYING: reconciled when the copy is done
+        }
+    }
+
+    /**
+     * Looks for live migrations whose capturing replicator has not reported for {@code timeout} and asks another
+     * replicator to take the capture over (the capture command again, for the consumer group's live members); one whose
+     * takeover got no answer within {@code giveUp} fails with the reason. Nothing happens during the first
+     * {@code timeout} after {@code since} (this orchestrator's start), so reports queued in Kafka are read first.
+     * Returns the number of migrations acted on.
+     */
+    public int takeOverSilentCaptures(Duration timeout, Duration giveUp, Instant since) {
+        Instant now = Instant.now();
+        if (since.isAfter(now.minus(timeout))) {
+            return 0;
+        }
+        List<UUID> candidates = QuarkusTransaction.requiringNew().call(() -> Migration.<Migration>list(
+                        "state in ?1 and captureStartedAt is not null", List.of(MigrationState.COPYING, MigrationState.REPLICATING))
+                .stream().filter(m -> captureSilent(m, now, timeout, giveUp)).map(m -> m.id).toList());
+        return eachInItsTransaction(candidates, m -> {
+            if (m.captureStartedAt == null || !captureSilent(m, Instant.now(), timeout, giveUp)) {
+                return false;
+            }
+            Instant heard = m.captureHeardAt != null ? m.captureHeardAt : m.captureStartedAt;
+            if (m.captureTakeoverAt == null) {
+                askTakeover(m, "orchestrator", "capture-silent", "no report from " + m.captureWorker + ", which captures this "
+                        + "migration's changes, for " + timeout.toSeconds() + " s; asking another replicator to take the capture over");
+            } else if (m.captureTakeoverAt.isBefore(Instant.now().minus(giveUp)) && heard.isBefore(Instant.now().minus(giveUp))) {
+                fail(m, "orchestrator", "change capture lost: " + m.captureWorker + " stopped capturing and no other replicator "
+                        + "took the capture over within " + giveUp.toSeconds() + " s; start a replicator and restart the migration");
+            } else {
+                // asked, no answer yet (the command may have reached an instance on its way out): ask again
+                m.captureAsks++;
+                m.captureAskedAt = Instant.now();
+                phase(m, EventTypes.PHASE_CAPTURE, ":takeover:" + m.captureAsks);
+            }
+            return true;
+        });
+    }
+
+    /** Something to do about the capture: silent for {@code timeout}, or a takeover asked for and not answered. */
+    private static boolean captureSilent(Migration m, Instant now, Duration timeout, Duration giveUp) {
+        if (m.cuttingOver()) {
+            return false; // the cutover has its own bound (the write pause is aborted after its maximum)
+        }
+        Instant heard = m.captureHeardAt != null ? m.captureHeardAt : m.captureStartedAt;
+        if (m.captureTakeoverAt != null) {
+            // pending: ask again every timeout; give up when neither a new capture nor any capture report came for giveUp
+            return m.captureAskedAt.isBefore(now.minus(timeout))
+                    || m.captureTakeoverAt.isBefore(now.minus(giveUp)) && heard.isBefore(now.minus(giveUp));
+        }
+        return heard.isBefore(now.minus(timeout));
+    }
+
+    /** Sends the run's capture command again, for whichever live replicator the consumer group gives it to. */
+    private static void askTakeover(Migration m, String actor, String action, String detail) {
+        m.captureTakeoverAt = m.captureAskedAt = Instant.now();
+        m.captureAsks++;
+        touch(m);
+        audit(m, actor, action, null, null, detail);
+        phase(m, EventTypes.PHASE_CAPTURE, ":takeover:" + m.captureAsks);
     }
 
     private void fail(Migration m, String actor, String reason) {
@@ -571,7 +715,7 @@ public class MigrationService {
         return QuarkusTransaction.requiringNew().call(() -> {
             Migration m = Migration.findById(id);
             return m == null ? null : new KeeperView(m.id, m.run, m.state, m.guardStatus, m.guardSealed, m.sourceSealed, m.targetSealed,
-                    m.sourceNotifyPrevious, m.reconciling, m.cuttingOver(), m.changesCaptured, m.changesApplied, options(m));
+                    m.sourceNotifyPrevious, m.reconciling, m.cuttingOver(), m.changesCaptured, m.captureApplied, options(m));
         });
     }
 
@@ -591,7 +735,7 @@ public class MigrationService {
     /** REPLICATING migrations with nothing in flight, no reconciliation and no cutover: candidates for the drift check. */
     List<UUID> quietReplicating() {
         return QuarkusTransaction.requiringNew().call(() -> Migration.<Migration>list("state = ?1", MigrationState.REPLICATING).stream()
-                .filter(m -> !m.reconciling && m.cutoverState == null && m.changesApplied >= m.changesCaptured)
+                .filter(m -> !m.reconciling && m.cutoverState == null && m.captureApplied >= m.changesCaptured)
                 .map(m -> m.id).toList());
     }
 
@@ -739,12 +883,18 @@ public class MigrationService {
     }
 
     private static void phase(Migration m, String type) {
+        phase(m, type, "");
+    }
+
+    /** {@code idSuffix} tells a repeated command of the same run apart (a capture takeover). */
+    private static void phase(Migration m, String type, String idSuffix) {
         boolean reconcile = EventTypes.PHASE_RECONCILE.equals(type);
         // while the target is guarded, the workers write as the migration's own ACL user
         boolean guarded = GUARD_ACTIVE.equals(m.guardStatus) && m.guardTargetSealed != null
                 && (m.state == MigrationState.COPYING || m.state == MigrationState.REPLICATING);
         EndpointRef target = guarded ? new EndpointRef(m.guardTargetUri, m.guardTargetSealed) : new EndpointRef(m.targetUri, m.targetSealed);
-        PhaseEvent p = new PhaseEvent(m.id + ":" + m.run + ":" + type + (reconcile ? ":" + m.reconcilePass : ""), type, m.id.toString(),
+        PhaseEvent p = new PhaseEvent(m.id + ":" + m.run + ":" + type + (reconcile ? ":" + m.reconcilePass : "") + idSuffix,
+                type, m.id.toString(),
                 m.run, Instant.now(), new EndpointRef(m.sourceUri, m.sourceSealed), target, options(m),
                 reconcile ? m.reconcilePass : null);
         outbox(Topics.PHASES, m, p.id(), type, p);
@@ -845,9 +995,9 @@ public class MigrationService {
                 new Dtos.EndpointView(m.targetUri), options(m), m.validation == null ? null : new Dtos.ValidationView(checks),
                 new Dtos.ProgressView(m.keysTotal, m.keysCopied, m.keysFailed, m.keysStructural, m.bytesCopied, percent, kps, eta,
                         m.batchesTotal, m.batchesDone, live(m)),
-                m.captureStartedAt == null ? new Dtos.ReplicationView(null, null, null, false, 0)
-                        : new Dtos.ReplicationView(m.lagMillis, Math.max(0, m.changesCaptured - m.changesApplied), m.changesApplied,
-                        m.reconciling, m.reconcilePass),
+                m.captureStartedAt == null ? new Dtos.ReplicationView(null, null, null, false, 0, null, 0)
+                        : new Dtos.ReplicationView(m.lagMillis, Math.max(0, m.changesCaptured - m.captureApplied), m.changesApplied,
+                        m.reconciling, m.reconcilePass, m.captureWorker, m.captureTakeovers),
                 m.cutoverState == null && m.cutoverDetail == null ? null
                         : new Dtos.CutoverView(m.cutoverState, m.cutoverPauseMillis, m.cutoverDetail),
                 m.guardStatus == null ? null : new Dtos.GuardView(m.guardStatus, m.guardDetail),

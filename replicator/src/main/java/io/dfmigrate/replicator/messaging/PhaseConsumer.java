@@ -28,7 +28,8 @@ public class PhaseConsumer {
     @RunOnVirtualThread
     public void onPhase(String json) {
         PhaseEvent phase = Json.readOrWarn(json, PhaseEvent.class);
-        if (phase != null && EventTypes.PHASE_CAPTURE.equals(phase.type())) {
+        // a capture command is also how the orchestrator hands a silent replicator's capture to another instance
+        if (phase != null && EventTypes.PHASE_CAPTURE.equals(phase.type()) && !apply.ended(phase.migrationId(), phase.run())) {
             capture.start(phase);
         }
     }

@@ -46,17 +46,29 @@ public class ApplyService {
     record Endpoints(RedisEndpoint source, RedisEndpoint target) {
     }
 
-    /** {@code applied}: since the last report; {@code total}: since this instance started applying the run. */
-    record Counters(String migrationId, int run, AtomicLong applied, AtomicLong lagMillis, AtomicLong total) {
+    /**
+     * Per run and capture (id, "" for changes without one): {@code applied} since the last report. {@code total} (since
+     * this instance started applying the run) and {@code lagMillis} are the run's, shared by its captures and exported
+     * as metrics.
+     */
+    record Counters(String migrationId, int run, String capture, AtomicLong applied, AtomicLong lagMillis, AtomicLong total) {
     }
 
-    private Counters meters(Counters c) {
-        Tags tags = Tags.of("migration", c.migrationId());
-        FunctionCounter.builder("dfm.replication.applied", c.total(), AtomicLong::get).tags(tags)
-                .description("changes applied to the target by this instance").register(registry);
-        Gauge.builder("dfm.replication.lag", c.lagMillis(), a -> Math.max(0, a.get())).tags(tags).baseUnit("milliseconds")
-                .description("age of the newest applied change when it was applied").register(registry);
-        return c;
+    /** The run's metric values, registered once per run: {lagMillis, total}. */
+    private final Map<String, AtomicLong[]> runMeters = new ConcurrentHashMap<>();
+
+    private Counters counters(String migrationId, int run, String capture) {
+        AtomicLong[] m = runMeters.computeIfAbsent(migrationId + ":" + run, k -> {
+            AtomicLong[] values = {new AtomicLong(-1), new AtomicLong()};
+            Tags tags = Tags.of("migration", migrationId);
+            FunctionCounter.builder("dfm.replication.applied", values[1], AtomicLong::get).tags(tags)
+                    .description("changes applied to the target by this instance").register(registry);
+            Gauge.builder("dfm.replication.lag", values[0], a -> Math.max(0, a.get())).tags(tags).baseUnit("milliseconds")
+                    .description("age of the newest applied change when it was applied").register(registry);
+            return values;
+        });
+        return counters.computeIfAbsent(migrationId + ":" + run + ":" + capture,
+                k -> new Counters(migrationId, run, capture, new AtomicLong(), m[0], m[1]));
     }
 
     private final MeterRegistry registry;
@@ -82,6 +94,11 @@ public class ApplyService {
     /** A reconciliation pass began: hold this run's changes again until the next REPLICATE command. */
     public void markHolding(String migrationId, int run) {
         replicating.remove(migrationId + ":" + run);
+    }
+
+    /** Whether this instance has seen the run stopped or completed. */
+    public boolean ended(String migrationId, int run) {
+        return ended.contains(migrationId + ":" + run);
     }
 
     public void markEnded(String migrationId, int run) {
@@ -155,11 +172,16 @@ public class ApplyService {
                 }
             }
         }
-        Counters c = counters.computeIfAbsent(first.migrationId() + ":" + first.run(), k -> meters(
-                new Counters(first.migrationId(), first.run(), new AtomicLong(), new AtomicLong(-1), new AtomicLong())));
-        c.applied().addAndGet(changes.size());
-        c.total().addAndGet(changes.size());
-        c.lagMillis().set(Math.max(0, System.currentTimeMillis() - newest));
+        // counted per capture: after a takeover the new capture's changes are drained on their own counts
+        Map<String, Long> perCapture = new java.util.TreeMap<>();
+        changes.forEach(ch -> perCapture.merge(ch.capture() == null ? "" : ch.capture(), 1L, Long::sum));
+        long lag = Math.max(0, System.currentTimeMillis() - newest);
+        perCapture.forEach((capture, n) -> {
+            Counters c = counters(first.migrationId(), first.run(), capture);
+            c.applied().addAndGet(n);
+            c.total().addAndGet(n);
+            c.lagMillis().set(lag);
+        });
     }
 
     /** Applied-change deltas and lag, every report interval, for the runs this instance applied changes of. */
@@ -169,8 +191,9 @@ public class ApplyService {
             Counters c = e.getValue();
             long delta = c.applied().getAndSet(0);
             long lag = c.lagMillis().get();
-            if (delta == 0 && ended.contains(e.getKey())) {
+            if (delta == 0 && ended.contains(c.migrationId() + ":" + c.run())) {
                 counters.remove(e.getKey());
+                runMeters.remove(c.migrationId() + ":" + c.run());
                 registry.find("dfm.replication.applied").tag("migration", c.migrationId()).meters().forEach(registry::remove);
                 registry.find("dfm.replication.lag").tag("migration", c.migrationId()).meters().forEach(registry::remove);
                 continue;
@@ -180,7 +203,7 @@ public class ApplyService {
             }
             try {
                 status.publish(StatusEvent.replication(c.migrationId(), c.run(), status.worker(),
-                        new StatusEvent.Replication(null, delta, lag < 0 ? null : lag)));
+                        new StatusEvent.Replication(null, delta, lag < 0 ? null : lag, c.capture().isEmpty() ? null : c.capture())));
             } catch (RuntimeException ex) {
                 c.applied().addAndGet(delta); // report it next time
                 LOG.warnf("replication report for %s not sent: %s", c.migrationId(), ex.toString());

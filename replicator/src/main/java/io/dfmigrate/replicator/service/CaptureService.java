@@ -81,6 +81,11 @@ public class CaptureService {
         final int run;
         final RedisEndpoint source;
         final String previousNotify;
+        /**
+         * This capture's id, on its changes and reports: after a takeover (or a capture command delivered again to
+         * another instance) the orchestrator tells the new capture from the old one by it.
+         */
+        final String id = java.util.UUID.randomUUID().toString();
         /** options.configureSourceNotifications: the capture may set notify-keyspace-events again if someone changes it. */
         boolean configure;
         final AtomicLong captured = new AtomicLong();
@@ -111,10 +116,15 @@ public class CaptureService {
     }
 
     public void start(PhaseEvent phase) {
+        if (shuttingDown) {
+            LOG.infof("migration %s: capture command ignored, this replicator is shutting down", phase.migrationId());
+            return;
+        }
         String key = phase.migrationId() + ":" + phase.run();
         Capture existing = active.get(key);
         if (existing != null) {
-            status.publish(StatusEvent.captureReady(phase.migrationId(), phase.run(), status.worker(), existing.previousNotify));
+            // asked again (a takeover request reaching the instance that still captures): it is alive, say so
+            status.publish(StatusEvent.captureReady(phase.migrationId(), phase.run(), status.worker(), existing.previousNotify, existing.id));
             return;
         }
         MigrationOptions options = phase.options() == null ? MigrationOptions.DEFAULTS : phase.options().withDefaults();
@@ -162,8 +172,8 @@ public class CaptureService {
         Tags tags = Tags.of("migration", phase.migrationId());
         FunctionCounter.builder("dfm.capture.changes", c.captured, AtomicLong::get).tags(tags)
                 .description("keyspace notifications captured").register(registry);
-        status.publish(StatusEvent.captureReady(phase.migrationId(), phase.run(), status.worker(), previous));
-        LOG.infof("migration %s run %d: capturing changes of %s", phase.migrationId(), phase.run(), source);
+        status.publish(StatusEvent.captureReady(phase.migrationId(), phase.run(), status.worker(), previous, c.id));
+        LOG.infof("migration %s run %d: capturing changes of %s (capture %s)", phase.migrationId(), phase.run(), source, c.id);
     }
 
     /** Calls of FLUSHDB and FLUSHALL so far (INFO commandstats): flushed keys produce no keyspace notification. */
@@ -243,7 +253,7 @@ public class CaptureService {
             return;
         }
         byte[] key = Arrays.copyOfRange(channel, at + 3, channel.length); // after "__:"
-        ChangeEvent change = new ChangeEvent(c.migrationId, c.run, db, key, msg.get(3).toString(), System.currentTimeMillis());
+        ChangeEvent change = new ChangeEvent(c.migrationId, c.run, db, key, msg.get(3).toString(), System.currentTimeMillis(), c.id);
         String recordKey = c.migrationId + ":" + db + ":" + Base64.getEncoder().encodeToString(key);
         c.captured.incrementAndGet();
         c.inFlight.incrementAndGet();
@@ -331,7 +341,7 @@ public class CaptureService {
             Thread.currentThread().interrupt();
             return;
         }
-        long captured = c.captured.get();
+        long captured = c.captured.get(); // of this capture: the orchestrator drains on the applies of its changes
         status.publish(StatusEvent.cutover(c.migrationId, c.run, status.worker(), EventTypes.STATUS_CUTOVER_PAUSED,
                 new StatusEvent.Cutover(captured, null, null, "writes paused; " + captured + " change(s) captured")));
         LOG.infof("migration %s: cutover: writes paused on %s, %d change(s) captured", c.migrationId, c.source, captured);
@@ -449,7 +459,8 @@ public class CaptureService {
      * Counters and liveness: the captured total of every active capture, every report interval; and the watch for what
      * notifications cannot show (a FLUSHDB or FLUSHALL on the source), which fails the migration instead of diverging.
      */
-    @Scheduled(every = "${dfm.replicator.report-interval}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    // delayed: right after start the messaging channels are not wired yet (nothing is captured that early anyway)
+    @Scheduled(every = "${dfm.replicator.report-interval}", delayed = "5s", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     void report() {
         for (Capture c : active.values()) {
             try {
@@ -467,7 +478,7 @@ public class CaptureService {
             }
             try {
                 status.publish(StatusEvent.replication(c.migrationId, c.run, status.worker(),
-                        new StatusEvent.Replication(c.captured.get(), 0, null)));
+                        new StatusEvent.Replication(c.captured.get(), 0, null, c.id)));
             } catch (RuntimeException e) {
                 LOG.warnf("capture report for %s not sent: %s", c.migrationId, e.toString());
             }
@@ -496,15 +507,28 @@ public class CaptureService {
         return false;
     }
 
-    /** A replicator that shuts down while capturing says so: the migration fails instead of silently missing writes. */
+    /**
+     * A replicator that shuts down while capturing says so, and the orchestrator hands the capture to another instance
+     * (followed by a reconciliation): a rolling restart does not fail the migration. notify-keyspace-events stays as
+     * it is for the next capture; the orchestrator gives the old value back when the migration ends.
+     */
     void onShutdown(@Observes ShutdownEvent event) {
+        shuttingDown = true;
         for (Capture c : active.values()) {
             if (!c.ended.getAndSet(true)) {
                 active.remove(c.migrationId + ":" + c.run);
                 close(c);
-                restoreNotify(c);
-                fail(c.migrationId, c.run, "the replicator capturing this migration shut down; restart the migration");
+                try {
+                    status.publish(StatusEvent.captureReleased(c.migrationId, c.run, status.worker(), c.id,
+                            "the replicator " + status.worker() + " shut down"));
+                } catch (RuntimeException e) {
+                    LOG.warnf("migration %s: could not report the released capture (%s); the orchestrator will see it silent",
+                            c.migrationId, e.toString());
+                }
             }
         }
     }
+
+    /** Set once this instance shuts down: it takes no new capture then. */
+    private volatile boolean shuttingDown;
 }
