@@ -334,6 +334,14 @@ class MigrationApiTest {
             Thread.sleep(500);
             given().get("/api/migrations/" + id).then().body("replication.captureTakeovers", equalTo(1));
             given().post("/api/migrations/" + id + "/stop").then().statusCode(202);
+            awaitRecord(phases, id, EventTypes.PHASE_STOP);
+
+            // a capture command delivered again after the run ended starts a stray capture: it is told to stop
+            send(producer, StatusEvent.captureReady(id, 1, "replicator/c", null, "capture-c"));
+            ConsumerRecord<String, String> stray = awaitRecord(phases, id, EventTypes.PHASE_STOP);
+            assertTrue(stray.value().contains(":stray:capture-c"), stray.value());
+            given().get("/api/migrations/" + id + "/audit").then().body("action", hasItem("capture-stopped"));
+            given().get("/api/migrations/" + id).then().body("state", equalTo("STOPPED"));
         }
     }
 

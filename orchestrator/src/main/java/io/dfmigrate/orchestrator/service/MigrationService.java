@@ -287,6 +287,12 @@ public class MigrationService {
             p.processedAt = Instant.now();
             p.persist();
             Migration m = Migration.findById(id);
+            if (m != null && EventTypes.STATUS_CAPTURE_READY.equals(e.type()) && (m.run != e.run()
+                    || m.state != MigrationState.COPYING && m.state != MigrationState.REPLICATING)) {
+                stopStrayCapture(m, e);
+                effects[0] = true;
+                return;
+            }
             if (m == null || m.run != e.run()) {
                 LOG.debugf("status event %s is for an unknown migration or an earlier run; ignored", e.id());
                 return;
@@ -678,6 +684,21 @@ public class MigrationService {
                     || m.captureTakeoverAt.isBefore(now.minus(giveUp)) && heard.isBefore(now.minus(giveUp));
         }
         return heard.isBefore(now.minus(timeout));
+    }
+
+    /**
+     * A capture started for a run that has ended (Kafka delivered its capture command again after a replicator died):
+     * it is told to stop, which also gives the source its notify-keyspace-events back.
+     */
+    private static void stopStrayCapture(Migration m, StatusEvent e) {
+        String capture = e.capture() == null || e.capture().capture() == null ? e.id() : e.capture().capture();
+        PhaseEvent stop = new PhaseEvent(m.id + ":" + e.run() + ":" + EventTypes.PHASE_STOP + ":stray:" + capture, EventTypes.PHASE_STOP,
+                m.id.toString(), e.run(), Instant.now(), new EndpointRef(m.sourceUri, m.sourceSealed),
+                new EndpointRef(m.targetUri, m.targetSealed), options(m), null);
+        outbox(Topics.PHASES, m, stop.id(), EventTypes.PHASE_STOP, stop);
+        audit(m, "orchestrator", "capture-stopped", null, null, "a capture of run " + e.run() + " started on " + e.worker()
+                + " after that run had ended (its capture command was delivered again); told to stop");
+        LOG.warnf("migration %s: stray capture of run %d on %s told to stop", m.id, e.run(), e.worker());
     }
 
     /** Sends the run's capture command again, for whichever live replicator the consumer group gives it to. */
