@@ -99,7 +99,8 @@ public class CopyService {
      * acknowledged yet and big keys half way through, with the rate since the previous report. A run that is no longer busy
      * gets one last report, then none.
      */
-    @Scheduled(every = "${dfm.copier.progress-interval:1s}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    // delayed: right after start the status channel is not wired yet, and there is nothing to report
+    @Scheduled(every = "${dfm.copier.progress-interval:1s}", delayed = "5s", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     void reportProgress() {
         for (var e : progress.entrySet()) {
             RunProgress p = e.getValue();
@@ -123,7 +124,8 @@ public class CopyService {
     }
 
     /** Sends a heartbeat for every migration run this instance is busy with. */
-    @Scheduled(every = "${dfm.copier.heartbeat-interval}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    // delayed: right after start the status channel is not wired yet, and there is nothing to report
+    @Scheduled(every = "${dfm.copier.heartbeat-interval}", delayed = "5s", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     void heartbeat() {
         for (Busy b : busy.values()) {
             try {

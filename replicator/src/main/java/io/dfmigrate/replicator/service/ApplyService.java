@@ -185,7 +185,8 @@ public class ApplyService {
     }
 
     /** Applied-change deltas and lag, every report interval, for the runs this instance applied changes of. */
-    @Scheduled(every = "${dfm.replicator.report-interval}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    // delayed: right after start the status channel is not wired yet, and there is nothing to report
+    @Scheduled(every = "${dfm.replicator.report-interval}", delayed = "5s", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     void report() {
         for (Map.Entry<String, Counters> e : counters.entrySet()) {
             Counters c = e.getValue();
