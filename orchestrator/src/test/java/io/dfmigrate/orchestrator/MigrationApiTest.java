@@ -345,6 +345,30 @@ class MigrationApiTest {
         }
     }
 
+    @Test
+    void aTakeoverDuringTheCopyIsReconciledRightAfterTheCopy() throws Exception {
+        String id = create("takeover-copying");
+        try (KafkaConsumer<String, String> phases = consumer(); KafkaProducer<String, String> producer = producer()) {
+            phases.subscribe(List.of(Topics.PHASES));
+            validateAndStart(id, producer);
+            send(producer, StatusEvent.captureReady(id, 1, "replicator/a", null, "capture-a"));
+            awaitRecord(phases, id, EventTypes.PHASE_COPY);
+            send(producer, StatusEvent.captureReady(id, 1, "replicator/b", null, "capture-b"));
+            await(() -> Integer.valueOf(1).equals(given().get("/api/migrations/" + id).then().extract().path("replication.captureTakeovers")),
+                    "a takeover while copying");
+            given().get("/api/migrations/" + id).then().body("state", equalTo("COPYING")).body("replication.reconciling", equalTo(false));
+            send(producer, StatusEvent.scanCompleted(id, 1, "c", 0, 0));
+            awaitState(id, "REPLICATING");
+            // the held changes are not released by the copy's end: a rescan comes first
+            given().get("/api/migrations/" + id).then().body("replication.reconciling", equalTo(true))
+                    .body("replication.reconciliations", equalTo(1));
+            awaitRecord(phases, id, EventTypes.PHASE_RECONCILE);
+            given().get("/api/migrations/" + id + "/audit").then().body("action", hasItems("capture-taken-over", "copy-done", "reconcile"))
+                    .body("find { it.action == 'reconcile' }.detail", containsString("taken over by replicator/b"));
+            given().post("/api/migrations/" + id + "/stop").then().statusCode(202);
+        }
+    }
+
     /** Every action outside {@code allowed} answers 409 naming the state and the allowed actions, and changes nothing. */
     static void assertOnly(String id, String state, List<String> all, List<String> allowed) {
         given().get("/api/migrations/" + id).then().body("state", equalTo(state)).body("allowedActions", equalTo(allowed));
