@@ -52,11 +52,16 @@ public record StatusEvent(
      * changes applied since the previous report of this worker (a delta, counted once by event id), {@code lagMillis} the
      * age of the newest applied change when it was applied; {@code capture} the id of the capture these counts belong to
      * (the reporting capture's, or the one that saw the applied changes), so after a takeover the new capture is drained
-     * on its own counts.
+     * on its own counts. {@code error}: an applier's last error while it keeps failing to apply (null when it works), so a
+     * stalled replication shows why.
      */
-    public record Replication(Long captured, long applied, Long lagMillis, String capture) {
+    public record Replication(Long captured, long applied, Long lagMillis, String capture, String error) {
+        public Replication(Long captured, long applied, Long lagMillis, String capture) {
+            this(captured, applied, lagMillis, capture, null);
+        }
+
         public Replication(Long captured, long applied, Long lagMillis) {
-            this(captured, applied, lagMillis, null);
+            this(captured, applied, lagMillis, null, null);
         }
     }
 

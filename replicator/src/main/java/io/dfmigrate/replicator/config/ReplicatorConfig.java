@@ -14,6 +14,21 @@ public interface ReplicatorConfig {
     @WithDefault("30s")
     Duration cutoverMaxPause();
 
+    /**
+     * Distinct keys a capture buffers for Kafka at most; at this size it stops reading the source's notifications until
+     * the buffer is half empty (the source holds them meanwhile, up to its pubsub output buffer limit).
+     */
+    @WithDefault("100000")
+    int captureBufferKeys();
+
+    /** Distinct keys an applier collects (coalescing repeated changes of a key) before it syncs them and commits. */
+    @WithDefault("20000")
+    int applyBatchKeys();
+
+    /** Records an applier reads from dfm.changes per poll. */
+    @WithDefault("5000")
+    int applyPollRecords();
+
     /** How often capture and appliers report counters, lag and liveness. */
     @WithDefault("1s")
     Duration reportInterval();

@@ -1,19 +1,18 @@
 package io.dfmigrate.replicator.messaging;
 
-import io.dfmigrate.common.event.ChangeEvent;
 import io.dfmigrate.common.event.EventTypes;
 import io.dfmigrate.common.event.Json;
 import io.dfmigrate.common.event.PhaseEvent;
 import io.dfmigrate.replicator.service.ApplyService;
 import io.dfmigrate.replicator.service.CaptureService;
-import io.smallrye.reactive.messaging.annotations.Blocking;
 import io.smallrye.common.annotation.RunOnVirtualThread;
 import jakarta.enterprise.context.ApplicationScoped;
-import java.util.ArrayList;
-import java.util.List;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
 
-/** The replicator's subscriptions: capture commands (one instance), control commands (every instance), changes. */
+/**
+ * The replicator's subscriptions: capture commands (one instance of the group), control commands (every instance).
+ * Changes are read by the appliers' own consumers ({@link ChangeLog}).
+ */
 @ApplicationScoped
 public class PhaseConsumer {
     private final CaptureService capture;
@@ -53,18 +52,4 @@ public class PhaseConsumer {
             }
         }
     }
-
-    @Incoming("changes-in")
-    @Blocking(ordered = true)
-    public void onChanges(List<String> batch) {
-        List<ChangeEvent> changes = new ArrayList<>(batch.size());
-        for (String json : batch) {
-            ChangeEvent c = Json.readOrWarn(json, ChangeEvent.class);
-            if (c != null) {
-                changes.add(c);
-            }
-        }
-        apply.apply(changes);
-    }
-
 }

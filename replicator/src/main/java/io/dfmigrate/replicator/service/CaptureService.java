@@ -13,13 +13,13 @@ import io.dfmigrate.common.redis.KeyScanner;
 import io.dfmigrate.common.redis.RedisCommandException;
 import io.dfmigrate.common.secret.SecretBox;
 import io.dfmigrate.replicator.config.ReplicatorConfig;
+import io.dfmigrate.replicator.messaging.ChangeLog;
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.scheduler.Scheduled;
-import io.smallrye.reactive.messaging.MutinyEmitter;
-import io.smallrye.reactive.messaging.kafka.api.OutgoingKafkaRecordMetadata;
 import io.vertx.core.Vertx;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;
@@ -32,24 +32,26 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Base64;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
-import org.eclipse.microprofile.reactive.messaging.Channel;
-import org.eclipse.microprofile.reactive.messaging.Message;
-import org.eclipse.microprofile.reactive.messaging.OnOverflow;
 import org.jboss.logging.Logger;
 
 /**
- * Change capture: a PSUBSCRIBE to the source's keyspace notifications of every database, each notification published
- * to {@code dfm.changes} (keyed by db and key, so per-key order holds). Capture is ready, and reported so, only once
- * the subscription is confirmed; the orchestrator starts the copy after that. If dfmigrate had to set
- * {@code notify-keyspace-events}, the old value is restored when the capture ends. A lost subscription fails the
- * migration loudly (writes may have been missed); it never goes quiet.
+ * Change capture: a PSUBSCRIBE to the source's keyspace notifications of every database. Notifications are coalesced
+ * per key in a {@link ChangeBuffer} on the connection's event loop; a sender thread per capture publishes them to
+ * {@code dfm.changes} (keyed by migration, db and key, so per-key order holds). When the buffer reaches
+ * {@code dfm.replicator.capture-buffer-keys} distinct keys the capture stops reading the subscription (the source
+ * buffers the notifications) until the sender has caught up: memory stays bounded. If the source then drops the
+ * connection (its pubsub output buffer limit), the capture subscribes again and asks for a reconciliation, reported as
+ * "capture overloaded" with the measured rates: it degrades, it never loses a change silently.
+ *
+ * <p>Capture is ready, and reported so, only once the run's applier group has its start offsets
+ * ({@link ChangeLog#markRunStart}) and the subscription is confirmed; the orchestrator starts the copy after that. If
+ * dfmigrate had to set {@code notify-keyspace-events}, the old value is restored when the capture ends.
  */
 @ApplicationScoped
 public class CaptureService {
@@ -61,19 +63,21 @@ public class CaptureService {
     private final ReplicatorConfig config;
     private final SecretBox box;
     private final StatusPublisher status;
-    private final MutinyEmitter<String> changes;
+    private final ChangeLog changes;
     private final Map<String, Capture> active = new ConcurrentHashMap<>();
     private final MeterRegistry registry;
+    private final Counter overloads;
 
     public CaptureService(Vertx vertx, ReplicatorConfig config, SecretBox box, StatusPublisher status, MeterRegistry registry,
-                          @Channel("changes-out") @OnOverflow(value = OnOverflow.Strategy.BUFFER, bufferSize = 200_000)
-                          MutinyEmitter<String> changes) {
+                          ChangeLog changes) {
         this.vertx = vertx;
         this.config = config;
         this.box = box;
         this.status = status;
         this.changes = changes;
         this.registry = registry;
+        this.overloads = Counter.builder("dfm.capture.overloads").description("captures the source disconnected while they were "
+                + "behind (pubsub output buffer limit): reconciled").register(registry);
     }
 
     final class Capture {
@@ -95,8 +99,22 @@ public class CaptureService {
         /** For the periodic FLUSHDB/FLUSHALL watch; {@code flushes} is their call count when capture began. */
         BlockingRedis admin;
         long flushes;
-        /** Changes handed to Kafka and not yet acknowledged. */
+        /** Notifications received and not yet acknowledged by Kafka (buffered or sent). */
         final AtomicLong inFlight = new AtomicLong();
+        /** Coalesced notifications waiting for the sender. */
+        final ChangeBuffer buffer = new ChangeBuffer();
+        /** Notifications acknowledged by Kafka; with {@code captured}, the rates of an overload report. */
+        final AtomicLong sent = new AtomicLong();
+        /** Reading from the source is paused because the buffer is full (back-pressure). */
+        volatile boolean paused;
+        /** When back-pressure was last applied (System.nanoTime), 0 if never. */
+        volatile long pausedLastAt;
+        /** Notifications per second, received and sent, over the last report interval. */
+        volatile long receivedRate;
+        volatile long sentRate;
+        long lastCaptured;
+        long lastSent;
+        Thread sender;
         /** Set while a cutover holds the source's writes paused (System.nanoTime of the pause). */
         volatile long pausedAt;
         /** False once the subscription connection ended; a recovery subscribes again. */
@@ -115,7 +133,22 @@ public class CaptureService {
         return active.containsKey(migrationId + ":" + run);
     }
 
+    /**
+     * Capture commands are consumed concurrently (virtual threads): a takeover request and a redelivered command of the
+     * same run can arrive together, and only one of them may start a capture.
+     */
+    private final java.util.concurrent.locks.ReentrantLock starting = new java.util.concurrent.locks.ReentrantLock();
+
     public void start(PhaseEvent phase) {
+        starting.lock();
+        try {
+            startLocked(phase);
+        } finally {
+            starting.unlock();
+        }
+    }
+
+    private void startLocked(PhaseEvent phase) {
         if (shuttingDown) {
             LOG.infof("migration %s: capture command ignored, this replicator is shutting down", phase.migrationId());
             return;
@@ -157,6 +190,8 @@ public class CaptureService {
         Capture c = new Capture(phase.migrationId(), phase.run(), source, previous);
         c.configure = Boolean.TRUE.equals(options.configureSourceNotifications());
         try {
+            // before the first change: where the run's appliers will start reading, whenever the copy ends
+            changes.markRunStart(phase.migrationId(), phase.run());
             c.admin = BlockingRedis.connect(vertx, source, 0, config.timeout());
             c.flushes = flushCalls(c.admin);
             subscribe(c);
@@ -169,6 +204,7 @@ public class CaptureService {
             return;
         }
         active.put(key, c);
+        c.sender = Thread.ofVirtual().name("capture-sender-" + c.migrationId).start(() -> send(c));
         Tags tags = Tags.of("migration", phase.migrationId());
         FunctionCounter.builder("dfm.capture.changes", c.captured, AtomicLong::get).tags(tags)
                 .description("keyspace notifications captured").register(registry);
@@ -202,6 +238,7 @@ public class CaptureService {
     }
 
     private void subscribe(Capture c) {
+        c.paused = false; // a new connection reads from the start
         c.client = Redis.createClient(vertx, BlockingRedis.options(c.source, 0, config.timeout()));
         c.connection = BlockingRedis.await(c.client.connect(), config.timeout(), c.source, "connect for capture");
         CompletableFuture<Void> confirmed = new CompletableFuture<>();
@@ -253,15 +290,71 @@ public class CaptureService {
             return;
         }
         byte[] key = Arrays.copyOfRange(channel, at + 3, channel.length); // after "__:"
-        ChangeEvent change = new ChangeEvent(c.migrationId, c.run, db, key, msg.get(3).toString(), System.currentTimeMillis(), c.id);
-        String recordKey = c.migrationId + ":" + db + ":" + Base64.getEncoder().encodeToString(key);
         c.captured.incrementAndGet();
         c.inFlight.incrementAndGet();
-        changes.sendMessage(Message.of(Json.write(change)).addMetadata(OutgoingKafkaRecordMetadata.<String>builder().withKey(recordKey).build()))
-                .subscribe().with(ok -> c.inFlight.decrementAndGet(), err -> {
-                    c.inFlight.decrementAndGet();
-                    lost(c, "publishing a change to Kafka failed: " + err);
-                });
+        if (c.buffer.add(db, key, msg.get(3).toString(), System.currentTimeMillis()) >= config.captureBufferKeys() && !c.paused) {
+            c.paused = true; // back-pressure: the source holds further notifications until the sender caught up
+            c.pausedLastAt = System.nanoTime();
+            c.connection.pause();
+        }
+    }
+
+    /**
+     * The capture's sender: publishes what the buffer holds, coalesced, and resumes reading the subscription once the
+     * buffer is down to half its limit. The producer's send blocks while its own buffer is full, which holds the
+     * capture's buffer at its limit: back-pressure reaches the source instead of growing memory.
+     */
+    private void send(Capture c) {
+        while (!c.ended.get()) {
+            List<ChangeBuffer.Pending> batch = c.buffer.drain();
+            if (batch.isEmpty()) {
+                resumeIfPaused(c);
+                try {
+                    Thread.sleep(2);
+                } catch (InterruptedException e) {
+                    return;
+                }
+                continue;
+            }
+            try {
+                for (ChangeBuffer.Pending p : batch) {
+                    ChangeEvent change = new ChangeEvent(c.migrationId, c.run, p.db(), p.key(), p.event(), p.firstMillis(), c.id,
+                            p.count() == 1 ? null : p.count());
+                    changes.send(change, (ch, err) -> {
+                        c.inFlight.addAndGet(-ch.notifications());
+                        if (err == null) {
+                            c.sent.addAndGet(ch.notifications());
+                        } else {
+                            lost(c, "publishing a change to Kafka failed: " + err);
+                        }
+                    });
+                    if (c.paused && c.buffer.size() < config.captureBufferKeys() / 2) {
+                        resumeIfPaused(c);
+                    }
+                }
+            } catch (RuntimeException e) {
+                // the producer refused (closed, or blocked longer than max.block.ms): these changes may be missing
+                batch.forEach(p -> c.inFlight.addAndGet(-p.count()));
+                if (!c.ended.get()) {
+                    lost(c, "publishing changes to Kafka failed: " + e);
+                }
+            }
+        }
+    }
+
+    private static void resumeIfPaused(Capture c) {
+        if (c.paused) {
+            c.paused = false;
+            RedisConnection conn = c.connection;
+            if (conn != null) {
+                conn.resume();
+            }
+        }
+    }
+
+    /** Whether the capture could not keep up lately: back-pressure applied within the last 10 s. */
+    private static boolean overloaded(Capture c) {
+        return c.paused || (c.pausedLastAt != 0 && System.nanoTime() - c.pausedLastAt < 10_000_000_000L);
     }
 
     private static int indexOf(byte[] a, byte b, int from) {
@@ -279,10 +372,18 @@ public class CaptureService {
      * fails with the reason. Either way nothing diverges quietly.
      */
     private void lost(Capture c, String reason) {
-        if (c.ended.get() || !c.recovering.compareAndSet(false, true)) {
-            return;
+        if (c.ended.get() || shuttingDown || !c.recovering.compareAndSet(false, true)) {
+            return; // on shutdown the capture is released, and its successor reconciles
         }
-        LOG.warnf("migration %s: change capture may have missed changes: %s", c.migrationId, reason);
+        if (overloaded(c) && !c.subscribed) {
+            overloads.increment();
+            reason = "capture overloaded: " + reason + " while about " + c.receivedRate + " changes/s arrived and " + c.sentRate
+                    + "/s reached Kafka (" + c.buffer.size() + " keys waiting). Remedies: raise the source's pubsub output buffer "
+                    + "limit (CONFIG SET client-output-buffer-limit \"pubsub 256mb 128mb 60\"), give the replicator more CPU, "
+                    + "or a faster Kafka";
+        }
+        String why = reason;
+        LOG.warnf("migration %s: change capture may have missed changes: %s", c.migrationId, why);
         Thread.ofVirtual().start(() -> {
             try {
                 if (c.connection == null || !c.subscribed) {
@@ -297,13 +398,13 @@ public class CaptureService {
                     subscribe(c);
                 }
                 c.flushes = flushCalls(c.admin);
-                status.publish(StatusEvent.reconcileNeeded(c.migrationId, c.run, status.worker(), reason));
+                status.publish(StatusEvent.reconcileNeeded(c.migrationId, c.run, status.worker(), why));
             } catch (RuntimeException e) {
                 if (!c.ended.getAndSet(true)) {
                     active.remove(c.migrationId + ":" + c.run);
                     close(c);
                     restoreNotify(c);
-                    fail(c.migrationId, c.run, "change capture from the source was lost (" + reason + ") and could not resume ("
+                    fail(c.migrationId, c.run, "change capture from the source was lost (" + why + ") and could not resume ("
                             + e.getMessage() + "): writes made since then may be missing on the target; restart the migration");
                 }
             } finally {
@@ -462,7 +563,14 @@ public class CaptureService {
     // delayed: right after start the messaging channels are not wired yet (nothing is captured that early anyway)
     @Scheduled(every = "${dfm.replicator.report-interval}", delayed = "5s", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     void report() {
+        long intervalMs = Math.max(1, config.reportInterval().toMillis());
         for (Capture c : active.values()) {
+            long captured = c.captured.get();
+            long sent = c.sent.get();
+            c.receivedRate = (captured - c.lastCaptured) * 1000 / intervalMs;
+            c.sentRate = (sent - c.lastSent) * 1000 / intervalMs;
+            c.lastCaptured = captured;
+            c.lastSent = sent;
             try {
                 if (flushCalls(c.admin) > c.flushes) {
                     lost(c, "FLUSHDB or FLUSHALL ran on the source, and flushed keys produce no keyspace notification");
