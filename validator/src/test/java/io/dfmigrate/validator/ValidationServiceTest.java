@@ -129,4 +129,44 @@ class ValidationServiceTest {
             assertEquals(Severity.ERROR, check(replica, "role.target").orElseThrow().severity(), replica.toString());
         }
     }
+
+    @Test
+    void theSourcesWriteRateIsMeasuredAndABusySourceIsWarnedAbout() throws Exception {
+        try (RedisServer source = RedisServer.start(); RedisServer target = RedisServer.start()) {
+            source.cli("CONFIG", "SET", "notify-keyspace-events", "KEA");
+            List<ValidationCheck> idle = service.validate(ep(source.uri()), ep(target.uri()), MigrationOptions.DEFAULTS);
+            ValidationCheck quiet = check(idle, "capture.rate").orElseThrow();
+            assertEquals(Severity.INFO, quiet.severity(), quiet.toString());
+            assertTrue(quiet.message().contains("about 0 writes/s"), quiet.message());
+
+            // a writer of about 2,000+ writes/s against a capture capacity set to 500/s
+            java.util.concurrent.atomic.AtomicBoolean writing = new java.util.concurrent.atomic.AtomicBoolean(true);
+            Thread writer = Thread.ofVirtual().start(() -> {
+                try (var r = io.dfmigrate.common.redis.BlockingRedis.connect(vertx, ep(source.uri()), 0, Duration.ofSeconds(5))) {
+                    for (int i = 0; writing.get(); i++) {
+                        List<io.vertx.redis.client.Request> batch = new java.util.ArrayList<>();
+                        for (int n = 0; n < 50; n++) {
+                            batch.add(io.vertx.redis.client.Request.cmd(io.vertx.redis.client.Command.SET).arg("k" + (i * 50 + n)).arg("v"));
+                        }
+                        r.pipeline(batch);
+                        Thread.sleep(5);
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            try {
+                ValidationService busy = new ValidationService(vertx, TestConfig.defaults().withCaptureCapacity(500));
+                List<ValidationCheck> checks = busy.validate(ep(source.uri()), ep(target.uri()), MigrationOptions.DEFAULTS);
+                ValidationCheck rate = check(checks, "capture.rate").orElseThrow();
+                assertEquals(Severity.WARNING, rate.severity(), rate.toString());
+                long measured = Long.parseLong(rate.message().replaceAll(".*about (\\d+) writes/s.*", "$1"));
+                assertTrue(measured > 500, rate.message());
+                assertTrue(rate.remediation().contains("client-output-buffer-limit"), rate.remediation());
+            } finally {
+                writing.set(false);
+                writer.join();
+            }
+        }
+    }
 }

@@ -55,4 +55,12 @@ public interface OrchestratorConfig {
      */
     @WithDefault("15s")
     Duration captureTimeout();
+
+    /** A live migration whose copy counters, or (with changes pending) applied changes, have not moved for this long is shown as stalled. */
+    @WithDefault("60s")
+    Duration stallTimeout();
+
+    /** ... and fails with the reason after this long (replication: only when changes kept arriving or appliers report errors). */
+    @WithDefault("15m")
+    Duration stallFailTimeout();
 }

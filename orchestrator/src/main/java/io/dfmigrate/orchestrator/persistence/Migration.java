@@ -89,6 +89,19 @@ public class Migration extends PanacheEntityBase {
     /** Why a reconciliation must follow the copy (a capture gap seen while COPYING); null when none. */
     @Column(name = "capture_gap")
     public String captureGap;
+    /** Stall watch: the stall's reason while one lasts and since when; the appliers' last error while they fail. */
+    public String stalled;
+    @Column(name = "stalled_since")
+    public Instant stalledSince;
+    @Column(name = "apply_error")
+    public String applyError;
+    /** Applied changes per second over the last window of at least 5 s ({@code rateAt}, {@code rateApplied}: its start). */
+    @Column(name = "rate_at")
+    public Instant rateAt;
+    @Column(name = "rate_applied")
+    public Long rateApplied;
+    @Column(name = "apply_rate")
+    public Double applyRate;
     @Column(name = "changes_captured")
     public long changesCaptured;
     @Column(name = "changes_applied")

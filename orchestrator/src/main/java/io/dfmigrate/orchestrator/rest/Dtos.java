@@ -29,8 +29,10 @@ public final class Dtos {
 
     @JsonInclude(JsonInclude.Include.ALWAYS)
     /** {@code keysStructural}: copied by type (big keys, DUMP payloads the target refused); {@code bytesCopied} counts DUMP payloads. */
+    /** {@code stalled}: while COPYING, why the copy counters have not moved for the stall timeout (null when they move). */
     public record ProgressView(Long keysTotal, long keysCopied, long keysFailed, long keysStructural, long bytesCopied, Double percent,
-                               Double keysPerSecond, Long etaSeconds, Long batchesTotal, long batchesDone, LiveProgressView live) {
+                               Double keysPerSecond, Long etaSeconds, Long batchesTotal, long batchesDone, LiveProgressView live,
+                               String stalled) {
     }
 
     /**
@@ -45,10 +47,15 @@ public final class Dtos {
     @JsonInclude(JsonInclude.Include.ALWAYS)
     /**
      * {@code captureWorker}: the replicator ({@code service/instance}) capturing the source's changes;
-     * {@code captureTakeovers}: how often another replicator took the capture over from a silent one.
+     * {@code captureTakeovers}: how often another replicator took the capture over from a silent one;
+     * {@code appliedPerSecond} and {@code etaSeconds}: the appliers' rate over the last seconds and when the pending changes
+     * are applied at that rate (the catch-up after a long copy); {@code stalled}: why replication is stalled (changes
+     * pending, none applied for the stall timeout), null when it moves; {@code applierError}: the appliers' last error
+     * while they keep failing.
      */
     public record ReplicationView(Long lagMillis, Long pendingChanges, Long appliedChanges, boolean reconciling, int reconciliations,
-                                  String captureWorker, int captureTakeovers) {
+                                  String captureWorker, int captureTakeovers, Double appliedPerSecond, Long etaSeconds,
+                                  String stalled, String applierError) {
     }
 
     /**

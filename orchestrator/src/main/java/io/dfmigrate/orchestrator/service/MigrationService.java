@@ -29,6 +29,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import org.jboss.logging.Logger;
 
@@ -163,6 +164,10 @@ public class MigrationService {
                     x.captureAsks = 0;
                     x.captureTakeovers = 0;
                     x.captureApplied = 0;
+                    x.rateApplied = null;
+                    x.stalledSince = x.rateAt = null;
+                    x.stalled = x.applyError = null;
+                    x.applyRate = null;
                     transition(x, MigrationState.VALIDATING, actor, action.path(), null);
                     phase(x, EventTypes.PHASE_VALIDATE);
                 }
@@ -351,10 +356,11 @@ public class MigrationService {
     private int eachInItsTransaction(List<UUID> ids, java.util.function.Predicate<Migration> step) {
         int acted = 0;
         for (UUID id : ids) {
-            if (QuarkusTransaction.requiringNew().call(() -> {
+            // a status event may update the same migration at the same moment: decide again on the fresh state
+            if (retryingConflicts(() -> QuarkusTransaction.requiringNew().call(() -> {
                 Migration m = Migration.findById(id);
                 return m != null && step.test(m);
-            })) {
+            }))) {
                 acted++;
             }
         }
@@ -445,6 +451,12 @@ public class MigrationService {
                 if (current) {
                     m.captureApplied += r.applied();
                 }
+                if (r.applied() > 0) {
+                    m.applyError = null;
+                    StallWatch.sampleRate(m, Instant.now());
+                } else if (r.error() != null) {
+                    m.applyError = r.error();
+                }
                 if (r.lagMillis() != null) {
                     m.lagMillis = r.lagMillis();
                 }
@@ -488,6 +500,13 @@ public class MigrationService {
             case EventTypes.STATUS_RECONCILE_NEEDED -> {
                 if (m.state == MigrationState.REPLICATING && !m.cuttingOver()) {
                     reconcile(m, actor, e.error());
+                } else if (m.state == MigrationState.COPYING) {
+                    // the changes wait in Kafka until the copy is done; the gap is reconciled right after it
+                    if (m.captureGap == null) {
+                        m.captureGap = e.error();
+                        touch(m);
+                        audit(m, actor, "capture-gap", null, null, e.error() + "; reconciled when the copy is done");
+                    }
                 } else if (m.state.active()) {
                     fail(m, actor, e.error() + " (during " + (m.cuttingOver() ? "the cutover" : m.state.name()) + ")");
                 }
@@ -947,6 +966,12 @@ public class MigrationService {
         return live;
     }
 
+    /** What moves while a copy makes progress: acknowledged batches and keys, and the copiers' live keys and big-key elements. */
+    private static long copyMark(Migration m) {
+        long live = liveProgress(m).values().stream().mapToLong(p -> p.keys() + p.bigKeyElements() + p.failed()).sum();
+        return m.batchesDone + m.keysCopied + m.keysFailed + live;
+    }
+
     /** The sum of the workers' latest live reports, while COPYING. */
     private static Dtos.LiveProgressView live(Migration m) {
         if (m.state != MigrationState.COPYING || m.copyLive == null) {
@@ -1015,15 +1040,56 @@ public class MigrationService {
         return new Dtos.MigrationView(m.id.toString(), m.name, m.state.name(), m.run, new Dtos.EndpointView(m.sourceUri),
                 new Dtos.EndpointView(m.targetUri), options(m), m.validation == null ? null : new Dtos.ValidationView(checks),
                 new Dtos.ProgressView(m.keysTotal, m.keysCopied, m.keysFailed, m.keysStructural, m.bytesCopied, percent, kps, eta,
-                        m.batchesTotal, m.batchesDone, live(m)),
-                m.captureStartedAt == null ? new Dtos.ReplicationView(null, null, null, false, 0, null, 0)
-                        : new Dtos.ReplicationView(m.lagMillis, Math.max(0, m.changesCaptured - m.captureApplied), m.changesApplied,
-                        m.reconciling, m.reconcilePass, m.captureWorker, m.captureTakeovers),
+                        m.batchesTotal, m.batchesDone, live(m), m.state == MigrationState.COPYING ? m.stalled : null),
+                replicationView(m),
                 m.cutoverState == null && m.cutoverDetail == null ? null
                         : new Dtos.CutoverView(m.cutoverState, m.cutoverPauseMillis, m.cutoverDetail),
                 m.guardStatus == null ? null : new Dtos.GuardView(m.guardStatus, m.guardDetail),
                 m.error, m.allowedActionNames(),
                 new Dtos.TimestampsView(m.validatedAt, m.copyStartedAt, m.copyFinishedAt, m.endedAt, m.lastReportAt),
                 m.createdAt, m.updatedAt);
+    }
+
+    private static Dtos.ReplicationView replicationView(Migration m) {
+        if (m.captureStartedAt == null) {
+            return new Dtos.ReplicationView(null, null, null, false, 0, null, 0, null, null, null, null);
+        }
+        long pending = Math.max(0, m.changesCaptured - m.captureApplied);
+        // the rate of the last window, while it is recent: catch-up progress after a long copy
+        boolean recent = m.rateAt != null && m.rateAt.isAfter(Instant.now().minusSeconds(15));
+        Double rate = recent && m.applyRate != null ? m.applyRate : (m.state == MigrationState.REPLICATING ? Double.valueOf(0) : null);
+        Long eta = pending == 0 ? Long.valueOf(0) : rate != null && rate > 0 ? (long) Math.ceil(pending / rate) : null;
+        return new Dtos.ReplicationView(m.lagMillis, pending, m.changesApplied, m.reconciling, m.reconcilePass, m.captureWorker,
+                m.captureTakeovers, rate, eta, m.state == MigrationState.REPLICATING ? m.stalled : null, m.applyError);
+    }
+
+    /**
+     * The stall watch: for each live migration, in its own transaction, marks it stalled, clears the mark, or fails it,
+     * as {@link StallWatch#judge} decides. Returns how many live migrations are stalled now.
+     */
+    public int watchStalls(Map<UUID, StallWatch.Mark> marks, Duration stallAfter, Duration failAfter) {
+        List<UUID> live = QuarkusTransaction.requiringNew().call(() -> Migration.<Migration>list("state in ?1",
+                List.of(MigrationState.COPYING, MigrationState.REPLICATING)).stream().map(m -> m.id).toList());
+        marks.keySet().retainAll(live);
+        eachInItsTransaction(live, m -> switch (StallWatch.judge(m, marks, Instant.now(), stallAfter, failAfter, copyMark(m))) {
+            case StallWatch.Verdict.Stalled s -> {
+                touch(m);
+                audit(m, "orchestrator", s.action(), null, null, s.reason());
+                LOG.warnf("migration %s: %s", m.id, s.reason());
+                yield true;
+            }
+            case StallWatch.Verdict.Resumed r -> {
+                touch(m);
+                audit(m, "orchestrator", r.action(), null, null, r.detail());
+                yield true;
+            }
+            case StallWatch.Verdict.Fail f -> {
+                fail(m, "orchestrator", f.reason());
+                yield true;
+            }
+            case StallWatch.Verdict.Unchanged u -> false;
+        });
+        return QuarkusTransaction.requiringNew().call(() -> (int) Migration.count("stalled is not null and state in ?1",
+                List.of(MigrationState.COPYING, MigrationState.REPLICATING)));
     }
 }

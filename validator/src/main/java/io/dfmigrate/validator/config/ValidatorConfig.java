@@ -32,4 +32,12 @@ public interface ValidatorConfig {
     /** Round trips above this are reported as a WARNING. */
     @WithDefault("50ms")
     Duration latencyWarning();
+
+    /** How long the source's write rate is measured (in parallel with the other probes). */
+    @WithDefault("3s")
+    Duration writeRateWindow();
+
+    /** Changes per second one replicator's capture was measured to carry on the reference machine (docs/benchmarks.md). */
+    @WithDefault("40000")
+    long captureCapacity();
 }

@@ -68,11 +68,14 @@ public class ValidationService {
         Duration timeout = config.timeout();
         EndpointProbe src;
         EndpointProbe tgt;
+        double writesPerSecond;
         try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
             Future<EndpointProbe> s = pool.submit(() -> EndpointProbe.run(vertx, "source", source, timeout));
             Future<EndpointProbe> t = pool.submit(() -> EndpointProbe.run(vertx, "target", target, timeout));
+            Future<Double> w = pool.submit(() -> WriteRate.perSecond(vertx, source, config.writeRateWindow(), timeout));
             src = s.get();
             tgt = t.get();
+            writesPerSecond = w.get();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("validation interrupted", e);
@@ -131,6 +134,7 @@ public class ValidationService {
             commandCompatibility(src, r);
         }
         capture(src, o, r);
+        captureRate(writesPerSecond, r);
         if (tgt.reachable()) {
             guard(target, o, r);
         }
@@ -471,6 +475,26 @@ public class ValidationService {
                     }
                 }
             }
+        }
+    }
+
+    /** The source's write rate against what one replicator's capture was measured to carry (docs/benchmarks.md). */
+    private void captureRate(double writesPerSecond, Report r) {
+        if (writesPerSecond < 0) {
+            return;
+        }
+        long rate = Math.round(writesPerSecond);
+        long capacity = config.captureCapacity();
+        if (rate > capacity) {
+            r.add("capture.rate", WARNING, "the source takes about " + rate + " writes/s (measured over " + config.writeRateWindow().toSeconds()
+                    + " s), more than the about " + capacity + " changes/s one capture was measured to carry: the capture will fall "
+                    + "behind, the source buffers its notifications, and if that buffer overflows the capture reconnects and "
+                    + "reconciles (rescans) instead of losing changes",
+                    "migrate in a quieter period, raise the source's pubsub output buffer limit (CONFIG SET client-output-buffer-limit "
+                            + "\"pubsub 256mb 128mb 60\"), and give the replicator more CPU");
+        } else {
+            r.add("capture.rate", INFO, "the source takes about " + rate + " writes/s (measured over " + config.writeRateWindow().toSeconds()
+                    + " s); one capture carries about " + capacity + " changes/s", null);
         }
     }
 
