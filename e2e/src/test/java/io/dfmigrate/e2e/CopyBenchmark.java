@@ -31,14 +31,7 @@ class CopyBenchmark {
     @BeforeAll
     static void start() {
         assumeTrue(Boolean.getBoolean("dfm.benchmark"), "benchmarks run with -Ddfm.benchmark=true (deploy/local/benchmark.sh)");
-        // -Ddfm.benchmark.env="DFM_COPIER_SCAN_COUNT=5000;DFM_COPIER_CONCURRENCY=16" tries other settings of the services
-        java.util.Map<String, String> env = new java.util.HashMap<>();
-        for (String kv : System.getProperty("dfm.benchmark.env", "").split(";")) {
-            if (kv.contains("=")) {
-                env.put(kv.substring(0, kv.indexOf('=')).strip(), kv.substring(kv.indexOf('=') + 1).strip());
-            }
-        }
-        stack = E2e.startStack(env);
+        stack = E2e.startStack(E2e.benchmarkEnv());
         api = new Api(stack.orchestratorUrl());
     }
 

@@ -13,6 +13,17 @@ final class E2e {
         return new LocalStack(LocalStack.Config.forTests(home, LocalStack.testStateDir(Path.of("target"))).withExtraEnv(extraEnv)).start();
     }
 
+    /** Service settings a benchmark passes on: {@code -Ddfm.benchmark.env="DFM_COPIER_SCAN_COUNT=5000;DFM_COPIER_CONCURRENCY=16"}. */
+    static Map<String, String> benchmarkEnv() {
+        Map<String, String> env = new java.util.HashMap<>();
+        for (String kv : System.getProperty("dfm.benchmark.env", "").split(";")) {
+            if (kv.contains("=")) {
+                env.put(kv.substring(0, kv.indexOf('=')).strip(), kv.substring(kv.indexOf('=') + 1).strip());
+            }
+        }
+        return env;
+    }
+
     static void sleep(long ms) {
         try {
             Thread.sleep(ms);

@@ -75,6 +75,11 @@ public final class KeySync {
     static final String READ_SCRIPT_SHA = sha1(READ_SCRIPT);
     /** Sources (host:port) that refused the read script; they get the pipelines. */
     private static final java.util.Set<String> SCRIPTS_REFUSED = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    /**
+     * Sources without EVALSHA_RO (before Redis 7): they run the script with EVALSHA, which a cutover's CLIENT PAUSE WRITE
+     * holds back. EVALSHA_RO runs during that pause, so changes captured just before it can still be applied.
+     */
+    private static final java.util.Set<String> NO_READ_ONLY_SCRIPTS = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     private static String sha1(String text) {
         try {
@@ -165,11 +170,18 @@ public final class KeySync {
             int calls = (pending.size() + SCRIPT_KEYS - 1) / SCRIPT_KEYS;
             long budget = Math.max(1, limits.pipelineBytes() / calls);
             List<Request> requests = new ArrayList<>(calls);
+            boolean readOnly = !NO_READ_ONLY_SCRIPTS.contains(source.endpoint().address());
+            Command evalsha = readOnly ? Command.EVALSHA_RO : Command.EVALSHA;
+            Command eval = readOnly ? Command.EVAL_RO : Command.EVAL;
             for (int c = 0; c < calls; c++) {
-                requests.add(readCall(Command.EVALSHA, READ_SCRIPT_SHA, pending.subList(c * SCRIPT_KEYS,
+                requests.add(readCall(evalsha, READ_SCRIPT_SHA, pending.subList(c * SCRIPT_KEYS,
                         Math.min(pending.size(), (c + 1) * SCRIPT_KEYS)), budget));
             }
             List<BlockingRedis.Result> replies = source.pipeline(requests);
+            if (readOnly && !replies.get(0).ok() && replies.get(0).error().toLowerCase(java.util.Locale.ROOT).contains("unknown command")) {
+                NO_READ_ONLY_SCRIPTS.add(source.endpoint().address());
+                continue; // the same keys again, with EVALSHA
+            }
             List<byte[]> dumpedKeys = new ArrayList<>(pending.size());
             List<Long> ttls = new ArrayList<>(pending.size());
             List<Buffer> payloads = new ArrayList<>(pending.size());
@@ -179,7 +191,7 @@ public final class KeySync {
                 List<byte[]> slice = pending.subList(c * SCRIPT_KEYS, Math.min(pending.size(), (c + 1) * SCRIPT_KEYS));
                 BlockingRedis.Result reply = replies.get(c);
                 if (!reply.ok() && reply.error().startsWith("NOSCRIPT")) {
-                    reply = source.pipeline(List.of(readCall(Command.EVAL, READ_SCRIPT, slice, budget))).get(0);
+                    reply = source.pipeline(List.of(readCall(eval, READ_SCRIPT, slice, budget))).get(0);
                 }
                 if (!reply.ok()) {
                     SCRIPTS_REFUSED.add(source.endpoint().address());

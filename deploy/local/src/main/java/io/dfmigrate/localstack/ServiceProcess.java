@@ -70,6 +70,11 @@ public final class ServiceProcess implements AutoCloseable {
         return process.isAlive();
     }
 
+    /** The service's process id (for RSS samples in benchmarks). */
+    public long pid() {
+        return process.pid();
+    }
+
     public Path log() {
         return process.log();
     }

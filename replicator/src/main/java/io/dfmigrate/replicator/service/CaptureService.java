@@ -293,9 +293,13 @@ public class CaptureService {
         c.captured.incrementAndGet();
         c.inFlight.incrementAndGet();
         if (c.buffer.add(db, key, msg.get(3).toString(), System.currentTimeMillis()) >= config.captureBufferKeys() && !c.paused) {
-            c.paused = true; // back-pressure: the source holds further notifications until the sender caught up
-            c.pausedLastAt = System.nanoTime();
-            c.connection.pause();
+            synchronized (c) { // with resumeIfPaused: the flag always says what the connection is
+                if (!c.paused) {
+                    c.paused = true; // back-pressure: the source holds further notifications until the sender caught up
+                    c.pausedLastAt = System.nanoTime();
+                    c.connection.pause();
+                }
+            }
         }
     }
 
@@ -344,10 +348,14 @@ public class CaptureService {
 
     private static void resumeIfPaused(Capture c) {
         if (c.paused) {
-            c.paused = false;
-            RedisConnection conn = c.connection;
-            if (conn != null) {
-                conn.resume();
+            synchronized (c) {
+                if (c.paused) {
+                    c.paused = false;
+                    RedisConnection conn = c.connection;
+                    if (conn != null) {
+                        conn.resume();
+                    }
+                }
             }
         }
     }
@@ -398,7 +406,7 @@ public class CaptureService {
                     subscribe(c);
                 }
                 c.flushes = flushCalls(c.admin);
-                status.publish(StatusEvent.reconcileNeeded(c.migrationId, c.run, status.worker(), why));
+                status.publish(StatusEvent.reconcileNeeded(c.migrationId, c.run, status.worker(), why + pubsubLimitHint(c, why)));
             } catch (RuntimeException e) {
                 if (!c.ended.getAndSet(true)) {
                     active.remove(c.migrationId + ":" + c.run);
@@ -411,6 +419,27 @@ public class CaptureService {
                 c.recovering.set(false);
             }
         });
+    }
+
+    /** For a connection the source closed: its pub/sub output buffer limit, the usual reason (a burst, or a slow capture). */
+    private static String pubsubLimitHint(Capture c, String why) {
+        if (!why.contains("closed by the source")) {
+            return "";
+        }
+        try {
+            Response r = c.admin.send(Request.cmd(Command.CONFIG).arg("GET").arg("client-output-buffer-limit"));
+            String limits = r.containsKey("client-output-buffer-limit") ? r.get("client-output-buffer-limit").toString()
+                    : r.size() >= 2 ? r.get(1).toString() : "";
+            int at = limits.indexOf("pubsub");
+            if (at < 0) {
+                return "";
+            }
+            String[] parts = limits.substring(at).split(" ");
+            return " (the source closes subscribers whose pending notifications exceed its limit '"
+                    + String.join(" ", Arrays.copyOfRange(parts, 0, Math.min(4, parts.length))) + "')";
+        } catch (RuntimeException e) {
+            return "";
+        }
     }
 
     /**

@@ -309,8 +309,8 @@ public class ValidationService {
                 r.add("copy.read", INFO, "keys are read with one read-only script call per 1,000 keys (PTTL and DUMP together)", null);
             } else {
                 r.add("copy.read", INFO, "the source refuses the copier's read-only script (" + res.error() + "): keys will be read "
-                        + "with pipelined PTTL, MEMORY USAGE and DUMP, which is slower", "grant the source user +@scripting (EVAL, "
-                        + "EVALSHA) with +pttl +dump +memory|usage, or accept the slower copy");
+                        + "with pipelined PTTL, MEMORY USAGE and DUMP, which is slower", "grant the source user +@scripting (EVAL_RO, "
+                        + "EVALSHA_RO, EVAL, EVALSHA) with +pttl +dump +memory|usage, or accept the slower copy");
             }
         } catch (RuntimeException e) {
             r.add("copy.read", INFO, "could not try the copier's read script on the source: " + e.getMessage(), null);
