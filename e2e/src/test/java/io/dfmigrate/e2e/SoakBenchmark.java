@@ -271,27 +271,35 @@ class SoakBenchmark {
         }
     }
 
+    /** Calls of the write commands redis-benchmark sends, so far (INFO commandstats). */
+    static long benchmarkCalls(RedisServer source) {
+        return source.cli("INFO", "commandstats").lines()
+                .filter(l -> l.matches("cmdstat_(set|incr|lpush|rpush|lpop|rpop|sadd|hset|spop|zadd|zpopmin|mset):.*"))
+                .mapToLong(l -> Long.parseLong(l.replaceAll("^[a-z_]+:calls=(\\d+),.*", "$1").strip())).sum();
+    }
+
     /** redis-benchmark, unpipelined, as the writer during a 500k-key copy: the rate the capture carries without failing. */
     @Test
     void captureUnderRedisBenchmark() throws Exception {
         int clients = Integer.getInteger("dfm.soak.benchmark-clients", 2);
+        int pipeline = Integer.getInteger("dfm.soak.benchmark-pipeline", 1);
         try (RedisServer source = RedisServer.start(); RedisServer target = RedisServer.start()) {
             source.cli("DEBUG", "POPULATE", "500000", "key", "100");
             source.cli("CONFIG", "SET", "notify-keyspace-events", "KEA");
-            List<String> cmd = List.of("redis-benchmark", "-p", Integer.toString(source.port()), "-c", Integer.toString(clients), "-l", "-q",
-                    "-r", "200000", "-t", "set,incr,lpush,rpush,lpop,rpop,sadd,hset,spop,zadd,zpopmin,mset");
+            List<String> cmd = List.of("redis-benchmark", "-p", Integer.toString(source.port()), "-c", Integer.toString(clients),
+                    "-P", Integer.toString(pipeline), "-l", "-q", "-r", "200000", "-t", "set,incr,lpush,rpush,lpop,rpop,sadd,hset,spop,zadd,zpopmin,mset");
             Process bench = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
             String id;
             double writesPerSecond;
             double copySeconds;
             try (Sampler sampler = new Sampler()) {
                 E2e.sleep(2000);
-                long c0 = info(source, "persistence", "rdb_changes_since_last_save");
-                long t0 = System.nanoTime();
                 id = validatedAndStarted("capture-bench", source, target);
+                long c0 = benchmarkCalls(source);
+                long t0 = System.nanoTime();
                 JsonNode repl = api.await(id, m -> m.path("state").asText().matches("REPLICATING|FAILED"), Duration.ofMinutes(30));
                 E2e.sleep(10_000); // and replication under the same load
-                long c1 = info(source, "persistence", "rdb_changes_since_last_save");
+                long c1 = benchmarkCalls(source);
                 writesPerSecond = (c1 - c0) / ((System.nanoTime() - t0) / 1e9);
                 bench.destroy();
                 bench.waitFor();
@@ -306,11 +314,11 @@ class SoakBenchmark {
                         Duration.ofMinutes(5));
                 long reconciles = audit(id).stream().filter(a -> a.startsWith("reconcile:") || a.startsWith("capture-gap")).count();
                 boolean overloaded = audit(id).stream().anyMatch(a -> a.contains("capture overloaded"));
-                System.out.printf(Locale.ROOT, "BENCHMARK-CAPTURE | redis-benchmark -c %d unpipelined (12 write commands, 200k random keys) "
-                                + "| %.0f writes/s on the source during a 500k-key copy of %.1f s and 10 s of replication | state %s | captured %d "
+                System.out.printf(Locale.ROOT, "BENCHMARK-CAPTURE | redis-benchmark -c %d -P %d (12 write commands, 200k random keys) "
+                                + "| %.0f write commands/s on the source (INFO commandstats) from start through a 500k-key copy of %.1f s and 10 s of replication | state %s | captured %d "
                                 + "changes | reconciliations %d (capture overloaded: %s) | drained %.1f s after the load stopped | cutover %s | "
                                 + "heap/RSS peaks %s| digest %s%n",
-                        clients, writesPerSecond, copySeconds, drained.path("state").asText(),
+                        clients, pipeline, writesPerSecond, copySeconds, drained.path("state").asText(),
                         drained.at("/replication/appliedChanges").asLong() + drained.at("/replication/pendingChanges").asLong(), reconciles,
                         overloaded ? "yes" : "no", drainSeconds, done.at("/cutover/state").asText(), sampler.summary(),
                         source.cli("DEBUG", "DIGEST").equals(target.cli("DEBUG", "DIGEST")) ? "equal" : "DIFFERENT");
