@@ -28,8 +28,10 @@ public final class Dtos {
     }
 
     @JsonInclude(JsonInclude.Include.ALWAYS)
-    /** {@code keysStructural}: copied by type (big keys, DUMP payloads the target refused); {@code bytesCopied} counts DUMP payloads. */
-    /** {@code stalled}: while COPYING, why the copy counters have not moved for the stall timeout (null when they move). */
+    /**
+     * {@code keysStructural}: copied by type (big keys, DUMP payloads the target refused); {@code bytesCopied} counts DUMP
+     * payloads; {@code stalled}: while COPYING, why the copy counters have not moved for the stall timeout (null when they move).
+     */
     public record ProgressView(Long keysTotal, long keysCopied, long keysFailed, long keysStructural, long bytesCopied, Double percent,
                                Double keysPerSecond, Long etaSeconds, Long batchesTotal, long batchesDone, LiveProgressView live,
                                String stalled) {
