@@ -173,6 +173,10 @@ class ProductionScaleTest {
                 JsonNode caughtUp = api.await(a, m -> m.at("/replication/appliedChanges").asLong() >= capturedA
                         && m.at("/replication/lagMillis").asLong(Long.MAX_VALUE) < 10_000, Duration.ofSeconds(120));
                 assertNull(caughtUp.at("/replication/stalled").textValue(), caughtUp.toString());
+                // catch-up progress: the appliers' rate and the ETA of what is pending
+                JsonNode rate = api.await(a, m -> m.at("/replication/appliedPerSecond").asDouble() > 0
+                        && m.at("/replication/etaSeconds").isNumber(), Duration.ofSeconds(60));
+                assertTrue(rate.at("/replication/appliedPerSecond").asDouble() > 10, rate.toString());
                 E2e.sleep(3000); // replication goes on under writes after the catch-up
             } finally {
                 writing.set(false);
