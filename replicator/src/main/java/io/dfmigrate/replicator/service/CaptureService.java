@@ -114,7 +114,6 @@ public class CaptureService {
         volatile long sentRate;
         long lastCaptured;
         long lastSent;
-        Thread sender;
         /** Set while a cutover holds the source's writes paused (System.nanoTime of the pause). */
         volatile long pausedAt;
         /** False once the subscription connection ended; a recovery subscribes again. */
@@ -204,7 +203,7 @@ public class CaptureService {
             return;
         }
         active.put(key, c);
-        c.sender = Thread.ofVirtual().name("capture-sender-" + c.migrationId).start(() -> send(c));
+        Thread.ofVirtual().name("capture-sender-" + c.migrationId).start(() -> send(c)); // ends with the capture
         Tags tags = Tags.of("migration", phase.migrationId());
         FunctionCounter.builder("dfm.capture.changes", c.captured, AtomicLong::get).tags(tags)
                 .description("keyspace notifications captured").register(registry);
