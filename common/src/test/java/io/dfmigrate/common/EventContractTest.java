@@ -11,6 +11,7 @@ import io.dfmigrate.common.event.EndpointRef;
 import io.dfmigrate.common.event.EventTypes;
 import io.dfmigrate.common.event.Json;
 import io.dfmigrate.common.event.MigrationOptions;
+import io.dfmigrate.common.event.RunKey;
 import io.dfmigrate.common.event.StatusEvent;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -30,10 +31,10 @@ class EventContractTest {
 
     @Test
     void nullsAreOmittedAndUnknownFieldsIgnored() {
-        String json = Json.write(StatusEvent.failed("m", 1, "copier/x", "copy", "boom"));
+        String json = Json.write(StatusEvent.failed(new RunKey("m", 1), "copier/x", "copy", "boom"));
         assertFalse(json.contains("null"), json);
         assertTrue(json.contains("\"type\":\"dfm.status.failed.v1\""), json);
-        StatusEvent e = Json.read(json.replace("{", "{\"addedInV2\":42,"), StatusEvent.class);
+        StatusEvent.Failed e = (StatusEvent.Failed) Json.read(json.replace("{", "{\"addedInV2\":42,"), StatusEvent.class);
         assertEquals("boom", e.error());
         assertEquals("m:1:failed:copy", e.id());
     }

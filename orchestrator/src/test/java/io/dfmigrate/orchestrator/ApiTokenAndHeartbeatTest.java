@@ -10,6 +10,7 @@ import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 import io.dfmigrate.common.event.EventTypes;
+import io.dfmigrate.common.event.RunKey;
 import io.dfmigrate.common.event.StatusEvent;
 import io.restassured.http.ContentType;
 import java.util.Map;
@@ -51,11 +52,11 @@ class ApiTokenAndHeartbeatTest {
         try (var phases = MigrationApiTest.consumer(); var producer = MigrationApiTest.producer()) {
             phases.subscribe(java.util.List.of(io.dfmigrate.common.Topics.PHASES));
             given().header("Authorization", "Bearer " + TOKEN).post("/api/migrations/" + id + "/validate").then().statusCode(202);
-            MigrationApiTest.send(producer, StatusEvent.validation(id, 1, "v", java.util.List.of()));
+            MigrationApiTest.send(producer, StatusEvent.validation(new RunKey(id, 1), "v", java.util.List.of()));
             MigrationApiTest.await(() -> "VALIDATED".equals(given().header("Authorization", "Bearer " + TOKEN)
                     .get("/api/migrations/" + id).then().extract().path("state")), "VALIDATED");
             given().header("Authorization", "Bearer " + TOKEN).post("/api/migrations/" + id + "/start").then().statusCode(202);
-            MigrationApiTest.send(producer, StatusEvent.captureReady(id, 1, "replicator/a", null, "capture-a"));
+            MigrationApiTest.send(producer, StatusEvent.captureReady(new RunKey(id, 1), "replicator/a", null, "capture-a"));
             MigrationApiTest.awaitRecord(phases, id, EventTypes.PHASE_COPY);
             // the copier keeps reporting, the capture does not: its command goes out again for another replicator
             var takeover = MigrationApiTest.awaitRecord(phases, id, EventTypes.PHASE_CAPTURE);

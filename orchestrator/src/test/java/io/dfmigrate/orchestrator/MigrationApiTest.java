@@ -17,6 +17,7 @@ import io.dfmigrate.common.event.EventTypes;
 import io.dfmigrate.common.event.Json;
 import io.dfmigrate.common.event.PhaseEvent;
 import io.dfmigrate.common.event.Severity;
+import io.dfmigrate.common.event.RunKey;
 import io.dfmigrate.common.event.StatusEvent;
 import io.dfmigrate.common.event.ValidationCheck;
 import io.dfmigrate.common.secret.SecretBox;
@@ -141,7 +142,7 @@ class MigrationApiTest {
             assertNotNull(validateCmd.headers().lastHeader("ce_type"));
             assertEquals(EventTypes.PHASE_VALIDATE, new String(validateCmd.headers().lastHeader("ce_type").value(), StandardCharsets.UTF_8));
 
-            StatusEvent report = StatusEvent.validation(id, 1, "validator-test",
+            StatusEvent report = StatusEvent.validation(new RunKey(id, 1), "validator-test",
                     List.of(new ValidationCheck("connectivity.source", Severity.INFO, "reachable", null)));
             send(producer, report);
             send(producer, report); // redelivery
@@ -150,17 +151,17 @@ class MigrationApiTest {
             given().contentType(ContentType.JSON).body("{}").post("/api/migrations/" + id + "/start").then().statusCode(202)
                     .body("state", equalTo("COPYING"));
             awaitRecord(phases, id, EventTypes.PHASE_CAPTURE);
-            send(producer, StatusEvent.captureReady(id, 1, "replicator-test", ""));
+            send(producer, StatusEvent.captureReady(new RunKey(id, 1), "replicator-test", "", null));
             awaitRecord(phases, id, EventTypes.PHASE_COPY);
-            send(producer, StatusEvent.replication(id, 1, "replicator-test", new StatusEvent.Replication(7L, 0, null)));
+            send(producer, StatusEvent.replication(new RunKey(id, 1), "replicator-test", new StatusEvent.Replication(7L, 0, null, null, null)));
 
-            var b1 = new StatusEvent.BatchDone("b1", 10, 1, 1000, 0, 0, List.of(new io.dfmigrate.common.event.KeyFailure(0, "k", "target: ERR x")));
-            var b2 = new StatusEvent.BatchDone("b2", 5, 0, 500, 1, 0, List.of());
-            send(producer, StatusEvent.batchDone(id, 1, "copier-test", b1));
-            send(producer, StatusEvent.batchDone(id, 1, "copier-test", b1)); // redelivered: must not count twice
-            send(producer, StatusEvent.batchDone(id, 0, "copier-test", new StatusEvent.BatchDone("old", 99, 0, 9, 0, 0, List.of()))); // old run
-            send(producer, StatusEvent.scanCompleted(id, 1, "copier-test", 2, 15));
-            send(producer, StatusEvent.batchDone(id, 1, "copier-test", b2));
+            var b1 = new StatusEvent.BatchResult("b1", 10, 1, 1000, 0, 0, List.of(new io.dfmigrate.common.event.KeyFailure(0, "k", "target: ERR x")), null);
+            var b2 = new StatusEvent.BatchResult("b2", 5, 0, 500, 1, 0, List.of(), null);
+            send(producer, StatusEvent.batchDone(new RunKey(id, 1), "copier-test", b1));
+            send(producer, StatusEvent.batchDone(new RunKey(id, 1), "copier-test", b1)); // redelivered: must not count twice
+            send(producer, StatusEvent.batchDone(new RunKey(id, 0), "copier-test", new StatusEvent.BatchResult("old", 99, 0, 9, 0, 0, List.of(), null))); // old run
+            send(producer, StatusEvent.scanCompleted(new RunKey(id, 1), "copier-test", 2, 15, null));
+            send(producer, StatusEvent.batchDone(new RunKey(id, 1), "copier-test", b2));
             awaitState(id, "REPLICATING");
             given().get("/api/migrations/" + id).then()
                     .body("timestamps.copyStartedAt", org.hamcrest.Matchers.notNullValue())
@@ -172,7 +173,7 @@ class MigrationApiTest {
                     .body("progress.percent", equalTo(100.0f))
                     .body("allowedActions", equalTo(List.of("complete", "keep-replicating", "stop")));
             awaitRecord(phases, id, EventTypes.PHASE_REPLICATE);
-            var applied = StatusEvent.replication(id, 1, "replicator-test", new StatusEvent.Replication(null, 5, 12L));
+            var applied = StatusEvent.replication(new RunKey(id, 1), "replicator-test", new StatusEvent.Replication(null, 5, 12L, null, null));
             send(producer, applied);
             send(producer, applied); // redelivered delta: counted once
             await(() -> Integer.valueOf(5).equals(given().get("/api/migrations/" + id).then().extract().path("replication.appliedChanges")),
@@ -194,14 +195,14 @@ class MigrationApiTest {
         String id = create("warnings");
         try (KafkaProducer<String, String> producer = producer()) {
             given().post("/api/migrations/" + id + "/validate").then().statusCode(202);
-            send(producer, StatusEvent.validation(id, 1, "validator-test",
+            send(producer, StatusEvent.validation(new RunKey(id, 1), "validator-test",
                     List.of(new ValidationCheck("acl.users", Severity.WARNING, "2 ACL users will not be migrated", "recreate them"))));
             awaitState(id, "VALIDATED");
             given().contentType(ContentType.JSON).body("{}").post("/api/migrations/" + id + "/start")
                     .then().statusCode(409).body("detail", containsString("acknowledgeWarnings"));
             given().contentType(ContentType.JSON).body("{\"acknowledgeWarnings\":true}").post("/api/migrations/" + id + "/start")
                     .then().statusCode(202).body("state", equalTo("COPYING"));
-            send(producer, StatusEvent.failed(id, 1, "copier-test", "copy", "target 127.0.0.1:7002: connection refused"));
+            send(producer, StatusEvent.failed(new RunKey(id, 1), "copier-test", "copy", "target 127.0.0.1:7002: connection refused"));
             awaitState(id, "FAILED");
             given().get("/api/migrations/" + id).then().body("error", startsWith("target 127.0.0.1:7002"));
             given().post("/api/migrations/" + id + "/restart").then().statusCode(202).body("state", equalTo("VALIDATING"))
@@ -218,19 +219,19 @@ class MigrationApiTest {
             assertOnly(id, "CREATED", all, List.of("validate"));
             given().post("/api/migrations/" + id + "/validate").then().statusCode(202);
             assertOnly(id, "VALIDATING", all, List.of("stop"));
-            send(producer, StatusEvent.validation(id, 1, "v", List.of(new ValidationCheck("x", Severity.ERROR, "bad", "fix"))));
+            send(producer, StatusEvent.validation(new RunKey(id, 1), "v", List.of(new ValidationCheck("x", Severity.ERROR, "bad", "fix"))));
             awaitState(id, "VALIDATION_FAILED");
             assertOnly(id, "VALIDATION_FAILED", all, List.of("restart", "validate"));
             given().post("/api/migrations/" + id + "/restart").then().statusCode(202).body("run", equalTo(2));
-            send(producer, StatusEvent.validation(id, 2, "v", List.of()));
+            send(producer, StatusEvent.validation(new RunKey(id, 2), "v", List.of()));
             awaitState(id, "VALIDATED");
             assertOnly(id, "VALIDATED", all, List.of("start", "validate"));
             given().post("/api/migrations/" + id + "/validate").then().statusCode(202).body("run", equalTo(3));
-            send(producer, StatusEvent.validation(id, 3, "v", List.of()));
+            send(producer, StatusEvent.validation(new RunKey(id, 3), "v", List.of()));
             awaitState(id, "VALIDATED");
             given().post("/api/migrations/" + id + "/start").then().statusCode(202);
             assertOnly(id, "COPYING", all, List.of("stop"));
-            send(producer, StatusEvent.scanCompleted(id, 3, "c", 0, 0));
+            send(producer, StatusEvent.scanCompleted(new RunKey(id, 3), "c", 0, 0, null));
             awaitState(id, "REPLICATING");
             assertOnly(id, "REPLICATING", all, List.of("complete", "keep-replicating", "stop"));
             given().post("/api/migrations/" + id + "/keep-replicating").then().statusCode(202).body("state", equalTo("REPLICATING"));
@@ -241,17 +242,17 @@ class MigrationApiTest {
 
             String done = create("completed");
             given().post("/api/migrations/" + done + "/validate").then().statusCode(202);
-            send(producer, StatusEvent.validation(done, 1, "v", List.of()));
+            send(producer, StatusEvent.validation(new RunKey(done, 1), "v", List.of()));
             awaitState(done, "VALIDATED");
             given().post("/api/migrations/" + done + "/start").then().statusCode(202);
-            send(producer, StatusEvent.failed(done, 1, "c", "copy", "target gone"));
+            send(producer, StatusEvent.failed(new RunKey(done, 1), "c", "copy", "target gone"));
             awaitState(done, "FAILED");
             assertOnly(done, "FAILED", all, List.of("restart"));
             given().post("/api/migrations/" + done + "/restart").then().statusCode(202);
-            send(producer, StatusEvent.validation(done, 2, "v", List.of()));
+            send(producer, StatusEvent.validation(new RunKey(done, 2), "v", List.of()));
             awaitState(done, "VALIDATED");
             given().post("/api/migrations/" + done + "/start").then().statusCode(202);
-            send(producer, StatusEvent.scanCompleted(done, 2, "c", 0, 0));
+            send(producer, StatusEvent.scanCompleted(new RunKey(done, 2), "c", 0, 0, null));
             awaitState(done, "REPLICATING");
             given().contentType(ContentType.JSON).body("{\"cutover\":false}").post("/api/migrations/" + done + "/complete")
                     .then().statusCode(202).body("state", equalTo("COMPLETED"));
@@ -267,25 +268,25 @@ class MigrationApiTest {
         try (KafkaConsumer<String, String> phases = consumer(); KafkaProducer<String, String> producer = producer()) {
             phases.subscribe(List.of(Topics.PHASES));
             validateAndStart(id, producer);
-            send(producer, StatusEvent.captureReady(id, 1, "r", null));
-            send(producer, StatusEvent.scanCompleted(id, 1, "c", 0, 0));
+            send(producer, StatusEvent.captureReady(new RunKey(id, 1), "r", null, null));
+            send(producer, StatusEvent.scanCompleted(new RunKey(id, 1), "c", 0, 0, null));
             awaitState(id, "REPLICATING");
-            send(producer, StatusEvent.replication(id, 1, "r", new StatusEvent.Replication(4L, 0, null)));
+            send(producer, StatusEvent.replication(new RunKey(id, 1), "r", new StatusEvent.Replication(4L, 0, null, null, null)));
             given().contentType(ContentType.JSON).body("{\"cutover\":true}").post("/api/migrations/" + id + "/complete")
                     .then().statusCode(202).body("state", equalTo("REPLICATING")).body("cutover.state", equalTo("PAUSING"))
                     .body("allowedActions", equalTo(List.of("stop")));
             awaitRecord(phases, id, EventTypes.PHASE_CUTOVER);
             given().contentType(ContentType.JSON).body("{\"cutover\":true}").post("/api/migrations/" + id + "/complete")
                     .then().statusCode(409);
-            send(producer, StatusEvent.cutover(id, 1, "r", EventTypes.STATUS_CUTOVER_PAUSED, new StatusEvent.Cutover(10L, null, null, "paused")));
+            send(producer, StatusEvent.cutoverPaused(new RunKey(id, 1), "r", new StatusEvent.Cutover(10L, null, null, "paused")));
             await(() -> "DRAINING".equals(given().get("/api/migrations/" + id).then().extract().path("cutover.state")), "DRAINING");
-            send(producer, StatusEvent.replication(id, 1, "a", new StatusEvent.Replication(null, 9, 3L)));
+            send(producer, StatusEvent.replication(new RunKey(id, 1), "a", new StatusEvent.Replication(null, 9, 3L, null, null)));
             Thread.sleep(500);
             given().get("/api/migrations/" + id).then().body("state", equalTo("REPLICATING"));
-            send(producer, StatusEvent.replication(id, 1, "a", new StatusEvent.Replication(10L, 1, 2L)));
+            send(producer, StatusEvent.replication(new RunKey(id, 1), "a", new StatusEvent.Replication(10L, 1, 2L, null, null)));
             awaitState(id, "COMPLETED");
             awaitRecord(phases, id, EventTypes.PHASE_COMPLETE);
-            send(producer, StatusEvent.cutover(id, 1, "r", EventTypes.STATUS_CUTOVER_DONE,
+            send(producer, StatusEvent.cutoverDone(new RunKey(id, 1), "r",
                     new StatusEvent.Cutover(null, 840L, true, "write pause 840 ms; key counts equal in 3 database(s)")));
             await(() -> "DONE".equals(given().get("/api/migrations/" + id).then().extract().path("cutover.state")), "DONE");
             given().get("/api/migrations/" + id).then().body("cutover.pauseMillis", equalTo(840))
@@ -299,18 +300,18 @@ class MigrationApiTest {
         try (KafkaConsumer<String, String> phases = consumer(); KafkaProducer<String, String> producer = producer()) {
             phases.subscribe(List.of(Topics.PHASES));
             validateAndStart(id, producer);
-            send(producer, StatusEvent.captureReady(id, 1, "replicator/a", "", "capture-a"));
-            send(producer, StatusEvent.scanCompleted(id, 1, "c", 0, 0));
+            send(producer, StatusEvent.captureReady(new RunKey(id, 1), "replicator/a", "", "capture-a"));
+            send(producer, StatusEvent.scanCompleted(new RunKey(id, 1), "c", 0, 0, null));
             awaitState(id, "REPLICATING");
-            send(producer, StatusEvent.replication(id, 1, "replicator/a", new StatusEvent.Replication(10L, 0, null, "capture-a")));
-            send(producer, StatusEvent.replication(id, 1, "replicator/x", new StatusEvent.Replication(null, 4, 5L, "capture-a")));
+            send(producer, StatusEvent.replication(new RunKey(id, 1), "replicator/a", new StatusEvent.Replication(10L, 0, null, "capture-a", null)));
+            send(producer, StatusEvent.replication(new RunKey(id, 1), "replicator/x", new StatusEvent.Replication(null, 4, 5L, "capture-a", null)));
             await(() -> Integer.valueOf(6).equals(given().get("/api/migrations/" + id).then().extract().path("replication.pendingChanges")),
                     "6 pending");
             given().get("/api/migrations/" + id).then().body("replication.captureWorker", equalTo("replicator/a"))
                     .body("replication.captureTakeovers", equalTo(0));
 
             // replicator/a died; its capture command reached replicator/b, which captures anew
-            send(producer, StatusEvent.captureReady(id, 1, "replicator/b", null, "capture-b"));
+            send(producer, StatusEvent.captureReady(new RunKey(id, 1), "replicator/b", null, "capture-b"));
             await(() -> Integer.valueOf(1).equals(given().get("/api/migrations/" + id).then().extract().path("replication.captureTakeovers")),
                     "a takeover");
             given().get("/api/migrations/" + id).then().body("replication.captureWorker", equalTo("replicator/b"))
@@ -319,25 +320,25 @@ class MigrationApiTest {
             given().get("/api/migrations/" + id + "/audit").then().body("action", hasItems("capture-taken-over", "reconcile"));
 
             // late applies of the old capture's changes count as applied, not against the new capture
-            send(producer, StatusEvent.replication(id, 1, "replicator/x", new StatusEvent.Replication(null, 6, 5L, "capture-a")));
-            send(producer, StatusEvent.replication(id, 1, "replicator/a", new StatusEvent.Replication(12L, 0, null, "capture-a")));
-            send(producer, StatusEvent.replication(id, 1, "replicator/b", new StatusEvent.Replication(3L, 0, null, "capture-b")));
+            send(producer, StatusEvent.replication(new RunKey(id, 1), "replicator/x", new StatusEvent.Replication(null, 6, 5L, "capture-a", null)));
+            send(producer, StatusEvent.replication(new RunKey(id, 1), "replicator/a", new StatusEvent.Replication(12L, 0, null, "capture-a", null)));
+            send(producer, StatusEvent.replication(new RunKey(id, 1), "replicator/b", new StatusEvent.Replication(3L, 0, null, "capture-b", null)));
             await(() -> Integer.valueOf(10).equals(given().get("/api/migrations/" + id).then().extract().path("replication.appliedChanges")),
                     "10 applied");
             await(() -> Integer.valueOf(3).equals(given().get("/api/migrations/" + id).then().extract().path("replication.pendingChanges")),
                     "3 pending of the new capture");
-            send(producer, StatusEvent.replication(id, 1, "replicator/x", new StatusEvent.Replication(null, 3, 5L, "capture-b")));
+            send(producer, StatusEvent.replication(new RunKey(id, 1), "replicator/x", new StatusEvent.Replication(null, 3, 5L, "capture-b", null)));
             await(() -> Integer.valueOf(0).equals(given().get("/api/migrations/" + id).then().extract().path("replication.pendingChanges")),
                     "drained");
             // the same capture answering again is no takeover
-            send(producer, StatusEvent.captureReady(id, 1, "replicator/b", null, "capture-b"));
+            send(producer, StatusEvent.captureReady(new RunKey(id, 1), "replicator/b", null, "capture-b"));
             Thread.sleep(500);
             given().get("/api/migrations/" + id).then().body("replication.captureTakeovers", equalTo(1));
             given().post("/api/migrations/" + id + "/stop").then().statusCode(202);
             awaitRecord(phases, id, EventTypes.PHASE_STOP);
 
             // a capture command delivered again after the run ended starts a stray capture: it is told to stop
-            send(producer, StatusEvent.captureReady(id, 1, "replicator/c", null, "capture-c"));
+            send(producer, StatusEvent.captureReady(new RunKey(id, 1), "replicator/c", null, "capture-c"));
             ConsumerRecord<String, String> stray = awaitRecord(phases, id, EventTypes.PHASE_STOP);
             assertTrue(stray.value().contains(":stray:capture-c"), stray.value());
             given().get("/api/migrations/" + id + "/audit").then().body("action", hasItem("capture-stopped"));
@@ -351,13 +352,13 @@ class MigrationApiTest {
         try (KafkaConsumer<String, String> phases = consumer(); KafkaProducer<String, String> producer = producer()) {
             phases.subscribe(List.of(Topics.PHASES));
             validateAndStart(id, producer);
-            send(producer, StatusEvent.captureReady(id, 1, "replicator/a", null, "capture-a"));
+            send(producer, StatusEvent.captureReady(new RunKey(id, 1), "replicator/a", null, "capture-a"));
             awaitRecord(phases, id, EventTypes.PHASE_COPY);
-            send(producer, StatusEvent.captureReady(id, 1, "replicator/b", null, "capture-b"));
+            send(producer, StatusEvent.captureReady(new RunKey(id, 1), "replicator/b", null, "capture-b"));
             await(() -> Integer.valueOf(1).equals(given().get("/api/migrations/" + id).then().extract().path("replication.captureTakeovers")),
                     "a takeover while copying");
             given().get("/api/migrations/" + id).then().body("state", equalTo("COPYING")).body("replication.reconciling", equalTo(false));
-            send(producer, StatusEvent.scanCompleted(id, 1, "c", 0, 0));
+            send(producer, StatusEvent.scanCompleted(new RunKey(id, 1), "c", 0, 0, null));
             awaitState(id, "REPLICATING");
             // the held changes are not released by the copy's end: a rescan comes first
             given().get("/api/migrations/" + id).then().body("replication.reconciling", equalTo(true))
@@ -388,7 +389,7 @@ class MigrationApiTest {
             String id = given().contentType(ContentType.JSON).header("X-DFM-Actor", "alice@example.com")
                     .body(body("audited", SOURCE, TARGET, null)).post("/api/migrations").then().statusCode(201).extract().path("id");
             given().post("/api/migrations/" + id + "/validate").then().statusCode(202);
-            send(producer, StatusEvent.validation(id, 1, "validator/v1", List.of()));
+            send(producer, StatusEvent.validation(new RunKey(id, 1), "validator/v1", List.of()));
             awaitState(id, "VALIDATED");
             List<ConsumerRecord<String, String>> records = new ArrayList<>();
             long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
@@ -446,7 +447,7 @@ class MigrationApiTest {
         try (KafkaProducer<String, String> producer = producer()) {
             given().post("/api/migrations/" + id + "/validate").then().statusCode(202);
             await(() -> states.contains("VALIDATING"), "VALIDATING event");
-            send(producer, StatusEvent.validation(id, 1, "v", List.of()));
+            send(producer, StatusEvent.validation(new RunKey(id, 1), "v", List.of()));
             await(() -> states.contains("VALIDATED"), "VALIDATED event");
         }
         assertEquals(List.of("CREATED", "VALIDATING", "VALIDATED"), List.copyOf(states));
@@ -483,7 +484,7 @@ class MigrationApiTest {
     /** Validates {@code id} with a clean report (playing the validator) and starts it: COPYING, capture command sent. */
     static void validateAndStart(String id, KafkaProducer<String, String> producer) throws Exception {
         given().post("/api/migrations/" + id + "/validate").then().statusCode(202);
-        send(producer, StatusEvent.validation(id, 1, "v", List.of()));
+        send(producer, StatusEvent.validation(new RunKey(id, 1), "v", List.of()));
         awaitState(id, "VALIDATED");
         given().post("/api/migrations/" + id + "/start").then().statusCode(202);
     }

@@ -20,6 +20,7 @@ import io.dfmigrate.common.endpoint.RedisEndpoint;
 import io.dfmigrate.common.event.EventTypes;
 import io.dfmigrate.common.event.Json;
 import io.dfmigrate.common.event.PhaseEvent;
+import io.dfmigrate.common.event.RunKey;
 import io.dfmigrate.common.event.StatusEvent;
 import io.dfmigrate.common.secret.SecretBox;
 import io.dfmigrate.localstack.RedisServer;
@@ -54,7 +55,7 @@ class TargetGuardTest {
             try (KafkaConsumer<String, String> phases = consumer(); KafkaProducer<String, String> producer = producer()) {
                 phases.subscribe(List.of(Topics.PHASES));
                 given().post("/api/migrations/" + id + "/validate").then().statusCode(202);
-                send(producer, StatusEvent.validation(id, 1, "v", List.of()));
+                send(producer, StatusEvent.validation(new RunKey(id, 1), "v", List.of()));
                 awaitState(id, "VALIDATED");
 
                 given().post("/api/migrations/" + id + "/start").then().statusCode(202).body("state", equalTo("COPYING"))
@@ -72,9 +73,9 @@ class TargetGuardTest {
                 assertEquals("OK", target.cli("--user", asGuard.user(), "--pass", asGuard.password(), "--no-auth-warning", "SET", "m", "1"));
                 assertEquals("1", target.cli("-a", "t0p", "--no-auth-warning", "GET", "m"), "reads stay allowed");
 
-                send(producer, StatusEvent.captureReady(id, 1, "r", null));
+                send(producer, StatusEvent.captureReady(new RunKey(id, 1), "r", null, null));
                 awaitRecord(phases, id, EventTypes.PHASE_COPY);
-                send(producer, StatusEvent.scanCompleted(id, 1, "c", 0, 0));
+                send(producer, StatusEvent.scanCompleted(new RunKey(id, 1), "c", 0, 0, null));
                 awaitState(id, "REPLICATING");
                 PhaseEvent replicate = Json.read(awaitRecord(phases, id, EventTypes.PHASE_REPLICATE).value(), PhaseEvent.class);
                 assertEquals("dfmigrate-" + id, RedisEndpoint.parse(box.open(replicate.target().sealed())).user());
@@ -82,7 +83,7 @@ class TargetGuardTest {
                 given().contentType(ContentType.JSON).body("{\"cutover\":true}").post("/api/migrations/" + id + "/complete").then().statusCode(202);
                 awaitRecord(phases, id, EventTypes.PHASE_CUTOVER);
                 assertTrue(target.cli("-a", "t0p", "--no-auth-warning", "SET", "x", "1").contains("NOPERM"), "guarded until drained");
-                send(producer, StatusEvent.cutover(id, 1, "r", EventTypes.STATUS_CUTOVER_PAUSED, new StatusEvent.Cutover(0L, null, null, "paused")));
+                send(producer, StatusEvent.cutoverPaused(new RunKey(id, 1), "r", new StatusEvent.Cutover(0L, null, null, "paused")));
                 PhaseEvent complete = Json.read(awaitRecord(phases, id, EventTypes.PHASE_COMPLETE).value(), PhaseEvent.class);
                 // the guard is lifted before the complete that ends the source's write pause is sent
                 assertEquals(aclBefore, target.cli("-a", "t0p", "--no-auth-warning", "ACL", "LIST"), "every user's rules are as before");
@@ -107,7 +108,7 @@ class TargetGuardTest {
                     .post("/api/migrations").then().statusCode(201).extract().path("id");
             try (KafkaProducer<String, String> producer = producer()) {
                 given().post("/api/migrations/" + id + "/validate").then().statusCode(202);
-                send(producer, StatusEvent.validation(id, 1, "v", List.of()));
+                send(producer, StatusEvent.validation(new RunKey(id, 1), "v", List.of()));
                 awaitState(id, "VALIDATED");
                 given().post("/api/migrations/" + id + "/start").then().statusCode(202).body("state", equalTo("FAILED"))
                         .body("error", containsString("options.guardTarget=false"))
@@ -129,15 +130,15 @@ class TargetGuardTest {
                     .post("/api/migrations").then().statusCode(201).extract().path("id");
             try (KafkaProducer<String, String> producer = producer()) {
                 given().post("/api/migrations/" + id + "/validate").then().statusCode(202);
-                send(producer, StatusEvent.validation(id, 1, "v", List.of()));
+                send(producer, StatusEvent.validation(new RunKey(id, 1), "v", List.of()));
                 awaitState(id, "VALIDATED");
                 given().post("/api/migrations/" + id + "/start").then().statusCode(202).body("targetGuard", org.hamcrest.Matchers.nullValue());
                 // a replicator set the source's setting, reported the old value, then died without restoring it
                 source.cli("CONFIG", "SET", "notify-keyspace-events", "ExKA");
-                send(producer, StatusEvent.captureReady(id, 1, "r", "xE"));
+                send(producer, StatusEvent.captureReady(new RunKey(id, 1), "r", "xE", null));
                 await(() -> given().get("/api/migrations/" + id + "/audit").then().extract().<List<String>>path("action")
                         .contains("capture-ready"), "capture ready");
-                send(producer, StatusEvent.failed(id, 1, "r", "capture", "the replicator capturing this migration shut down"));
+                send(producer, StatusEvent.failed(new RunKey(id, 1), "r", "capture", "the replicator capturing this migration shut down"));
                 awaitState(id, "FAILED");
                 await(() -> source.cli("CONFIG", "GET", "notify-keyspace-events").endsWith("xE"), "notify-keyspace-events restored");
                 await(() -> given().get("/api/migrations/" + id + "/audit").then().extract().<List<String>>path("action")

@@ -1,5 +1,6 @@
 package io.dfmigrate.common.event;
 
+import com.fasterxml.jackson.annotation.JsonIgnore;
 import java.util.List;
 
 /**
@@ -18,4 +19,9 @@ public record CopyBatch(
         EndpointRef target,
         MigrationOptions options,
         Integer pass) {
+
+    @JsonIgnore
+    public RunKey runKey() {
+        return new RunKey(migrationId, run);
+    }
 }

@@ -1,5 +1,7 @@
 package io.dfmigrate.common.event;
 
+import com.fasterxml.jackson.annotation.JsonTypeName;
+
 /** Versioned event type names; a breaking payload change gets a new version suffix. */
 public final class EventTypes {
     // dfm.phases: orchestrator → workers
@@ -50,6 +52,15 @@ public final class EventTypes {
 
     /** The CloudEvents {@code source} prefix; services append their name. */
     public static final String SOURCE_PREFIX = "urn:dfmigrate:";
+
+    /** The wire type name of an event record (its {@code @JsonTypeName}). */
+    public static String nameOf(Class<?> event) {
+        JsonTypeName name = event.getAnnotation(JsonTypeName.class);
+        if (name == null) {
+            throw new IllegalArgumentException(event.getName() + " has no @JsonTypeName");
+        }
+        return name.value();
+    }
 
     private EventTypes() {
     }

@@ -1,50 +1,139 @@
 package io.dfmigrate.common.event;
 
+import com.fasterxml.jackson.annotation.JsonSubTypes;
+import com.fasterxml.jackson.annotation.JsonTypeInfo;
+import com.fasterxml.jackson.annotation.JsonTypeName;
 import java.time.Instant;
 import java.util.List;
+import java.util.UUID;
 
 /**
- * A worker's report on {@code dfm.status}, keyed by migration id. {@code id} is the idempotency id: the
- * orchestrator applies an event with a given id at most once. Exactly the payload fields of the {@code type}
- * are set (see docs/events.md).
+ * A worker's report on {@code dfm.status}, keyed by migration id: one record per report type, the wire {@code type} from
+ * its {@link JsonTypeName}, its payload in the field docs/events.md names. {@code id} is the idempotency id: the
+ * orchestrator applies an event with a given id at most once (heartbeats and live progress are not deduplicated).
  */
-public record StatusEvent(
-        String id,
-        String type,
-        String migrationId,
-        int run,
-        Instant time,
-        String worker,
-        List<ValidationCheck> checks,
-        ScanCompleted scan,
-        BatchDone batch,
-        String error,
-        Capture capture,
-        Replication replication,
-        Cutover cutover,
-        Progress progress) {
+@JsonTypeInfo(use = JsonTypeInfo.Id.NAME, include = JsonTypeInfo.As.PROPERTY, property = "type")
+@JsonSubTypes({@JsonSubTypes.Type(StatusEvent.Validation.class), @JsonSubTypes.Type(StatusEvent.ScanStarted.class),
+        @JsonSubTypes.Type(StatusEvent.ScanCompleted.class), @JsonSubTypes.Type(StatusEvent.BatchDone.class),
+        @JsonSubTypes.Type(StatusEvent.CopyProgress.class), @JsonSubTypes.Type(StatusEvent.Failed.class),
+        @JsonSubTypes.Type(StatusEvent.CaptureReady.class), @JsonSubTypes.Type(StatusEvent.CaptureReleased.class),
+        @JsonSubTypes.Type(StatusEvent.ReplicationReport.class), @JsonSubTypes.Type(StatusEvent.CutoverPaused.class),
+        @JsonSubTypes.Type(StatusEvent.CutoverDone.class), @JsonSubTypes.Type(StatusEvent.CutoverAborted.class),
+        @JsonSubTypes.Type(StatusEvent.ReconcileNeeded.class), @JsonSubTypes.Type(StatusEvent.Heartbeat.class)})
+public sealed interface StatusEvent {
+    String id();
+
+    String migrationId();
+
+    int run();
+
+    Instant time();
+
+    /** {@code service/instance} of the reporting worker. */
+    String worker();
+
+    /** The wire type name, e.g. {@code dfm.status.failed.v1}. */
+    default String type() {
+        return EventTypes.nameOf(getClass());
+    }
+
+    // ---- one record per report --------------------------------------------------------------------------------------
+
+    /** The validator's checks of source and target. */
+    @JsonTypeName(EventTypes.STATUS_VALIDATION)
+    record Validation(String id, String migrationId, int run, Instant time, String worker, List<ValidationCheck> checks)
+            implements StatusEvent {
+    }
+
+    /** The scan began; {@code scan.keys} is the source's key count then (an estimate for progress). */
+    @JsonTypeName(EventTypes.STATUS_SCAN_STARTED)
+    record ScanStarted(String id, String migrationId, int run, Instant time, String worker, ScanCounts scan) implements StatusEvent {
+    }
+
+    /** The scan is done: every batch is published. */
+    @JsonTypeName(EventTypes.STATUS_SCAN_COMPLETED)
+    record ScanCompleted(String id, String migrationId, int run, Instant time, String worker, ScanCounts scan) implements StatusEvent {
+    }
+
+    /** One batch was copied (fully or with per-key failures). */
+    @JsonTypeName(EventTypes.STATUS_BATCH_DONE)
+    record BatchDone(String id, String migrationId, int run, Instant time, String worker, BatchResult batch) implements StatusEvent {
+    }
+
+    /** A copier's live totals for a run, every second while it copies (ahead of the acknowledged batches). */
+    @JsonTypeName(EventTypes.STATUS_COPY_PROGRESS)
+    record CopyProgress(String id, String migrationId, int run, Instant time, String worker, Progress progress) implements StatusEvent {
+    }
+
+    /** A phase failed on a worker: the migration fails with {@code error}. */
+    @JsonTypeName(EventTypes.STATUS_FAILED)
+    record Failed(String id, String migrationId, int run, Instant time, String worker, String error) implements StatusEvent {
+    }
+
+    /** Change capture is subscribed: every write from now on is captured. */
+    @JsonTypeName(EventTypes.STATUS_CAPTURE_READY)
+    record CaptureReady(String id, String migrationId, int run, Instant time, String worker, Capture capture) implements StatusEvent {
+    }
+
+    /** A replicator shutting down let go of a capture ({@code error} says why): another one should take it over. */
+    @JsonTypeName(EventTypes.STATUS_CAPTURE_RELEASED)
+    record CaptureReleased(String id, String migrationId, int run, Instant time, String worker, String error, Capture capture)
+            implements StatusEvent {
+    }
+
+    /** Replication counters: changes captured (cumulative) or applied (delta), and lag. */
+    @JsonTypeName(EventTypes.STATUS_REPLICATION)
+    record ReplicationReport(String id, String migrationId, int run, Instant time, String worker, Replication replication)
+            implements StatusEvent {
+    }
+
+    /** Cutover: writes paused on the source, {@code cutover.captured} changes to drain. */
+    @JsonTypeName(EventTypes.STATUS_CUTOVER_PAUSED)
+    record CutoverPaused(String id, String migrationId, int run, Instant time, String worker, Cutover cutover) implements StatusEvent {
+    }
+
+    /** Cutover done: the pause's length, whether the key counts matched. */
+    @JsonTypeName(EventTypes.STATUS_CUTOVER_DONE)
+    record CutoverDone(String id, String migrationId, int run, Instant time, String worker, Cutover cutover) implements StatusEvent {
+    }
+
+    /** Cutover aborted (the drain took too long, the capture broke); writes resumed on the source. */
+    @JsonTypeName(EventTypes.STATUS_CUTOVER_ABORTED)
+    record CutoverAborted(String id, String migrationId, int run, Instant time, String worker, Cutover cutover) implements StatusEvent {
+    }
+
+    /** Capture may have missed changes (lost subscription, FLUSHDB/FLUSHALL) but captures again: reconcile. */
+    @JsonTypeName(EventTypes.STATUS_RECONCILE_NEEDED)
+    record ReconcileNeeded(String id, String migrationId, int run, Instant time, String worker, String error) implements StatusEvent {
+    }
+
+    /** A worker is still busy with a migration run (sent every few seconds while it works). */
+    @JsonTypeName(EventTypes.STATUS_HEARTBEAT)
+    record Heartbeat(String id, String migrationId, int run, Instant time, String worker) implements StatusEvent {
+    }
+
+    // ---- payloads ---------------------------------------------------------------------------------------------------
 
     /**
      * A copier instance's cumulative totals for a run, including batches not acknowledged yet: keys written, bytes of
      * DUMP payloads, keys failed, keys copied by type (fallback), elements written by structural copies of big keys, and
      * its rate over the last interval. Informational: the exact counters come from {@code batch-done}.
      */
-    public record Progress(long keys, long bytes, long failed, long structural, long bigKeyElements, double keysPerSecond) {
+    record Progress(long keys, long bytes, long failed, long structural, long bigKeyElements, double keysPerSecond) {
     }
 
     /**
      * Cutover progress: {@code captured} changes captured when writes were paused (all must be applied), the write pause
      * in ms, whether the per-database key counts of source and target matched, and a human-readable detail.
      */
-    public record Cutover(Long captured, Long pauseMillis, Boolean verified, String detail) {
+    record Cutover(Long captured, Long pauseMillis, Boolean verified, String detail) {
     }
 
-    /** Capture subscribed; {@code previousNotify} is the source's notify-keyspace-events before dfmigrate changed it (null: unchanged). */
-    public record Capture(String previousNotify, long startedAtMillis, String capture) {
-        /** {@code capture}: the id of this capture; another id for the same run means another replicator took over. */
-        public Capture(String previousNotify, long startedAtMillis) {
-            this(previousNotify, startedAtMillis, null);
-        }
+    /**
+     * Capture subscribed; {@code previousNotify} is the source's notify-keyspace-events before dfmigrate changed it (null:
+     * unchanged); {@code capture} the id of this capture (another id for the same run means another replicator took over).
+     */
+    record Capture(String previousNotify, long startedAtMillis, String capture) {
     }
 
     /**
@@ -55,105 +144,84 @@ public record StatusEvent(
      * on its own counts. {@code error}: an applier's last error while it keeps failing to apply (null when it works), so a
      * stalled replication shows why.
      */
-    public record Replication(Long captured, long applied, Long lagMillis, String capture, String error) {
-        public Replication(Long captured, long applied, Long lagMillis, String capture) {
-            this(captured, applied, lagMillis, capture, null);
-        }
-
-        public Replication(Long captured, long applied, Long lagMillis) {
-            this(captured, applied, lagMillis, null, null);
-        }
+    record Replication(Long captured, long applied, Long lagMillis, String capture, String error) {
     }
 
-    /** The scanner's counts: batches published and key names scanned (an estimate in scan-started). */
-    public record ScanCompleted(long batches, long keys, Integer pass) {
-        public ScanCompleted(long batches, long keys) {
-            this(batches, keys, null);
-        }
+    /** The scanner's counts: batches published and key names scanned (an estimate in scan-started); {@code pass} of a reconciliation. */
+    record ScanCounts(long batches, long keys, Integer pass) {
     }
 
     /** One batch was copied (fully or with per-key failures); {@code structural} keys were copied by type (big or refused DUMP). */
-    public record BatchDone(String batchId, long keys, long failed, long bytes, long deleted, long structural, List<KeyFailure> failures,
-                            Integer pass) {
-        public BatchDone(String batchId, long keys, long failed, long bytes, long deleted, long structural, List<KeyFailure> failures) {
-            this(batchId, keys, failed, bytes, deleted, structural, failures, null);
-        }
+    record BatchResult(String batchId, long keys, long failed, long bytes, long deleted, long structural, List<KeyFailure> failures,
+                       Integer pass) {
     }
 
-    public static StatusEvent validation(String migrationId, int run, String worker, List<ValidationCheck> checks) {
-        return new StatusEvent(migrationId + ":" + run + ":validation", EventTypes.STATUS_VALIDATION, migrationId, run,
-                Instant.now(), worker, checks, null, null, null, null, null, null, null);
+    // ---- factories: the ids the orchestrator deduplicates on ---------------------------------------------------------
+
+    static Validation validation(RunKey run, String worker, List<ValidationCheck> checks) {
+        return new Validation(run + ":validation", run.migrationId(), run.run(), Instant.now(), worker, checks);
     }
 
     /** {@code keys} is the source's key count (INFO keyspace) when the scan began: an estimate for progress. */
-    public static StatusEvent scanStarted(String migrationId, int run, String worker, long keys) {
-        return new StatusEvent(migrationId + ":" + run + ":scan-started", EventTypes.STATUS_SCAN_STARTED, migrationId, run,
-                Instant.now(), worker, null, new ScanCompleted(0, keys), null, null, null, null, null, null);
-    }
-
-    public static StatusEvent scanCompleted(String migrationId, int run, String worker, long batches, long keys) {
-        return scanCompleted(migrationId, run, worker, batches, keys, null);
+    static ScanStarted scanStarted(RunKey run, String worker, long keys) {
+        return new ScanStarted(run + ":scan-started", run.migrationId(), run.run(), Instant.now(), worker, new ScanCounts(0, keys, null));
     }
 
     /** {@code pass}: null for the initial copy, N for reconciliation pass N. */
-    public static StatusEvent scanCompleted(String migrationId, int run, String worker, long batches, long keys, Integer pass) {
-        return new StatusEvent(migrationId + ":" + run + ":scan" + (pass == null ? "" : ":r" + pass), EventTypes.STATUS_SCAN_COMPLETED,
-                migrationId, run, Instant.now(), worker, null, new ScanCompleted(batches, keys, pass), null, null, null, null, null, null);
+    static ScanCompleted scanCompleted(RunKey run, String worker, long batches, long keys, Integer pass) {
+        return new ScanCompleted(run + ":scan" + (pass == null ? "" : ":r" + pass), run.migrationId(), run.run(), Instant.now(), worker,
+                new ScanCounts(batches, keys, pass));
     }
 
-    /** Capture {@code capture} of the run ended because its replicator shuts down ({@code reason}); no loss yet. */
-    public static StatusEvent captureReleased(String migrationId, int run, String worker, String capture, String reason) {
-        return new StatusEvent(migrationId + ":" + run + ":capture-released:" + capture, EventTypes.STATUS_CAPTURE_RELEASED, migrationId,
-                run, Instant.now(), worker, null, null, null, reason, new Capture(null, System.currentTimeMillis(), capture), null, null, null);
-    }
-
-    public static StatusEvent reconcileNeeded(String migrationId, int run, String worker, String reason) {
-        return new StatusEvent(java.util.UUID.randomUUID().toString(), EventTypes.STATUS_RECONCILE_NEEDED, migrationId, run, Instant.now(),
-                worker, null, null, null, reason, null, null, null, null);
-    }
-
-    public static StatusEvent batchDone(String migrationId, int run, String worker, BatchDone batch) {
-        return new StatusEvent(migrationId + ":" + run + ":batch:" + batch.batchId(), EventTypes.STATUS_BATCH_DONE,
-                migrationId, run, Instant.now(), worker, null, null, batch, null, null, null, null, null);
-    }
-
-    /** Liveness only; its id is unique and it is not deduplicated. */
-    public static StatusEvent heartbeat(String migrationId, int run, String worker) {
-        return new StatusEvent(java.util.UUID.randomUUID().toString(), EventTypes.STATUS_HEARTBEAT, migrationId, run, Instant.now(),
-                worker, null, null, null, null, null, null, null, null);
-    }
-
-    public static StatusEvent captureReady(String migrationId, int run, String worker, String previousNotify) {
-        return captureReady(migrationId, run, worker, previousNotify, null);
-    }
-
-    /** Capture {@code capture} of the run is ready; every capture of a run (a takeover) has an event id of its own. */
-    public static StatusEvent captureReady(String migrationId, int run, String worker, String previousNotify, String capture) {
-        return new StatusEvent(migrationId + ":" + run + ":capture-ready" + (capture == null ? "" : ":" + capture),
-                EventTypes.STATUS_CAPTURE_READY, migrationId, run, Instant.now(), worker, null, null, null, null,
-                new Capture(previousNotify, System.currentTimeMillis(), capture), null, null, null);
-    }
-
-    /** Each report has its own id (a redelivered report keeps it), so deltas are counted exactly once. */
-    public static StatusEvent replication(String migrationId, int run, String worker, Replication counters) {
-        return new StatusEvent(java.util.UUID.randomUUID().toString(), EventTypes.STATUS_REPLICATION, migrationId, run, Instant.now(),
-                worker, null, null, null, null, null, counters, null, null);
-    }
-
-    /** A cutover may be tried again in the same run (after an abort), so each report has its own id. */
-    public static StatusEvent cutover(String migrationId, int run, String worker, String type, Cutover cutover) {
-        return new StatusEvent(java.util.UUID.randomUUID().toString(), type, migrationId, run, Instant.now(), worker, null, null, null,
-                null, null, null, cutover, null);
+    static BatchDone batchDone(RunKey run, String worker, BatchResult batch) {
+        return new BatchDone(run + ":batch:" + batch.batchId(), run.migrationId(), run.run(), Instant.now(), worker, batch);
     }
 
     /** Live progress: not deduplicated (each report replaces the previous one of the same worker). */
-    public static StatusEvent copyProgress(String migrationId, int run, String worker, Progress progress) {
-        return new StatusEvent(java.util.UUID.randomUUID().toString(), EventTypes.STATUS_COPY_PROGRESS, migrationId, run, Instant.now(),
-                worker, null, null, null, null, null, null, null, progress);
+    static CopyProgress copyProgress(RunKey run, String worker, Progress progress) {
+        return new CopyProgress(UUID.randomUUID().toString(), run.migrationId(), run.run(), Instant.now(), worker, progress);
     }
 
-    public static StatusEvent failed(String migrationId, int run, String worker, String phase, String error) {
-        return new StatusEvent(migrationId + ":" + run + ":failed:" + phase, EventTypes.STATUS_FAILED, migrationId, run,
-                Instant.now(), worker, null, null, null, error, null, null, null, null);
+    static Failed failed(RunKey run, String worker, String phase, String error) {
+        return new Failed(run + ":failed:" + phase, run.migrationId(), run.run(), Instant.now(), worker, error);
+    }
+
+    /** Capture {@code capture} of the run is ready; every capture of a run (a takeover) has an event id of its own. */
+    static CaptureReady captureReady(RunKey run, String worker, String previousNotify, String capture) {
+        return new CaptureReady(run + ":capture-ready" + (capture == null ? "" : ":" + capture), run.migrationId(), run.run(),
+                Instant.now(), worker, new Capture(previousNotify, System.currentTimeMillis(), capture));
+    }
+
+    /** Capture {@code capture} of the run ended because its replicator shuts down ({@code reason}); no loss yet. */
+    static CaptureReleased captureReleased(RunKey run, String worker, String capture, String reason) {
+        return new CaptureReleased(run + ":capture-released:" + capture, run.migrationId(), run.run(), Instant.now(), worker, reason,
+                new Capture(null, System.currentTimeMillis(), capture));
+    }
+
+    /** Each report has its own id (a redelivered report keeps it), so deltas are counted exactly once. */
+    static ReplicationReport replication(RunKey run, String worker, Replication counters) {
+        return new ReplicationReport(UUID.randomUUID().toString(), run.migrationId(), run.run(), Instant.now(), worker, counters);
+    }
+
+    /** A cutover may be tried again in the same run (after an abort), so each report has its own id. */
+    static CutoverPaused cutoverPaused(RunKey run, String worker, Cutover cutover) {
+        return new CutoverPaused(UUID.randomUUID().toString(), run.migrationId(), run.run(), Instant.now(), worker, cutover);
+    }
+
+    static CutoverDone cutoverDone(RunKey run, String worker, Cutover cutover) {
+        return new CutoverDone(UUID.randomUUID().toString(), run.migrationId(), run.run(), Instant.now(), worker, cutover);
+    }
+
+    static CutoverAborted cutoverAborted(RunKey run, String worker, Cutover cutover) {
+        return new CutoverAborted(UUID.randomUUID().toString(), run.migrationId(), run.run(), Instant.now(), worker, cutover);
+    }
+
+    static ReconcileNeeded reconcileNeeded(RunKey run, String worker, String reason) {
+        return new ReconcileNeeded(UUID.randomUUID().toString(), run.migrationId(), run.run(), Instant.now(), worker, reason);
+    }
+
+    /** Liveness only; its id is unique and it is not deduplicated. */
+    static Heartbeat heartbeat(RunKey run, String worker) {
+        return new Heartbeat(UUID.randomUUID().toString(), run.migrationId(), run.run(), Instant.now(), worker);
     }
 }

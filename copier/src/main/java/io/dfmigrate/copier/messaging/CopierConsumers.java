@@ -1,9 +1,9 @@
 package io.dfmigrate.copier.messaging;
 
 import io.dfmigrate.common.event.CopyBatch;
-import io.dfmigrate.common.event.EventTypes;
 import io.dfmigrate.common.event.Json;
 import io.dfmigrate.common.event.PhaseEvent;
+import io.dfmigrate.common.event.RunKey;
 import io.dfmigrate.copier.service.CopyService;
 import io.smallrye.common.annotation.RunOnVirtualThread;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -22,21 +22,26 @@ public class CopierConsumers {
     @RunOnVirtualThread
     public void onPhase(String json) {
         PhaseEvent phase = Json.readOrWarn(json, PhaseEvent.class);
-        if (phase == null || copy.ended(phase.migrationId(), phase.run())) {
+        if (phase == null || copy.ended(RunKey.of(phase))) {
             return;
         }
-        if (EventTypes.PHASE_COPY.equals(phase.type())) {
-            copy.scan(phase);
-        } else if (EventTypes.PHASE_RECONCILE.equals(phase.type())) {
-            copy.reconcile(phase);
+        switch (phase) {
+            case PhaseEvent.Copy c -> copy.scan(c);
+            case PhaseEvent.Reconcile r -> copy.reconcile(r);
+            case PhaseEvent.Validate v -> { }
+            case PhaseEvent.Capture c -> { }
+            case PhaseEvent.Replicate r -> { }
+            case PhaseEvent.Cutover c -> { }
+            case PhaseEvent.Stop s -> { }
+            case PhaseEvent.Complete c -> { }
         }
     }
 
     @Incoming("control-in")
     public void onControl(String json) {
         PhaseEvent phase = Json.readOrWarn(json, PhaseEvent.class);
-        if (phase != null && (EventTypes.PHASE_STOP.equals(phase.type()) || EventTypes.PHASE_COMPLETE.equals(phase.type()))) {
-            copy.markEnded(phase.migrationId(), phase.run());
+        if (phase instanceof PhaseEvent.Stop || phase instanceof PhaseEvent.Complete) {
+            copy.markEnded(RunKey.of(phase));
         }
     }
 
@@ -48,5 +53,4 @@ public class CopierConsumers {
             copy.copy(batch);
         }
     }
-
 }

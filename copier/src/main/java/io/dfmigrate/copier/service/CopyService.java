@@ -7,6 +7,7 @@ import io.dfmigrate.common.event.EventTypes;
 import io.dfmigrate.common.event.KeyFailure;
 import io.dfmigrate.common.event.MigrationOptions;
 import io.dfmigrate.common.event.PhaseEvent;
+import io.dfmigrate.common.event.RunKey;
 import io.dfmigrate.common.event.StatusEvent;
 import io.dfmigrate.common.messaging.CloudEventMessages;
 import io.dfmigrate.common.messaging.StatusPublisher;
@@ -27,9 +28,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.eclipse.microprofile.reactive.messaging.Channel;
 import org.jboss.logging.Logger;
 
@@ -50,12 +53,19 @@ public class CopyService {
     private final SecretBox box;
     private final StatusPublisher status;
     private final MutinyEmitter<String> batchesOut;
-    private final Set<String> endedRuns = ConcurrentHashMap.newKeySet();
+    private final Set<RunKey> endedRuns = ConcurrentHashMap.newKeySet();
     private final KeySync.Limits limits;
     /** Migration runs this instance is working on (scan or batches), with how many tasks: heartbeats are sent for them. */
-    private final Map<String, Busy> busy = new ConcurrentHashMap<>();
+    private final Map<RunKey, AtomicInteger> busy = new ConcurrentHashMap<>();
+    /** Live totals per migration run this instance copied for, and what the last report said (for the rate). */
+    private final Map<RunKey, RunProgress> progress = new ConcurrentHashMap<>();
+    /** Per migration run: one rate limiter for this instance when options.maxSourceOpsPerSecond is set. */
+    private final Map<RunKey, RateLimiter> limiters = new ConcurrentHashMap<>();
 
-    private record Busy(String migrationId, int run, java.util.concurrent.atomic.AtomicInteger tasks) {
+    private static final class RunProgress {
+        final CopyProgress counters = new CopyProgress();
+        long lastKeys;
+        long lastNanos = System.nanoTime();
     }
 
     public CopyService(Vertx vertx, RedisConnections connections, CopierConfig config, SecretBox box, StatusPublisher status,
@@ -70,28 +80,12 @@ public class CopyService {
     }
 
     /** A stop, complete or failure of this run was announced: its remaining batches are dropped. */
-    public void markEnded(String migrationId, int run) {
-        endedRuns.add(migrationId + ":" + run);
+    public void markEnded(RunKey run) {
+        endedRuns.add(run);
     }
 
-    public boolean ended(String migrationId, int run) {
-        return endedRuns.contains(migrationId + ":" + run);
-    }
-
-    /** Live totals per migration run this instance copied for, and what the last report said (for the rate). */
-    private final Map<String, RunProgress> progress = new ConcurrentHashMap<>();
-
-    private static final class RunProgress {
-        final String migrationId;
-        final int run;
-        final CopyProgress counters = new CopyProgress();
-        long lastKeys;
-        long lastNanos = System.nanoTime();
-
-        RunProgress(String migrationId, int run) {
-            this.migrationId = migrationId;
-            this.run = run;
-        }
+    public boolean ended(RunKey run) {
+        return endedRuns.contains(run);
     }
 
     /**
@@ -111,11 +105,11 @@ public class CopyService {
             p.lastKeys = keys;
             p.lastNanos = now;
             try {
-                status.publish(StatusEvent.copyProgress(p.migrationId, p.run, status.worker(), new StatusEvent.Progress(keys,
+                status.publish(StatusEvent.copyProgress(e.getKey(), status.worker(), new StatusEvent.Progress(keys,
                         p.counters.bytes.sum(), p.counters.failed.sum(), p.counters.structural.sum(), p.counters.elements.sum(),
                         Math.round(rate * 10) / 10.0)));
             } catch (RuntimeException ex) {
-                LOG.debugf("progress of %s not sent: %s", p.migrationId, ex.toString());
+                LOG.debugf("progress of %s not sent: %s", e.getKey(), ex.toString());
             }
             if (idle) {
                 progress.remove(e.getKey());
@@ -127,37 +121,34 @@ public class CopyService {
     // delayed: right after start the status channel is not wired yet, and there is nothing to report
     @Scheduled(every = "${dfm.copier.heartbeat-interval}", delayed = "5s", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     void heartbeat() {
-        for (Busy b : busy.values()) {
+        for (RunKey run : busy.keySet()) {
             try {
-                status.publish(StatusEvent.heartbeat(b.migrationId(), b.run(), status.worker()));
+                status.publish(StatusEvent.heartbeat(run, status.worker()));
             } catch (RuntimeException e) {
-                LOG.warnf("heartbeat for migration %s not sent: %s", b.migrationId(), e.toString());
+                LOG.warnf("heartbeat for migration %s not sent: %s", run.migrationId(), e.toString());
             }
         }
     }
 
-    private void begin(String migrationId, int run) {
-        busy.compute(migrationId + ":" + run, (k, b) -> {
-            Busy x = b != null ? b : new Busy(migrationId, run, new java.util.concurrent.atomic.AtomicInteger());
-            x.tasks().incrementAndGet();
-            return x;
-        });
+    private void begin(RunKey run) {
+        busy.computeIfAbsent(run, k -> new AtomicInteger()).incrementAndGet();
     }
 
-    private void end(String migrationId, int run) {
-        busy.computeIfPresent(migrationId + ":" + run, (k, b) -> b.tasks().decrementAndGet() <= 0 ? null : b);
+    private void end(RunKey run) {
+        busy.computeIfPresent(run, (k, tasks) -> tasks.decrementAndGet() <= 0 ? null : tasks);
     }
 
-    public void scan(PhaseEvent phase) {
-        begin(phase.migrationId(), phase.run());
+    public void scan(PhaseEvent.Copy phase) {
+        RunKey run = RunKey.of(phase);
+        begin(run);
         try {
-            scanSource(phase);
+            scanSource(phase, run);
         } finally {
-            end(phase.migrationId(), phase.run());
+            end(run);
         }
     }
 
-    private void scanSource(PhaseEvent phase) {
+    private void scanSource(PhaseEvent.Copy phase, RunKey run) {
         String id = phase.migrationId();
         MigrationOptions options = phase.options() == null ? MigrationOptions.DEFAULTS : phase.options().withDefaults();
         try {
@@ -165,18 +156,18 @@ public class CopyService {
             Map<Integer, Long> keyspace = keyspace(source);
             List<Integer> dbs = options.dbs().isEmpty() ? List.copyOf(keyspace.keySet()) : options.dbs();
             long estimate = dbs.stream().mapToLong(db -> keyspace.getOrDefault(db, 0L)).sum();
-            status.publish(StatusEvent.scanStarted(id, phase.run(), status.worker(), estimate));
+            status.publish(StatusEvent.scanStarted(run, status.worker(), estimate));
             long t0 = System.nanoTime();
-            long[] counts = scan(phase, options, source, dbs, id + ":" + phase.run() + ":");
+            long[] counts = scan(phase, options, source, dbs, run + ":");
             if (counts == null) {
                 return;
             }
-            status.publish(StatusEvent.scanCompleted(id, phase.run(), status.worker(), counts[0], counts[1]));
+            status.publish(StatusEvent.scanCompleted(run, status.worker(), counts[0], counts[1], null));
             LOG.infof("migration %s run %d: scanned %d key(s) of %d database(s) into %d batch(es) in %d ms", id, phase.run(), counts[1],
                     dbs.size(), counts[0], (System.nanoTime() - t0) / 1_000_000);
         } catch (RedisCommandException | SecretBox.SecretException e) {
             LOG.errorf("migration %s: scan failed: %s", id, e.getMessage());
-            status.publish(StatusEvent.failed(id, phase.run(), status.worker(), "scan", "scanning the source failed: " + e.getMessage()));
+            status.publish(StatusEvent.failed(run, status.worker(), "scan", "scanning the source failed: " + e.getMessage()));
         }
     }
 
@@ -185,8 +176,9 @@ public class CopyService {
      * key-sync engine again, so keys the capture missed are re-copied and keys gone from the source (a FLUSHALL, a
      * missed DEL) are deleted from the target.
      */
-    public void reconcile(PhaseEvent phase) {
-        begin(phase.migrationId(), phase.run());
+    public void reconcile(PhaseEvent.Reconcile phase) {
+        RunKey run = RunKey.of(phase);
+        begin(run);
         String id = phase.migrationId();
         int pass = phase.pass() == null ? 0 : phase.pass();
         MigrationOptions options = phase.options() == null ? MigrationOptions.DEFAULTS : phase.options().withDefaults();
@@ -195,24 +187,24 @@ public class CopyService {
             RedisEndpoint target = open(phase.target());
             Map<Integer, Long> src = keyspace(source);
             Map<Integer, Long> tgt = keyspace(target);
-            java.util.TreeSet<Integer> all = new java.util.TreeSet<>(src.keySet());
+            TreeSet<Integer> all = new TreeSet<>(src.keySet());
             all.addAll(tgt.keySet());
             List<Integer> dbs = options.dbs().isEmpty() ? List.copyOf(all) : options.dbs();
-            String prefix = id + ":" + phase.run() + ":r" + pass + ":";
+            String prefix = run + ":r" + pass + ":";
             long[] fromSource = scan(phase, options, source, dbs.stream().filter(src::containsKey).toList(), prefix + "s:");
             long[] fromTarget = fromSource == null ? null : scan(phase, options, target, dbs.stream().filter(tgt::containsKey).toList(),
                     prefix + "t:");
             if (fromTarget == null) {
                 return;
             }
-            status.publish(StatusEvent.scanCompleted(id, phase.run(), status.worker(), fromSource[0] + fromTarget[0],
+            status.publish(StatusEvent.scanCompleted(run, status.worker(), fromSource[0] + fromTarget[0],
                     fromSource[1] + fromTarget[1], pass));
             LOG.infof("migration %s run %d: reconciliation pass %d queued %d source and %d target key name(s)", id, phase.run(), pass,
                     fromSource[1], fromTarget[1]);
         } catch (RedisCommandException | SecretBox.SecretException e) {
-            status.publish(StatusEvent.failed(id, phase.run(), status.worker(), "reconcile", "reconciliation scan failed: " + e.getMessage()));
+            status.publish(StatusEvent.failed(run, status.worker(), "reconcile", "reconciliation scan failed: " + e.getMessage()));
         } finally {
-            end(phase.migrationId(), phase.run());
+            end(run);
         }
     }
 
@@ -225,13 +217,14 @@ public class CopyService {
     /** SCANs {@code dbs} of {@code from} into batches with ids {@code <prefix><db>:<seq>}; {batches, keys}, or null if the run ended. */
     private long[] scan(PhaseEvent phase, MigrationOptions options, RedisEndpoint from, List<Integer> dbs, String prefix) {
         String id = phase.migrationId();
+        RunKey run = RunKey.of(phase);
         long batches = 0;
         long keys = 0;
         List<CompletableFuture<Void>> inFlight = new ArrayList<>();
         RateLimiter scanLimit = options.maxSourceOpsPerSecond() == null ? null
-                : limiters.computeIfAbsent(id + ":" + phase.run(), k -> new RateLimiter(options.maxSourceOpsPerSecond()));
+                : limiters.computeIfAbsent(run, k -> new RateLimiter(options.maxSourceOpsPerSecond()));
         for (int db : dbs) {
-            if (ended(id, phase.run())) {
+            if (ended(run)) {
                 LOG.infof("migration %s run %d ended; scan abandoned", id, phase.run());
                 return null;
             }
@@ -269,42 +262,43 @@ public class CopyService {
     }
 
     public void copy(CopyBatch batch) {
-        if (ended(batch.migrationId(), batch.run())) {
+        RunKey run = batch.runKey();
+        if (ended(run)) {
             return;
         }
-        begin(batch.migrationId(), batch.run());
+        begin(run);
         try {
-            copyBatch(batch);
+            copyBatch(batch, run);
         } finally {
-            end(batch.migrationId(), batch.run());
+            end(run);
         }
     }
 
-    private void copyBatch(CopyBatch batch) {
+    private void copyBatch(CopyBatch batch, RunKey run) {
         RedisEndpoint source;
         RedisEndpoint target;
         try {
             source = open(batch.source());
             target = open(batch.target());
         } catch (SecretBox.SecretException e) {
-            status.publish(StatusEvent.failed(batch.migrationId(), batch.run(), status.worker(), "copy",
+            status.publish(StatusEvent.failed(run, status.worker(), "copy",
                     "the copier cannot open the endpoint credentials (" + e.getMessage() + "): give it the orchestrator's DFM_SECRET_KEY"));
             return;
         }
         RedisCommandException last = null;
+        // hand-written, not @Retry: a failed attempt must discard the pooled connections before the next one
         for (int attempt = 1; attempt <= config.retries(); attempt++) {
             try {
                 long t0 = System.nanoTime();
-                CopyProgress live = batch.pass() == null ? progress.computeIfAbsent(batch.migrationId() + ":" + batch.run(),
-                        k -> new RunProgress(batch.migrationId(), batch.run())).counters : null;
+                CopyProgress live = batch.pass() == null ? progress.computeIfAbsent(run, k -> new RunProgress()).counters : null;
                 KeySync.Result r = new KeySync(connections.get(source, batch.db()), connections.get(target, batch.db()),
                         limitsFor(batch)).reporting(live).sync(batch.keys());
                 long t1 = System.nanoTime();
                 List<KeyFailure> reported = r.failures().size() > MAX_REPORTED_FAILURES
                         ? r.failures().subList(0, MAX_REPORTED_FAILURES) : r.failures();
                 r.failures().forEach(f -> LOG.warnf("migration %s db %d key '%s': %s", batch.migrationId(), f.db(), f.key(), f.reason()));
-                status.publish(StatusEvent.batchDone(batch.migrationId(), batch.run(), status.worker(),
-                        new StatusEvent.BatchDone(batch.batchId(), batch.keys().size(), r.failed(), r.bytes(), r.deleted(), r.structural(),
+                status.publish(StatusEvent.batchDone(run, status.worker(),
+                        new StatusEvent.BatchResult(batch.batchId(), batch.keys().size(), r.failed(), r.bytes(), r.deleted(), r.structural(),
                                 List.copyOf(reported), batch.pass())));
                 if (LOG.isDebugEnabled()) {
                     LOG.debugf("batch %s: %d key(s) synced in %d ms, acknowledged in %d ms", batch.batchId(), batch.keys().size(),
@@ -319,19 +313,16 @@ public class CopyService {
                 sleep(500L * attempt);
             }
         }
-        status.publish(StatusEvent.failed(batch.migrationId(), batch.run(), status.worker(), "copy",
+        status.publish(StatusEvent.failed(run, status.worker(), "copy",
                 "copy failed after " + config.retries() + " attempts: " + last.getMessage()));
     }
-
-    /** Per migration run: one rate limiter for this instance when options.maxSourceOpsPerSecond is set. */
-    private final Map<String, RateLimiter> limiters = new ConcurrentHashMap<>();
 
     private KeySync.Limits limitsFor(CopyBatch batch) {
         Integer max = batch.options() == null ? null : batch.options().maxSourceOpsPerSecond();
         if (max == null) {
             return limits;
         }
-        RateLimiter limiter = limiters.computeIfAbsent(batch.migrationId() + ":" + batch.run(), k -> new RateLimiter(max));
+        RateLimiter limiter = limiters.computeIfAbsent(batch.runKey(), k -> new RateLimiter(max));
         return new KeySync.Limits(limits.bigKeyBytes(), limits.chunk(), limiter, limits.pipelineBytes());
     }
 

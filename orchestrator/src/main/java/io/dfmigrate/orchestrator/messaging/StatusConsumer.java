@@ -2,7 +2,7 @@ package io.dfmigrate.orchestrator.messaging;
 
 import io.dfmigrate.common.event.Json;
 import io.dfmigrate.common.event.StatusEvent;
-import io.dfmigrate.orchestrator.service.MigrationService;
+import io.dfmigrate.orchestrator.service.StatusService;
 import io.smallrye.reactive.messaging.annotations.Blocking;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
@@ -13,9 +13,9 @@ import org.jboss.logging.Logger;
 public class StatusConsumer {
     private static final Logger LOG = Logger.getLogger(StatusConsumer.class);
 
-    private final MigrationService service;
+    private final StatusService service;
 
-    public StatusConsumer(MigrationService service) {
+    public StatusConsumer(StatusService service) {
         this.service = service;
     }
 
@@ -31,7 +31,7 @@ public class StatusConsumer {
         // restart, where the idempotency id keeps it from counting twice.
         for (int attempt = 1; ; attempt++) {
             try {
-                service.applyStatus(event);
+                service.apply(event);
                 return;
             } catch (RuntimeException e) {
                 if (attempt >= 5) {

@@ -1,9 +1,10 @@
 package io.dfmigrate.orchestrator.persistence;
 
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
 
-/** The persisted lifecycle (DESIGN.md §3) and which operator action each state allows. */
+/** The persisted lifecycle (docs/architecture.md): which state may follow which, and which operator action each allows. */
 public enum MigrationState {
     CREATED, VALIDATING, VALIDATED, VALIDATION_FAILED, COPYING, REPLICATING, STOPPED, COMPLETED, FAILED;
 
@@ -15,6 +16,19 @@ public enum MigrationState {
         public String path() {
             return this == keepReplicating ? "keep-replicating" : name();
         }
+    }
+
+    /** The states this one may move to; anything else is a bug, refused by {@link Migration#moveTo}. */
+    public Set<MigrationState> next() {
+        return switch (this) {
+            case CREATED -> EnumSet.of(VALIDATING);
+            case VALIDATING -> EnumSet.of(VALIDATED, VALIDATION_FAILED, STOPPED, FAILED);
+            case VALIDATED -> EnumSet.of(VALIDATING, COPYING);
+            case VALIDATION_FAILED, STOPPED, FAILED -> EnumSet.of(VALIDATING);
+            case COPYING -> EnumSet.of(REPLICATING, STOPPED, FAILED);
+            case REPLICATING -> EnumSet.of(COMPLETED, STOPPED, FAILED);
+            case COMPLETED -> EnumSet.noneOf(MigrationState.class);
+        };
     }
 
     public Set<Action> allowedActions() {
@@ -34,7 +48,13 @@ public enum MigrationState {
         return allowedActions().stream().map(Action::path).sorted().toList();
     }
 
+    /** Workers are busy with the migration: it is watched for silence. */
     public boolean active() {
         return this == VALIDATING || this == COPYING || this == REPLICATING;
+    }
+
+    /** Capture runs and changes flow: COPYING or REPLICATING. */
+    public boolean live() {
+        return this == COPYING || this == REPLICATING;
     }
 }

@@ -3,7 +3,9 @@ package io.dfmigrate.orchestrator.rest;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.dfmigrate.orchestrator.persistence.MigrationState.Action;
-import io.dfmigrate.orchestrator.service.MigrationService;
+import io.dfmigrate.orchestrator.service.Dtos;
+import io.dfmigrate.orchestrator.service.MigrationActions;
+import io.dfmigrate.orchestrator.service.MigrationQueries;
 import io.smallrye.common.annotation.Blocking;
 import io.smallrye.common.annotation.RunOnVirtualThread;
 import jakarta.ws.rs.Consumes;
@@ -29,12 +31,14 @@ public class MigrationResource {
     static final String ACTOR_HEADER = "X-DFM-Actor";
     private static final String DEFAULT_ACTOR = "operator";
 
-    private final MigrationService service;
+    private final MigrationActions actions;
+    private final MigrationQueries queries;
     private final ObjectMapper mapper;
     private final Duration eventsInterval;
 
-    public MigrationResource(MigrationService service, ObjectMapper mapper, OrchestratorConfig config) {
-        this.service = service;
+    public MigrationResource(MigrationActions actions, MigrationQueries queries, ObjectMapper mapper, OrchestratorConfig config) {
+        this.actions = actions;
+        this.queries = queries;
         this.mapper = mapper;
         this.eventsInterval = config.eventsInterval();
     }
@@ -55,35 +59,35 @@ public class MigrationResource {
     @POST
     @Consumes(MediaType.APPLICATION_JSON)
     public Response create(Dtos.CreateMigrationRequest request, @HeaderParam(ACTOR_HEADER) String actor) {
-        Dtos.MigrationView m = service.create(request, actor(actor));
+        Dtos.MigrationView m = actions.create(request, actor(actor));
         return Response.created(URI.create("/api/migrations/" + m.id())).entity(m).build();
     }
 
     @RunOnVirtualThread
     @GET
     public List<Dtos.MigrationView> list() {
-        return service.list();
+        return queries.list();
     }
 
     @RunOnVirtualThread
     @GET
     @Path("{id}")
     public Dtos.MigrationView get(@PathParam("id") String id) {
-        return service.get(id);
+        return queries.get(id);
     }
 
     @RunOnVirtualThread
     @GET
     @Path("{id}/audit")
     public List<Dtos.AuditView> audit(@PathParam("id") String id) {
-        return service.audit(id);
+        return queries.audit(id);
     }
 
     @RunOnVirtualThread
     @POST
     @Path("{id}/validate")
     public Response validate(@PathParam("id") String id, @HeaderParam(ACTOR_HEADER) String actor) {
-        return accepted(service.act(id, Action.validate, null, actor(actor)));
+        return accepted(actions.act(id, Action.validate, null, actor(actor)));
     }
 
     @RunOnVirtualThread
@@ -91,14 +95,14 @@ public class MigrationResource {
     @Path("{id}/start")
     @Consumes(MediaType.WILDCARD)
     public Response start(@PathParam("id") String id, String body, @HeaderParam(ACTOR_HEADER) String actor) {
-        return accepted(service.act(id, Action.start, optionalBody(body, Dtos.StartRequest.class), actor(actor)));
+        return accepted(actions.act(id, Action.start, optionalBody(body, Dtos.StartRequest.class), actor(actor)));
     }
 
     @RunOnVirtualThread
     @POST
     @Path("{id}/stop")
     public Response stop(@PathParam("id") String id, @HeaderParam(ACTOR_HEADER) String actor) {
-        return accepted(service.act(id, Action.stop, null, actor(actor)));
+        return accepted(actions.act(id, Action.stop, null, actor(actor)));
     }
 
     @RunOnVirtualThread
@@ -106,7 +110,7 @@ public class MigrationResource {
     @Path("{id}/complete")
     @Consumes(MediaType.WILDCARD)
     public Response complete(@PathParam("id") String id, String body, @HeaderParam(ACTOR_HEADER) String actor) {
-        return accepted(service.act(id, Action.complete, optionalBody(body, Dtos.CompleteRequest.class), actor(actor)));
+        return accepted(actions.act(id, Action.complete, optionalBody(body, Dtos.CompleteRequest.class), actor(actor)));
     }
 
     /** Stay in REPLICATING: the decision is recorded in the audit trail; replication goes on until stop or complete. */
@@ -114,7 +118,7 @@ public class MigrationResource {
     @POST
     @Path("{id}/keep-replicating")
     public Response keepReplicating(@PathParam("id") String id, @HeaderParam(ACTOR_HEADER) String actor) {
-        return accepted(service.act(id, Action.keepReplicating, null, actor(actor)));
+        return accepted(actions.act(id, Action.keepReplicating, null, actor(actor)));
     }
 
     /**
@@ -128,14 +132,14 @@ public class MigrationResource {
     @Produces(MediaType.SERVER_SENT_EVENTS)
     @RestStreamElementType(MediaType.APPLICATION_JSON)
     public Multi<Dtos.MigrationView> events(@PathParam("id") String id) {
-        Dtos.MigrationView first = service.get(id);
+        Dtos.MigrationView first = queries.get(id);
         return Multi.createFrom().emitter(em -> Thread.ofVirtual().name("sse-" + id).start(() -> {
             Dtos.MigrationView last = first;
             em.emit(first);
             while (!em.isCancelled() && !"COMPLETED".equals(last.state())) {
                 try {
                     Thread.sleep(eventsInterval.toMillis());
-                    Dtos.MigrationView now = service.get(id);
+                    Dtos.MigrationView now = queries.get(id);
                     if (!now.state().equals(last.state()) || !now.updatedAt().equals(last.updatedAt())) {
                         em.emit(now);
                         last = now;
@@ -156,7 +160,7 @@ public class MigrationResource {
     @POST
     @Path("{id}/restart")
     public Response restart(@PathParam("id") String id, @HeaderParam(ACTOR_HEADER) String actor) {
-        return accepted(service.act(id, Action.restart, null, actor(actor)));
+        return accepted(actions.act(id, Action.restart, null, actor(actor)));
     }
 
     /** Action bodies are optional, so a plain {@code curl -X POST} works; when present they are strict JSON. */

@@ -1,6 +1,7 @@
 package io.dfmigrate.orchestrator.rest;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import io.dfmigrate.orchestrator.service.FieldError;
 import java.util.List;
 
 /**
@@ -10,7 +11,4 @@ import java.util.List;
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record Problem(String type, String title, int status, String detail, String instance, List<FieldError> errors,
                       String state, List<String> allowedActions) {
-
-    public record FieldError(String field, String message) {
-    }
 }

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.exc.InvalidFormatException;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import io.dfmigrate.orchestrator.service.ApiException;
+import io.dfmigrate.orchestrator.service.MigrationTx;
 import jakarta.ws.rs.WebApplicationException;
 import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.core.UriInfo;
@@ -22,7 +23,7 @@ public class ProblemMappers {
 
     @ServerExceptionMapper
     public Response api(ApiException e, UriInfo uri) {
-        return respond(e.toProblem(uri.getPath()));
+        return respond(problem(e, uri.getPath()));
     }
 
     // The subtypes are named because the JSON extension brings mappers of its own for some of them.
@@ -51,7 +52,7 @@ public class ProblemMappers {
         if (field == null || field.isEmpty()) {
             field = "body";
         }
-        return respond(ApiException.badRequest(field, message).toProblem(uri.getPath()));
+        return respond(problem(ApiException.badRequest(field, message), uri.getPath()));
     }
 
     private static String describe(Class<?> type) {
@@ -94,7 +95,7 @@ public class ProblemMappers {
 
     @ServerExceptionMapper
     public Response unexpected(Exception e, UriInfo uri) {
-        if (io.dfmigrate.orchestrator.service.MigrationService.isConflict(e)) {
+        if (MigrationTx.isConflict(e)) {
             return respond(new Problem("about:blank", "Conflict", 409, "the migration changed at the same moment; read it and try again",
                     uri.getPath(), null, null, null));
         }
@@ -103,6 +104,10 @@ public class ProblemMappers {
         LOG.debug("unexpected error", e);
         return respond(new Problem("about:blank", "Internal error", 500, "an unexpected error occurred; see the orchestrator log",
                 uri.getPath(), null, null, null));
+    }
+
+    private static Problem problem(ApiException e, String instance) {
+        return new Problem("about:blank", e.title(), e.status(), e.getMessage(), instance, e.errors(), e.state(), e.allowedActions());
     }
 
     private static Response respond(Problem p) {

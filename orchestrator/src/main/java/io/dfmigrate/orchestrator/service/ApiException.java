@@ -1,17 +1,16 @@
 package io.dfmigrate.orchestrator.service;
 
-import io.dfmigrate.orchestrator.rest.Problem;
 import java.util.List;
 
 /** A refusal that becomes a problem+json response with {@code status}; never carries a secret. */
 public class ApiException extends RuntimeException {
     private final int status;
     private final String title;
-    private final List<Problem.FieldError> errors;
+    private final List<FieldError> errors;
     private final String state;
     private final List<String> allowedActions;
 
-    public ApiException(int status, String title, String detail, List<Problem.FieldError> errors, String state,
+    public ApiException(int status, String title, String detail, List<FieldError> errors, String state,
                         List<String> allowedActions) {
         super(detail);
         this.status = status;
@@ -21,14 +20,14 @@ public class ApiException extends RuntimeException {
         this.allowedActions = allowedActions;
     }
 
-    public static ApiException badRequest(List<Problem.FieldError> errors) {
+    public static ApiException badRequest(List<FieldError> errors) {
         String detail = errors.size() == 1 ? errors.get(0).field() + ": " + errors.get(0).message()
-                : errors.size() + " fields are invalid: " + String.join(", ", errors.stream().map(Problem.FieldError::field).toList());
+                : errors.size() + " fields are invalid: " + String.join(", ", errors.stream().map(FieldError::field).toList());
         return new ApiException(400, "Invalid request", detail, errors, null, null);
     }
 
     public static ApiException badRequest(String field, String message) {
-        return badRequest(List.of(new Problem.FieldError(field, message)));
+        return badRequest(List.of(new FieldError(field, message)));
     }
 
     public static ApiException notFound(String id) {
@@ -43,7 +42,19 @@ public class ApiException extends RuntimeException {
         return status;
     }
 
-    public Problem toProblem(String instance) {
-        return new Problem("about:blank", title, status, getMessage(), instance, errors, state, allowedActions);
+    public String title() {
+        return title;
+    }
+
+    public List<FieldError> errors() {
+        return errors;
+    }
+
+    public String state() {
+        return state;
+    }
+
+    public List<String> allowedActions() {
+        return allowedActions;
     }
 }

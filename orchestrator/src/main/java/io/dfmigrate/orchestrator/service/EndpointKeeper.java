@@ -3,21 +3,19 @@ package io.dfmigrate.orchestrator.service;
 import io.dfmigrate.common.endpoint.RedisEndpoint;
 import io.dfmigrate.common.event.Json;
 import io.dfmigrate.common.redis.BlockingRedis;
+import io.dfmigrate.common.redis.KeyCounts;
 import io.dfmigrate.common.redis.KeyScanner;
+import io.dfmigrate.common.redis.KeyspaceNotifications;
 import io.dfmigrate.common.secret.SecretBox;
 import io.dfmigrate.orchestrator.config.OrchestratorConfig;
+import io.dfmigrate.orchestrator.persistence.GuardStatus;
 import io.quarkus.scheduler.Scheduled;
 import io.smallrye.common.annotation.RunOnVirtualThread;
 import io.vertx.core.Vertx;
-import io.vertx.redis.client.Command;
-import io.vertx.redis.client.Request;
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.inject.Inject;
-import jakarta.inject.Provider;
-import java.util.ArrayList;
+import jakarta.enterprise.event.Observes;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeSet;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantLock;
@@ -34,7 +32,7 @@ import org.jboss.logging.Logger;
 public class EndpointKeeper {
     private static final Logger LOG = Logger.getLogger(EndpointKeeper.class);
 
-    private final Provider<MigrationService> service;
+    private final KeeperSteps steps;
     private final TargetGuard guard;
     private final SecretBox box;
     private final Vertx vertx;
@@ -43,13 +41,17 @@ public class EndpointKeeper {
     /** The drift last reported per migration: the same drift right after its reconciliation is not reconciled again. */
     private final Map<UUID, String> lastDrift = new ConcurrentHashMap<>();
 
-    @Inject
-    public EndpointKeeper(Provider<MigrationService> service, TargetGuard guard, SecretBox box, Vertx vertx, OrchestratorConfig config) {
-        this.service = service;
+    public EndpointKeeper(KeeperSteps steps, TargetGuard guard, SecretBox box, Vertx vertx, OrchestratorConfig config) {
+        this.steps = steps;
         this.guard = guard;
         this.box = box;
         this.vertx = vertx;
         this.config = config;
+    }
+
+    /** A migration's state or guard moved: settle it now (on the thread that committed the move). */
+    void onChanged(@Observes MigrationTx.MigrationChanged changed) {
+        settle(changed.id());
     }
 
     /**
@@ -62,11 +64,11 @@ public class EndpointKeeper {
         try {
             boolean changed = false;
             for (int step = 0; step < 3; step++) {
-                MigrationService.KeeperView v = service.get().keeperView(id);
+                KeeperSteps.KeeperView v = steps.view(id);
                 if (v == null) {
                     return changed;
                 }
-                if (v.live() && MigrationService.GUARD_APPLYING.equals(v.guardStatus())) {
+                if (v.live() && v.guardStatus() == GuardStatus.APPLYING) {
                     applyGuard(v);
                     changed = true;
                     continue; // applied, or failed (then the next step lifts what was changed)
@@ -89,14 +91,14 @@ public class EndpointKeeper {
         }
     }
 
-    private void applyGuard(MigrationService.KeeperView v) {
+    private void applyGuard(KeeperSteps.KeeperView v) {
         RedisEndpoint target = RedisEndpoint.parse(box.open(v.targetSealed()));
         try {
             TargetGuard.GuardState g;
             if (v.guardSealed() == null) {
                 g = guard.prepare(target, v.id().toString());
                 RedisEndpoint asGuard = target.withCredentials(g.user(), g.password());
-                String sealed = service.get().guardPrepared(v.id(), box.seal(Json.write(g)), asGuard.masked(), box.seal(asGuard.toUri()));
+                String sealed = steps.guardPrepared(v.id(), box.seal(Json.write(g)), asGuard.masked(), box.seal(asGuard.toUri()));
                 g = Json.read(box.open(sealed), TargetGuard.GuardState.class);
             } else {
                 g = Json.read(box.open(v.guardSealed()), TargetGuard.GuardState.class);
@@ -104,19 +106,19 @@ public class EndpointKeeper {
             guard.apply(target, g);
             String detail = "writes refused on the target for " + (g.guarded().isEmpty() ? "no other user" : "user(s) " + g.names())
                     + "; the migration writes as " + g.user();
-            service.get().guardApplied(v.id(), detail);
+            steps.guardApplied(v.id(), detail);
             LOG.infof("migration %s: target write guard applied on %s: %s", v.id(), target, detail);
         } catch (RuntimeException e) {
             String reason = "the target write guard could not be applied on " + target + " (" + e.getMessage()
                     + "): give the target user ACL rights (+@admin or +acl), or create the migration with options.guardTarget=false";
             LOG.warnf("migration %s: %s", v.id(), reason);
-            service.get().guardFailed(v.id(), reason);
+            steps.guardFailed(v.id(), reason);
         }
     }
 
-    private void liftGuard(MigrationService.KeeperView v) {
+    private void liftGuard(KeeperSteps.KeeperView v) {
         if (v.guardSealed() == null) {
-            service.get().guardLifted(v.id(), "nothing to lift: the guard was never applied");
+            steps.guardLifted(v.id(), "nothing to lift: the guard was never applied");
             return;
         }
         RedisEndpoint target = RedisEndpoint.parse(box.open(v.targetSealed()));
@@ -125,25 +127,25 @@ public class EndpointKeeper {
             guard.lift(target, g);
             String detail = "writes allowed again on the target" + (g.guarded().isEmpty() ? "" : " for user(s) " + g.names())
                     + "; user " + g.user() + " deleted";
-            service.get().guardLifted(v.id(), detail);
+            steps.guardLifted(v.id(), detail);
             LOG.infof("migration %s: target write guard lifted on %s", v.id(), target);
         } catch (RuntimeException e) {
             String reason = "the target write guard could not be lifted on " + target + ": " + e.getMessage();
             LOG.warnf("migration %s: %s; trying again in %s", v.id(), reason, config.keeperInterval());
-            service.get().guardLiftFailed(v.id(), reason);
+            steps.guardLiftFailed(v.id(), reason);
         }
     }
 
-    private boolean restoreNotify(MigrationService.KeeperView v) {
+    private boolean restoreNotify(KeeperSteps.KeeperView v) {
         RedisEndpoint source = RedisEndpoint.parse(box.open(v.sourceSealed()));
         try (BlockingRedis s = BlockingRedis.connect(vertx, source, 0, config.redisTimeout())) {
-            s.send(Request.cmd(Command.CONFIG).arg("SET").arg("notify-keyspace-events").arg(v.notifyPrevious()));
+            KeyspaceNotifications.set(s, v.notifyPrevious());
         } catch (RuntimeException e) {
             LOG.warnf("migration %s: could not set notify-keyspace-events back to '%s' on %s, trying again: %s", v.id(),
                     v.notifyPrevious(), source, e.getMessage());
             return false;
         }
-        service.get().notifyRestored(v.id(), v.notifyPrevious());
+        steps.notifyRestored(v.id(), v.notifyPrevious());
         return true;
     }
 
@@ -152,7 +154,7 @@ public class EndpointKeeper {
     @RunOnVirtualThread
     void sweep() {
         try {
-            service.get().needingKeeper().forEach(this::settle);
+            steps.needingKeeper().forEach(this::settle);
         } catch (RuntimeException e) {
             LOG.warnf("keeper sweep: %s", e.toString());
         }
@@ -170,7 +172,7 @@ public class EndpointKeeper {
     void driftCheck() {
         List<UUID> ids;
         try {
-            ids = service.get().quietReplicating();
+            ids = steps.quietReplicating();
         } catch (RuntimeException e) {
             LOG.warnf("drift check: %s", e.toString());
             return;
@@ -189,7 +191,7 @@ public class EndpointKeeper {
 
     /** Returns the drift found (null: none, or not quiet enough to tell). Package-private for tests. */
     String checkDrift(UUID id) throws InterruptedException {
-        MigrationService.KeeperView before = service.get().keeperView(id);
+        KeeperSteps.KeeperView before = steps.view(id);
         if (before == null || !"*".equals(before.options().keyPattern())) {
             return null; // a key pattern copies part of the source: counts cannot match
         }
@@ -201,37 +203,23 @@ public class EndpointKeeper {
             t = KeyScanner.keyspaceWithExpires(tgt);
         }
         Thread.sleep(2500);
-        MigrationService.KeeperView after = service.get().keeperView(id);
+        KeeperSteps.KeeperView after = steps.view(id);
         if (after == null || after.run() != before.run() || after.reconciling() || after.cuttingOver()
                 || after.captured() != before.captured() || after.applied() < after.captured()) {
             return null; // something moved: not a quiet moment
         }
-        List<Integer> selected = before.options().dbs();
-        TreeSet<Integer> dbs = new TreeSet<>(s.keySet());
-        dbs.addAll(t.keySet());
-        List<String> differ = new ArrayList<>();
-        long[] none = {0, 0};
-        for (int db : dbs) {
-            if (selected != null && !selected.isEmpty() && !selected.contains(db)) {
-                continue;
-            }
-            long a = s.getOrDefault(db, none)[0] - s.getOrDefault(db, none)[1];
-            long b = t.getOrDefault(db, none)[0] - t.getOrDefault(db, none)[1];
-            if (a != b) {
-                differ.add("db" + db + ": source " + a + ", target " + b + " keys without TTL");
-            }
-        }
-        if (differ.isEmpty()) {
+        KeyCounts counts = KeyCounts.compare(s, t, before.options().dbs());
+        if (counts.equal()) {
             lastDrift.remove(id);
             return null;
         }
-        String detail = String.join("; ", differ);
+        String detail = String.join("; ", counts.differ());
         if (detail.equals(lastDrift.put(id, detail))) {
             LOG.warnf("migration %s: key counts still differ after a reconciliation (%s); not reconciling again for the same drift", id, detail);
             return detail;
         }
         LOG.warnf("migration %s: DBSIZE drift with no change in flight: %s; reconciling", id, detail);
-        service.get().driftDetected(id, before.run(), detail);
+        steps.driftDetected(id, before.run(), detail);
         return detail;
     }
 }

@@ -1,14 +1,17 @@
 package io.dfmigrate.orchestrator.service;
 
 import io.dfmigrate.orchestrator.config.OrchestratorConfig;
+import io.dfmigrate.orchestrator.persistence.CaptureInfo;
 import io.dfmigrate.orchestrator.persistence.Migration;
 import io.dfmigrate.orchestrator.persistence.MigrationState;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.narayana.jta.QuarkusTransaction;
 import io.quarkus.scheduler.Scheduled;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
@@ -27,13 +30,13 @@ import org.jboss.logging.Logger;
 @ApplicationScoped
 public class StallWatch {
     private static final Logger LOG = Logger.getLogger(StallWatch.class);
-    private final MigrationService service;
+    private final MigrationTx tx;
     private final OrchestratorConfig config;
     private final AtomicInteger stalled = new AtomicInteger();
     private final Map<UUID, Mark> marks = new ConcurrentHashMap<>();
 
-    public StallWatch(MigrationService service, OrchestratorConfig config, MeterRegistry registry) {
-        this.service = service;
+    public StallWatch(MigrationTx tx, OrchestratorConfig config, MeterRegistry registry) {
+        this.tx = tx;
         this.config = config;
         Gauge.builder("dfm.migrations.stalled", stalled, AtomicInteger::get)
                 .description("live migrations whose copy or replication has not moved for the stall timeout").register(registry);
@@ -42,10 +45,38 @@ public class StallWatch {
     @Scheduled(every = "${dfm.orchestrator.stall-check:5s}", delayed = "5s", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     void check() {
         try {
-            stalled.set(service.watchStalls(marks, config.stallTimeout(), config.stallFailTimeout()));
+            stalled.set(watch(config.stallTimeout(), config.stallFailTimeout()));
         } catch (RuntimeException e) {
             LOG.warnf("stall check: %s", e.toString());
         }
+    }
+
+    /**
+     * For each live migration, in its own transaction: marks it stalled, clears the mark, or fails it, as {@link #judge}
+     * decides. Returns how many live migrations are stalled now.
+     */
+    int watch(Duration stallAfter, Duration failAfter) {
+        List<MigrationState> live = List.of(MigrationState.COPYING, MigrationState.REPLICATING);
+        List<UUID> ids = QuarkusTransaction.requiringNew().call(() -> Migration.<Migration>list("state in ?1", live).stream()
+                .map(m -> m.id).toList());
+        marks.keySet().retainAll(ids);
+        tx.each(ids, j -> switch (judge(j.migration(), marks, Instant.now(), stallAfter, failAfter, CopyHandler.copyMark(j.migration()))) {
+            case Verdict.Stalled s -> {
+                j.audit("orchestrator", s.action(), s.reason());
+                LOG.warnf("migration %s: %s", j.migration().id, s.reason());
+                yield true;
+            }
+            case Verdict.Resumed r -> {
+                j.audit("orchestrator", r.action(), r.detail());
+                yield true;
+            }
+            case Verdict.Fail f -> {
+                j.fail("orchestrator", f.reason());
+                yield true;
+            }
+            case Verdict.Unchanged u -> false;
+        });
+        return QuarkusTransaction.requiringNew().call(() -> (int) Migration.count("stalled is not null and state in ?1", live));
     }
 
     /** What the watch decided for one migration. */
@@ -73,19 +104,19 @@ public class StallWatch {
 
     /**
      * Decides for one migration, from its state and the mark seen before ({@code previous}, null for none); puts the new
-     * mark in {@code marks}. {@code copyMark}: the copy counters' sum (MigrationService#copyMark), used while copying;
+     * mark in {@code marks}. {@code copyMark}: the copy counters' sum (CopyHandler#copyMark), used while copying;
      * while replicating the mark is the changes applied.
      */
     static Verdict judge(Migration m, Map<UUID, Mark> marks, Instant now, Duration stallAfter, Duration failAfter, long copyMark) {
         boolean replicating = m.state == MigrationState.REPLICATING;
         // phases with a bound of their own: before the copy starts (guard, capture), a reconciliation, a cutover
-        boolean exempt = m.state == MigrationState.COPYING ? m.captureStartedAt == null || m.copyStartedAt == null
+        boolean exempt = m.state == MigrationState.COPYING ? m.capture.startedAt == null || m.copy.startedAt == null
                 : m.reconciling || m.cuttingOver();
-        long pending = Math.max(0, m.changesCaptured - m.captureApplied);
-        long value = replicating ? m.changesApplied : copyMark;
+        long pending = m.capture.pending();
+        long value = replicating ? m.capture.appliedTotal : copyMark;
         Mark previous = marks.get(m.id);
         if (exempt || (replicating && pending == 0) || previous == null || previous.value() != value) {
-            marks.put(m.id, new Mark(value, now, m.changesCaptured));
+            marks.put(m.id, new Mark(value, now, m.capture.captured));
             if (m.stalled != null) {
                 String was = m.stalled;
                 m.stalled = null;
@@ -100,11 +131,11 @@ public class StallWatch {
         }
         String reason = replicating
                 ? "replication stalled: no change applied since " + previous.at() + " while " + pending + " change(s) were pending"
-                + (m.applyError != null ? "; the appliers report: " + m.applyError
+                + (m.capture.applyError != null ? "; the appliers report: " + m.capture.applyError
                 : "; no applier reports an error: check that replicators run and read dfm.changes")
                 : "copy stalled: no key copied since " + previous.at() + "; check the copiers' logs and that they reach the source, "
                 + "the target and Kafka";
-        boolean evidence = !replicating || m.applyError != null || m.changesCaptured > previous.captured();
+        boolean evidence = !replicating || m.capture.applyError != null || m.capture.captured > previous.captured();
         if (still.compareTo(failAfter) >= 0 && evidence) {
             marks.remove(m.id);
             return new Verdict.Fail(reason + " (for " + still.toMinutes() + " min)");
@@ -119,16 +150,17 @@ public class StallWatch {
 
     /** Samples the applied count for {@code replication.appliedPerSecond}: a new rate every window of at least 5 s. */
     static void sampleRate(Migration m, Instant now) {
-        if (m.rateAt == null || m.rateApplied == null) {
-            m.rateAt = now;
-            m.rateApplied = m.changesApplied;
+        CaptureInfo c = m.capture;
+        if (c.rateAt == null || c.rateApplied == null) {
+            c.rateAt = now;
+            c.rateApplied = c.appliedTotal;
             return;
         }
-        long ms = Duration.between(m.rateAt, now).toMillis();
+        long ms = Duration.between(c.rateAt, now).toMillis();
         if (ms >= 5000) {
-            m.applyRate = Math.round((m.changesApplied - m.rateApplied) * 10_000.0 / ms) / 10.0;
-            m.rateAt = now;
-            m.rateApplied = m.changesApplied;
+            c.applyRate = Math.round((c.appliedTotal - c.rateApplied) * 10_000.0 / ms) / 10.0;
+            c.rateAt = now;
+            c.rateApplied = c.appliedTotal;
         }
     }
 }

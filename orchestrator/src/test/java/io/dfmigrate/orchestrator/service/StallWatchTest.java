@@ -26,9 +26,9 @@ class StallWatchTest {
         Migration m = new Migration();
         m.id = UUID.randomUUID();
         m.state = MigrationState.REPLICATING;
-        m.captureStartedAt = m.copyStartedAt = Instant.parse("2026-12-01T09:00:00Z");
-        m.changesCaptured = captured;
-        m.captureApplied = m.changesApplied = applied;
+        m.capture.startedAt = m.copy.startedAt = Instant.parse("2026-12-01T09:00:00Z");
+        m.capture.captured = captured;
+        m.capture.applied = m.capture.appliedTotal = applied;
         return m;
     }
 
@@ -40,7 +40,7 @@ class StallWatchTest {
     void pendingChangesThatAreNotAppliedForTheStallTimeoutAreReportedOnceThenClearedWhenApplyingResumes() {
         Migration m = replicating(1000, 500);
         assertInstanceOf(StallWatch.Verdict.Unchanged.class, judge(m, 0));
-        m.changesCaptured = 2000; // changes keep arriving, nothing applied
+        m.capture.captured = 2000; // changes keep arriving, nothing applied
         assertInstanceOf(StallWatch.Verdict.Unchanged.class, judge(m, 59));
         StallWatch.Verdict v = judge(m, 61);
         StallWatch.Verdict.Stalled s = assertInstanceOf(StallWatch.Verdict.Stalled.class, v);
@@ -49,7 +49,7 @@ class StallWatchTest {
         assertNotNull(m.stalled);
         assertInstanceOf(StallWatch.Verdict.Unchanged.class, judge(m, 70), "audited once");
 
-        m.changesApplied = m.captureApplied = 900;
+        m.capture.appliedTotal = m.capture.applied = 900;
         StallWatch.Verdict.Resumed r = assertInstanceOf(StallWatch.Verdict.Resumed.class, judge(m, 75));
         assertEquals("replication-resumed", r.action());
         assertNull(m.stalled);
@@ -65,7 +65,7 @@ class StallWatchTest {
 
         Migration failing = replicating(1000, 500);
         judge(failing, 0);
-        failing.applyError = "applying changes to db 0: OOM command not allowed";
+        failing.capture.applyError = "applying changes to db 0: OOM command not allowed";
         assertInstanceOf(StallWatch.Verdict.Stalled.class, judge(failing, 61));
         StallWatch.Verdict.Fail f = assertInstanceOf(StallWatch.Verdict.Fail.class, judge(failing, 901));
         assertTrue(f.reason().contains("OOM"), f.reason());

@@ -2,6 +2,7 @@ package io.dfmigrate.replicator.messaging;
 
 import io.dfmigrate.common.Topics;
 import io.dfmigrate.common.event.ChangeEvent;
+import io.dfmigrate.common.event.RunKey;
 import io.dfmigrate.common.event.Json;
 import io.smallrye.common.annotation.Identifier;
 import jakarta.annotation.PreDestroy;
@@ -52,8 +53,8 @@ public class ChangeLog {
     }
 
     /** The consumer group that applies the changes of one run. */
-    public static String applierGroup(String migrationId, int run) {
-        return "dfm-apply-" + migrationId + "-" + run;
+    public static String applierGroup(RunKey run) {
+        return "dfm-apply-" + run.migrationId() + "-" + run.run();
     }
 
     /** The record key: a key's changes always land in the same partition, so they stay in order. */
@@ -116,8 +117,8 @@ public class ChangeLog {
      * no committed offset yet, the partition's current end. So the appliers, whenever they start, begin exactly at the
      * first change of the run, and a capture taken over later never moves an offset back or forward.
      */
-    public void markRunStart(String migrationId, int run) {
-        String group = applierGroup(migrationId, run);
+    public void markRunStart(RunKey run) {
+        String group = applierGroup(run);
         try {
             Admin a = admin();
             List<TopicPartition> partitions = a.describeTopics(List.of(Topics.CHANGES)).allTopicNames()
@@ -150,9 +151,9 @@ public class ChangeLog {
     }
 
     /** A consumer in the run's applier group; offsets are committed by the caller after each applied batch. */
-    public KafkaConsumer<String, String> applierConsumer(String migrationId, int run, int maxPollRecords) {
+    public KafkaConsumer<String, String> applierConsumer(RunKey run, int maxPollRecords) {
         Map<String, Object> c = common();
-        c.put(ConsumerConfig.GROUP_ID_CONFIG, applierGroup(migrationId, run));
+        c.put(ConsumerConfig.GROUP_ID_CONFIG, applierGroup(run));
         c.put(ConsumerConfig.CLIENT_ID_CONFIG, "dfm-apply-" + run + "-" + Integer.toHexString(System.identityHashCode(this)));
         c.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         // no silent jump: a missing or out-of-range offset is handled by the applier (from the beginning, and reconciled)
@@ -165,13 +166,13 @@ public class ChangeLog {
     }
 
     /** Removes an ended run's applier group (best effort: an empty group also expires with the broker's offset retention). */
-    public void deleteGroup(String migrationId, int run) {
+    public void deleteGroup(RunKey run) {
         try {
-            admin().deleteConsumerGroups(List.of(applierGroup(migrationId, run))).all().get(ADMIN_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            admin().deleteConsumerGroups(List.of(applierGroup(run))).all().get(ADMIN_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (ExecutionException | TimeoutException | RuntimeException e) {
-            LOG.debugf("applier group of %s run %d not deleted: %s", migrationId, run, e.toString());
+            LOG.debugf("applier group of %s not deleted: %s", run, e.toString());
         }
     }
 

@@ -1,8 +1,8 @@
 package io.dfmigrate.replicator.messaging;
 
-import io.dfmigrate.common.event.EventTypes;
 import io.dfmigrate.common.event.Json;
 import io.dfmigrate.common.event.PhaseEvent;
+import io.dfmigrate.common.event.RunKey;
 import io.dfmigrate.replicator.service.ApplyService;
 import io.dfmigrate.replicator.service.CaptureService;
 import io.smallrye.common.annotation.RunOnVirtualThread;
@@ -26,10 +26,9 @@ public class PhaseConsumer {
     @Incoming("phases-in")
     @RunOnVirtualThread
     public void onPhase(String json) {
-        PhaseEvent phase = Json.readOrWarn(json, PhaseEvent.class);
         // a capture command is also how the orchestrator hands a silent replicator's capture to another instance
-        if (phase != null && EventTypes.PHASE_CAPTURE.equals(phase.type()) && !apply.ended(phase.migrationId(), phase.run())) {
-            capture.start(phase);
+        if (Json.readOrWarn(json, PhaseEvent.class) instanceof PhaseEvent.Capture c && !apply.ended(RunKey.of(c))) {
+            capture.start(c);
         }
     }
 
@@ -40,16 +39,21 @@ public class PhaseConsumer {
         if (phase == null) {
             return;
         }
-        switch (phase.type()) {
-            case EventTypes.PHASE_REPLICATE -> apply.markReplicating(phase);
-            case EventTypes.PHASE_CUTOVER -> capture.cutover(phase);
-            case EventTypes.PHASE_RECONCILE -> apply.markHolding(phase.migrationId(), phase.run());
-            case EventTypes.PHASE_STOP, EventTypes.PHASE_COMPLETE -> {
-                apply.markEnded(phase.migrationId(), phase.run());
-                capture.stop(phase);
-            }
-            default -> {
-            }
+        switch (phase) {
+            case PhaseEvent.Replicate r -> apply.markReplicating(r);
+            case PhaseEvent.Cutover c -> capture.cutover(c);
+            case PhaseEvent.Reconcile r -> apply.markHolding(RunKey.of(r));
+            case PhaseEvent.Stop s -> end(s);
+            case PhaseEvent.Complete c -> end(c);
+            // the validator's, the copier's, and capture commands (on phases-in)
+            case PhaseEvent.Validate v -> { }
+            case PhaseEvent.Capture c -> { }
+            case PhaseEvent.Copy c -> { }
         }
+    }
+
+    private void end(PhaseEvent phase) {
+        apply.markEnded(RunKey.of(phase));
+        capture.stop(phase);
     }
 }

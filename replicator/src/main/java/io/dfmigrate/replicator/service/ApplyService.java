@@ -2,6 +2,7 @@ package io.dfmigrate.replicator.service;
 
 import io.dfmigrate.common.endpoint.RedisEndpoint;
 import io.dfmigrate.common.event.PhaseEvent;
+import io.dfmigrate.common.event.RunKey;
 import io.dfmigrate.common.event.StatusEvent;
 import io.dfmigrate.common.messaging.StatusPublisher;
 import io.dfmigrate.common.redis.RedisConnections;
@@ -42,18 +43,21 @@ public class ApplyService implements RunApplier.Owner {
     private final SecretBox box;
     private final StatusPublisher status;
     private final MeterRegistry registry;
-    private final Map<String, RunApplier> appliers = new ConcurrentHashMap<>();
-    private final Set<String> ended = ConcurrentHashMap.newKeySet();
-    private final Map<String, Counters> counters = new ConcurrentHashMap<>();
+    private final Map<RunKey, RunApplier> appliers = new ConcurrentHashMap<>();
+    private final Set<RunKey> ended = ConcurrentHashMap.newKeySet();
+    private final Map<CounterKey, Counters> counters = new ConcurrentHashMap<>();
     /** The run's metric values, registered once per run: {lagMillis, total}. */
-    private final Map<String, AtomicLong[]> runMeters = new ConcurrentHashMap<>();
+    private final Map<RunKey, AtomicLong[]> runMeters = new ConcurrentHashMap<>();
 
     /**
      * Per run and capture (id, "" for changes without one): {@code applied} since the last report. {@code total} (since
      * this instance started applying the run) and {@code lagMillis} are the run's, shared by its captures and exported
      * as metrics.
      */
-    record Counters(String migrationId, int run, String capture, AtomicLong applied, AtomicLong lagMillis, AtomicLong total) {
+    record Counters(RunKey run, String capture, AtomicLong applied, AtomicLong lagMillis, AtomicLong total) {
+    }
+
+    private record CounterKey(RunKey run, String capture) {
     }
 
     public ApplyService(Vertx vertx, ReplicatorConfig config, ChangeLog changeLog, SecretBox box, StatusPublisher status,
@@ -66,13 +70,9 @@ public class ApplyService implements RunApplier.Owner {
         this.registry = registry;
     }
 
-    private static String runKey(String migrationId, int run) {
-        return migrationId + ":" + run;
-    }
-
     /** The copy (or a reconciliation) of this run is done: apply its changes, from where the capture began. */
-    public void markReplicating(PhaseEvent phase) {
-        String key = runKey(phase.migrationId(), phase.run());
+    public void markReplicating(PhaseEvent.Replicate phase) {
+        RunKey key = RunKey.of(phase);
         if (ended.contains(key)) {
             return;
         }
@@ -87,11 +87,11 @@ public class ApplyService implements RunApplier.Owner {
             source = RedisEndpoint.parse(box.open(phase.source().sealed()));
             target = RedisEndpoint.parse(box.open(phase.target().sealed()));
         } catch (SecretBox.SecretException e) {
-            status.publish(StatusEvent.failed(phase.migrationId(), phase.run(), status.worker(), "replicate",
+            status.publish(StatusEvent.failed(key, status.worker(), "replicate",
                     "the replicator cannot open the endpoint credentials: give it the orchestrator's DFM_SECRET_KEY"));
             return;
         }
-        RunApplier applier = new RunApplier(phase.migrationId(), phase.run(), source, target, changeLog,
+        RunApplier applier = new RunApplier(key, source, target, changeLog,
                 new RedisConnections(vertx, config.timeout()), this, config.applyBatchKeys(), config.applyPollRecords());
         if (appliers.putIfAbsent(key, applier) == null) {
             applier.start();
@@ -99,33 +99,32 @@ public class ApplyService implements RunApplier.Owner {
     }
 
     /** A reconciliation pass began: hold this run's changes (in Kafka) until the next REPLICATE command. */
-    public void markHolding(String migrationId, int run) {
-        RunApplier a = appliers.get(runKey(migrationId, run));
+    public void markHolding(RunKey run) {
+        RunApplier a = appliers.get(run);
         if (a != null) {
             a.hold(true);
         }
     }
 
     /** Whether this instance has seen the run stopped or completed. */
-    public boolean ended(String migrationId, int run) {
-        return ended.contains(runKey(migrationId, run));
+    public boolean ended(RunKey run) {
+        return ended.contains(run);
     }
 
-    public void markEnded(String migrationId, int run) {
-        String key = runKey(migrationId, run);
-        ended.add(key);
-        RunApplier a = appliers.remove(key);
+    public void markEnded(RunKey run) {
+        ended.add(run);
+        RunApplier a = appliers.remove(run);
         if (a != null) {
             Thread.ofVirtual().start(() -> {
                 a.stop(Duration.ofSeconds(30));
-                changeLog.deleteGroup(migrationId, run);
+                changeLog.deleteGroup(run);
             });
         }
     }
 
     @Override
     public void applied(RunApplier applier, String capture, long notifications, long newestMillis) {
-        Counters c = counters(applier.migrationId, applier.run, capture);
+        Counters c = counters(applier.key, capture);
         c.applied().addAndGet(notifications);
         c.total().addAndGet(notifications);
         c.lagMillis().set(Math.max(0, System.currentTimeMillis() - newestMillis));
@@ -134,21 +133,20 @@ public class ApplyService implements RunApplier.Owner {
     @Override
     public void gap(RunApplier applier, String reason) {
         LOG.warnf("migration %s run %d: %s", applier.migrationId, applier.run, reason);
-        status.publish(StatusEvent.reconcileNeeded(applier.migrationId, applier.run, status.worker(), reason));
+        status.publish(StatusEvent.reconcileNeeded(applier.key, status.worker(), reason));
     }
 
-    private Counters counters(String migrationId, int run, String capture) {
-        AtomicLong[] m = runMeters.computeIfAbsent(runKey(migrationId, run), k -> {
+    private Counters counters(RunKey run, String capture) {
+        AtomicLong[] m = runMeters.computeIfAbsent(run, k -> {
             AtomicLong[] values = {new AtomicLong(-1), new AtomicLong()};
-            Tags tags = Tags.of("migration", migrationId);
+            Tags tags = Tags.of("migration", run.migrationId());
             FunctionCounter.builder("dfm.replication.applied", values[1], AtomicLong::get).tags(tags)
                     .description("changes applied to the target by this instance").register(registry);
             Gauge.builder("dfm.replication.lag", values[0], a -> Math.max(0, a.get())).tags(tags).baseUnit("milliseconds")
                     .description("age of the newest applied change when it was applied").register(registry);
             return values;
         });
-        return counters.computeIfAbsent(runKey(migrationId, run) + ":" + capture,
-                k -> new Counters(migrationId, run, capture, new AtomicLong(), m[0], m[1]));
+        return counters.computeIfAbsent(new CounterKey(run, capture), k -> new Counters(run, capture, new AtomicLong(), m[0], m[1]));
     }
 
     /**
@@ -175,33 +173,33 @@ public class ApplyService implements RunApplier.Owner {
     // delayed: right after start the status channel is not wired yet, and there is nothing to report
     @Scheduled(every = "${dfm.replicator.report-interval}", delayed = "5s", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     void report() {
-        for (Map.Entry<String, Counters> e : counters.entrySet()) {
+        for (Map.Entry<CounterKey, Counters> e : counters.entrySet()) {
             Counters c = e.getValue();
             long delta = c.applied().getAndSet(0);
             long lag = c.lagMillis().get();
-            if (delta == 0 && ended.contains(runKey(c.migrationId(), c.run()))) {
+            if (delta == 0 && ended.contains(c.run())) {
                 counters.remove(e.getKey());
-                runMeters.remove(runKey(c.migrationId(), c.run()));
-                registry.find("dfm.replication.applied").tag("migration", c.migrationId()).meters().forEach(registry::remove);
-                registry.find("dfm.replication.lag").tag("migration", c.migrationId()).meters().forEach(registry::remove);
+                runMeters.remove(c.run());
+                registry.find("dfm.replication.applied").tag("migration", c.run().migrationId()).meters().forEach(registry::remove);
+                registry.find("dfm.replication.lag").tag("migration", c.run().migrationId()).meters().forEach(registry::remove);
                 continue;
             }
             if (delta == 0) {
                 continue;
             }
             try {
-                status.publish(StatusEvent.replication(c.migrationId(), c.run(), status.worker(),
+                status.publish(StatusEvent.replication(c.run(), status.worker(),
                         new StatusEvent.Replication(null, delta, lag < 0 ? null : lag, c.capture().isEmpty() ? null : c.capture(), null)));
             } catch (RuntimeException ex) {
                 c.applied().addAndGet(delta); // report it next time
-                LOG.warnf("replication report for %s not sent: %s", c.migrationId(), ex.toString());
+                LOG.warnf("replication report for %s not sent: %s", c.run().migrationId(), ex.toString());
             }
         }
         for (RunApplier a : appliers.values()) {
             String error = a.lastError;
             if (error != null) {
                 try {
-                    status.publish(StatusEvent.replication(a.migrationId, a.run, status.worker(),
+                    status.publish(StatusEvent.replication(a.key, status.worker(),
                             new StatusEvent.Replication(null, 0, null, null, error)));
                 } catch (RuntimeException ex) {
                     LOG.debugf("applier error report for %s not sent: %s", a.migrationId, ex.toString());

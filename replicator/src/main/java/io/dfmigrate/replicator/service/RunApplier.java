@@ -3,6 +3,7 @@ package io.dfmigrate.replicator.service;
 import io.dfmigrate.common.Topics;
 import io.dfmigrate.common.endpoint.RedisEndpoint;
 import io.dfmigrate.common.event.ChangeEvent;
+import io.dfmigrate.common.event.RunKey;
 import io.dfmigrate.common.event.Json;
 import io.dfmigrate.common.redis.KeySync;
 import io.dfmigrate.common.redis.RedisCommandException;
@@ -55,6 +56,7 @@ final class RunApplier {
         void gap(RunApplier applier, String reason);
     }
 
+    final RunKey key;
     final String migrationId;
     final int run;
     private final RedisEndpoint source;
@@ -80,10 +82,11 @@ final class RunApplier {
     private long newest;
     private long firstPendingAt;
 
-    RunApplier(String migrationId, int run, RedisEndpoint source, RedisEndpoint target, ChangeLog log, RedisConnections connections,
+    RunApplier(RunKey key, RedisEndpoint source, RedisEndpoint target, ChangeLog log, RedisConnections connections,
                Owner owner, int batchKeys, int pollRecords) {
-        this.migrationId = migrationId;
-        this.run = run;
+        this.key = key;
+        this.migrationId = key.migrationId();
+        this.run = key.run();
         this.source = source;
         this.target = target;
         this.log = log;
@@ -142,7 +145,7 @@ final class RunApplier {
             return;
         }
         while (!isStopped()) {
-            try (KafkaConsumer<String, String> c = log.applierConsumer(migrationId, run, pollRecords)) {
+            try (KafkaConsumer<String, String> c = log.applierConsumer(key, pollRecords)) {
                 consumer = c;
                 c.subscribe(List.of(Topics.CHANGES), new Rebalance(c));
                 consume(c);

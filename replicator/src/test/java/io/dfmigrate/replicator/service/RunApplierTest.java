@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.dfmigrate.common.Topics;
 import io.dfmigrate.common.endpoint.RedisEndpoint;
 import io.dfmigrate.common.event.ChangeEvent;
+import io.dfmigrate.common.event.RunKey;
 import io.dfmigrate.common.redis.RedisConnections;
 import io.dfmigrate.localstack.KafkaBroker;
 import io.dfmigrate.localstack.Ports;
@@ -105,7 +106,7 @@ class RunApplierTest {
     }
 
     RunApplier applier(String migration, int run, RedisServer source, RedisServer target, Recorder owner) {
-        return new RunApplier(migration, run, RedisEndpoint.parse(source.uri()), RedisEndpoint.parse(target.uri()), log,
+        return new RunApplier(new RunKey(migration, run), RedisEndpoint.parse(source.uri()), RedisEndpoint.parse(target.uri()), log,
                 new RedisConnections(vertx, Duration.ofSeconds(10)), owner, 1000, 500);
     }
 
@@ -117,7 +118,7 @@ class RunApplierTest {
             source.cli("SET", "before", "x");
             send(change(m, 1, "before", null));
             log.flush();
-            log.markRunStart(m, 1);
+            log.markRunStart(new RunKey(m, 1));
             for (int i = 0; i < 3000; i++) {
                 source.cli("SET", "k" + i % 1000, "v" + i);
             }
@@ -157,7 +158,7 @@ class RunApplierTest {
     void aHeldRunAppliesNothingUntilReleasedAndARestartedApplierGoesOnFromItsCommit() {
         try (RedisServer source = RedisServer.start(); RedisServer target = RedisServer.start()) {
             String m = "h-" + System.nanoTime();
-            log.markRunStart(m, 1);
+            log.markRunStart(new RunKey(m, 1));
             Recorder owner = new Recorder();
             RunApplier a = applier(m, 1, source, target, owner);
             a.start();

@@ -1,9 +1,9 @@
 package io.dfmigrate.validator.messaging;
 
 import io.dfmigrate.common.endpoint.RedisEndpoint;
-import io.dfmigrate.common.event.EventTypes;
 import io.dfmigrate.common.event.Json;
 import io.dfmigrate.common.event.PhaseEvent;
+import io.dfmigrate.common.event.RunKey;
 import io.dfmigrate.common.event.Severity;
 import io.dfmigrate.common.event.StatusEvent;
 import io.dfmigrate.common.event.ValidationCheck;
@@ -34,9 +34,8 @@ public class PhaseConsumer {
     @Incoming("phases-in")
     @RunOnVirtualThread
     public void onPhase(String json) {
-        PhaseEvent phase = Json.readOrWarn(json, PhaseEvent.class);
-        if (phase == null || !EventTypes.PHASE_VALIDATE.equals(phase.type())) {
-            return;
+        if (!(Json.readOrWarn(json, PhaseEvent.class) instanceof PhaseEvent.Validate phase)) {
+            return; // the validator acts on validate commands only
         }
         List<ValidationCheck> checks;
         try {
@@ -56,6 +55,6 @@ public class PhaseConsumer {
             checks = List.of(new ValidationCheck("validator", Severity.ERROR, "validation could not run: " + e.getMessage(),
                     "see the validator log; validate again"));
         }
-        status.publish(StatusEvent.validation(phase.migrationId(), phase.run(), status.worker(), checks));
+        status.publish(StatusEvent.validation(RunKey.of(phase), status.worker(), checks));
     }
 }

@@ -6,6 +6,7 @@ import static io.dfmigrate.common.event.Severity.WARNING;
 
 import io.dfmigrate.common.endpoint.RedisEndpoint;
 import io.dfmigrate.common.event.MigrationOptions;
+import io.dfmigrate.common.redis.KeyspaceNotifications;
 import io.dfmigrate.common.redis.AclUsers;
 import io.dfmigrate.common.redis.BlockingRedis;
 import io.dfmigrate.common.redis.KeySync;
@@ -433,7 +434,7 @@ public class ValidationService {
     }
 
     private static void capture(EndpointProbe s, MigrationOptions o, Report r) {
-        String current = s.config().get("notify-keyspace-events");
+        String current = s.config().get(KeyspaceNotifications.PARAMETER);
         if (current == null) {
             if (s.configDenied()) {
                 r.add("capture.notifications", ERROR, "cannot read the source's notify-keyspace-events (CONFIG is not permitted), so "
@@ -442,9 +443,7 @@ public class ValidationService {
             }
             return;
         }
-        boolean enough = current.contains("K") && (current.contains("A")
-                || "g$lshzxet".chars().allMatch(c -> current.indexOf(c) >= 0));
-        if (enough) {
+        if (KeyspaceNotifications.sufficient(current)) {
             r.add("capture.notifications", INFO, "the source already publishes keyspace notifications ('" + current
                     + "'): changes are captured without touching its configuration", null);
         } else if (Boolean.TRUE.equals(o.configureSourceNotifications())) {
@@ -453,7 +452,7 @@ public class ValidationService {
                         "grant +config|set to the source user, or set notify-keyspace-events=KEA on the source yourself");
             } else {
                 r.add("capture.notifications", INFO, "notify-keyspace-events is '" + current + "'; dfmigrate will set it to '"
-                        + current + "KA' for the migration and restore '" + current + "' when it ends", null);
+                        + KeyspaceNotifications.forCapture(current) + "' for the migration and restore '" + current + "' when it ends", null);
             }
         } else {
             r.add("capture.notifications", ERROR, "the source does not publish the keyspace notifications change capture needs "

@@ -1,4 +1,4 @@
-package io.dfmigrate.orchestrator.rest;
+package io.dfmigrate.orchestrator.service;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import io.dfmigrate.common.event.MigrationOptions;

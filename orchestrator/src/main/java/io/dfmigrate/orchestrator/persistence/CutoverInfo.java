@@ -1,0 +1,42 @@
+package io.dfmigrate.orchestrator.persistence;
+
+import jakarta.persistence.Column;
+import jakarta.persistence.Embeddable;
+import jakarta.persistence.EnumType;
+import jakarta.persistence.Enumerated;
+import org.hibernate.annotations.Formula;
+
+/** The cutover of the current run: its phase (null: none), changes to drain, the write pause and the result. */
+@Embeddable
+public class CutoverInfo {
+    /** Always 1: Hibernate loads an embedded part whose columns are all null (no cutover yet) as null; this one never is. */
+    @Formula("1")
+    int present;
+    @Enumerated(EnumType.STRING)
+    @Column(name = "cutover_state")
+    public CutoverPhase phase;
+    @Column(name = "cutover_captured")
+    public Long captured;
+    @Column(name = "cutover_pause_millis")
+    public Long pauseMillis;
+    @Column(name = "cutover_detail")
+    public String detail;
+
+    /** Moves to {@code to}, or refuses an illegal move with an {@link IllegalStateException}. */
+    public void moveTo(CutoverPhase to) {
+        boolean legal = phase == null ? to == CutoverPhase.PAUSING : phase.next().contains(to);
+        if (!legal) {
+            throw new IllegalStateException("cutover cannot move from " + phase + " to " + to);
+        }
+        phase = to;
+    }
+
+    /** Ends a cutover that holds the source's writes (abort, stop) without a result. */
+    public void abandon(String why) {
+        if (phase == null || !phase.abandonable()) {
+            throw new IllegalStateException("no cutover under way to abandon (" + phase + ")");
+        }
+        phase = null;
+        detail = why;
+    }
+}

@@ -1,0 +1,125 @@
+package io.dfmigrate.orchestrator.service;
+
+import com.fasterxml.jackson.core.type.TypeReference;
+import io.dfmigrate.common.event.Json;
+import io.dfmigrate.common.event.PhaseEvent;
+import io.dfmigrate.common.event.StatusEvent;
+import io.dfmigrate.orchestrator.persistence.CopyCounters;
+import io.dfmigrate.orchestrator.persistence.Migration;
+import io.dfmigrate.orchestrator.persistence.MigrationState;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * The copiers' reports: the scan's totals, acknowledged batches (counted once, by event id), live progress; the copy is
+ * done when every batch is, and replication begins (or a reconciliation first, after a capture gap).
+ */
+final class CopyHandler {
+    static void onScanStarted(Journal j, StatusEvent.ScanStarted e) {
+        Migration m = j.migration();
+        if (m.state == MigrationState.COPYING && m.copy.batchesTotal == null && e.scan() != null) {
+            m.copy.keysTotal = e.scan().keys();
+            j.touch();
+        }
+    }
+
+    static void onScanCompleted(Journal j, StatusEvent.ScanCompleted e, String actor) {
+        Migration m = j.migration();
+        if (e.scan() == null) {
+            return;
+        }
+        if (e.scan().pass() != null) {
+            Reconciliation.onScanCompleted(j, e.scan(), actor);
+            return;
+        }
+        if (m.state != MigrationState.COPYING) {
+            return;
+        }
+        m.copy.batchesTotal = e.scan().batches();
+        m.copy.keysTotal = e.scan().keys();
+        j.touch();
+        checkCopyDone(j, actor);
+    }
+
+    static void onBatchDone(Journal j, StatusEvent.BatchDone e, String actor) {
+        Migration m = j.migration();
+        StatusEvent.BatchResult b = e.batch();
+        if (b == null) {
+            return;
+        }
+        if (b.pass() != null) {
+            Reconciliation.onBatchDone(j, b, actor);
+            return;
+        }
+        if (m.state != MigrationState.COPYING) {
+            return;
+        }
+        CopyCounters c = m.copy;
+        c.batchesDone++;
+        c.keysCopied += b.keys() - b.failed();
+        c.keysFailed += b.failed();
+        c.keysDeleted += b.deleted();
+        c.bytesCopied += b.bytes();
+        c.keysStructural += b.structural();
+        j.touch();
+        if (b.failed() > 0) {
+            var first = b.failures() == null || b.failures().isEmpty() ? null : b.failures().get(0);
+            String what = b.failed() + " key(s) failed in batch " + b.batchId()
+                    + (first == null ? "" : ", e.g. db " + first.db() + " key '" + first.key() + "': " + first.reason());
+            j.audit(actor, "key-errors", what);
+            if ("fail".equals(Journal.options(m).onKeyError())) {
+                j.fail(actor, what + " (options.onKeyError=fail)");
+                return;
+            }
+        }
+        checkCopyDone(j, actor);
+    }
+
+    /** A copier's live totals replace its previous ones (not deduplicated: nothing is counted from them). */
+    static void onProgress(Migration m, StatusEvent.CopyProgress e) {
+        if (e.progress() != null && m.state == MigrationState.COPYING && e.worker() != null) {
+            Map<String, StatusEvent.Progress> live = liveProgress(m);
+            live.put(e.worker(), e.progress());
+            m.copy.live = Json.write(live);
+        }
+    }
+
+    private static void checkCopyDone(Journal j, String actor) {
+        Migration m = j.migration();
+        CopyCounters c = m.copy;
+        if (c.batchesTotal != null && c.batchesDone >= c.batchesTotal) {
+            c.finishedAt = Instant.now();
+            j.transition(MigrationState.REPLICATING, actor, "copy-done",
+                    c.keysCopied + " key(s) copied (" + c.keysStructural + " by type), " + c.keysFailed + " failed, " + c.bytesCopied
+                            + " bytes in " + Duration.between(c.startedAt, c.finishedAt).toMillis() + " ms");
+            if (m.capture.gap != null) {
+                // the capture had a gap during the copy: the changes stay held until source and target are rescanned
+                String gap = m.capture.gap;
+                m.capture.gap = null;
+                Reconciliation.start(j, actor, gap);
+            } else {
+                j.phase(PhaseEvent.Kind.REPLICATE);
+            }
+        }
+    }
+
+    static Map<String, StatusEvent.Progress> liveProgress(Migration m) {
+        Map<String, StatusEvent.Progress> live = new TreeMap<>();
+        if (m.copy.live != null) {
+            live.putAll(Json.read(m.copy.live, new TypeReference<Map<String, StatusEvent.Progress>>() {
+            }));
+        }
+        return live;
+    }
+
+    /** What moves while a copy makes progress: acknowledged batches and keys, and the copiers' live keys and big-key elements. */
+    static long copyMark(Migration m) {
+        long live = liveProgress(m).values().stream().mapToLong(p -> p.keys() + p.bigKeyElements() + p.failed()).sum();
+        return m.copy.batchesDone + m.copy.keysCopied + m.copy.keysFailed + live;
+    }
+
+    private CopyHandler() {
+    }
+}

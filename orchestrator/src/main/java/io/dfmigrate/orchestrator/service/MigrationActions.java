@@ -1,0 +1,166 @@
+package io.dfmigrate.orchestrator.service;
+
+import io.dfmigrate.common.endpoint.InvalidEndpointException;
+import io.dfmigrate.common.endpoint.RedisEndpoint;
+import io.dfmigrate.common.event.Json;
+import io.dfmigrate.common.event.MigrationOptions;
+import io.dfmigrate.common.event.PhaseEvent;
+import io.dfmigrate.common.event.Severity;
+import io.dfmigrate.common.secret.SecretBox;
+import io.dfmigrate.orchestrator.persistence.CutoverPhase;
+import io.dfmigrate.orchestrator.persistence.GuardStatus;
+import io.dfmigrate.orchestrator.persistence.Migration;
+import io.dfmigrate.orchestrator.persistence.MigrationState;
+import io.dfmigrate.orchestrator.persistence.MigrationState.Action;
+import io.quarkus.narayana.jta.QuarkusTransaction;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import org.jboss.logging.Logger;
+
+/**
+ * The operator's actions: create (validated field by field), validate, start, stop, complete (with or without
+ * cutover), keep replicating, restart. Each is one transaction with the phase commands and audit records it causes.
+ */
+@ApplicationScoped
+public class MigrationActions {
+    private static final Logger LOG = Logger.getLogger(MigrationActions.class);
+    static final int MAX_NAME = 200;
+
+    private final SecretBox box;
+    private final MigrationTx tx;
+    private final MigrationQueries queries;
+
+    public MigrationActions(SecretBox box, MigrationTx tx, MigrationQueries queries) {
+        this.box = box;
+        this.tx = tx;
+        this.queries = queries;
+    }
+
+    public Dtos.MigrationView create(Dtos.CreateMigrationRequest req, String actor) {
+        if (req == null) {
+            throw ApiException.badRequest("body", "a JSON object with name, source and target is required");
+        }
+        List<FieldError> errors = new ArrayList<>();
+        String name = req.name() == null ? null : req.name().strip();
+        if (name == null || name.isEmpty()) {
+            errors.add(new FieldError("name", "is required"));
+        } else if (name.length() > MAX_NAME) {
+            errors.add(new FieldError("name", "must be at most " + MAX_NAME + " characters"));
+        } else if (name.chars().anyMatch(Character::isISOControl)) {
+            errors.add(new FieldError("name", "must not contain control characters"));
+        }
+        RedisEndpoint source = endpoint("source", req.source(), errors);
+        RedisEndpoint target = endpoint("target", req.target(), errors);
+        if (source != null && target != null && source.host().equalsIgnoreCase(target.host()) && source.port() == target.port()) {
+            errors.add(new FieldError("target.uri", "is the same server as the source; a migration needs two servers"));
+        }
+        MigrationOptions options = req.options() == null ? MigrationOptions.DEFAULTS : req.options();
+        options.problems().forEach((field, msg) -> errors.add(new FieldError("options." + field, msg)));
+        if (!errors.isEmpty()) {
+            throw ApiException.badRequest(errors);
+        }
+        Journal j = QuarkusTransaction.requiringNew().call(() -> {
+            Migration n = new Migration();
+            n.id = UUID.randomUUID();
+            n.name = name;
+            n.state = MigrationState.CREATED;
+            n.sourceUri = source.masked();
+            n.sourceSealed = box.seal(source.toUri());
+            n.targetUri = target.masked();
+            n.targetSealed = box.seal(target.toUri());
+            n.options = Json.write(options.withDefaults());
+            n.createdAt = n.updatedAt = Instant.now();
+            n.persist();
+            Journal created = new Journal(n);
+            created.created(actor, "source " + n.sourceUri + ", target " + n.targetUri);
+            return created;
+        });
+        tx.after(j);
+        Migration m = j.migration();
+        LOG.infof("migration %s (%s) created: %s -> %s", m.id, m.name, m.sourceUri, m.targetUri);
+        return MigrationViews.view(m);
+    }
+
+    private static RedisEndpoint endpoint(String field, Dtos.EndpointInput input, List<FieldError> errors) {
+        if (input == null) {
+            errors.add(new FieldError(field, "is required, e.g. {\"uri\": \"redis://user:password@host:6379\"}"));
+            return null;
+        }
+        try {
+            return RedisEndpoint.parse(input.uri());
+        } catch (InvalidEndpointException e) {
+            errors.add(new FieldError(field + ".uri", e.getMessage()));
+            return null;
+        }
+    }
+
+    /** Applies {@code action} (409 when the state does not allow it) and returns the migration as it is afterwards. */
+    public Dtos.MigrationView act(String id, Action action, Object body, String actor) {
+        Journal j = MigrationTx.retryingConflicts(() -> QuarkusTransaction.requiringNew().call(() -> {
+            Migration m = MigrationTx.find(id);
+            if (!m.allowedActionNames().contains(action.path())) {
+                throw ApiException.conflict("cannot " + action.path() + " a migration in state " + m.state
+                        + (m.cuttingOver() ? " during its cutover" : ""), m.state.name(), m.allowedActionNames());
+            }
+            MigrationState from = m.state;
+            Journal journal = new Journal(m);
+            switch (action) {
+                case validate, restart -> {
+                    m.newRun();
+                    journal.transition(MigrationState.VALIDATING, actor, action.path(), null);
+                    journal.phase(PhaseEvent.Kind.VALIDATE);
+                }
+                case start -> start(journal, body, actor);
+                case stop -> {
+                    m.endedAt = Instant.now();
+                    if (m.cutover.phase != null) {
+                        m.cutover.abandon("cutover abandoned by stop; the write pause is lifted");
+                    }
+                    journal.transition(MigrationState.STOPPED, actor, action.path(), "data already copied stays on the target");
+                    journal.phase(PhaseEvent.Kind.STOP);
+                }
+                case complete -> {
+                    if (body instanceof Dtos.CompleteRequest c && Boolean.TRUE.equals(c.cutover())) {
+                        // stays REPLICATING until every change captured before the write pause is applied
+                        m.cutover.moveTo(CutoverPhase.PAUSING);
+                        journal.audit(actor, "cutover-requested", "pausing writes on the source, then draining");
+                        journal.phase(PhaseEvent.Kind.CUTOVER);
+                    } else {
+                        m.endedAt = Instant.now();
+                        journal.transition(MigrationState.COMPLETED, actor, action.path(), "cutover=false");
+                        journal.phase(PhaseEvent.Kind.COMPLETE);
+                    }
+                }
+                case keepReplicating -> journal.audit(actor, action.path(), "replication continues until stop or complete");
+            }
+            LOG.infof("migration %s: %s by %s, %s -> %s", m.id, action.path(), actor, from, m.state);
+            return journal;
+        }));
+        tx.after(j);
+        return queries.get(id);
+    }
+
+    private static void start(Journal j, Object body, String actor) {
+        Migration m = j.migration();
+        boolean ack = body instanceof Dtos.StartRequest s && Boolean.TRUE.equals(s.acknowledgeWarnings());
+        long warnings = ValidationHandler.count(ValidationHandler.checks(m), Severity.WARNING);
+        if (warnings > 0 && !ack) {
+            throw ApiException.conflict("validation left " + warnings
+                    + " warning(s); read them and send {\"acknowledgeWarnings\": true} to start anyway", m.state.name(),
+                    m.state.allowedActionNames());
+        }
+        m.copy.startedAt = Instant.now();
+        j.transition(MigrationState.COPYING, actor, "start", warnings > 0 ? warnings + " warning(s) acknowledged" : null);
+        if (Boolean.TRUE.equals(Journal.options(m).guardTarget())) {
+            // the keeper guards the target first, then asks for the capture (KeeperSteps.guardApplied)
+            m.guard.moveTo(GuardStatus.APPLYING);
+            m.guard.detail = null;
+        } else {
+            // capture first: the copy starts when the replicator reports capture ready
+            j.phase(PhaseEvent.Kind.CAPTURE);
+        }
+    }
+}

@@ -1,0 +1,39 @@
+package io.dfmigrate.orchestrator.service;
+
+import io.dfmigrate.common.event.Json;
+import io.dfmigrate.common.event.Severity;
+import io.dfmigrate.common.event.StatusEvent;
+import io.dfmigrate.common.event.ValidationCheck;
+import io.dfmigrate.orchestrator.persistence.Migration;
+import io.dfmigrate.orchestrator.persistence.MigrationState;
+import java.time.Instant;
+import java.util.Arrays;
+import java.util.List;
+
+/** The validator's report: VALIDATED, or VALIDATION_FAILED when any check is an error. */
+final class ValidationHandler {
+    static void on(Journal j, StatusEvent.Validation e, String actor) {
+        Migration m = j.migration();
+        if (m.state != MigrationState.VALIDATING) {
+            return;
+        }
+        List<ValidationCheck> checks = e.checks() == null ? List.of() : e.checks();
+        m.validation = Json.write(checks);
+        m.validatedAt = Instant.now();
+        long errors = count(checks, Severity.ERROR);
+        long warnings = count(checks, Severity.WARNING);
+        j.transition(errors > 0 ? MigrationState.VALIDATION_FAILED : MigrationState.VALIDATED, actor, "validation-report",
+                errors + " error(s), " + warnings + " warning(s)");
+    }
+
+    static List<ValidationCheck> checks(Migration m) {
+        return m.validation == null ? List.of() : Arrays.asList(Json.read(m.validation, ValidationCheck[].class));
+    }
+
+    static long count(List<ValidationCheck> checks, Severity severity) {
+        return checks.stream().filter(c -> c.severity() == severity).count();
+    }
+
+    private ValidationHandler() {
+    }
+}

@@ -1,0 +1,287 @@
+package io.dfmigrate.replicator.service;
+
+import io.dfmigrate.common.endpoint.RedisEndpoint;
+import io.dfmigrate.common.event.ChangeEvent;
+import io.dfmigrate.common.event.RunKey;
+import io.dfmigrate.common.redis.BlockingRedis;
+import io.dfmigrate.common.redis.KeyspaceNotifications;
+import io.dfmigrate.common.redis.RedisCommandException;
+import io.dfmigrate.replicator.messaging.ChangeLog;
+import io.vertx.core.Vertx;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.RedisConnection;
+import io.vertx.redis.client.Request;
+import io.vertx.redis.client.Response;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+
+/**
+ * One capture of one migration run: its PSUBSCRIBE connection to the source's keyspace notifications, the
+ * {@link ChangeBuffer} that coalesces them per key, and the sender that publishes them to {@code dfm.changes}. When the
+ * buffer holds {@code bufferKeys} distinct keys the capture stops reading the subscription (the source buffers the
+ * notifications) until the sender has caught up to half of that. Whatever may have lost a change is handed to
+ * {@code lost} with the reason; {@link CaptureService} decides what follows.
+ */
+final class Capture {
+    static final String PATTERN = "__keyspace@*__:*";
+    private static final byte[] PREFIX = "__keyspace@".getBytes(StandardCharsets.US_ASCII);
+
+    final RunKey key;
+    final String migrationId;
+    final int run;
+    final RedisEndpoint source;
+    final String previousNotify;
+    /**
+     * This capture's id, on its changes and reports: after a takeover (or a capture command delivered again to another
+     * instance) the orchestrator tells the new capture from the old one by it.
+     */
+    final String id = UUID.randomUUID().toString();
+    /** options.configureSourceNotifications: the capture may set notify-keyspace-events again if someone changes it. */
+    final boolean configure;
+    private final int bufferKeys;
+    private final Consumer<String> lost;
+    final AtomicLong captured = new AtomicLong();
+    final AtomicBoolean ended = new AtomicBoolean();
+    /** Notifications received and not yet acknowledged by Kafka (buffered or sent). */
+    final AtomicLong inFlight = new AtomicLong();
+    /** Coalesced notifications waiting for the sender. */
+    final ChangeBuffer buffer = new ChangeBuffer();
+    /** Notifications acknowledged by Kafka; with {@code captured}, the rates of an overload report. */
+    final AtomicLong sent = new AtomicLong();
+    final AtomicBoolean recovering = new AtomicBoolean();
+    Redis client;
+    RedisConnection connection;
+    /** For the periodic FLUSHDB/FLUSHALL watch, the cutover's pause and the notify watch; {@code flushes}: the flush count at start. */
+    BlockingRedis admin;
+    long flushes;
+    /** Reading from the source is paused because the buffer is full (back-pressure). */
+    volatile boolean paused;
+    /** When back-pressure was last applied (System.nanoTime), 0 if never. */
+    volatile long pausedLastAt;
+    /** Notifications per second, received and sent, over the last report interval. */
+    volatile long receivedRate;
+    volatile long sentRate;
+    long lastCaptured;
+    long lastSent;
+    /** Set while a cutover holds the source's writes paused (System.nanoTime of the pause). */
+    volatile long pausedAt;
+    /** False once the subscription connection ended; a recovery subscribes again. */
+    volatile boolean subscribed;
+
+    Capture(RunKey key, RedisEndpoint source, String previousNotify, boolean configure, int bufferKeys, Consumer<String> lost) {
+        this.key = key;
+        this.migrationId = key.migrationId();
+        this.run = key.run();
+        this.source = source;
+        this.previousNotify = previousNotify;
+        this.configure = configure;
+        this.bufferKeys = bufferKeys;
+        this.lost = lost;
+    }
+
+    /** Connects, subscribes to every database's keyspace notifications and waits for the confirmation. */
+    void subscribe(Vertx vertx, Duration timeout) {
+        paused = false; // a new connection reads from the start
+        client = Redis.createClient(vertx, BlockingRedis.options(source, 0, timeout));
+        connection = BlockingRedis.await(client.connect(), timeout, source, "connect for capture");
+        CompletableFuture<Void> confirmed = new CompletableFuture<>();
+        connection.handler(msg -> onMessage(msg, confirmed));
+        RedisConnection mine = connection;
+        connection.exceptionHandler(t -> {
+            if (connection == mine) {
+                subscribed = false;
+                lost.accept("capture connection error: " + BlockingRedis.describe(t));
+            }
+        });
+        connection.endHandler(v -> {
+            if (connection == mine) {
+                subscribed = false;
+                lost.accept("capture connection closed by the source");
+            }
+        });
+        connection.send(Request.cmd(Command.PSUBSCRIBE).arg(PATTERN));
+        try {
+            confirmed.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            subscribed = true;
+        } catch (Exception e) {
+            client.close();
+            throw new RedisCommandException(source.address() + ": no confirmation of PSUBSCRIBE " + PATTERN);
+        }
+    }
+
+    /** On the connection's event loop: parse, count, buffer, and apply back-pressure at the buffer's limit. */
+    private void onMessage(Response msg, CompletableFuture<Void> confirmed) {
+        if (msg == null || msg.size() < 3) {
+            return;
+        }
+        String kind = msg.get(0).toString();
+        if (kind.equals("psubscribe")) {
+            confirmed.complete(null);
+            return;
+        }
+        if (!kind.equals("pmessage") || msg.size() < 4 || ended.get()) {
+            return;
+        }
+        byte[] channel = msg.get(2).toBytes();
+        int at = indexOf(channel, (byte) '_', PREFIX.length);
+        if (channel.length < PREFIX.length || at < 0 || at + 3 > channel.length) {
+            return;
+        }
+        int db;
+        try {
+            db = Integer.parseInt(new String(channel, PREFIX.length, at - PREFIX.length, StandardCharsets.US_ASCII));
+        } catch (NumberFormatException e) {
+            return;
+        }
+        byte[] name = Arrays.copyOfRange(channel, at + 3, channel.length); // after "__:"
+        captured.incrementAndGet();
+        inFlight.incrementAndGet();
+        if (buffer.add(db, name, msg.get(3).toString(), System.currentTimeMillis()) >= bufferKeys && !paused) {
+            synchronized (this) { // with resumeIfPaused: the flag always says what the connection is
+                if (!paused) {
+                    paused = true; // back-pressure: the source holds further notifications until the sender caught up
+                    pausedLastAt = System.nanoTime();
+                    connection.pause();
+                }
+            }
+        }
+    }
+
+    /**
+     * The capture's sender, on a thread of its own until the capture ends: publishes what the buffer holds, coalesced,
+     * and resumes reading the subscription once the buffer is down to half its limit. The producer's send blocks while
+     * its own buffer is full, which holds the capture's buffer at its limit: back-pressure reaches the source instead of
+     * growing memory.
+     */
+    void send(ChangeLog changes) {
+        while (!ended.get()) {
+            List<ChangeBuffer.Pending> batch = buffer.drain();
+            if (batch.isEmpty()) {
+                resumeIfPaused();
+                try {
+                    Thread.sleep(2);
+                } catch (InterruptedException e) {
+                    return;
+                }
+                continue;
+            }
+            try {
+                for (ChangeBuffer.Pending p : batch) {
+                    changes.send(new ChangeEvent(migrationId, run, p.db(), p.key(), p.event(), p.firstMillis(), id,
+                            p.count() == 1 ? null : p.count()), (ch, err) -> {
+                        inFlight.addAndGet(-ch.notifications());
+                        if (err == null) {
+                            sent.addAndGet(ch.notifications());
+                        } else {
+                            lost.accept("publishing a change to Kafka failed: " + err);
+                        }
+                    });
+                    if (paused && buffer.size() < bufferKeys / 2) {
+                        resumeIfPaused();
+                    }
+                }
+            } catch (RuntimeException e) {
+                // the producer refused (closed, or blocked longer than max.block.ms): these changes may be missing
+                batch.forEach(p -> inFlight.addAndGet(-p.count()));
+                if (!ended.get()) {
+                    lost.accept("publishing changes to Kafka failed: " + e);
+                }
+            }
+        }
+    }
+
+    private void resumeIfPaused() {
+        if (paused) {
+            synchronized (this) {
+                if (paused) {
+                    paused = false;
+                    RedisConnection conn = connection;
+                    if (conn != null) {
+                        conn.resume();
+                    }
+                }
+            }
+        }
+    }
+
+    /** Something may have lost a change: the capture service reconciles (or fails) with {@code reason}. */
+    void lostChange(String reason) {
+        lost.accept(reason);
+    }
+
+    /** Whether the capture could not keep up lately: back-pressure applied within the last 10 s. */
+    boolean overloaded() {
+        return paused || (pausedLastAt != 0 && System.nanoTime() - pausedLastAt < 10_000_000_000L);
+    }
+
+    /** The received and sent rates of the last report interval ({@code intervalMs}). */
+    void sampleRates(long intervalMs) {
+        long c = captured.get();
+        long s = sent.get();
+        receivedRate = (c - lastCaptured) * 1000 / Math.max(1, intervalMs);
+        sentRate = (s - lastSent) * 1000 / Math.max(1, intervalMs);
+        lastCaptured = c;
+        lastSent = s;
+    }
+
+    /** Closes the subscription and the admin connection (idempotent). */
+    void close() {
+        try {
+            client.close();
+            admin.close();
+        } catch (RuntimeException ignored) {
+            // closing anyway
+        }
+    }
+
+    /** Calls of FLUSHDB and FLUSHALL so far (INFO commandstats): flushed keys produce no keyspace notification. */
+    static long flushCalls(BlockingRedis admin) {
+        long n = 0;
+        for (String line : admin.send(Request.cmd(Command.INFO).arg("commandstats")).toString().split("\r?\n")) {
+            if (line.startsWith("cmdstat_flushdb:calls=") || line.startsWith("cmdstat_flushall:calls=")) {
+                String v = line.substring(line.indexOf("calls=") + 6);
+                int comma = v.indexOf(',');
+                n += Long.parseLong(comma < 0 ? v : v.substring(0, comma));
+            }
+        }
+        return n;
+    }
+
+    /** For a connection the source closed: its pub/sub output buffer limit, the usual reason (a burst, or a slow capture). */
+    String pubsubLimitHint(String why) {
+        if (!why.contains("closed by the source")) {
+            return "";
+        }
+        try {
+            String limits = KeyspaceNotifications.configValue(
+                    admin.send(Request.cmd(Command.CONFIG).arg("GET").arg("client-output-buffer-limit")), "client-output-buffer-limit");
+            int at = limits.indexOf("pubsub");
+            if (at < 0) {
+                return "";
+            }
+            String[] parts = limits.substring(at).split(" ");
+            return " (the source closes subscribers whose pending notifications exceed its limit '"
+                    + String.join(" ", Arrays.copyOfRange(parts, 0, Math.min(4, parts.length))) + "')";
+        } catch (RuntimeException e) {
+            return "";
+        }
+    }
+
+    private static int indexOf(byte[] a, byte b, int from) {
+        for (int i = from; i < a.length; i++) {
+            if (a[i] == b) {
+                return i;
+            }
+        }
+        return -1;
+    }
+}

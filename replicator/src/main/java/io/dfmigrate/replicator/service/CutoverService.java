@@ -1,0 +1,112 @@
+package io.dfmigrate.replicator.service;
+
+import io.dfmigrate.common.endpoint.RedisEndpoint;
+import io.dfmigrate.common.event.PhaseEvent;
+import io.dfmigrate.common.event.StatusEvent;
+import io.dfmigrate.common.messaging.StatusPublisher;
+import io.dfmigrate.common.redis.BlockingRedis;
+import io.dfmigrate.common.redis.KeyCounts;
+import io.dfmigrate.common.redis.KeyScanner;
+import io.dfmigrate.common.secret.SecretBox;
+import io.dfmigrate.replicator.config.ReplicatorConfig;
+import io.vertx.core.Vertx;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Request;
+import jakarta.enterprise.context.ApplicationScoped;
+import org.jboss.logging.Logger;
+
+/**
+ * The cutover, on the instance that captures the run. {@link #pause}: pause writes on the source
+ * ({@code CLIENT PAUSE … WRITE}), let the last notifications reach Kafka, and report how many changes were captured; the
+ * orchestrator completes the migration once that many are applied. If that has not happened within
+ * {@code dfm.replicator.cutover-max-pause}, the pause ends (Redis lifts it by itself at that deadline too) and the
+ * cutover is reported aborted. {@link #finish}: with writes still paused, compare the key counts of source and target,
+ * lift the pause and report the result and the pause's length.
+ */
+@ApplicationScoped
+public class CutoverService {
+    private static final Logger LOG = Logger.getLogger(CutoverService.class);
+
+    private final Vertx vertx;
+    private final ReplicatorConfig config;
+    private final SecretBox box;
+    private final StatusPublisher status;
+
+    public CutoverService(Vertx vertx, ReplicatorConfig config, SecretBox box, StatusPublisher status) {
+        this.vertx = vertx;
+        this.config = config;
+        this.box = box;
+        this.status = status;
+    }
+
+    void pause(Capture c) {
+        long maxMs = config.cutoverMaxPause().toMillis();
+        try {
+            c.admin.send(Request.cmd(Command.CLIENT).arg("PAUSE").arg(maxMs).arg("WRITE"));
+            c.pausedAt = System.nanoTime();
+            // notifications of writes made before the pause are already on their way; wait until Kafka has them all
+            long settle = System.nanoTime() + 5_000_000_000L;
+            Thread.sleep(200);
+            while (c.inFlight.get() > 0 && System.nanoTime() < settle) {
+                Thread.sleep(10);
+            }
+        } catch (RuntimeException e) {
+            status.publish(StatusEvent.cutoverAborted(c.key, status.worker(),
+                    new StatusEvent.Cutover(null, null, false, "could not pause writes on the source: " + e.getMessage())));
+            return;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return;
+        }
+        long captured = c.captured.get(); // of this capture: the orchestrator drains on the applies of its changes
+        status.publish(StatusEvent.cutoverPaused(c.key, status.worker(),
+                new StatusEvent.Cutover(captured, null, null, "writes paused; " + captured + " change(s) captured")));
+        LOG.infof("migration %s: cutover: writes paused on %s, %d change(s) captured", c.migrationId, c.source, captured);
+        long pausedAt = c.pausedAt;
+        Thread.ofVirtual().start(() -> {
+            try {
+                Thread.sleep(maxMs);
+            } catch (InterruptedException e) {
+                return;
+            }
+            if (c.pausedAt == pausedAt && !c.ended.get()) {
+                unpause(c);
+                status.publish(StatusEvent.cutoverAborted(c.key, status.worker(),
+                        new StatusEvent.Cutover(captured, maxMs, false, "the captured changes were not applied within " + maxMs
+                                + " ms; writes resumed on the source and replication goes on")));
+            }
+        });
+    }
+
+    /**
+     * The run ends while its writes are paused ({@code end}: complete after the drain, or stop). Keys with a TTL may expire
+     * on the target while the source's expiry is paused with its writes: only keys without a TTL must match exactly.
+     */
+    void finish(Capture c, PhaseEvent end) {
+        String detail;
+        boolean verified;
+        try (BlockingRedis t = BlockingRedis.connect(vertx, RedisEndpoint.parse(box.open(end.target().sealed())), 0, config.timeout())) {
+            KeyCounts counts = KeyCounts.compare(KeyScanner.keyspaceWithExpires(c.admin), KeyScanner.keyspaceWithExpires(t), null);
+            verified = counts.equal() && end instanceof PhaseEvent.Complete;
+            detail = counts.describe();
+        } catch (RuntimeException e) {
+            verified = false;
+            detail = "could not compare key counts: " + e.getMessage();
+        }
+        long pause = unpause(c);
+        status.publish(StatusEvent.cutoverDone(c.key, status.worker(),
+                new StatusEvent.Cutover(null, pause, verified, "write pause " + pause + " ms; " + detail)));
+        LOG.infof("migration %s: cutover finished, writes paused for %d ms; %s", c.migrationId, pause, detail);
+    }
+
+    private long unpause(Capture c) {
+        long pausedAt = c.pausedAt;
+        c.pausedAt = 0;
+        try {
+            c.admin.send(Request.cmd(Command.CLIENT).arg("UNPAUSE"));
+        } catch (RuntimeException e) {
+            LOG.errorf("migration %s: CLIENT UNPAUSE failed on %s (%s); the pause ends by itself", c.migrationId, c.source, e.getMessage());
+        }
+        return pausedAt == 0 ? 0 : (System.nanoTime() - pausedAt) / 1_000_000;
+    }
+}
