@@ -1,6 +1,6 @@
 package io.dfmigrate.common;
 
-/** Kafka topic names shared by every service (DESIGN.md §2). */
+/** Kafka topic names shared by every service (docs/events.md). */
 public final class Topics {
     /** orchestrator → workers: phase commands, keyed by migration id. */
     public static final String PHASES = "dfm.phases";

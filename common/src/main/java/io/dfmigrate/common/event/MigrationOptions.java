@@ -6,7 +6,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The {@code options} of a migration (DESIGN.md §6). Every field is optional; {@link #withDefaults()} fills them.
+ * The {@code options} of a migration (README quickstart; OpenAPI at /q/openapi). Every field is optional; {@link #withDefaults()} fills them.
  * Unknown fields are rejected by the API.
  */
 @JsonIgnoreProperties(ignoreUnknown = false)

@@ -24,11 +24,7 @@ public class CutoverInfo {
 
     /** Moves to {@code to}, or refuses an illegal move with an {@link IllegalStateException}. */
     public void moveTo(CutoverPhase to) {
-        boolean legal = phase == null ? to == CutoverPhase.PAUSING : phase.next().contains(to);
-        if (!legal) {
-            throw new IllegalStateException("cutover cannot move from " + phase + " to " + to);
-        }
-        phase = to;
+        phase = Moves.checked("cutover", phase, to, CutoverPhase.PAUSING, CutoverPhase::next);
     }
 
     /** Ends a cutover that holds the source's writes (abort, stop) without a result. */

@@ -29,11 +29,7 @@ public class GuardInfo {
 
     /** Moves to {@code to}, or refuses an illegal move with an {@link IllegalStateException}. */
     public void moveTo(GuardStatus to) {
-        boolean legal = status == null ? to == GuardStatus.APPLYING : status.next().contains(to);
-        if (!legal) {
-            throw new IllegalStateException("target guard cannot move from " + status + " to " + to);
-        }
-        status = to;
+        status = Moves.checked("target guard", status, to, GuardStatus.APPLYING, GuardStatus::next);
     }
 
     public boolean is(GuardStatus s) {

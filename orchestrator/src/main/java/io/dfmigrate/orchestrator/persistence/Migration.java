@@ -75,10 +75,7 @@ public class Migration extends PanacheEntityBase {
 
     /** Moves the lifecycle to {@code to}, or refuses an illegal move with an {@link IllegalStateException}. */
     public void moveTo(MigrationState to) {
-        if (!state.next().contains(to)) {
-            throw new IllegalStateException("migration " + id + " cannot move from " + state + " to " + to);
-        }
-        state = to;
+        state = Moves.checked("migration " + id, state, to, MigrationState.CREATED, MigrationState::next);
         updatedAt = Instant.now();
     }
 

@@ -24,7 +24,7 @@ import jakarta.ws.rs.core.Response;
 import java.net.URI;
 import java.util.List;
 
-/** The REST contract of DESIGN.md §6. Errors are problem+json (see {@link ProblemMappers}). */
+/** The REST contract (README quickstart, OpenAPI at /q/openapi). Errors are problem+json (see {@link ProblemMappers}). */
 @Path("/api/migrations")
 @Produces(MediaType.APPLICATION_JSON)
 public class MigrationResource {

@@ -6,7 +6,7 @@ import io.dfmigrate.common.event.ValidationCheck;
 import java.time.Instant;
 import java.util.List;
 
-/** Request and response bodies of the REST API (DESIGN.md §6). */
+/** Request and response bodies of the REST API (the REST contract, README quickstart; OpenAPI at /q/openapi). */
 public final class Dtos {
     public record EndpointInput(String uri) {
     }

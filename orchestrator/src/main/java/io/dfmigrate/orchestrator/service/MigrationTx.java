@@ -8,7 +8,6 @@ import jakarta.enterprise.event.Event;
 import jakarta.persistence.OptimisticLockException;
 import java.util.List;
 import java.util.UUID;
-import java.util.function.Predicate;
 import java.util.function.Supplier;
 import org.hibernate.StaleStateException;
 import org.jboss.logging.Logger;

@@ -10,7 +10,6 @@ import io.dfmigrate.common.redis.KeyspaceNotifications;
 import io.dfmigrate.common.redis.AclUsers;
 import io.dfmigrate.common.redis.BlockingRedis;
 import io.dfmigrate.common.redis.KeySync;
-import io.dfmigrate.common.event.Severity;
 import io.dfmigrate.common.event.ValidationCheck;
 import io.dfmigrate.validator.config.ValidatorConfig;
 import io.vertx.core.Vertx;
@@ -20,17 +19,13 @@ import io.vertx.redis.client.Request;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.function.Predicate;
 import java.util.stream.Collectors;
 
 /**
@@ -41,20 +36,6 @@ import java.util.stream.Collectors;
  */
 @ApplicationScoped
 public class ValidationService {
-    /** Commands Dragonfly does not implement (DESIGN.md §8), lower case as in INFO commandstats. */
-    static final Map<String, String> DRAGONFLY_MISSING = new LinkedHashMap<>();
-
-    static {
-        for (String c : List.of("function", "fcall", "fcall_ro", "object", "swapdb", "migrate", "lcs", "geosearchstore", "failover",
-                "wait", "waitaof", "sync", "psync", "module")) {
-            DRAGONFLY_MISSING.put(c, c.toUpperCase(Locale.ROOT));
-        }
-        for (String c : List.of("client|kill", "client|pause", "client|unpause", "client|no-evict", "client|no-touch", "client|tracking",
-                "client|caching", "client|trackinginfo", "client|getredir", "memory|doctor", "memory|malloc-stats", "memory|purge",
-                "latency|doctor", "latency|graph", "latency|histogram", "latency|history", "latency|latest", "latency|reset")) {
-            DRAGONFLY_MISSING.put(c, c.toUpperCase(Locale.ROOT).replace('|', ' '));
-        }
-    }
 
     private final Vertx vertx;
     private final ValidatorConfig config;
@@ -122,24 +103,24 @@ public class ValidationService {
             copyMethod(source, target, samples, dragonfly, r);
         }
         readPath(source, samples, r);
-        modules(src, samples, r);
-        functions(src, dragonfly, r);
-        hashFieldTtls(src, tgt, dragonfly, r);
+        CompatibilityChecks.modules(src, samples, r);
+        CompatibilityChecks.functions(src, dragonfly, r);
+        CompatibilityChecks.hashFieldTtls(src, tgt, dragonfly, r);
         if (dragonfly) {
-            limit(samples, s -> s.type().equals("string") && s.elements() > config.maxStringBytes(), "strings.too-big",
+            CompatibilityChecks.limit(samples, s -> s.type().equals("string") && s.elements() > config.maxStringBytes(), "strings.too-big",
                     "string(s) larger than Dragonfly's 256 MB limit", s -> s.elements() + " bytes",
                     "split those values, or leave them out with options.keyPattern", r);
-            limit(samples, s -> s.pttl() > config.maxTtl().toMillis(), "ttl.too-long",
+            CompatibilityChecks.limit(samples, s -> s.pttl() > config.maxTtl().toMillis(), "ttl.too-long",
                     "key(s) with a TTL above Dragonfly's 8-year limit", s -> (s.pttl() / 86_400_000L) + " days",
                     "shorten those TTLs (EXPIRE) or remove them (PERSIST) before migrating", r);
-            commandCompatibility(src, r);
+            CompatibilityChecks.commandCompatibility(src, r);
         }
         capture(src, o, r);
         captureRate(writesPerSecond, r);
         if (tgt.reachable()) {
             guard(target, o, r);
         }
-        notMigrated(src, tgt, r);
+        CompatibilityChecks.notMigrated(src, tgt, r);
         bigKeys(samples, r);
         return r.checks;
     }
@@ -164,15 +145,6 @@ public class ValidationService {
             r.add("guard.target", ERROR, "the target write guard (options.guardTarget, on by default) needs ACL rights the target user "
                     + "does not have: " + e.getMessage(), "grant the target user +@admin (or at least +acl), or create the migration with "
                     + "options.guardTarget=false and keep applications from writing to the target until the cutover has completed");
-        }
-    }
-
-    /** The checks of one run, in order. */
-    private static final class Report {
-        final List<ValidationCheck> checks = new ArrayList<>();
-
-        void add(String id, Severity severity, String message, String remediation) {
-            checks.add(new ValidationCheck(id, severity, message, remediation));
         }
     }
 
@@ -344,95 +316,6 @@ public class ValidationService {
         }
     }
 
-    private static void modules(EndpointProbe s, List<KeySampler.Sample> samples, Report r) {
-        List<KeySampler.Sample> moduleKeys = samples.stream().filter(x -> !KeySampler.CORE_TYPES.contains(x.type())).toList();
-        if (!moduleKeys.isEmpty()) {
-            r.add("modules.keys", ERROR, moduleKeys.size() + " sampled key(s) have module types that cannot be copied: "
-                    + names(moduleKeys, x -> x.type()), "export those keys with the module's own tools, or leave them out with "
-                    + "options.keyPattern; Dragonfly has JSON, Search and Bloom built in");
-        }
-        if (!s.modules().isEmpty()) {
-            r.add("modules.loaded", WARNING, "the source has module(s) loaded: " + String.join(", ", s.modules()),
-                    "modules are not migrated; check that the target offers the same features (Dragonfly has JSON, Search, Bloom built in)");
-        }
-    }
-
-    private static void functions(EndpointProbe s, boolean dragonfly, Report r) {
-        if (s.functionLibraries().isEmpty()) {
-            return;
-        }
-        String libs = String.join(", ", s.functionLibraries());
-        r.add("functions", WARNING, "the source has FUNCTION librar" + (s.functionLibraries().size() == 1 ? "y " : "ies ") + libs
-                + "; functions are not migrated", dragonfly
-                ? "Dragonfly has no FUNCTION/FCALL: rewrite them as EVAL/EVALSHA scripts in the applications"
-                : "load them on the target with FUNCTION LOAD (or FUNCTION DUMP / FUNCTION RESTORE) before the cutover");
-    }
-
-    private static void hashFieldTtls(EndpointProbe s, EndpointProbe t, boolean dragonfly, Report r) {
-        long withFieldTtl = 0;
-        for (Map.Entry<String, String> e : s.info().entrySet()) {
-            int i = e.getKey().startsWith("db") ? e.getValue().indexOf("subexpiry=") : -1;
-            if (i >= 0) {
-                String rest = e.getValue().substring(i + "subexpiry=".length());
-                int comma = rest.indexOf(',');
-                try {
-                    withFieldTtl += Long.parseLong(comma < 0 ? rest : rest.substring(0, comma));
-                } catch (NumberFormatException ignored) {
-                    // unexpected format: nothing counted
-                }
-            }
-        }
-        if (withFieldTtl == 0) {
-            return;
-        }
-        if (dragonfly || t.version() < 704) {
-            r.add("hash-field-ttl", ERROR, withFieldTtl + " hash(es) on the source have per-field TTLs (Redis 7.4+ HEXPIRE), which the target "
-                    + "cannot hold", "remove the field TTLs (HPERSIST) or migrate those hashes by other means");
-        } else {
-            r.add("hash-field-ttl", INFO, withFieldTtl + " hash(es) have per-field TTLs; the target supports them", null);
-        }
-    }
-
-    private static void limit(List<KeySampler.Sample> samples, Predicate<KeySampler.Sample> over, String id, String what,
-                              java.util.function.Function<KeySampler.Sample, String> size, String remediation, Report r) {
-        List<KeySampler.Sample> bad = samples.stream().filter(over).toList();
-        if (!bad.isEmpty()) {
-            r.add(id, ERROR, bad.size() + " sampled " + what + ": " + names(bad, size), remediation);
-        }
-    }
-
-    private static void commandCompatibility(EndpointProbe s, Report r) {
-        Map<String, Long> calls = s.commandCalls();
-        List<String> used = DRAGONFLY_MISSING.keySet().stream().filter(c -> calls(calls, c) > 0)
-                .map(c -> DRAGONFLY_MISSING.get(c) + " (" + calls(calls, c) + " calls)").toList();
-        if (!used.isEmpty()) {
-            r.add("compat.commands", WARNING, "the applications use commands Dragonfly does not support: " + String.join(", ", used),
-                    "change those code paths before the cutover (e.g. OBJECT ENCODING/FREQ for diagnostics, SWAPDB by renaming keys, "
-                            + "FUNCTION/FCALL by EVAL scripts)");
-        }
-        long lua = calls(calls, "eval") + calls(calls, "evalsha") + calls(calls, "eval_ro") + calls(calls, "evalsha_ro");
-        if (lua > 0) {
-            r.add("compat.lua", WARNING, "the applications run Lua scripts (" + lua + " EVAL/EVALSHA calls); Dragonfly requires scripts "
-                    + "to declare the keys they touch", "pass every key in KEYS, or start Dragonfly with --default_lua_flags=allow-undeclared-keys");
-        }
-        long subscribers = s.keyspacePatternSubscribers();
-        if (subscribers > 0) {
-            r.add("compat.keyspace-events", WARNING, "the source has " + subscribers + " pattern or keyspace-channel subscription(s); "
-                    + "Dragonfly sends only expired-key (Ex) notifications", "applications relying on other keyspace events need "
-                    + "another mechanism (e.g. streams) after the cutover");
-        }
-    }
-
-    /** Calls of a command: its own line plus, for a command with subcommands (Redis 7: {@code object|encoding}), theirs. */
-    private static long calls(Map<String, Long> calls, String command) {
-        long n = calls.getOrDefault(command, 0L);
-        if (!command.contains("|")) {
-            String prefix = command + "|";
-            n += calls.entrySet().stream().filter(e -> e.getKey().startsWith(prefix)).mapToLong(Map.Entry::getValue).sum();
-        }
-        return n;
-    }
-
     private static void capture(EndpointProbe s, MigrationOptions o, Report r) {
         String current = s.config().get(KeyspaceNotifications.PARAMETER);
         if (current == null) {
@@ -497,46 +380,20 @@ public class ValidationService {
         }
     }
 
-    private static void notMigrated(EndpointProbe s, EndpointProbe t, Report r) {
-        List<String> users = s.aclUsers().stream().filter(u -> !u.equals("default")).toList();
-        if (!users.isEmpty()) {
-            r.add("not-migrated.acl", WARNING, "ACL users are not migrated: " + String.join(", ", users),
-                    "create them on the target (ACL SETUSER) before applications switch over");
-        }
-        List<String> differences = new ArrayList<>();
-        for (String key : List.of("maxmemory-policy")) {
-            String sv = s.config().get(key);
-            String tv = t.config().get(key);
-            if (sv != null && tv != null && !sv.equalsIgnoreCase(tv)) {
-                differences.add(key + " is '" + sv + "' on the source and '" + tv + "' on the target");
-            }
-        }
-        if (!differences.isEmpty()) {
-            r.add("not-migrated.config", WARNING, "configuration is not migrated: " + String.join("; ", differences),
-                    "set the same values on the target if the applications rely on them");
-        }
-    }
-
     private void bigKeys(List<KeySampler.Sample> samples, Report r) {
         if (samples.isEmpty()) {
             return;
         }
         List<KeySampler.Sample> largest = samples.stream().sorted(Comparator.comparingLong(KeySampler.Sample::bytes).reversed()).limit(3).toList();
-        r.add("bigkeys.sample", INFO, "largest sampled keys: " + names(largest, x -> x.type() + ", " + mb(x.bytes()) + ", "
+        r.add("bigkeys.sample", INFO, "largest sampled keys: " + CompatibilityChecks.names(largest, x -> x.type() + ", " + mb(x.bytes()) + ", "
                 + x.elements() + (x.type().equals("string") ? " bytes" : " elements")) + " (" + samples.size() + " keys sampled)", null);
         List<KeySampler.Sample> big = samples.stream().filter(x -> !x.type().equals("string") && x.elements() > config.bigKeyElements()
                 || x.bytes() > config.bigKeyBytes()).toList();
         if (!big.isEmpty()) {
             r.add("bigkeys", INFO, big.size() + " sampled big key(s) (over " + config.bigKeyElements() + " elements or " + mb(config.bigKeyBytes())
-                    + "): " + names(big, x -> x.elements() + " elements, " + mb(x.bytes())) + "; keys over DFM_COPIER_BIG_KEY_BYTES "
+                    + "): " + CompatibilityChecks.names(big, x -> x.elements() + " elements, " + mb(x.bytes())) + "; keys over DFM_COPIER_BIG_KEY_BYTES "
                     + "are copied in chunks into a temporary key and renamed into place, so the target never shows a half key", null);
         }
-    }
-
-    private static String names(List<KeySampler.Sample> keys, java.util.function.Function<KeySampler.Sample, String> detail) {
-        String shown = keys.stream().limit(5).map(k -> "db" + k.db() + " '" + k.name() + "' (" + detail.apply(k) + ")")
-                .collect(Collectors.joining(", "));
-        return keys.size() > 5 ? shown + " and " + (keys.size() - 5) + " more" : shown;
     }
 
     static long parseSize(String s) {

@@ -1,13 +1,10 @@
-package io.dfmigrate.copier;
+package io.dfmigrate.common.redis;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.dfmigrate.common.endpoint.RedisEndpoint;
-import io.dfmigrate.common.redis.BlockingRedis;
-import io.dfmigrate.common.redis.KeyScanner;
-import io.dfmigrate.common.redis.KeySync;
 import io.dfmigrate.localstack.RedisServer;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;

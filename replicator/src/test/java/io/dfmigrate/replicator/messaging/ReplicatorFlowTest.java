@@ -1,0 +1,152 @@
+package io.dfmigrate.replicator.messaging;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.dfmigrate.common.endpoint.RedisEndpoint;
+import io.dfmigrate.common.event.EndpointRef;
+import io.dfmigrate.common.event.Json;
+import io.dfmigrate.common.event.MigrationOptions;
+import io.dfmigrate.common.event.PhaseEvent;
+import io.dfmigrate.common.event.StatusEvent;
+import io.dfmigrate.common.secret.SecretBox;
+import io.dfmigrate.localstack.RedisServer;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.smallrye.reactive.messaging.memory.InMemoryConnector;
+import io.smallrye.reactive.messaging.memory.InMemorySink;
+import jakarta.enterprise.inject.Any;
+import jakarta.inject.Inject;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.function.Predicate;
+import java.util.function.Supplier;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The replicator as the orchestrator drives it, through its consumers: capture, apply and cutover commands go in on
+ * in-memory channels, its reports come out on one, and the data path runs for real (redis-servers, Kafka for
+ * {@code dfm.changes}). Every write made after the capture is ready reaches the target, byte for byte (DEBUG DIGEST).
+ */
+@QuarkusTest
+@QuarkusTestResource(value = InMemoryChannels.class, restrictToAnnotatedClass = true)
+class ReplicatorFlowTest {
+    static final Duration WAIT = Duration.ofSeconds(60);
+
+    @Inject
+    @Any
+    InMemoryConnector connector;
+    @Inject
+    SecretBox box;
+    InMemorySink<String> status;
+
+    @BeforeEach
+    void channels() {
+        status = connector.sink("status-out");
+    }
+
+    <T extends PhaseEvent> T command(PhaseEvent.Kind k, String migration, RedisServer source, RedisServer target) {
+        @SuppressWarnings("unchecked")
+        T p = (T) k.create(migration + ":1:" + k.type(), migration, 1, Instant.now(), ref(source), ref(target),
+                new MigrationOptions(null, null, null, null, true, false, null, null).withDefaults(), k == PhaseEvent.Kind.RECONCILE ? 1 : null);
+        return p;
+    }
+
+    EndpointRef ref(RedisServer server) {
+        return new EndpointRef(RedisEndpoint.parse(server.uri()).masked(), box.seal(server.uri()));
+    }
+
+    void send(String channel, PhaseEvent p) {
+        connector.source(channel).send(Json.write(p));
+    }
+
+    <T extends StatusEvent> T report(Class<T> type, String migration, Predicate<T> matching) {
+        return await(() -> status.received().stream().map(m -> Json.read(m.getPayload(), StatusEvent.class))
+                .filter(type::isInstance).map(type::cast).filter(e -> e.migrationId().equals(migration)).filter(matching).findFirst(),
+                type.getSimpleName() + " of " + migration);
+    }
+
+    static <T> T await(Supplier<Optional<T>> probe, String what) {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (System.nanoTime() < deadline) {
+            Optional<T> found = probe.get();
+            if (found.isPresent()) {
+                return found.get();
+            }
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new AssertionError(e);
+            }
+        }
+        throw new AssertionError("timed out after " + WAIT.toSeconds() + " s waiting for " + what);
+    }
+
+    static void awaitEqual(RedisServer source, RedisServer target) {
+        await(() -> source.cli("DEBUG", "DIGEST").equals(target.cli("DEBUG", "DIGEST")) ? Optional.of(true) : Optional.empty(),
+                "target digest equal to the source's");
+    }
+
+    @Test
+    void capturedWritesReachTheTargetAndTheCutoverDrainsThemWhileWritesArePaused() {
+        try (RedisServer source = RedisServer.start(); RedisServer target = RedisServer.start()) {
+            String m = UUID.randomUUID().toString();
+            source.cli("CONFIG", "SET", "notify-keyspace-events", "");
+            send("phases-in", command(PhaseEvent.Kind.CAPTURE, m, source, target));
+            StatusEvent.CaptureReady ready = report(StatusEvent.CaptureReady.class, m, e -> true);
+            assertEquals("", ready.capture().previousNotify(), "options.configureSourceNotifications: set, and the old value kept");
+            assertTrue(source.cli("CONFIG", "GET", "notify-keyspace-events").contains("K"));
+
+            // written during the "copy": held in Kafka until the replicate command
+            source.cli("SET", "user:1", "alice");
+            source.cli("HSET", "h", "f1", "v1", "f2", "v2");
+            source.cli("RPUSH", "l", "a", "b", "c");
+            source.cli("SET", "ttl", "x", "PX", "3600000");
+            for (int i = 0; i < 500; i++) {
+                source.cli("INCR", "counter"); // coalesced: one key, many notifications
+            }
+            assertEquals("", target.cli("GET", "user:1"), "nothing is applied before the copy is done");
+
+            send("control-in", command(PhaseEvent.Kind.REPLICATE, m, source, target));
+            awaitEqual(source, target);
+            assertEquals("500", target.cli("GET", "counter"));
+            long ttl = Long.parseLong(target.cli("PTTL", "ttl"));
+            assertTrue(ttl > 3_500_000 && ttl <= 3_600_000, "TTL kept: " + ttl);
+
+            source.cli("DEL", "l");
+            source.cli("ZADD", "z", "1", "one", "2", "two");
+            awaitEqual(source, target);
+            report(StatusEvent.ReplicationReport.class, m, e -> e.replication().applied() > 0);
+
+            send("control-in", command(PhaseEvent.Kind.CUTOVER, m, source, target));
+            StatusEvent.CutoverPaused paused = report(StatusEvent.CutoverPaused.class, m, e -> true);
+            assertTrue(paused.cutover().captured() >= 505, "every notification of this capture is counted: " + paused.cutover().captured());
+            send("control-in", command(PhaseEvent.Kind.COMPLETE, m, source, target));
+            StatusEvent.CutoverDone done = report(StatusEvent.CutoverDone.class, m, e -> true);
+            assertEquals(Boolean.TRUE, done.cutover().verified(), done.cutover().detail());
+            assertTrue(done.cutover().pauseMillis() > 0, "the pause is measured");
+            awaitEqual(source, target);
+            await(() -> source.cli("CONFIG", "GET", "notify-keyspace-events").contains("K") ? Optional.empty() : Optional.of(true),
+                    "notify-keyspace-events restored");
+        }
+    }
+
+    @Test
+    void aSourceWithoutNotificationsThatMayNotBeConfiguredFailsTheRunWithTheRemedy() {
+        try (RedisServer source = RedisServer.start(); RedisServer target = RedisServer.start()) {
+            String m = UUID.randomUUID().toString();
+            source.cli("CONFIG", "SET", "notify-keyspace-events", "");
+            PhaseEvent.Capture p = command(PhaseEvent.Kind.CAPTURE, m, source, target);
+            send("phases-in", new PhaseEvent.Capture(p.id(), m, 1, p.time(), p.source(), p.target(), MigrationOptions.DEFAULTS));
+            StatusEvent.Failed failed = report(StatusEvent.Failed.class, m, e -> true);
+            assertTrue(failed.error().contains("notify-keyspace-events KEA"), failed.error());
+            assertEquals(List.of(), status.received().stream().map(x -> Json.read(x.getPayload(), StatusEvent.class))
+                    .filter(e -> e.migrationId().equals(m) && e instanceof StatusEvent.CaptureReady).toList());
+        }
+    }
+}

@@ -1,0 +1,154 @@
+package io.dfmigrate.validator.service;
+
+import static io.dfmigrate.common.event.Severity.ERROR;
+import static io.dfmigrate.common.event.Severity.INFO;
+import static io.dfmigrate.common.event.Severity.WARNING;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.Function;
+import java.util.function.Predicate;
+import java.util.stream.Collectors;
+
+/**
+ * What the source holds or does that a target may not take: module types and modules, FUNCTION libraries, per-field hash
+ * TTLs, Dragonfly's size and TTL limits, commands and Lua habits Dragonfly lacks, and what is never migrated (ACL users,
+ * configuration). Each check adds to the {@link Report} with a remediation.
+ */
+final class CompatibilityChecks {
+    /** Commands Dragonfly does not implement (docs/validation.md), lower case as in INFO commandstats. */
+    static final Map<String, String> DRAGONFLY_MISSING = new LinkedHashMap<>();
+
+    static {
+        for (String c : List.of("function", "fcall", "fcall_ro", "object", "swapdb", "migrate", "lcs", "geosearchstore", "failover",
+                "wait", "waitaof", "sync", "psync", "module")) {
+            DRAGONFLY_MISSING.put(c, c.toUpperCase(Locale.ROOT));
+        }
+        for (String c : List.of("client|kill", "client|pause", "client|unpause", "client|no-evict", "client|no-touch", "client|tracking",
+                "client|caching", "client|trackinginfo", "client|getredir", "memory|doctor", "memory|malloc-stats", "memory|purge",
+                "latency|doctor", "latency|graph", "latency|histogram", "latency|history", "latency|latest", "latency|reset")) {
+            DRAGONFLY_MISSING.put(c, c.toUpperCase(Locale.ROOT).replace('|', ' '));
+        }
+    }
+
+    static void modules(EndpointProbe s, List<KeySampler.Sample> samples, Report r) {
+        List<KeySampler.Sample> moduleKeys = samples.stream().filter(x -> !KeySampler.CORE_TYPES.contains(x.type())).toList();
+        if (!moduleKeys.isEmpty()) {
+            r.add("modules.keys", ERROR, moduleKeys.size() + " sampled key(s) have module types that cannot be copied: "
+                    + names(moduleKeys, x -> x.type()), "export those keys with the module's own tools, or leave them out with "
+                    + "options.keyPattern; Dragonfly has JSON, Search and Bloom built in");
+        }
+        if (!s.modules().isEmpty()) {
+            r.add("modules.loaded", WARNING, "the source has module(s) loaded: " + String.join(", ", s.modules()),
+                    "modules are not migrated; check that the target offers the same features (Dragonfly has JSON, Search, Bloom built in)");
+        }
+    }
+
+    static void functions(EndpointProbe s, boolean dragonfly, Report r) {
+        if (s.functionLibraries().isEmpty()) {
+            return;
+        }
+        String libs = String.join(", ", s.functionLibraries());
+        r.add("functions", WARNING, "the source has FUNCTION librar" + (s.functionLibraries().size() == 1 ? "y " : "ies ") + libs
+                + "; functions are not migrated", dragonfly
+                ? "Dragonfly has no FUNCTION/FCALL: rewrite them as EVAL/EVALSHA scripts in the applications"
+                : "load them on the target with FUNCTION LOAD (or FUNCTION DUMP / FUNCTION RESTORE) before the cutover");
+    }
+
+    static void hashFieldTtls(EndpointProbe s, EndpointProbe t, boolean dragonfly, Report r) {
+        long withFieldTtl = 0;
+        for (Map.Entry<String, String> e : s.info().entrySet()) {
+            int i = e.getKey().startsWith("db") ? e.getValue().indexOf("subexpiry=") : -1;
+            if (i >= 0) {
+                String rest = e.getValue().substring(i + "subexpiry=".length());
+                int comma = rest.indexOf(',');
+                try {
+                    withFieldTtl += Long.parseLong(comma < 0 ? rest : rest.substring(0, comma));
+                } catch (NumberFormatException ignored) {
+                    // unexpected format: nothing counted
+                }
+            }
+        }
+        if (withFieldTtl == 0) {
+            return;
+        }
+        if (dragonfly || t.version() < 704) {
+            r.add("hash-field-ttl", ERROR, withFieldTtl + " hash(es) on the source have per-field TTLs (Redis 7.4+ HEXPIRE), which the target "
+                    + "cannot hold", "remove the field TTLs (HPERSIST) or migrate those hashes by other means");
+        } else {
+            r.add("hash-field-ttl", INFO, withFieldTtl + " hash(es) have per-field TTLs; the target supports them", null);
+        }
+    }
+
+    static void limit(List<KeySampler.Sample> samples, Predicate<KeySampler.Sample> over, String id, String what,
+                              Function<KeySampler.Sample, String> size, String remediation, Report r) {
+        List<KeySampler.Sample> bad = samples.stream().filter(over).toList();
+        if (!bad.isEmpty()) {
+            r.add(id, ERROR, bad.size() + " sampled " + what + ": " + names(bad, size), remediation);
+        }
+    }
+
+    static void commandCompatibility(EndpointProbe s, Report r) {
+        Map<String, Long> calls = s.commandCalls();
+        List<String> used = DRAGONFLY_MISSING.keySet().stream().filter(c -> calls(calls, c) > 0)
+                .map(c -> DRAGONFLY_MISSING.get(c) + " (" + calls(calls, c) + " calls)").toList();
+        if (!used.isEmpty()) {
+            r.add("compat.commands", WARNING, "the applications use commands Dragonfly does not support: " + String.join(", ", used),
+                    "change those code paths before the cutover (e.g. OBJECT ENCODING/FREQ for diagnostics, SWAPDB by renaming keys, "
+                            + "FUNCTION/FCALL by EVAL scripts)");
+        }
+        long lua = calls(calls, "eval") + calls(calls, "evalsha") + calls(calls, "eval_ro") + calls(calls, "evalsha_ro");
+        if (lua > 0) {
+            r.add("compat.lua", WARNING, "the applications run Lua scripts (" + lua + " EVAL/EVALSHA calls); Dragonfly requires scripts "
+                    + "to declare the keys they touch", "pass every key in KEYS, or start Dragonfly with --default_lua_flags=allow-undeclared-keys");
+        }
+        long subscribers = s.keyspacePatternSubscribers();
+        if (subscribers > 0) {
+            r.add("compat.keyspace-events", WARNING, "the source has " + subscribers + " pattern or keyspace-channel subscription(s); "
+                    + "Dragonfly sends only expired-key (Ex) notifications", "applications relying on other keyspace events need "
+                    + "another mechanism (e.g. streams) after the cutover");
+        }
+    }
+
+    /** Calls of a command: its own line plus, for a command with subcommands (Redis 7: {@code object|encoding}), theirs. */
+    static long calls(Map<String, Long> calls, String command) {
+        long n = calls.getOrDefault(command, 0L);
+        if (!command.contains("|")) {
+            String prefix = command + "|";
+            n += calls.entrySet().stream().filter(e -> e.getKey().startsWith(prefix)).mapToLong(Map.Entry::getValue).sum();
+        }
+        return n;
+    }
+
+    static void notMigrated(EndpointProbe s, EndpointProbe t, Report r) {
+        List<String> users = s.aclUsers().stream().filter(u -> !u.equals("default")).toList();
+        if (!users.isEmpty()) {
+            r.add("not-migrated.acl", WARNING, "ACL users are not migrated: " + String.join(", ", users),
+                    "create them on the target (ACL SETUSER) before applications switch over");
+        }
+        List<String> differences = new ArrayList<>();
+        for (String key : List.of("maxmemory-policy")) {
+            String sv = s.config().get(key);
+            String tv = t.config().get(key);
+            if (sv != null && tv != null && !sv.equalsIgnoreCase(tv)) {
+                differences.add(key + " is '" + sv + "' on the source and '" + tv + "' on the target");
+            }
+        }
+        if (!differences.isEmpty()) {
+            r.add("not-migrated.config", WARNING, "configuration is not migrated: " + String.join("; ", differences),
+                    "set the same values on the target if the applications rely on them");
+        }
+    }
+
+    static String names(List<KeySampler.Sample> keys, Function<KeySampler.Sample, String> detail) {
+        String shown = keys.stream().limit(5).map(k -> "db" + k.db() + " '" + k.name() + "' (" + detail.apply(k) + ")")
+                .collect(Collectors.joining(", "));
+        return keys.size() > 5 ? shown + " and " + (keys.size() - 5) + " more" : shown;
+    }
+
+    private CompatibilityChecks() {
+    }
+}
