@@ -26,26 +26,14 @@ public class StatusConsumer {
         if (event == null) {
             return;
         }
-        // A transient failure (optimistic-lock conflict with another replica, a database blip) is retried; if it persists
-        // the exception fails the channel, the health check turns DOWN and the uncommitted event is redelivered after a
-        // restart, where the idempotency id keeps it from counting twice.
-        for (int attempt = 1; ; attempt++) {
-            try {
-                service.apply(event);
-                return;
-            } catch (RuntimeException e) {
-                if (attempt >= 5) {
-                    LOG.errorf("status event %s could not be applied after %d attempts: %s", event.id(), attempt, e.toString());
-                    throw e;
-                }
-                LOG.warnf("status event %s: attempt %d failed (%s); retrying", event.id(), attempt, e.getClass().getSimpleName());
-                try {
-                    Thread.sleep(200L * attempt);
-                } catch (InterruptedException ie) {
-                    Thread.currentThread().interrupt();
-                    throw e;
-                }
-            }
+        // A transient failure (a database blip) is retried by StatusService.apply (@Retry); if it persists the exception
+        // fails the channel, the health check turns DOWN and the uncommitted event is redelivered after a restart, where
+        // the idempotency id keeps it from counting twice.
+        try {
+            service.apply(event);
+        } catch (RuntimeException e) {
+            LOG.errorf("status event %s could not be applied, retries exhausted: %s", event.id(), e.toString());
+            throw e;
         }
     }
 }

@@ -103,7 +103,11 @@ public class MigrationTx {
         return QuarkusTransaction.joiningExisting().call(query::get);
     }
 
-    /** Runs a transaction again (up to 5 times) when it lost an optimistic-lock race; the step decides on the fresh state. */
+    /**
+     * Runs a transaction again (up to 5 times) when it lost an optimistic-lock race; the step decides on the fresh state.
+     * Hand-written, not @Retry: the conflict is found among the causes the transaction manager wraps it in, and the
+     * steps are lambdas, not bean methods.
+     */
     public static <T> T retryingConflicts(Supplier<T> tx) {
         for (int attempt = 1; ; attempt++) {
             try {

@@ -7,6 +7,7 @@ import io.quarkus.narayana.jta.QuarkusTransaction;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Instant;
 import java.util.UUID;
+import org.eclipse.microprofile.faulttolerance.Retry;
 import org.jboss.logging.Logger;
 
 /**
@@ -24,7 +25,18 @@ public class StatusService {
         this.tx = tx;
     }
 
+    /** Retried on a transient failure (a database blip, a lost optimistic-lock race): 5 attempts, 200 ms apart and more. */
+    @Retry(maxRetries = 4, delay = 200, jitter = 100)
     public void apply(StatusEvent e) {
+        try {
+            applyOnce(e);
+        } catch (RuntimeException ex) {
+            LOG.warnf("status event %s: not applied (%s); retrying", e.id(), ex.getClass().getSimpleName());
+            throw ex;
+        }
+    }
+
+    private void applyOnce(StatusEvent e) {
         UUID id = MigrationTx.parseId(e.migrationId());
         if (id == null || e.id() == null) {
             LOG.warnf("dropping status event without a valid migration id or event id (type %s)", e.type());

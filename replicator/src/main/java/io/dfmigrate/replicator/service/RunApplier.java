@@ -222,6 +222,8 @@ final class RunApplier {
         for (Map.Entry<Integer, LinkedHashMap<String, byte[]>> e : keys.entrySet()) {
             int db = e.getKey();
             List<byte[]> batch = new ArrayList<>(e.getValue().values());
+            // hand-written, not @Retry: it retries for as long as the run lives, discards the pooled connections after each
+            // failure and stops at once when the run ends (the uncommitted changes are then read again by the next applier)
             for (int attempt = 1; !isStopped(); attempt++) {
                 try {
                     KeySync.Result r = new KeySync(connections.get(source, db), connections.get(target, db)).sync(batch);
