@@ -47,19 +47,19 @@ class ApiTokenAndHeartbeatTest {
     @Test
     void aSilentCaptureIsOfferedToAnotherReplicator() throws Exception {
         String id = given().header("Authorization", "Bearer " + TOKEN).contentType(ContentType.JSON)
-                .body(MigrationApiTest.body("silent-capture", MigrationApiTest.SOURCE, MigrationApiTest.TARGET, "{\"guardTarget\":false}"))
+                .body(TestSupport.body("silent-capture", TestSupport.SOURCE, TestSupport.TARGET, "{\"guardTarget\":false}"))
                 .post("/api/migrations").then().statusCode(201).extract().path("id");
-        try (var phases = MigrationApiTest.consumer(); var producer = MigrationApiTest.producer()) {
+        try (var phases = TestSupport.consumer(); var producer = TestSupport.producer()) {
             phases.subscribe(java.util.List.of(io.dfmigrate.common.Topics.PHASES));
             given().header("Authorization", "Bearer " + TOKEN).post("/api/migrations/" + id + "/validate").then().statusCode(202);
-            MigrationApiTest.send(producer, StatusEvent.validation(new RunKey(id, 1), "v", java.util.List.of()));
-            MigrationApiTest.await(() -> "VALIDATED".equals(given().header("Authorization", "Bearer " + TOKEN)
+            TestSupport.send(producer, StatusEvent.validation(new RunKey(id, 1), "v", java.util.List.of()));
+            TestSupport.await(() -> "VALIDATED".equals(given().header("Authorization", "Bearer " + TOKEN)
                     .get("/api/migrations/" + id).then().extract().path("state")), "VALIDATED");
             given().header("Authorization", "Bearer " + TOKEN).post("/api/migrations/" + id + "/start").then().statusCode(202);
-            MigrationApiTest.send(producer, StatusEvent.captureReady(new RunKey(id, 1), "replicator/a", null, "capture-a"));
-            MigrationApiTest.awaitRecord(phases, id, EventTypes.PHASE_COPY);
+            TestSupport.send(producer, StatusEvent.captureReady(new RunKey(id, 1), "replicator/a", null, "capture-a"));
+            TestSupport.awaitRecord(phases, id, EventTypes.PHASE_COPY);
             // the copier keeps reporting, the capture does not: its command goes out again for another replicator
-            var takeover = MigrationApiTest.awaitRecord(phases, id, EventTypes.PHASE_CAPTURE);
+            var takeover = TestSupport.awaitRecord(phases, id, EventTypes.PHASE_CAPTURE);
             assertTrue(takeover.value().contains(":takeover:1"), takeover.value());
             given().header("Authorization", "Bearer " + TOKEN).get("/api/migrations/" + id + "/audit").then()
                     .body("action", org.hamcrest.Matchers.hasItem("capture-silent"));
@@ -70,10 +70,10 @@ class ApiTokenAndHeartbeatTest {
     void aMigrationWhoseWorkersNeverReportFailsWithAReason() {
         // no validator runs in this test: nobody answers the validate command
         String id = given().header("Authorization", "Bearer " + TOKEN).contentType(ContentType.JSON)
-                .body(MigrationApiTest.body("silent", MigrationApiTest.SOURCE, MigrationApiTest.TARGET, null))
+                .body(TestSupport.body("silent", TestSupport.SOURCE, TestSupport.TARGET, null))
                 .post("/api/migrations").then().statusCode(201).extract().path("id");
         given().header("Authorization", "Bearer " + TOKEN).post("/api/migrations/" + id + "/validate").then().statusCode(202);
-        MigrationApiTest.await(() -> "FAILED".equals(given().header("Authorization", "Bearer " + TOKEN)
+        TestSupport.await(() -> "FAILED".equals(given().header("Authorization", "Bearer " + TOKEN)
                 .get("/api/migrations/" + id).then().extract().path("state")), "FAILED by heartbeat timeout");
         given().header("Authorization", "Bearer " + TOKEN).get("/api/migrations/" + id).then()
                 .body("error", containsString("no report from the validator"))

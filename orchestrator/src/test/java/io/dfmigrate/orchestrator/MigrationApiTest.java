@@ -1,10 +1,10 @@
 package io.dfmigrate.orchestrator;
 
+import static io.dfmigrate.orchestrator.TestSupport.*;
 import static io.restassured.RestAssured.given;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.hasItem;
-import static org.hamcrest.Matchers.hasItems;
 import static org.hamcrest.Matchers.not;
 import static org.hamcrest.Matchers.startsWith;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -13,9 +13,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.dfmigrate.common.Topics;
-import io.dfmigrate.common.event.EventTypes;
 import io.dfmigrate.common.event.Json;
-import io.dfmigrate.common.event.PhaseEvent;
 import io.dfmigrate.common.event.Severity;
 import io.dfmigrate.common.event.RunKey;
 import io.dfmigrate.common.event.StatusEvent;
@@ -28,41 +26,21 @@ import io.restassured.http.ContentType;
 import jakarta.inject.Inject;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Properties;
 import java.util.UUID;
-import java.util.function.Supplier;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.StringDeserializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
 
 @QuarkusTest
 @QuarkusTestResource(value = InfrastructureResource.class, restrictToAnnotatedClass = true)
 class MigrationApiTest {
-    static final String SOURCE = "redis://app:s3cr%2Ft@127.0.0.1:7001";
-    static final String TARGET = "redis://:t4rget@127.0.0.1:7002/0";
 
     @Inject
     SecretBox box;
 
-    static String body(String name, String source, String target, String options) {
-        return "{\"name\":\"" + name + "\",\"source\":{\"uri\":\"" + source + "\"},\"target\":{\"uri\":\"" + target + "\"}"
-                + (options == null ? "" : ",\"options\":" + options) + "}";
-    }
-
-    /** These tests play the workers and have no real target: no write guard (TargetGuardTest covers it). */
-    String create(String name) {
-        return given().contentType(ContentType.JSON).body(body(name, SOURCE, TARGET, "{\"guardTarget\":false}"))
-                .post("/api/migrations").then().statusCode(201).extract().path("id");
-    }
 
     @Test
     void createMasksSecretsInTheResponseAndSealsThemAtRest() {
@@ -125,69 +103,6 @@ class MigrationApiTest {
                 .body("state", equalTo("CREATED"))
                 .body("allowedActions", equalTo(List.of("validate")));
         given().contentType(ContentType.JSON).body("{}").post("/api/migrations/" + id + "/complete").then().statusCode(409);
-    }
-
-    @Test
-    void lifecycleThroughRealKafkaWithIdempotentStatusEvents() throws Exception {
-        String id = create("lifecycle");
-        try (KafkaConsumer<String, String> phases = consumer(); KafkaProducer<String, String> producer = producer()) {
-            phases.subscribe(List.of(Topics.PHASES));
-            given().post("/api/migrations/" + id + "/validate").then().statusCode(202).body("state", equalTo("VALIDATING"));
-
-            ConsumerRecord<String, String> validateCmd = awaitRecord(phases, id, EventTypes.PHASE_VALIDATE);
-            PhaseEvent phase = Json.read(validateCmd.value(), PhaseEvent.class);
-            assertEquals(1, phase.run());
-            assertFalse(validateCmd.value().contains("s3cr"), "no plaintext secret in events");
-            assertEquals(SOURCE, box.open(phase.source().sealed()), "workers can open the sealed URI with the key");
-            assertNotNull(validateCmd.headers().lastHeader("ce_type"));
-            assertEquals(EventTypes.PHASE_VALIDATE, new String(validateCmd.headers().lastHeader("ce_type").value(), StandardCharsets.UTF_8));
-
-            StatusEvent report = StatusEvent.validation(new RunKey(id, 1), "validator-test",
-                    List.of(new ValidationCheck("connectivity.source", Severity.INFO, "reachable", null)));
-            send(producer, report);
-            send(producer, report); // redelivery
-            awaitState(id, "VALIDATED");
-
-            given().contentType(ContentType.JSON).body("{}").post("/api/migrations/" + id + "/start").then().statusCode(202)
-                    .body("state", equalTo("COPYING"));
-            awaitRecord(phases, id, EventTypes.PHASE_CAPTURE);
-            send(producer, StatusEvent.captureReady(new RunKey(id, 1), "replicator-test", "", null));
-            awaitRecord(phases, id, EventTypes.PHASE_COPY);
-            send(producer, StatusEvent.replication(new RunKey(id, 1), "replicator-test", new StatusEvent.Replication(7L, 0, null, null, null)));
-
-            var b1 = new StatusEvent.BatchResult("b1", 10, 1, 1000, 0, 0, List.of(new io.dfmigrate.common.event.KeyFailure(0, "k", "target: ERR x")), null);
-            var b2 = new StatusEvent.BatchResult("b2", 5, 0, 500, 1, 0, List.of(), null);
-            send(producer, StatusEvent.batchDone(new RunKey(id, 1), "copier-test", b1));
-            send(producer, StatusEvent.batchDone(new RunKey(id, 1), "copier-test", b1)); // redelivered: must not count twice
-            send(producer, StatusEvent.batchDone(new RunKey(id, 0), "copier-test", new StatusEvent.BatchResult("old", 99, 0, 9, 0, 0, List.of(), null))); // old run
-            send(producer, StatusEvent.scanCompleted(new RunKey(id, 1), "copier-test", 2, 15, null));
-            send(producer, StatusEvent.batchDone(new RunKey(id, 1), "copier-test", b2));
-            awaitState(id, "REPLICATING");
-            given().get("/api/migrations/" + id).then()
-                    .body("timestamps.copyStartedAt", org.hamcrest.Matchers.notNullValue())
-                    .body("timestamps.copyFinishedAt", org.hamcrest.Matchers.notNullValue())
-                    .body("progress.keysTotal", equalTo(15))
-                    .body("progress.keysCopied", equalTo(14))
-                    .body("progress.keysFailed", equalTo(1))
-                    .body("progress.bytesCopied", equalTo(1500))
-                    .body("progress.percent", equalTo(100.0f))
-                    .body("allowedActions", equalTo(List.of("complete", "keep-replicating", "stop")));
-            awaitRecord(phases, id, EventTypes.PHASE_REPLICATE);
-            var applied = StatusEvent.replication(new RunKey(id, 1), "replicator-test", new StatusEvent.Replication(null, 5, 12L, null, null));
-            send(producer, applied);
-            send(producer, applied); // redelivered delta: counted once
-            await(() -> Integer.valueOf(5).equals(given().get("/api/migrations/" + id).then().extract().path("replication.appliedChanges")),
-                    "applied changes");
-            given().get("/api/migrations/" + id).then().body("replication.pendingChanges", equalTo(2))
-                    .body("replication.lagMillis", equalTo(12));
-
-            given().contentType(ContentType.JSON).body("{\"cutover\":false}").post("/api/migrations/" + id + "/complete")
-                    .then().statusCode(202).body("state", equalTo("COMPLETED"));
-            given().get("/api/migrations/" + id + "/audit").then().statusCode(200)
-                    .body("toState", equalTo(java.util.Arrays.asList(
-                            "CREATED", "VALIDATING", "VALIDATED", "COPYING", null, null, "REPLICATING", "COMPLETED")))
-                    .body("action", hasItems("create", "validate", "start", "capture-ready", "key-errors", "copy-done", "complete"));
-        }
     }
 
     @Test
@@ -260,126 +175,6 @@ class MigrationApiTest {
             given().get("/api/migrations/" + id + "/audit").then()
                     .body("action", hasItem("keep-replicating"));
         }
-    }
-
-    @Test
-    void cutoverCompletesOnlyWhenEveryChangeCapturedBeforeThePauseIsApplied() throws Exception {
-        String id = create("cutover");
-        try (KafkaConsumer<String, String> phases = consumer(); KafkaProducer<String, String> producer = producer()) {
-            phases.subscribe(List.of(Topics.PHASES));
-            validateAndStart(id, producer);
-            send(producer, StatusEvent.captureReady(new RunKey(id, 1), "r", null, null));
-            send(producer, StatusEvent.scanCompleted(new RunKey(id, 1), "c", 0, 0, null));
-            awaitState(id, "REPLICATING");
-            send(producer, StatusEvent.replication(new RunKey(id, 1), "r", new StatusEvent.Replication(4L, 0, null, null, null)));
-            given().contentType(ContentType.JSON).body("{\"cutover\":true}").post("/api/migrations/" + id + "/complete")
-                    .then().statusCode(202).body("state", equalTo("REPLICATING")).body("cutover.state", equalTo("PAUSING"))
-                    .body("allowedActions", equalTo(List.of("stop")));
-            awaitRecord(phases, id, EventTypes.PHASE_CUTOVER);
-            given().contentType(ContentType.JSON).body("{\"cutover\":true}").post("/api/migrations/" + id + "/complete")
-                    .then().statusCode(409);
-            send(producer, StatusEvent.cutoverPaused(new RunKey(id, 1), "r", new StatusEvent.Cutover(10L, null, null, "paused")));
-            await(() -> "DRAINING".equals(given().get("/api/migrations/" + id).then().extract().path("cutover.state")), "DRAINING");
-            send(producer, StatusEvent.replication(new RunKey(id, 1), "a", new StatusEvent.Replication(null, 9, 3L, null, null)));
-            Thread.sleep(500);
-            given().get("/api/migrations/" + id).then().body("state", equalTo("REPLICATING"));
-            send(producer, StatusEvent.replication(new RunKey(id, 1), "a", new StatusEvent.Replication(10L, 1, 2L, null, null)));
-            awaitState(id, "COMPLETED");
-            awaitRecord(phases, id, EventTypes.PHASE_COMPLETE);
-            send(producer, StatusEvent.cutoverDone(new RunKey(id, 1), "r",
-                    new StatusEvent.Cutover(null, 840L, true, "write pause 840 ms; key counts equal in 3 database(s)")));
-            await(() -> "DONE".equals(given().get("/api/migrations/" + id).then().extract().path("cutover.state")), "DONE");
-            given().get("/api/migrations/" + id).then().body("cutover.pauseMillis", equalTo(840))
-                    .body("replication.pendingChanges", equalTo(0));
-        }
-    }
-
-    @Test
-    void anotherCaptureOfTheRunIsATakeoverThatReconcilesAndIsDrainedOnItsOwnCounts() throws Exception {
-        String id = create("takeover");
-        try (KafkaConsumer<String, String> phases = consumer(); KafkaProducer<String, String> producer = producer()) {
-            phases.subscribe(List.of(Topics.PHASES));
-            validateAndStart(id, producer);
-            send(producer, StatusEvent.captureReady(new RunKey(id, 1), "replicator/a", "", "capture-a"));
-            send(producer, StatusEvent.scanCompleted(new RunKey(id, 1), "c", 0, 0, null));
-            awaitState(id, "REPLICATING");
-            send(producer, StatusEvent.replication(new RunKey(id, 1), "replicator/a", new StatusEvent.Replication(10L, 0, null, "capture-a", null)));
-            send(producer, StatusEvent.replication(new RunKey(id, 1), "replicator/x", new StatusEvent.Replication(null, 4, 5L, "capture-a", null)));
-            await(() -> Integer.valueOf(6).equals(given().get("/api/migrations/" + id).then().extract().path("replication.pendingChanges")),
-                    "6 pending");
-            given().get("/api/migrations/" + id).then().body("replication.captureWorker", equalTo("replicator/a"))
-                    .body("replication.captureTakeovers", equalTo(0));
-
-            // replicator/a died; its capture command reached replicator/b, which captures anew
-            send(producer, StatusEvent.captureReady(new RunKey(id, 1), "replicator/b", null, "capture-b"));
-            await(() -> Integer.valueOf(1).equals(given().get("/api/migrations/" + id).then().extract().path("replication.captureTakeovers")),
-                    "a takeover");
-            given().get("/api/migrations/" + id).then().body("replication.captureWorker", equalTo("replicator/b"))
-                    .body("replication.reconciling", equalTo(true)).body("replication.pendingChanges", equalTo(0));
-            awaitRecord(phases, id, EventTypes.PHASE_RECONCILE);
-            given().get("/api/migrations/" + id + "/audit").then().body("action", hasItems("capture-taken-over", "reconcile"));
-
-            // late applies of the old capture's changes count as applied, not against the new capture
-            send(producer, StatusEvent.replication(new RunKey(id, 1), "replicator/x", new StatusEvent.Replication(null, 6, 5L, "capture-a", null)));
-            send(producer, StatusEvent.replication(new RunKey(id, 1), "replicator/a", new StatusEvent.Replication(12L, 0, null, "capture-a", null)));
-            send(producer, StatusEvent.replication(new RunKey(id, 1), "replicator/b", new StatusEvent.Replication(3L, 0, null, "capture-b", null)));
-            await(() -> Integer.valueOf(10).equals(given().get("/api/migrations/" + id).then().extract().path("replication.appliedChanges")),
-                    "10 applied");
-            await(() -> Integer.valueOf(3).equals(given().get("/api/migrations/" + id).then().extract().path("replication.pendingChanges")),
-                    "3 pending of the new capture");
-            send(producer, StatusEvent.replication(new RunKey(id, 1), "replicator/x", new StatusEvent.Replication(null, 3, 5L, "capture-b", null)));
-            await(() -> Integer.valueOf(0).equals(given().get("/api/migrations/" + id).then().extract().path("replication.pendingChanges")),
-                    "drained");
-            // the same capture answering again is no takeover
-            send(producer, StatusEvent.captureReady(new RunKey(id, 1), "replicator/b", null, "capture-b"));
-            Thread.sleep(500);
-            given().get("/api/migrations/" + id).then().body("replication.captureTakeovers", equalTo(1));
-            given().post("/api/migrations/" + id + "/stop").then().statusCode(202);
-            awaitRecord(phases, id, EventTypes.PHASE_STOP);
-
-            // a capture command delivered again after the run ended starts a stray capture: it is told to stop
-            send(producer, StatusEvent.captureReady(new RunKey(id, 1), "replicator/c", null, "capture-c"));
-            ConsumerRecord<String, String> stray = awaitRecord(phases, id, EventTypes.PHASE_STOP);
-            assertTrue(stray.value().contains(":stray:capture-c"), stray.value());
-            given().get("/api/migrations/" + id + "/audit").then().body("action", hasItem("capture-stopped"));
-            given().get("/api/migrations/" + id).then().body("state", equalTo("STOPPED"));
-        }
-    }
-
-    @Test
-    void aTakeoverDuringTheCopyIsReconciledRightAfterTheCopy() throws Exception {
-        String id = create("takeover-copying");
-        try (KafkaConsumer<String, String> phases = consumer(); KafkaProducer<String, String> producer = producer()) {
-            phases.subscribe(List.of(Topics.PHASES));
-            validateAndStart(id, producer);
-            send(producer, StatusEvent.captureReady(new RunKey(id, 1), "replicator/a", null, "capture-a"));
-            awaitRecord(phases, id, EventTypes.PHASE_COPY);
-            send(producer, StatusEvent.captureReady(new RunKey(id, 1), "replicator/b", null, "capture-b"));
-            await(() -> Integer.valueOf(1).equals(given().get("/api/migrations/" + id).then().extract().path("replication.captureTakeovers")),
-                    "a takeover while copying");
-            given().get("/api/migrations/" + id).then().body("state", equalTo("COPYING")).body("replication.reconciling", equalTo(false));
-            send(producer, StatusEvent.scanCompleted(new RunKey(id, 1), "c", 0, 0, null));
-            awaitState(id, "REPLICATING");
-            // the held changes are not released by the copy's end: a rescan comes first
-            given().get("/api/migrations/" + id).then().body("replication.reconciling", equalTo(true))
-                    .body("replication.reconciliations", equalTo(1));
-            awaitRecord(phases, id, EventTypes.PHASE_RECONCILE);
-            given().get("/api/migrations/" + id + "/audit").then().body("action", hasItems("capture-taken-over", "copy-done", "reconcile"))
-                    .body("find { it.action == 'reconcile' }.detail", containsString("taken over by replicator/b"));
-            given().post("/api/migrations/" + id + "/stop").then().statusCode(202);
-        }
-    }
-
-    /** Every action outside {@code allowed} answers 409 naming the state and the allowed actions, and changes nothing. */
-    static void assertOnly(String id, String state, List<String> all, List<String> allowed) {
-        given().get("/api/migrations/" + id).then().body("state", equalTo(state)).body("allowedActions", equalTo(allowed));
-        for (String action : all) {
-            if (!allowed.contains(action)) {
-                given().post("/api/migrations/" + id + "/" + action).then().statusCode(409)
-                        .contentType("application/problem+json").body("state", equalTo(state)).body("allowedActions", equalTo(allowed));
-            }
-        }
-        given().get("/api/migrations/" + id).then().body("state", equalTo(state));
     }
 
     @Test
@@ -479,68 +274,14 @@ class MigrationApiTest {
                 .contentType("application/problem+json");
     }
 
-    // ---- helpers ----
-
-    /** Validates {@code id} with a clean report (playing the validator) and starts it: COPYING, capture command sent. */
-    static void validateAndStart(String id, KafkaProducer<String, String> producer) throws Exception {
-        given().post("/api/migrations/" + id + "/validate").then().statusCode(202);
-        send(producer, StatusEvent.validation(new RunKey(id, 1), "v", List.of()));
-        awaitState(id, "VALIDATED");
-        given().post("/api/migrations/" + id + "/start").then().statusCode(202);
-    }
-
-    static void awaitState(String id, String state) {
-        await(() -> state.equals(given().get("/api/migrations/" + id).then().extract().path("state")), "state " + state);
-    }
-
-    static void await(Supplier<Boolean> condition, String what) {
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (System.nanoTime() < deadline) {
-            if (condition.get()) {
-                return;
-            }
-            try {
-                Thread.sleep(100);
-            } catch (InterruptedException e) {
-                throw new IllegalStateException(e);
+    static void assertOnly(String id, String state, List<String> all, List<String> allowed) {
+        given().get("/api/migrations/" + id).then().body("state", equalTo(state)).body("allowedActions", equalTo(allowed));
+        for (String action : all) {
+            if (!allowed.contains(action)) {
+                given().post("/api/migrations/" + id + "/" + action).then().statusCode(409)
+                        .contentType("application/problem+json").body("state", equalTo(state)).body("allowedActions", equalTo(allowed));
             }
         }
-        throw new AssertionError("timed out waiting for " + what);
-    }
-
-    static ConsumerRecord<String, String> awaitRecord(KafkaConsumer<String, String> consumer, String key, String type) {
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        List<String> seen = new ArrayList<>();
-        while (System.nanoTime() < deadline) {
-            for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(200))) {
-                seen.add(r.key());
-                if (key.equals(r.key()) && r.value().contains("\"type\":\"" + type + "\"")) {
-                    return r;
-                }
-            }
-        }
-        throw new AssertionError("no " + type + " record for " + key + " (saw keys " + seen + ")");
-    }
-
-    static void send(KafkaProducer<String, String> producer, StatusEvent e) throws Exception {
-        producer.send(new ProducerRecord<>(Topics.STATUS, e.migrationId(), Json.write(e))).get();
-    }
-
-    static KafkaConsumer<String, String> consumer() {
-        Properties p = new Properties();
-        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, InfrastructureResource.stack.kafka().bootstrapServers());
-        p.put(ConsumerConfig.GROUP_ID_CONFIG, "test-" + UUID.randomUUID());
-        p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-        p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
-        p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
-        return new KafkaConsumer<>(p);
-    }
-
-    static KafkaProducer<String, String> producer() {
-        Properties p = new Properties();
-        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, InfrastructureResource.stack.kafka().bootstrapServers());
-        p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
-        p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
-        return new KafkaProducer<>(p);
+        given().get("/api/migrations/" + id).then().body("state", equalTo(state));
     }
 }

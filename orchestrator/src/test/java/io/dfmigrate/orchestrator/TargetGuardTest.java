@@ -1,12 +1,12 @@
 package io.dfmigrate.orchestrator;
 
-import static io.dfmigrate.orchestrator.MigrationApiTest.awaitRecord;
-import static io.dfmigrate.orchestrator.MigrationApiTest.awaitState;
-import static io.dfmigrate.orchestrator.MigrationApiTest.await;
-import static io.dfmigrate.orchestrator.MigrationApiTest.body;
-import static io.dfmigrate.orchestrator.MigrationApiTest.consumer;
-import static io.dfmigrate.orchestrator.MigrationApiTest.producer;
-import static io.dfmigrate.orchestrator.MigrationApiTest.send;
+import static io.dfmigrate.orchestrator.TestSupport.awaitRecord;
+import static io.dfmigrate.orchestrator.TestSupport.awaitState;
+import static io.dfmigrate.orchestrator.TestSupport.await;
+import static io.dfmigrate.orchestrator.TestSupport.body;
+import static io.dfmigrate.orchestrator.TestSupport.consumer;
+import static io.dfmigrate.orchestrator.TestSupport.producer;
+import static io.dfmigrate.orchestrator.TestSupport.send;
 import static io.restassured.RestAssured.given;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;

@@ -1,0 +1,106 @@
+package io.dfmigrate.orchestrator;
+
+import static io.restassured.RestAssured.given;
+
+import io.dfmigrate.common.Topics;
+import io.dfmigrate.common.event.Json;
+import io.dfmigrate.common.event.RunKey;
+import io.dfmigrate.common.event.StatusEvent;
+import io.restassured.http.ContentType;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Properties;
+import java.util.UUID;
+import java.util.function.Supplier;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+
+/** What the orchestrator's tests share: the API as a client calls it, and Kafka as the workers use it. */
+final class TestSupport {
+    static final String SOURCE = "redis://app:s3cr%2Ft@127.0.0.1:7001";
+    static final String TARGET = "redis://:t4rget@127.0.0.1:7002/0";
+
+    static String body(String name, String source, String target, String options) {
+        return "{\"name\":\"" + name + "\",\"source\":{\"uri\":\"" + source + "\"},\"target\":{\"uri\":\"" + target + "\"}"
+                + (options == null ? "" : ",\"options\":" + options) + "}";
+    }
+
+    /** These tests play the workers and have no real target: no write guard (TargetGuardTest covers it). */
+    static String create(String name) {
+        return given().contentType(ContentType.JSON).body(body(name, SOURCE, TARGET, "{\"guardTarget\":false}"))
+                .post("/api/migrations").then().statusCode(201).extract().path("id");
+    }
+
+    /** Validates {@code id} with a clean report (playing the validator) and starts it: COPYING, capture command sent. */
+    static void validateAndStart(String id, KafkaProducer<String, String> producer) throws Exception {
+        given().post("/api/migrations/" + id + "/validate").then().statusCode(202);
+        send(producer, StatusEvent.validation(new RunKey(id, 1), "v", List.of()));
+        awaitState(id, "VALIDATED");
+        given().post("/api/migrations/" + id + "/start").then().statusCode(202);
+    }
+
+    static void awaitState(String id, String state) {
+        await(() -> state.equals(given().get("/api/migrations/" + id).then().extract().path("state")), "state " + state);
+    }
+
+    static void await(Supplier<Boolean> condition, String what) {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (System.nanoTime() < deadline) {
+            if (condition.get()) {
+                return;
+            }
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+        throw new AssertionError("timed out waiting for " + what);
+    }
+
+    static ConsumerRecord<String, String> awaitRecord(KafkaConsumer<String, String> consumer, String key, String type) {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        List<String> seen = new ArrayList<>();
+        while (System.nanoTime() < deadline) {
+            for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(200))) {
+                seen.add(r.key());
+                if (key.equals(r.key()) && r.value().contains("\"type\":\"" + type + "\"")) {
+                    return r;
+                }
+            }
+        }
+        throw new AssertionError("no " + type + " record for " + key + " (saw keys " + seen + ")");
+    }
+
+    static void send(KafkaProducer<String, String> producer, StatusEvent e) throws Exception {
+        producer.send(new ProducerRecord<>(Topics.STATUS, e.migrationId(), Json.write(e))).get();
+    }
+
+    static KafkaConsumer<String, String> consumer() {
+        Properties p = new Properties();
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, InfrastructureResource.stack.kafka().bootstrapServers());
+        p.put(ConsumerConfig.GROUP_ID_CONFIG, "test-" + UUID.randomUUID());
+        p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
+        p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
+        return new KafkaConsumer<>(p);
+    }
+
+    static KafkaProducer<String, String> producer() {
+        Properties p = new Properties();
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, InfrastructureResource.stack.kafka().bootstrapServers());
+        p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
+        p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
+        return new KafkaProducer<>(p);
+    }
+
+    private TestSupport() {
+    }
+}
