@@ -18,10 +18,11 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * The architecture end to end, as users run it: Kafka, PostgreSQL and the four services as separate processes from
- * their built artifacts (the launcher run.sh uses), two redis-servers, driven only over REST.
+ * The data path and its recovery end to end, as users run it: Kafka, PostgreSQL and the four services as separate
+ * processes from their built artifacts (the launcher run.sh uses), two redis-servers, driven only over REST. Every key,
+ * TTL and live write arrives (DEBUG DIGEST), and a killed orchestrator, copier or replicator costs nothing.
  */
-class WalkingSkeletonTest {
+class DataPathAndRecoveryTest {
     static LocalStack stack;
     static Api api;
 
