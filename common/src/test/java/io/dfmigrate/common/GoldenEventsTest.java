@@ -23,6 +23,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.api.Test;
+import java.io.File;
 
 /**
  * The wire format cannot drift unnoticed: every event type has a golden JSON sample under {@code src/test/resources/events/}
@@ -71,7 +72,7 @@ class GoldenEventsTest {
 
     @Test
     void theSamplesAreExactlyTheContractsTypes() {
-        List<String> samples = Stream.of(new java.io.File("src/test/resources/events").list())
+        List<String> samples = Stream.of(new File("src/test/resources/events").list())
                 .map(f -> f.replace(".json", "")).sorted().toList();
         List<String> contract = Stream.concat(Stream.concat(phaseTypes(), statusTypes()),
                 Stream.of(EventTypes.COPY_BATCH, EventTypes.CHANGE, EventTypes.AUDIT_TRANSITION, EventTypes.AUDIT_ACTION)).sorted().toList();

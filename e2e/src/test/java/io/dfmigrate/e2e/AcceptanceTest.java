@@ -22,6 +22,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import java.util.Random;
 
 /**
  * Whole-system acceptance as users run it: the stack from its built artifacts, a source and a target redis-server,
@@ -76,7 +77,7 @@ class AcceptanceTest {
     static Thread writer(RedisServer source, AtomicBoolean writing, AtomicLong writes) {
         return Thread.ofVirtual().start(() -> {
             RedisEndpoint ep = RedisEndpoint.parse(source.uri());
-            java.util.Random rnd = new java.util.Random(7);
+            Random rnd = new Random(7);
             try (BlockingRedis db0 = BlockingRedis.connect(vertx, ep, 0, Duration.ofSeconds(30));
                  BlockingRedis db1 = BlockingRedis.connect(vertx, ep, 1, Duration.ofSeconds(30));
                  BlockingRedis db2 = BlockingRedis.connect(vertx, ep, 2, Duration.ofSeconds(30))) {

@@ -17,6 +17,18 @@ import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import io.dfmigrate.common.endpoint.RedisEndpoint;
+import io.dfmigrate.common.redis.BlockingRedis;
+import io.vertx.core.Vertx;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Request;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * The copy benchmark (docs/benchmarks.md): {@code deploy/local/benchmark.sh}. Skipped in the test command. For each
@@ -75,7 +87,7 @@ class CopyBenchmark {
      */
     @Test
     void e2eSizedWithSteadyWrites() throws Exception {
-        io.vertx.core.Vertx vertx = io.vertx.core.Vertx.vertx();
+        Vertx vertx = Vertx.vertx();
         try (RedisServer source = RedisServer.start(); RedisServer target = RedisServer.start(); RedisServer replica = RedisServer.start()) {
             source.cli("DEBUG", "POPULATE", "200000", "str", "64");
             source.cli("EVAL", "for i=1,20000 do redis.call('HSET','h:'..i,'a',i,'b','x') redis.call('RPUSH','l:'..i,i,i+1) "
@@ -91,11 +103,11 @@ class CopyBenchmark {
                     + "\"},\"target\":{\"uri\":\"" + target.uri() + "\"}}").json().get("id").asText();
             api.post("/api/migrations/" + id + "/validate", null);
             api.await(id, m -> !m.path("state").asText().equals("VALIDATING"), Duration.ofSeconds(60));
-            java.util.Map<String, AtomicLong> peaks = new java.util.TreeMap<>();
+            Map<String, AtomicLong> peaks = new TreeMap<>();
             for (String svc : LocalStack.SERVICES) {
                 peaks.put(svc, new AtomicLong());
             }
-            java.util.concurrent.atomic.AtomicBoolean running = new java.util.concurrent.atomic.AtomicBoolean(true);
+            AtomicBoolean running = new AtomicBoolean(true);
             Thread sampler = Thread.ofVirtual().start(() -> {
                 while (running.get()) {
                     peaks.forEach((svc, peak) -> peak.accumulateAndGet(heapUsed(stack.service(svc).baseUrl()), Math::max));
@@ -104,14 +116,14 @@ class CopyBenchmark {
             });
             AtomicLong writes = new AtomicLong();
             Thread writer = Thread.ofVirtual().start(() -> {
-                var ep = io.dfmigrate.common.endpoint.RedisEndpoint.parse(source.uri());
-                try (var db0 = io.dfmigrate.common.redis.BlockingRedis.connect(vertx, ep, 0, Duration.ofSeconds(30))) {
-                    java.util.Random rnd = new java.util.Random(1);
+                var ep = RedisEndpoint.parse(source.uri());
+                try (var db0 = BlockingRedis.connect(vertx, ep, 0, Duration.ofSeconds(30))) {
+                    Random rnd = new Random(1);
                     long next = System.nanoTime();
                     for (int i = 0; running.get(); i++) {
-                        java.util.List<io.vertx.redis.client.Request> batch = new java.util.ArrayList<>();
+                        List<Request> batch = new ArrayList<>();
                         for (int j = 0; j < 20; j++) {
-                            batch.add(io.vertx.redis.client.Request.cmd(io.vertx.redis.client.Command.SET)
+                            batch.add(Request.cmd(Command.SET)
                                     .arg("str:" + rnd.nextInt(200000)).arg("w" + i));
                         }
                         db0.pipeline(batch);
@@ -134,7 +146,7 @@ class CopyBenchmark {
             double backlogSeconds = (System.nanoTime() - b0) / 1e9;
             long backlog = caughtUp.at("/replication/appliedChanges").asLong();
             E2e.sleep(2000);
-            java.util.List<Long> lags = new java.util.ArrayList<>();
+            List<Long> lags = new ArrayList<>();
             long end = System.nanoTime() + Duration.ofSeconds(30).toNanos();
             while (System.nanoTime() < end) {
                 JsonNode now = api.get("/api/migrations/" + id).json();
@@ -146,7 +158,7 @@ class CopyBenchmark {
             running.set(false);
             writer.join();
             sampler.join();
-            java.util.Collections.sort(lags);
+            Collections.sort(lags);
             double copySeconds = Duration.between(Instant.parse(m.at("/timestamps/copyStartedAt").asText()),
                     Instant.parse(m.at("/timestamps/copyFinishedAt").asText())).toMillis() / 1000.0;
             api.await(id, x -> x.at("/replication/pendingChanges").asLong(-1) == 0, Duration.ofSeconds(60));
@@ -167,7 +179,7 @@ class CopyBenchmark {
         }
     }
 
-    static long pct(java.util.List<Long> sorted, int p) {
+    static long pct(List<Long> sorted, int p) {
         return sorted.isEmpty() ? -1 : sorted.get(Math.min(sorted.size() - 1, (int) Math.ceil(p / 100.0 * sorted.size()) - 1));
     }
 

@@ -16,6 +16,16 @@ import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import io.dfmigrate.common.endpoint.RedisEndpoint;
+import io.dfmigrate.common.redis.BlockingRedis;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Request;
+import java.util.Random;
+import java.util.TreeSet;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The data path and its recovery end to end, as users run it: Kafka, PostgreSQL and the four services as separate
@@ -108,7 +118,7 @@ class DataPathAndRecoveryTest {
             assertEquals(202, api.post("/api/migrations/" + id + "/validate", null).status());
             api.awaitState(id, "VALIDATED", Duration.ofSeconds(30));
             assertEquals(202, api.post("/api/migrations/" + id + "/start", null).status());
-            java.util.TreeSet<Long> seen = new java.util.TreeSet<>();
+            TreeSet<Long> seen = new TreeSet<>();
             double fastest = 0;
             long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
             JsonNode m;
@@ -155,7 +165,7 @@ class DataPathAndRecoveryTest {
 
     @Test
     void writesDuringCopyAndReplicationAllReachTheTarget() throws Exception {
-        io.vertx.core.Vertx vertx = io.vertx.core.Vertx.vertx();
+        Vertx vertx = Vertx.vertx();
         try (RedisServer source = RedisServer.start(); RedisServer target = RedisServer.start()) {
             source.cli("DEBUG", "POPULATE", "40000", "key", "64");
             source.cli("-n", "1", "DEBUG", "POPULATE", "5000", "one", "32");
@@ -167,8 +177,8 @@ class DataPathAndRecoveryTest {
             JsonNode v = api.await(id, m -> !m.path("state").asText().equals("VALIDATING"), Duration.ofSeconds(30));
             assertEquals("VALIDATED", v.get("state").asText(), v.toString());
 
-            java.util.concurrent.atomic.AtomicBoolean writing = new java.util.concurrent.atomic.AtomicBoolean(true);
-            java.util.concurrent.atomic.AtomicLong writes = new java.util.concurrent.atomic.AtomicLong();
+            AtomicBoolean writing = new AtomicBoolean(true);
+            AtomicLong writes = new AtomicLong();
             Thread writer = Thread.ofVirtual().start(() -> write(vertx, source, writing, writes));
             try {
                 assertEquals(202, api.post("/api/migrations/" + id + "/start", null).status());
@@ -223,14 +233,14 @@ class DataPathAndRecoveryTest {
     @Test
     void aReplicatorKilledOrStoppedWhileCapturingIsTakenOverByAnotherAndNothingIsLost() throws Exception {
         stack.startService("replicator", "replicator-2", Ports.free());
-        io.vertx.core.Vertx vertx = io.vertx.core.Vertx.vertx();
+        Vertx vertx = Vertx.vertx();
         try (RedisServer source = RedisServer.start(); RedisServer target = RedisServer.start()) {
             source.cli("DEBUG", "POPULATE", "40000", "key", "64");
             String id = create("capture-takeover", source.uri(), target.uri(), "{\"configureSourceNotifications\":true}");
             api.post("/api/migrations/" + id + "/validate", null);
             api.awaitState(id, "VALIDATED", Duration.ofSeconds(30));
-            java.util.concurrent.atomic.AtomicBoolean writing = new java.util.concurrent.atomic.AtomicBoolean(true);
-            java.util.concurrent.atomic.AtomicLong writes = new java.util.concurrent.atomic.AtomicLong();
+            AtomicBoolean writing = new AtomicBoolean(true);
+            AtomicLong writes = new AtomicLong();
             Thread writer = Thread.ofVirtual().start(() -> write(vertx, source, writing, writes));
             try {
                 api.post("/api/migrations/" + id + "/start", null);
@@ -381,34 +391,34 @@ class DataPathAndRecoveryTest {
     }
 
     /** Sets, overwrites, deletes, TTL changes, renames, collection edits and binary keys, over 3 databases. */
-    static void write(io.vertx.core.Vertx vertx, RedisServer source, java.util.concurrent.atomic.AtomicBoolean writing,
-                      java.util.concurrent.atomic.AtomicLong writes) {
-        java.util.Random rnd = new java.util.Random(42);
-        var ep = io.dfmigrate.common.endpoint.RedisEndpoint.parse(source.uri());
-        try (var db0 = io.dfmigrate.common.redis.BlockingRedis.connect(vertx, ep, 0, Duration.ofSeconds(10));
-             var db1 = io.dfmigrate.common.redis.BlockingRedis.connect(vertx, ep, 1, Duration.ofSeconds(10));
-             var db2 = io.dfmigrate.common.redis.BlockingRedis.connect(vertx, ep, 2, Duration.ofSeconds(10))) {
+    static void write(Vertx vertx, RedisServer source, AtomicBoolean writing,
+                      AtomicLong writes) {
+        Random rnd = new Random(42);
+        var ep = RedisEndpoint.parse(source.uri());
+        try (var db0 = BlockingRedis.connect(vertx, ep, 0, Duration.ofSeconds(10));
+             var db1 = BlockingRedis.connect(vertx, ep, 1, Duration.ofSeconds(10));
+             var db2 = BlockingRedis.connect(vertx, ep, 2, Duration.ofSeconds(10))) {
             int i = 0;
             while (writing.get()) {
-                List<io.vertx.redis.client.Request> batch = new ArrayList<>();
+                List<Request> batch = new ArrayList<>();
                 for (int n = 0; n < 20; n++, i++) {
                     String k = "key:" + rnd.nextInt(40000);
                     batch.add(switch (i % 8) {
-                        case 0 -> cmd(io.vertx.redis.client.Command.SET, "new:" + i, "v" + i);
-                        case 1 -> cmd(io.vertx.redis.client.Command.SET, k, "overwritten-" + i);
-                        case 2 -> cmd(io.vertx.redis.client.Command.DEL, k);
-                        case 3 -> cmd(io.vertx.redis.client.Command.EXPIRE, k, "3600");
-                        case 4 -> cmd(io.vertx.redis.client.Command.RENAME, k, "renamed:" + i);
-                        case 5 -> cmd(io.vertx.redis.client.Command.PERSIST, "new:" + (i - 40));
-                        case 6 -> io.vertx.redis.client.Request.cmd(io.vertx.redis.client.Command.SET)
-                                .arg(io.vertx.core.buffer.Buffer.buffer(new byte[] {0, (byte) 0xff, (byte) (i % 256)})).arg("bin" + i);
-                        default -> cmd(io.vertx.redis.client.Command.SET, "ttl:" + i, "t", "EX", "7200");
+                        case 0 -> cmd(Command.SET, "new:" + i, "v" + i);
+                        case 1 -> cmd(Command.SET, k, "overwritten-" + i);
+                        case 2 -> cmd(Command.DEL, k);
+                        case 3 -> cmd(Command.EXPIRE, k, "3600");
+                        case 4 -> cmd(Command.RENAME, k, "renamed:" + i);
+                        case 5 -> cmd(Command.PERSIST, "new:" + (i - 40));
+                        case 6 -> Request.cmd(Command.SET)
+                                .arg(Buffer.buffer(new byte[] {0, (byte) 0xff, (byte) (i % 256)})).arg("bin" + i);
+                        default -> cmd(Command.SET, "ttl:" + i, "t", "EX", "7200");
                     });
                 }
                 db0.pipeline(batch);
-                db1.send(cmd(io.vertx.redis.client.Command.HSET, "h:" + rnd.nextInt(50), "f" + i, "v" + i));
-                db1.send(cmd(io.vertx.redis.client.Command.DEL, "one:" + rnd.nextInt(5000)));
-                db2.send(cmd(io.vertx.redis.client.Command.LPUSH, "list:" + rnd.nextInt(10), "e" + i));
+                db1.send(cmd(Command.HSET, "h:" + rnd.nextInt(50), "f" + i, "v" + i));
+                db1.send(cmd(Command.DEL, "one:" + rnd.nextInt(5000)));
+                db2.send(cmd(Command.LPUSH, "list:" + rnd.nextInt(10), "e" + i));
                 writes.addAndGet(batch.size() + 3);
                 Thread.sleep(5);
             }
@@ -419,23 +429,23 @@ class DataPathAndRecoveryTest {
 
     /** Deletes a key in one transaction that switches keyspace notifications off around it, so no capture can see it. */
     static void silentDelete(RedisServer server, String key) {
-        io.vertx.core.Vertx vertx = io.vertx.core.Vertx.vertx();
-        try (var r = io.dfmigrate.common.redis.BlockingRedis.connect(vertx, io.dfmigrate.common.endpoint.RedisEndpoint.parse(server.uri()), 0,
+        Vertx vertx = Vertx.vertx();
+        try (var r = BlockingRedis.connect(vertx, RedisEndpoint.parse(server.uri()), 0,
                 Duration.ofSeconds(10))) {
-            var reply = r.send(cmd(io.vertx.redis.client.Command.CONFIG, "GET", "notify-keyspace-events"));
+            var reply = r.send(cmd(Command.CONFIG, "GET", "notify-keyspace-events"));
             String flags = (reply.containsKey("notify-keyspace-events") ? reply.get("notify-keyspace-events") : reply.get(1)).toString();
-            r.pipeline(List.of(cmd(io.vertx.redis.client.Command.MULTI),
-                    cmd(io.vertx.redis.client.Command.CONFIG, "SET", "notify-keyspace-events", ""),
-                    cmd(io.vertx.redis.client.Command.DEL, key),
-                    cmd(io.vertx.redis.client.Command.CONFIG, "SET", "notify-keyspace-events", flags),
-                    cmd(io.vertx.redis.client.Command.EXEC)));
+            r.pipeline(List.of(cmd(Command.MULTI),
+                    cmd(Command.CONFIG, "SET", "notify-keyspace-events", ""),
+                    cmd(Command.DEL, key),
+                    cmd(Command.CONFIG, "SET", "notify-keyspace-events", flags),
+                    cmd(Command.EXEC)));
         } finally {
             vertx.close();
         }
     }
 
-    static io.vertx.redis.client.Request cmd(io.vertx.redis.client.Command c, String... args) {
-        io.vertx.redis.client.Request r = io.vertx.redis.client.Request.cmd(c);
+    static Request cmd(Command c, String... args) {
+        Request r = Request.cmd(c);
         for (String a : args) {
             r.arg(a);
         }

@@ -4,6 +4,7 @@ import io.dfmigrate.localstack.LocalStack;
 import io.dfmigrate.localstack.RedisServer;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.HashMap;
 
 /** What the end-to-end classes share: the stack as run.sh starts it, and small measuring helpers. */
 final class E2e {
@@ -15,7 +16,7 @@ final class E2e {
 
     /** Service settings a benchmark passes on: {@code -Ddfm.benchmark.env="DFM_COPIER_SCAN_COUNT=5000;DFM_COPIER_CONCURRENCY=16"}. */
     static Map<String, String> benchmarkEnv() {
-        Map<String, String> env = new java.util.HashMap<>();
+        Map<String, String> env = new HashMap<>();
         for (String kv : System.getProperty("dfm.benchmark.env", "").split(";")) {
             if (kv.contains("=")) {
                 env.put(kv.substring(0, kv.indexOf('=')).strip(), kv.substring(kv.indexOf('=') + 1).strip());

@@ -15,6 +15,8 @@ import io.dfmigrate.common.event.StatusEvent;
 import io.restassured.http.ContentType;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import io.dfmigrate.common.Topics;
+import java.util.List;
 
 @QuarkusTest
 @TestProfile(ApiTokenAndHeartbeatTest.Profile.class)
@@ -50,7 +52,7 @@ class ApiTokenAndHeartbeatTest {
                 .body(TestSupport.body("silent-capture", TestSupport.SOURCE, TestSupport.TARGET, "{\"guardTarget\":false}"))
                 .post("/api/migrations").then().statusCode(201).extract().path("id");
         try (var phases = TestSupport.consumer(); var producer = TestSupport.producer()) {
-            phases.subscribe(java.util.List.of(io.dfmigrate.common.Topics.PHASES));
+            phases.subscribe(List.of(Topics.PHASES));
             given().header("Authorization", "Bearer " + TOKEN).post("/api/migrations/" + id + "/validate").then().statusCode(202);
             TestSupport.send(producer, StatusEvent.validation(new RunKey(id, 1), "v", java.util.List.of()));
             TestSupport.await(() -> "VALIDATED".equals(given().header("Authorization", "Bearer " + TOKEN)

@@ -33,6 +33,14 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.junit.jupiter.api.Test;
+import com.fasterxml.jackson.databind.JsonNode;
+import io.dfmigrate.orchestrator.persistence.OutboxEvent;
+import io.quarkus.narayana.jta.QuarkusTransaction;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.concurrent.CopyOnWriteArrayList;
 
 @QuarkusTest
 @QuarkusTestResource(value = InfrastructureResource.class, restrictToAnnotatedClass = true)
@@ -57,8 +65,8 @@ class MigrationApiTest {
                 .extract().asString();
         assertFalse(response.contains("s3cr"), response);
         assertFalse(response.contains("t4rget"), response);
-        String id = Json.read(response, com.fasterxml.jackson.databind.JsonNode.class).get("id").asText();
-        Migration row = io.quarkus.narayana.jta.QuarkusTransaction.requiringNew().call(() -> Migration.findById(UUID.fromString(id)));
+        String id = Json.read(response, JsonNode.class).get("id").asText();
+        Migration row = QuarkusTransaction.requiringNew().call(() -> Migration.findById(UUID.fromString(id)));
         assertFalse(row.sourceSealed.contains("s3cr"), "sealed at rest");
         assertEquals("redis://app:s3cr%2Ft@127.0.0.1:7001", box.open(row.sourceSealed));
     }
@@ -198,7 +206,7 @@ class MigrationApiTest {
             assertEquals(3, records.size());
             List<String> toStates = new ArrayList<>();
             for (ConsumerRecord<String, String> r : records) {
-                var json = Json.read(r.value(), com.fasterxml.jackson.databind.JsonNode.class);
+                var json = Json.read(r.value(), JsonNode.class);
                 assertEquals(json.get("id").asText(), header(r, "ce_id"));
                 assertEquals(json.get("type").asText(), header(r, "ce_type"));
                 assertEquals(id, header(r, "ce_subject"));
@@ -209,13 +217,13 @@ class MigrationApiTest {
                 toStates.add(json.get("toState").asText());
             }
             assertEquals(List.of("CREATED", "VALIDATING", "VALIDATED"), toStates);
-            var first = Json.read(records.get(0).value(), com.fasterxml.jackson.databind.JsonNode.class);
+            var first = Json.read(records.get(0).value(), JsonNode.class);
             assertEquals("operator:alice@example.com", first.get("actor").asText());
             assertEquals("validator/v1", Json.read(records.get(2).value(), com.fasterxml.jackson.databind.JsonNode.class)
                     .get("actor").asText());
             // the outbox is drained once the broker acknowledged
-            await(() -> io.quarkus.narayana.jta.QuarkusTransaction.requiringNew()
-                    .call(() -> io.dfmigrate.orchestrator.persistence.OutboxEvent.count()) == 0, "empty outbox");
+            await(() -> QuarkusTransaction.requiringNew()
+                    .call(() -> OutboxEvent.count()) == 0, "empty outbox");
         }
     }
 
@@ -227,16 +235,16 @@ class MigrationApiTest {
     @Test
     void serverSentEventsFollowEveryChange() throws Exception {
         String id = create("streamed");
-        java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
-        var request = java.net.http.HttpRequest.newBuilder(java.net.URI.create(
+        HttpClient http = HttpClient.newHttpClient();
+        var request = HttpRequest.newBuilder(URI.create(
                 "http://localhost:" + io.restassured.RestAssured.port + "/api/migrations/" + id + "/events")).GET().build();
-        var response = http.send(request, java.net.http.HttpResponse.BodyHandlers.ofLines());
+        var response = http.send(request, HttpResponse.BodyHandlers.ofLines());
         assertEquals(200, response.statusCode());
         assertTrue(response.headers().firstValue("Content-Type").orElse("").startsWith("text/event-stream"));
-        List<String> states = new java.util.concurrent.CopyOnWriteArrayList<>();
+        List<String> states = new CopyOnWriteArrayList<>();
         Thread reader = Thread.ofVirtual().start(() -> response.body()
                 .filter(l -> l.startsWith("data:"))
-                .map(l -> Json.read(l.substring(5), com.fasterxml.jackson.databind.JsonNode.class).get("state").asText())
+                .map(l -> Json.read(l.substring(5), JsonNode.class).get("state").asText())
                 .forEach(states::add));
         await(() -> states.contains("CREATED"), "first event");
         try (KafkaProducer<String, String> producer = producer()) {

@@ -20,6 +20,7 @@ import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import java.util.ArrayList;
 
 /** The checks of docs/validation.md, each against real redis-server processes set up to trigger it. */
 class DataAndCompatibilityChecksTest {
@@ -89,7 +90,7 @@ class DataAndCompatibilityChecksTest {
     }
 
     static void openssl(Path dir, String... args) throws IOException, InterruptedException {
-        List<String> cmd = new java.util.ArrayList<>(List.of("openssl"));
+        List<String> cmd = new ArrayList<>(List.of("openssl"));
         cmd.addAll(List.of(args));
         Process p = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes());
@@ -280,7 +281,7 @@ class DataAndCompatibilityChecksTest {
     void bigKeysAreNamedWithTheirSize() {
         try (RedisServer source = RedisServer.start(); RedisServer target = RedisServer.start()) {
             StringBuilder fields = new StringBuilder();
-            List<String> args = new java.util.ArrayList<>(List.of("HSET", "big-hash"));
+            List<String> args = new ArrayList<>(List.of("HSET", "big-hash"));
             for (int i = 0; i < 1500; i++) {
                 args.add("f" + i);
                 args.add("v" + i);

@@ -18,6 +18,12 @@ import java.util.Optional;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import io.dfmigrate.common.redis.BlockingRedis;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Request;
+import java.net.InetAddress;
+import java.util.ArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /** Each check against real redis-server processes set up to trigger it. */
 class ValidationServiceTest {
@@ -70,7 +76,7 @@ class ValidationServiceTest {
     void unreachableAndSilentEndpointsAreErrorsWithinTheTimeout() throws Exception {
         int closedPort = Ports.free();
         // accepts TCP connections but never answers: a hung server
-        try (ServerSocket silent = new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+        try (ServerSocket silent = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
             long t0 = System.nanoTime();
             List<ValidationCheck> checks = service.validate(ep("redis://127.0.0.1:" + closedPort),
                     ep("redis://127.0.0.1:" + silent.getLocalPort()), MigrationOptions.DEFAULTS);
@@ -140,13 +146,13 @@ class ValidationServiceTest {
             assertTrue(quiet.message().contains("about 0 writes/s"), quiet.message());
 
             // a writer of about 2,000+ writes/s against a capture capacity set to 500/s
-            java.util.concurrent.atomic.AtomicBoolean writing = new java.util.concurrent.atomic.AtomicBoolean(true);
+            AtomicBoolean writing = new AtomicBoolean(true);
             Thread writer = Thread.ofVirtual().start(() -> {
-                try (var r = io.dfmigrate.common.redis.BlockingRedis.connect(vertx, ep(source.uri()), 0, Duration.ofSeconds(5))) {
+                try (var r = BlockingRedis.connect(vertx, ep(source.uri()), 0, Duration.ofSeconds(5))) {
                     for (int i = 0; writing.get(); i++) {
-                        List<io.vertx.redis.client.Request> batch = new java.util.ArrayList<>();
+                        List<Request> batch = new ArrayList<>();
                         for (int n = 0; n < 50; n++) {
-                            batch.add(io.vertx.redis.client.Request.cmd(io.vertx.redis.client.Command.SET).arg("k" + (i * 50 + n)).arg("v"));
+                            batch.add(Request.cmd(Command.SET).arg("k" + (i * 50 + n)).arg("v"));
                         }
                         r.pipeline(batch);
                         Thread.sleep(5);

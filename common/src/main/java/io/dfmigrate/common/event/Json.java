@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 import java.io.UncheckedIOException;
+import com.fasterxml.jackson.core.type.TypeReference;
 
 /** The one JSON codec of the event contract: ISO-8601 times, nulls omitted, unknown fields ignored (forward compatible). */
 public final class Json {
@@ -36,7 +37,7 @@ public final class Json {
 
     /** For consumers: the event, or null (with a warning naming the type) when the JSON cannot be read, so one bad
      * record never stops a channel. */
-    public static <T> T read(String json, com.fasterxml.jackson.core.type.TypeReference<T> type) {
+    public static <T> T read(String json, TypeReference<T> type) {
         try {
             return MAPPER.readValue(json, type);
         } catch (JsonProcessingException e) {

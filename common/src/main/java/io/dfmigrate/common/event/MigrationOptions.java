@@ -4,6 +4,7 @@ import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.LinkedHashMap;
 
 /**
  * The {@code options} of a migration (README quickstart; OpenAPI at /q/openapi). Every field is optional; {@link #withDefaults()} fills them.
@@ -36,7 +37,7 @@ public record MigrationOptions(
 
     /** Field path (relative to {@code options}) → problem, empty when valid. */
     public Map<String, String> problems() {
-        var out = new java.util.LinkedHashMap<String, String>();
+        var out = new LinkedHashMap<String, String>();
         if (dbs != null) {
             List<Integer> seen = new ArrayList<>();
             for (int i = 0; i < dbs.size(); i++) {

@@ -6,6 +6,8 @@ import io.vertx.redis.client.Response;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
+import java.util.Map;
+import java.util.TreeMap;
 
 /** SCANs one database of a source and hands over key names (bytes) in batches of at most {@code batchSize}. */
 public final class KeyScanner {
@@ -54,9 +56,9 @@ public final class KeyScanner {
     }
 
     /** Database index → {keys, keys with a TTL}, from {@code INFO keyspace}. */
-    public static java.util.Map<Integer, long[]> keyspaceWithExpires(BlockingRedis redis) {
+    public static Map<Integer, long[]> keyspaceWithExpires(BlockingRedis redis) {
         String info = redis.send(Request.cmd(Command.INFO).arg("keyspace")).toString();
-        var out = new java.util.TreeMap<Integer, long[]>();
+        var out = new TreeMap<Integer, long[]>();
         for (String line : info.split("\r?\n")) {
             // db0:keys=12,expires=3,avg_ttl=0
             if (line.startsWith("db") && line.contains(":keys=")) {
@@ -78,9 +80,9 @@ public final class KeyScanner {
     }
 
     /** Database index → key count, from {@code INFO keyspace}. */
-    public static java.util.Map<Integer, Long> keyspace(BlockingRedis redis) {
+    public static Map<Integer, Long> keyspace(BlockingRedis redis) {
         String info = redis.send(Request.cmd(Command.INFO).arg("keyspace")).toString();
-        var out = new java.util.TreeMap<Integer, Long>();
+        var out = new TreeMap<Integer, Long>();
         for (String line : info.split("\r?\n")) {
             // db0:keys=12,expires=0,avg_ttl=0
             if (line.startsWith("db") && line.contains(":keys=")) {

@@ -11,6 +11,13 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
+import io.vertx.redis.client.ResponseType;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.Locale;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The key-sync engine shared by copier and replicator: makes the target's copy of each key equal to the source's
@@ -74,18 +81,18 @@ public final class KeySync {
             """;
     static final String READ_SCRIPT_SHA = sha1(READ_SCRIPT);
     /** Sources (host:port) that refused the read script; they get the pipelines. */
-    private static final java.util.Set<String> SCRIPTS_REFUSED = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private static final Set<String> SCRIPTS_REFUSED = ConcurrentHashMap.newKeySet();
     /**
      * Sources without EVALSHA_RO (before Redis 7): they run the script with EVALSHA, which a cutover's CLIENT PAUSE WRITE
      * holds back. EVALSHA_RO runs during that pause, so changes captured just before it can still be applied.
      */
-    private static final java.util.Set<String> NO_READ_ONLY_SCRIPTS = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private static final Set<String> NO_READ_ONLY_SCRIPTS = ConcurrentHashMap.newKeySet();
 
     private static String sha1(String text) {
         try {
-            return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-1")
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-1")
                     .digest(text.getBytes(StandardCharsets.UTF_8)));
-        } catch (java.security.NoSuchAlgorithmException e) {
+        } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
     }
@@ -178,7 +185,7 @@ public final class KeySync {
                         Math.min(pending.size(), (c + 1) * SCRIPT_KEYS)), budget));
             }
             List<BlockingRedis.Result> replies = source.pipeline(requests);
-            if (readOnly && !replies.get(0).ok() && replies.get(0).error().toLowerCase(java.util.Locale.ROOT).contains("unknown command")) {
+            if (readOnly && !replies.get(0).ok() && replies.get(0).error().toLowerCase(Locale.ROOT).contains("unknown command")) {
                 NO_READ_ONLY_SCRIPTS.add(source.endpoint().address());
                 continue; // the same keys again, with EVALSHA
             }
@@ -208,7 +215,7 @@ public final class KeySync {
                     Response v = r.get(2 * i + 1);
                     if (ttl == -2) {
                         gone.add(key);
-                    } else if (v.type() == io.vertx.redis.client.ResponseType.BULK) {
+                    } else if (v.type() == ResponseType.BULK) {
                         dumpedKeys.add(key);
                         ttls.add(ttl);
                         payloads.add(v.toBuffer());

@@ -7,6 +7,7 @@ import io.vertx.redis.client.Response;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
+import java.util.function.LongConsumer;
 
 /**
  * Copies one key by reading its contents by type, in chunks, into a temporary key on the target that is then RENAMEd
@@ -21,7 +22,7 @@ final class StructuralCopy {
     }
 
     /** Returns null on success, else the reason. {@code pttl} ≤ 0 means no TTL. */
-    static String copy(BlockingRedis src, BlockingRedis tgt, byte[] key, long pttl, int chunk, java.util.function.LongConsumer elements) {
+    static String copy(BlockingRedis src, BlockingRedis tgt, byte[] key, long pttl, int chunk, LongConsumer elements) {
         Buffer k = Buffer.buffer(key);
         String type = src.send(Request.cmd(Command.TYPE).arg(k)).toString();
         Buffer tmp = Buffer.buffer("dfm:tmp:" + UUID.randomUUID());
@@ -67,7 +68,7 @@ final class StructuralCopy {
 
     /** HSCAN/SSCAN/ZSCAN the source key, writing each page with {@code write}; ZSCAN pairs are member, score. */
     private static boolean scan(BlockingRedis src, BlockingRedis tgt, Command scan, Buffer k, Buffer tmp, int chunk, Command write,
-                                int width, boolean scoreSecond, java.util.function.LongConsumer elements) {
+                                int width, boolean scoreSecond, LongConsumer elements) {
         String cursor = "0";
         boolean any = false;
         do {
@@ -93,7 +94,7 @@ final class StructuralCopy {
         return any;
     }
 
-    private static boolean copyList(BlockingRedis src, BlockingRedis tgt, Buffer k, Buffer tmp, int chunk, java.util.function.LongConsumer elements) {
+    private static boolean copyList(BlockingRedis src, BlockingRedis tgt, Buffer k, Buffer tmp, int chunk, LongConsumer elements) {
         boolean any = false;
         for (long start = 0; ; start += chunk) {
             Response items = src.send(Request.cmd(Command.LRANGE).arg(k).arg(start).arg(start + chunk - 1));
@@ -112,7 +113,7 @@ final class StructuralCopy {
     }
 
     /** Entries with their ids, then consumer groups at their last-delivered id (pending entries are not copied). */
-    private static boolean copyStream(BlockingRedis src, BlockingRedis tgt, Buffer k, Buffer tmp, int chunk, java.util.function.LongConsumer elements) {
+    private static boolean copyStream(BlockingRedis src, BlockingRedis tgt, Buffer k, Buffer tmp, int chunk, LongConsumer elements) {
         String from = "-";
         boolean any = false;
         while (true) {

@@ -162,7 +162,7 @@ class KeySyncTest {
              BlockingRedis s = connect(source, 0); BlockingRedis t = connect(target, 0)) {
             loadEveryType(s, 5000);
             s.send(Request.cmd(Command.SET).arg("big-string").arg("x".repeat(3_000_000)));
-            io.dfmigrate.common.redis.CopyProgress live = new io.dfmigrate.common.redis.CopyProgress();
+            CopyProgress live = new CopyProgress();
             List<byte[]> keys = scanAll(s);
             KeySync.Result r = new KeySync(s, t, new KeySync.Limits(10_000, 200)).reporting(live).sync(keys);
             assertEquals(0, r.failed(), r.failures().toString());
@@ -222,7 +222,7 @@ class KeySyncTest {
             List<byte[]> keys = scanAll(s);
             long t0 = System.nanoTime();
             // 1000 keys cost 3000 source operations; at 1000/s with 1 s of burst that takes at least 2 s
-            KeySync.Result r = new KeySync(s, t, new KeySync.Limits(64L << 20, 1000, new io.dfmigrate.common.redis.RateLimiter(1000)))
+            KeySync.Result r = new KeySync(s, t, new KeySync.Limits(64L << 20, 1000, new RateLimiter(1000)))
                     .sync(keys);
             long ms = (System.nanoTime() - t0) / 1_000_000;
             assertEquals(1000, r.written());

@@ -25,6 +25,7 @@ import java.util.UUID;
 import java.util.function.BooleanSupplier;
 import org.eclipse.microprofile.reactive.messaging.Message;
 import org.junit.jupiter.api.Test;
+import java.util.Objects;
 
 /**
  * The copier as the orchestrator drives it, through its consumers: a copy command is scanned into key batches (relayed
@@ -84,9 +85,9 @@ class CopierFlowTest {
     boolean everyBatchDone(String migration, Integer pass) {
         List<StatusEvent> r = reports(migration);
         Long total = r.stream().filter(StatusEvent.ScanCompleted.class::isInstance).map(e -> ((StatusEvent.ScanCompleted) e).scan())
-                .filter(s -> java.util.Objects.equals(s.pass(), pass)).map(StatusEvent.ScanCounts::batches).findFirst().orElse(null);
+                .filter(s -> Objects.equals(s.pass(), pass)).map(StatusEvent.ScanCounts::batches).findFirst().orElse(null);
         long done = r.stream().filter(StatusEvent.BatchDone.class::isInstance).map(e -> ((StatusEvent.BatchDone) e).batch())
-                .filter(b -> java.util.Objects.equals(b.pass(), pass)).count();
+                .filter(b -> Objects.equals(b.pass(), pass)).count();
         return total != null && done >= total;
     }
 

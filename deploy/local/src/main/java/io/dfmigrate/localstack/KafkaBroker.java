@@ -17,6 +17,8 @@ import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
+import java.io.File;
+import java.util.Arrays;
 
 /**
  * A single-node KRaft Kafka broker in its own JVM, from the {@code kafka_2.13} jars (listed at build time in
@@ -106,7 +108,7 @@ public final class KafkaBroker implements AutoCloseable {
     public void createTopics() {
         try (Admin admin = admin()) {
             Set<String> existing = admin.listTopics().names().get(30, TimeUnit.SECONDS);
-            List<NewTopic> missing = java.util.Arrays.stream(Topics.ALL)
+            List<NewTopic> missing = Arrays.stream(Topics.ALL)
                     .filter(t -> !existing.contains(t))
                     .map(t -> new NewTopic(t, Topics.defaultPartitions(t), (short) 1))
                     .collect(Collectors.toList());
@@ -128,7 +130,7 @@ public final class KafkaBroker implements AutoCloseable {
                 throw new StackException("dfmigrate/" + name + " is missing: build deploy/local with Maven first");
             }
             String cp = new String(in.readAllBytes(), StandardCharsets.UTF_8).strip();
-            String first = cp.split(java.io.File.pathSeparator)[0];
+            String first = cp.split(File.pathSeparator)[0];
             if (!Files.exists(Path.of(first))) {
                 throw new StackException("the Kafka jars listed at build time are gone (" + first + "): rebuild with Maven");
             }

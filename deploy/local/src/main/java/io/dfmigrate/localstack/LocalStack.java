@@ -11,6 +11,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
+import java.util.LinkedHashMap;
 
 /**
  * The whole dfmigrate stack on one machine without Docker: Kafka (KRaft, own JVM), PostgreSQL (our own server from
@@ -22,7 +23,7 @@ public final class LocalStack implements AutoCloseable {
 
     private final Config config;
     private final List<AutoCloseable> started = Collections.synchronizedList(new ArrayList<>());
-    private final Map<String, ServiceProcess> services = Collections.synchronizedMap(new java.util.LinkedHashMap<>());
+    private final Map<String, ServiceProcess> services = Collections.synchronizedMap(new LinkedHashMap<>());
     private KafkaBroker kafka;
     private PostgresServer postgres;
     private String secretKey;

@@ -10,6 +10,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
+import java.nio.file.attribute.PosixFileAttributeView;
 
 /**
  * A PostgreSQL server of our own from Debian's binaries ({@code apt-get install postgresql}; {@code DFM_PG_BIN}
@@ -102,7 +103,7 @@ public final class PostgresServer implements AutoCloseable {
         try (Stream<Path> all = Files.walk(dir)) {
             for (Path p : (Iterable<Path>) all::iterator) {
                 Files.setOwner(p, owner);
-                Files.getFileAttributeView(p, java.nio.file.attribute.PosixFileAttributeView.class).setGroup(group);
+                Files.getFileAttributeView(p, PosixFileAttributeView.class).setGroup(group);
             }
         }
     }

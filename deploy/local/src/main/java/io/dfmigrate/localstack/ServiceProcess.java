@@ -10,6 +10,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.HashMap;
 
 /** One dfmigrate service started from its built artifact ({@code <module>/target/quarkus-app/quarkus-run.jar}). */
 public final class ServiceProcess implements AutoCloseable {
@@ -34,7 +35,7 @@ public final class ServiceProcess implements AutoCloseable {
         }
         List<String> cmd = new ArrayList<>(List.of(KafkaBroker.javaExecutable(), "-Xmx" + heap, "-XX:+UseSerialGC",
                 "-jar", jar.toString()));
-        Map<String, String> full = new java.util.HashMap<>(env);
+        Map<String, String> full = new HashMap<>(env);
         full.put("QUARKUS_HTTP_PORT", Integer.toString(httpPort));
         full.put("QUARKUS_HTTP_HOST", "0.0.0.0");
         full.put("DFM_INSTANCE", name);

@@ -9,6 +9,7 @@ import jakarta.enterprise.event.Observes;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.Optional;
+import io.dfmigrate.common.event.Json;
 
 /**
  * Guards {@code /api/*}: the optional bearer token (health, metrics and OpenAPI stay open) and a body size limit, both
@@ -66,6 +67,6 @@ public class ApiSecurity {
     private static void problem(RoutingContext rc, int status, String title, String detail) {
         Problem p = new Problem("about:blank", title, status, detail, rc.normalizedPath(), null, null, null);
         rc.response().setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, ProblemMappers.PROBLEM_JSON)
-                .end(io.dfmigrate.common.event.Json.write(p));
+                .end(Json.write(p));
     }
 }

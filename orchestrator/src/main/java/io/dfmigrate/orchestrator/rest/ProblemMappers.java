@@ -15,6 +15,8 @@ import java.util.List;
 import java.util.stream.Collectors;
 import org.jboss.logging.Logger;
 import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
+import com.fasterxml.jackson.databind.exc.InvalidTypeIdException;
+import com.fasterxml.jackson.databind.exc.ValueInstantiationException;
 
 /** Every error of the API as RFC 9457 problem+json; nothing reaches the client as a bare 500 or a stack trace. */
 public class ProblemMappers {
@@ -29,8 +31,8 @@ public class ProblemMappers {
     // The subtypes are named because the JSON extension brings mappers of its own for some of them.
     @ServerExceptionMapper({JsonProcessingException.class, JsonParseException.class, JsonMappingException.class,
             MismatchedInputException.class, UnrecognizedPropertyException.class, InvalidFormatException.class,
-            com.fasterxml.jackson.databind.exc.ValueInstantiationException.class,
-            com.fasterxml.jackson.databind.exc.InvalidTypeIdException.class})
+            ValueInstantiationException.class,
+            InvalidTypeIdException.class})
     public Response json(JsonProcessingException e, UriInfo uri) {
         String field = e instanceof JsonMappingException jm ? path(jm.getPath()) : null;
         String message;

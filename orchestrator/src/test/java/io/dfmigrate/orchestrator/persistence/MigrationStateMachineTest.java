@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
+import java.time.Instant;
 
 /**
  * The lifecycle, the cutover and the target guard as plain state machines: every legal move is made, every other one is
@@ -157,7 +158,7 @@ class MigrationStateMachineTest {
         m.run = 3;
         m.error = "boom";
         m.copy.keysCopied = 10;
-        m.capture.startedAt = java.time.Instant.now();
+        m.capture.startedAt = Instant.now();
         m.capture.notifyPrevious = "Ex";
         m.capture.captured = 5;
         m.cutover.phase = CutoverPhase.DRAINING;

@@ -31,6 +31,7 @@ import org.apache.kafka.clients.consumer.OffsetOutOfRangeException;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
 import org.jboss.logging.Logger;
+import java.util.HashSet;
 
 /**
  * The appliers of one migration run on this instance: a consumer in the run's own group ({@link ChangeLog#applierGroup})
@@ -294,7 +295,7 @@ final class RunApplier {
             }
             // nothing of it is committed: forget it and read the kept partitions again from their committed offsets
             clearPending();
-            Set<TopicPartition> kept = new java.util.HashSet<>(c.assignment());
+            Set<TopicPartition> kept = new HashSet<>(c.assignment());
             kept.removeAll(partitions);
             if (!kept.isEmpty()) {
                 Map<TopicPartition, OffsetAndMetadata> committed = c.committed(kept);

@@ -21,6 +21,7 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import io.dfmigrate.common.Topics;
 
 /**
  * One capture against a real redis-server and the real Kafka of {@link RunApplierTest}: notifications of every database
@@ -57,7 +58,7 @@ class CaptureTest {
                 "auto.offset.reset", "earliest", "key.deserializer", "org.apache.kafka.common.serialization.StringDeserializer",
                 "value.deserializer", "org.apache.kafka.common.serialization.StringDeserializer");
         try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(config)) {
-            consumer.subscribe(List.of(io.dfmigrate.common.Topics.CHANGES));
+            consumer.subscribe(List.of(Topics.CHANGES));
             long[] seen = {0};
             RunApplierTest.await(() -> {
                 for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(200))) {

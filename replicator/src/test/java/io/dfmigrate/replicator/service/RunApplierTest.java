@@ -25,6 +25,7 @@ import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * The appliers against a real Kafka broker and real redis-servers: a run's changes wait in Kafka, unconsumed, until its
@@ -61,7 +62,7 @@ class RunApplierTest {
     /** Counts what an applier reports. */
     static final class Recorder implements RunApplier.Owner {
         final Map<String, AtomicLong> applied = new ConcurrentHashMap<>();
-        final List<String> gaps = new java.util.concurrent.CopyOnWriteArrayList<>();
+        final List<String> gaps = new CopyOnWriteArrayList<>();
 
         @Override
         public void applied(RunApplier applier, String capture, long notifications, long newestMillis) {

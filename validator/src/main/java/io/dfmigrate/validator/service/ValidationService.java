@@ -27,6 +27,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.stream.Collectors;
+import java.util.stream.Collectors;
 
 /**
  * Pre-flight checks of a source and a target (docs/validation.md lists them). Source and target are probed in
@@ -138,7 +139,7 @@ public class ValidationService {
         }
         try (BlockingRedis t = BlockingRedis.connect(vertx, target, 0, config.timeout())) {
             List<AclUsers.User> users = AclUsers.list(t).stream().filter(AclUsers.User::on).toList();
-            String names = users.stream().map(AclUsers.User::name).collect(java.util.stream.Collectors.joining(", "));
+            String names = users.stream().map(AclUsers.User::name).collect(Collectors.joining(", "));
             r.add("guard.target", INFO, "from start to cutover, writes to the target by " + (users.isEmpty() ? "any user" : "user(s) " + names)
                     + " will be refused (ACL -@write); the migration writes as an ACL user of its own, dfmigrate-<migration id>", null);
         } catch (RuntimeException e) {

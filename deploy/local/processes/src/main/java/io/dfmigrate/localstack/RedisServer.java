@@ -7,6 +7,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.io.InputStream;
+import java.nio.file.StandardCopyOption;
+import java.util.Comparator;
 
 /**
  * A {@code redis-server} process of our own (Debian's package; {@code DFM_REDIS_SERVER} to use another binary) on a
@@ -77,12 +80,12 @@ public final class RedisServer implements AutoCloseable {
      */
     public static String redis62Binary() {
         String resource = "/redis-server-6.2.6-v5-linux-amd64";
-        try (java.io.InputStream in = RedisServer.class.getResourceAsStream(resource)) {
+        try (InputStream in = RedisServer.class.getResourceAsStream(resource)) {
             if (in == null) {
                 throw new StackException("redis-server 6.2 not on the classpath: add test dependency com.github.codemonstur:embedded-redis");
             }
             Path file = Files.createTempFile("redis-server-6.2-", "");
-            Files.copy(in, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            Files.copy(in, file, StandardCopyOption.REPLACE_EXISTING);
             file.toFile().setExecutable(true);
             file.toFile().deleteOnExit();
             return file.toString();
@@ -124,7 +127,7 @@ public final class RedisServer implements AutoCloseable {
     public void close() {
         process.stop(Duration.ofSeconds(10));
         try (var files = Files.walk(dir)) {
-            files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+            files.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
         } catch (IOException ignored) {
             // a temp dir left behind is harmless
         }
