@@ -27,7 +27,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.stream.Collectors;
-import java.util.stream.Collectors;
 
 /**
  * Pre-flight checks of a source and a target (docs/validation.md lists them). Source and target are probed in
