@@ -11,6 +11,7 @@ import com.fasterxml.jackson.core.type.TypeReference;
 
 /** The one JSON codec of the event contract: ISO-8601 times, nulls omitted, unknown fields ignored (forward compatible). */
 public final class Json {
+    private static final System.Logger LOG = System.getLogger("io.dfmigrate.events");
     public static final ObjectMapper MAPPER = new ObjectMapper()
             .registerModule(new JavaTimeModule())
             .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
@@ -33,10 +34,7 @@ public final class Json {
         }
     }
 
-    private static final System.Logger LOG = System.getLogger("io.dfmigrate.events");
-
-    /** For consumers: the event, or null (with a warning naming the type) when the JSON cannot be read, so one bad
-     * record never stops a channel. */
+    /** A generic type (e.g. a map of payloads kept as JSON in the database). */
     public static <T> T read(String json, TypeReference<T> type) {
         try {
             return MAPPER.readValue(json, type);
@@ -45,6 +43,11 @@ public final class Json {
         }
     }
 
+    /**
+     * For consumers, with the topic's type ({@code PhaseEvent}, {@code StatusEvent}, {@code CopyBatch}, {@code ChangeEvent}):
+     * the event, or null with a warning naming the type when the JSON cannot be read or its {@code type} is unknown, so one
+     * bad record never stops a channel.
+     */
     public static <T> T readOrWarn(String json, Class<T> type) {
         try {
             return read(json, type);

@@ -27,23 +27,6 @@ import java.util.concurrent.ConcurrentHashMap;
  * ({@link StructuralCopy}). Keys and values are bytes end to end. Idempotent: syncing a key twice leaves the same result.
  */
 public final class KeySync {
-    /** Keys above {@code bigKeyBytes} (MEMORY USAGE) are copied structurally in chunks of {@code chunk} elements. */
-    /**
-     * {@code bigKeyBytes}: above it a key is copied by type in chunks of {@code chunk} elements; {@code sourceOps}: optional
-     * rate limit; {@code pipelineBytes}: values DUMPed in one pipeline at most (a batch is sliced to stay under it).
-     */
-    public record Limits(long bigKeyBytes, int chunk, RateLimiter sourceOps, long pipelineBytes) {
-        public static final Limits DEFAULT = new Limits(64L << 20, 1000, null, 32L << 20);
-
-        public Limits(long bigKeyBytes, int chunk) {
-            this(bigKeyBytes, chunk, null, DEFAULT.pipelineBytes());
-        }
-
-        public Limits(long bigKeyBytes, int chunk, RateLimiter sourceOps) {
-            this(bigKeyBytes, chunk, sourceOps, DEFAULT.pipelineBytes());
-        }
-    }
-
     private static final System.Logger LOG = System.getLogger(KeySync.class.getName());
     /** In the read script's reply: the key is over the big-key size (copied by type), or beyond this call's byte budget. */
     static final long SCRIPT_BIG = -1;
@@ -88,19 +71,26 @@ public final class KeySync {
      */
     private static final Set<String> NO_READ_ONLY_SCRIPTS = ConcurrentHashMap.newKeySet();
 
-    private static String sha1(String text) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-1")
-                    .digest(text.getBytes(StandardCharsets.UTF_8)));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
     private final BlockingRedis source;
     private final BlockingRedis target;
     private final Limits limits;
     private CopyProgress progress;
+
+    /**
+     * {@code bigKeyBytes}: above it a key is copied by type in chunks of {@code chunk} elements; {@code sourceOps}: optional
+     * rate limit; {@code pipelineBytes}: values DUMPed in one pipeline at most (a batch is sliced to stay under it).
+     */
+    public record Limits(long bigKeyBytes, int chunk, RateLimiter sourceOps, long pipelineBytes) {
+        public static final Limits DEFAULT = new Limits(64L << 20, 1000, null, 32L << 20);
+
+        public Limits(long bigKeyBytes, int chunk) {
+            this(bigKeyBytes, chunk, null, DEFAULT.pipelineBytes());
+        }
+
+        public Limits(long bigKeyBytes, int chunk, RateLimiter sourceOps) {
+            this(bigKeyBytes, chunk, sourceOps, DEFAULT.pipelineBytes());
+        }
+    }
 
     public KeySync(BlockingRedis source, BlockingRedis target) {
         this(source, target, Limits.DEFAULT);
@@ -417,6 +407,15 @@ public final class KeySync {
             return StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(key)).toString();
         } catch (CharacterCodingException e) {
             return "b64:" + Base64.getEncoder().encodeToString(key);
+        }
+    }
+
+    private static String sha1(String text) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-1")
+                    .digest(text.getBytes(StandardCharsets.UTF_8)));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
         }
     }
 }

@@ -29,15 +29,15 @@ import java.util.stream.Collectors;
 public class TargetGuard {
     private static final SecureRandom RANDOM = new SecureRandom();
 
+    private final Vertx vertx;
+    private final OrchestratorConfig config;
+
     /** The guard user and password, and each guarded user as it was before. */
     public record GuardState(String user, String password, List<AclUsers.User> guarded) {
         public String names() {
             return guarded.stream().map(AclUsers.User::name).collect(Collectors.joining(", "));
         }
     }
-
-    private final Vertx vertx;
-    private final OrchestratorConfig config;
 
     public TargetGuard(Vertx vertx, OrchestratorConfig config) {
         this.vertx = vertx;
