@@ -16,6 +16,8 @@ import io.dfmigrate.common.event.Json;
 import io.dfmigrate.common.event.PhaseEvent;
 import io.dfmigrate.common.event.StatusEvent;
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.io.InputStream;
 import java.util.Arrays;
 import java.util.List;
@@ -77,6 +79,16 @@ class GoldenEventsTest {
         List<String> contract = Stream.concat(Stream.concat(phaseTypes(), statusTypes()),
                 Stream.of(EventTypes.COPY_BATCH, EventTypes.CHANGE, EventTypes.AUDIT_TRANSITION, EventTypes.AUDIT_ACTION)).sorted().toList();
         assertEquals(contract, samples);
+    }
+
+    @Test
+    void docsEventsListsEverySampleAsItIs() throws IOException {
+        String docs = Files.readString(Path.of("../docs/events.md"));
+        for (File sample : new File("src/test/resources/events").listFiles()) {
+            String compact = Json.MAPPER.writeValueAsString(Json.MAPPER.readTree(sample));
+            assertTrue(docs.contains("```json\n" + compact + "\n```"), "docs/events.md lacks the sample " + sample.getName()
+                    + " as it is: " + compact);
+        }
     }
 
     @Test
