@@ -94,7 +94,7 @@ public class CopyService {
      * gets one last report, then none.
      */
     // delayed: right after start the status channel is not wired yet, and there is nothing to report
-    @Scheduled(every = "${dfm.copier.progress-interval:1s}", delayed = "5s", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    @Scheduled(every = "${dfm.copier.progress-interval}", delayed = "5s", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     void reportProgress() {
         for (var e : progress.entrySet()) {
             RunProgress p = e.getValue();

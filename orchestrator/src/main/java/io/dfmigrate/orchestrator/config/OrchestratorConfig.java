@@ -56,6 +56,10 @@ public interface OrchestratorConfig {
     @WithDefault("15s")
     Duration captureTimeout();
 
+    /** How often the stall watch compares each live migration's progress with what it saw before. */
+    @WithDefault("5s")
+    Duration stallCheck();
+
     /** A live migration whose copy counters, or (with changes pending) applied changes, have not moved for this long is shown as stalled. */
     @WithDefault("60s")
     Duration stallTimeout();

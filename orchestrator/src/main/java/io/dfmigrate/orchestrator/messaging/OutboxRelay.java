@@ -24,7 +24,7 @@ public class OutboxRelay {
         this.publisher = publisher;
     }
 
-    @Scheduled(every = "${dfm.orchestrator.outbox-interval:1s}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    @Scheduled(every = "${dfm.orchestrator.outbox-interval}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     void tick() {
         try {
             flush();

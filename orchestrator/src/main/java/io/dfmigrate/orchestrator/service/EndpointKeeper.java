@@ -150,7 +150,7 @@ public class EndpointKeeper {
     }
 
     /** Retries what could not be done at once (unreachable servers) and finishes what a crash interrupted. */
-    @Scheduled(every = "${dfm.orchestrator.keeper-interval:5s}", delayed = "2s", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    @Scheduled(every = "${dfm.orchestrator.keeper-interval}", delayed = "2s", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     @RunOnVirtualThread
     void sweep() {
         try {
@@ -167,7 +167,7 @@ public class EndpointKeeper {
      * expire at slightly different moments on the two servers.) A source that is never quiet for a few seconds is not
      * checked; the cutover's own comparison still is.
      */
-    @Scheduled(every = "${dfm.orchestrator.drift-check-interval:30s}", delayed = "10s", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    @Scheduled(every = "${dfm.orchestrator.drift-check-interval}", delayed = "10s", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     @RunOnVirtualThread
     void driftCheck() {
         List<UUID> ids;

@@ -33,7 +33,7 @@ public class HeartbeatWatch {
         this.config = config;
     }
 
-    @Scheduled(every = "${dfm.orchestrator.heartbeat-check:5s}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    @Scheduled(every = "${dfm.orchestrator.heartbeat-check}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     void check() {
         try {
             int taken = takeOverSilentCaptures(config.captureTimeout(), config.heartbeatTimeout(), startedAt);
