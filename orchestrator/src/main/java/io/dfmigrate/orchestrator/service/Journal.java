@@ -7,6 +7,7 @@ import io.dfmigrate.common.event.EventTypes;
 import io.dfmigrate.common.event.Json;
 import io.dfmigrate.common.event.MigrationOptions;
 import io.dfmigrate.common.event.PhaseEvent;
+import io.dfmigrate.common.event.RunKey;
 import io.dfmigrate.orchestrator.persistence.AuditEntry;
 import io.dfmigrate.orchestrator.persistence.GuardStatus;
 import io.dfmigrate.orchestrator.persistence.Migration;
@@ -107,7 +108,7 @@ public final class Journal {
         // while the target is guarded, the workers write as the migration's own ACL user
         boolean guarded = m.guard.is(GuardStatus.ACTIVE) && m.guard.targetSealed != null && m.state.live();
         EndpointRef target = guarded ? new EndpointRef(m.guard.targetUri, m.guard.targetSealed) : new EndpointRef(m.targetUri, m.targetSealed);
-        String id = m.id + ":" + m.run + ":" + kind.type() + (reconcile ? ":" + m.reconcilePass : "") + idSuffix;
+        String id = new RunKey(m.id.toString(), m.run) + ":" + kind.type() + (reconcile ? ":" + m.reconcilePass : "") + idSuffix;
         return phase(kind.create(id, m.id.toString(), m.run, Instant.now(), new EndpointRef(m.sourceUri, m.sourceSealed), target,
                 options(m), reconcile ? m.reconcilePass : null));
     }

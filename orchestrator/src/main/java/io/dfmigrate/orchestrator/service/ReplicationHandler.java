@@ -3,6 +3,7 @@ package io.dfmigrate.orchestrator.service;
 import io.dfmigrate.common.event.EndpointRef;
 import io.dfmigrate.common.event.EventTypes;
 import io.dfmigrate.common.event.PhaseEvent;
+import io.dfmigrate.common.event.RunKey;
 import io.dfmigrate.common.event.StatusEvent;
 import io.dfmigrate.orchestrator.persistence.CaptureInfo;
 import io.dfmigrate.orchestrator.persistence.Migration;
@@ -60,7 +61,7 @@ final class ReplicationHandler {
     static void stopStray(Journal j, StatusEvent.CaptureReady e) {
         Migration m = j.migration();
         String capture = e.capture() == null || e.capture().capture() == null ? e.id() : e.capture().capture();
-        j.phase(new PhaseEvent.Stop(m.id + ":" + e.run() + ":" + EventTypes.PHASE_STOP + ":stray:" + capture, m.id.toString(), e.run(),
+        j.phase(new PhaseEvent.Stop(RunKey.of(e) + ":" + EventTypes.PHASE_STOP + ":stray:" + capture, m.id.toString(), e.run(),
                 Instant.now(), new EndpointRef(m.sourceUri, m.sourceSealed), new EndpointRef(m.targetUri, m.targetSealed), Journal.options(m)));
         j.audit("orchestrator", "capture-stopped", "a capture of run " + e.run() + " started on " + e.worker()
                 + " after that run had ended (its capture command was delivered again); told to stop");

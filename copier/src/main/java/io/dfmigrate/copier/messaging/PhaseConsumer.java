@@ -1,6 +1,5 @@
 package io.dfmigrate.copier.messaging;
 
-import io.dfmigrate.common.event.CopyBatch;
 import io.dfmigrate.common.event.Json;
 import io.dfmigrate.common.event.PhaseEvent;
 import io.dfmigrate.common.event.RunKey;
@@ -9,12 +8,12 @@ import io.smallrye.common.annotation.RunOnVirtualThread;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
 
-/** The copier's three subscriptions: copy commands (scan), stop/complete commands (every instance), key batches. */
+/** The copier's commands: copy and reconcile (one instance of the group scans), stop and complete (every instance). */
 @ApplicationScoped
-public class CopierConsumers {
+public class PhaseConsumer {
     private final CopyService copy;
 
-    public CopierConsumers(CopyService copy) {
+    public PhaseConsumer(CopyService copy) {
         this.copy = copy;
     }
 
@@ -28,6 +27,7 @@ public class CopierConsumers {
         switch (phase) {
             case PhaseEvent.Copy c -> copy.scan(c);
             case PhaseEvent.Reconcile r -> copy.reconcile(r);
+            // the other services' commands; stop and complete arrive on control-in
             case PhaseEvent.Validate v -> { }
             case PhaseEvent.Capture c -> { }
             case PhaseEvent.Replicate r -> { }
@@ -42,15 +42,6 @@ public class CopierConsumers {
         PhaseEvent phase = Json.readOrWarn(json, PhaseEvent.class);
         if (phase instanceof PhaseEvent.Stop || phase instanceof PhaseEvent.Complete) {
             copy.markEnded(RunKey.of(phase));
-        }
-    }
-
-    @Incoming("batches-in")
-    @RunOnVirtualThread
-    public void onBatch(String json) {
-        CopyBatch batch = Json.readOrWarn(json, CopyBatch.class);
-        if (batch != null) {
-            copy.copy(batch);
         }
     }
 }
