@@ -36,7 +36,7 @@ class AcceptanceTest {
     @BeforeAll
     static void startStack() {
         stack = E2e.startStack(Map.of("DFM_COPIER_BIG_KEY_BYTES", "1000000"));
-        api = new Api(stack.orchestratorUrl());
+        api = new Api(stack);
         vertx = Vertx.vertx();
     }
 

@@ -2,6 +2,7 @@ package io.dfmigrate.e2e;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.dfmigrate.localstack.LocalStack;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -15,9 +16,17 @@ final class Api {
     static final ObjectMapper JSON = new ObjectMapper();
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private final String base;
+    private final String token;
 
-    Api(String base) {
+    /** The operator's client of this stack: every call carries the stack's API token. */
+    Api(LocalStack stack) {
+        this(stack.orchestratorUrl(), stack.apiToken());
+    }
+
+    /** {@code token} null: a caller without credentials. */
+    Api(String base, String token) {
         this.base = base;
+        this.token = token;
     }
 
     record Reply(int status, String contentType, String body) {
@@ -46,6 +55,9 @@ final class Api {
 
     private Reply send(HttpRequest.Builder b) {
         try {
+            if (token != null) {
+                b.header("Authorization", "Bearer " + token);
+            }
             HttpResponse<String> r = http.send(b.timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
             return new Reply(r.statusCode(), r.headers().firstValue("Content-Type").orElse(""), r.body());
         } catch (IOException e) {

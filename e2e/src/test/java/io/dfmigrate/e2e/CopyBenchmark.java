@@ -44,7 +44,7 @@ class CopyBenchmark {
     static void start() {
         assumeTrue(Boolean.getBoolean("dfm.benchmark"), "benchmarks run with -Ddfm.benchmark=true (deploy/local/benchmark.sh)");
         stack = E2e.startStack(E2e.benchmarkEnv());
-        api = new Api(stack.orchestratorUrl());
+        api = new Api(stack);
     }
 
     @AfterAll
@@ -110,7 +110,7 @@ class CopyBenchmark {
             AtomicBoolean running = new AtomicBoolean(true);
             Thread sampler = Thread.ofVirtual().start(() -> {
                 while (running.get()) {
-                    peaks.forEach((svc, peak) -> peak.accumulateAndGet(heapUsed(stack.service(svc).baseUrl()), Math::max));
+                    peaks.forEach((svc, peak) -> peak.accumulateAndGet(heapUsed(stack.service(svc).baseUrl(), stack.apiToken()), Math::max));
                     E2e.sleep(250);
                 }
             });
@@ -198,7 +198,7 @@ class CopyBenchmark {
             AtomicLong peakHeap = new AtomicLong();
             Thread sampler = Thread.ofVirtual().start(() -> {
                 while (!Thread.currentThread().isInterrupted()) {
-                    peakHeap.accumulateAndGet(heapUsed(stack.service("copier").baseUrl()), Math::max);
+                    peakHeap.accumulateAndGet(heapUsed(stack.service("copier").baseUrl(), stack.apiToken()), Math::max);
                     E2e.sleep(500);
                 }
             });
@@ -218,9 +218,11 @@ class CopyBenchmark {
         }
     }
 
-    static long heapUsed(String base) {
+    /** The service's heap in use, from its metrics ({@code token}: the orchestrator's; the workers ignore it). */
+    static long heapUsed(String base, String token) {
         try {
-            String metrics = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(base + "/q/metrics")).build(),
+            String metrics = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(base + "/q/metrics"))
+                            .header("Authorization", "Bearer " + token).build(),
                     HttpResponse.BodyHandlers.ofString()).body();
             long sum = 0;
             for (String l : metrics.split("\n")) {

@@ -40,7 +40,7 @@ class DataPathAndRecoveryTest {
     static void startStack() {
         // the DBSIZE drift watch every 3 s instead of 30 s, a silent capture taken over after 8 s instead of 15 s
         stack = E2e.startStack(Map.of("DFM_ORCHESTRATOR_DRIFT_CHECK_INTERVAL", "3s", "DFM_ORCHESTRATOR_CAPTURE_TIMEOUT", "8s"));
-        api = new Api(stack.orchestratorUrl());
+        api = new Api(stack);
     }
 
     @AfterAll
@@ -477,7 +477,7 @@ class DataPathAndRecoveryTest {
     }
 
     @Test
-    void badInputGetsProblemJsonFromTheRunningService() {
+    void badInputGetsProblemJsonAndNoTokenGets401FromTheRunningService() {
         Api.Reply r = api.post("/api/migrations", "{\"name\":\"x\",\"source\":{\"uri\":\"redis:/oops\"},\"target\":{\"uri\":\"redis://h:1\"}}");
         assertEquals(400, r.status(), r.body());
         assertTrue(r.contentType().startsWith("application/problem+json"));
@@ -486,5 +486,10 @@ class DataPathAndRecoveryTest {
         assertEquals(200, api.get("/q/health/ready").status());
         assertTrue(api.get("/q/openapi").body().contains("/api/migrations"));
         assertTrue(api.get("/q/metrics").body().contains("jvm_"));
+        // authentication is on by default: without the token only health answers
+        Api anonymous = new Api(stack.orchestratorUrl(), null);
+        assertEquals(401, anonymous.get("/api/migrations").status());
+        assertEquals(401, anonymous.get("/q/metrics").status());
+        assertEquals(200, anonymous.get("/q/health/ready").status());
     }
 }

@@ -39,7 +39,7 @@ class ProductionScaleTest {
     @BeforeAll
     static void startStack() {
         stack = E2e.startStack(Map.of("DFM_ORCHESTRATOR_STALL_TIMEOUT", "10s", "DFM_REPLICATOR_TIMEOUT", "5s"));
-        api = new Api(stack.orchestratorUrl());
+        api = new Api(stack);
         vertx = Vertx.vertx();
     }
 

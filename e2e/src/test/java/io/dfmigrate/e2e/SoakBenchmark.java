@@ -47,7 +47,7 @@ class SoakBenchmark {
     static void start() {
         assumeTrue(Boolean.getBoolean("dfm.soak"), "the soak benchmark runs with -Ddfm.soak=true (deploy/local/soak.sh)");
         stack = E2e.startStack(E2e.benchmarkEnv());
-        api = new Api(stack.orchestratorUrl());
+        api = new Api(stack);
         vertx = Vertx.vertx();
     }
 
@@ -76,7 +76,7 @@ class SoakBenchmark {
             thread = Thread.ofVirtual().start(() -> {
                 while (running.get()) {
                     for (String s : LocalStack.SERVICES) {
-                        heap.get(s).accumulateAndGet(CopyBenchmark.heapUsed(stack.service(s).baseUrl()), Math::max);
+                        heap.get(s).accumulateAndGet(CopyBenchmark.heapUsed(stack.service(s).baseUrl(), stack.apiToken()), Math::max);
                         rss.get(s).accumulateAndGet(rssBytes(stack.service(s).pid()), Math::max);
                     }
                     E2e.sleep(500);

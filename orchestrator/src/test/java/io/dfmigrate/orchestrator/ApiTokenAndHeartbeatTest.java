@@ -3,6 +3,7 @@ package io.dfmigrate.orchestrator;
 import static io.restassured.RestAssured.given;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.quarkus.test.common.QuarkusTestResource;
@@ -12,7 +13,12 @@ import io.quarkus.test.junit.TestProfile;
 import io.dfmigrate.common.event.EventTypes;
 import io.dfmigrate.common.event.RunKey;
 import io.dfmigrate.common.event.StatusEvent;
+import io.restassured.RestAssured;
 import io.restassured.http.ContentType;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import io.dfmigrate.common.Topics;
@@ -22,12 +28,21 @@ import java.util.List;
 @TestProfile(ApiTokenAndHeartbeatTest.Profile.class)
 @QuarkusTestResource(value = InfrastructureResource.class, restrictToAnnotatedClass = true)
 class ApiTokenAndHeartbeatTest {
-    static final String TOKEN = "t0ken-for-tests";
+    static final String TOKEN = "t0ken-for-tests-0123456789";
+    static final String VIEWER = "v1ewer-for-tests-0123456789";
 
+    /** Production's defaults (the profile "secured", not "test": auth=token) with a token of each kind, short timeouts. */
     public static class Profile implements QuarkusTestProfile {
+        @Override
+        public String getConfigProfile() {
+            return "secured";
+        }
+
         @Override
         public Map<String, String> getConfigOverrides() {
             return Map.of("dfm.orchestrator.api-token", TOKEN,
+                    "dfm.orchestrator.viewer-token", VIEWER,
+                    "dfm.secret.key", "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
                     "dfm.orchestrator.heartbeat-timeout", "2s",
                     "dfm.orchestrator.heartbeat-check", "500ms",
                     "dfm.orchestrator.capture-timeout", "1s");
@@ -35,15 +50,50 @@ class ApiTokenAndHeartbeatTest {
     }
 
     @Test
-    void apiNeedsTheBearerTokenButHealthAndMetricsStayOpen() {
+    void everythingButHealthNeedsAToken() {
         given().get("/api/migrations").then().statusCode(401).contentType("application/problem+json")
                 .header("WWW-Authenticate", containsString("Bearer"));
         given().header("Authorization", "Bearer wrong").get("/api/migrations").then().statusCode(401);
         given().header("Authorization", "Basic " + TOKEN).get("/api/migrations").then().statusCode(401);
+        given().head("/api/migrations").then().statusCode(401);
+        given().get("/q/metrics").then().statusCode(401);
+        given().get("/q/openapi").then().statusCode(401);
+        given().get("/nothing-here").then().statusCode(401);
         given().header("Authorization", "Bearer " + TOKEN).get("/api/migrations").then().statusCode(200);
+        given().header("Authorization", "Bearer " + TOKEN).get("/q/metrics").then().statusCode(200);
+        given().get("/q/health").then().statusCode(200);
         given().get("/q/health/ready").then().statusCode(200);
-        given().get("/q/metrics").then().statusCode(200);
-        given().get("/q/openapi").then().statusCode(200);
+    }
+
+    @Test
+    void pathTricksDoNotReachTheApiWithoutAToken() throws Exception {
+        HttpClient http = HttpClient.newHttpClient();
+        String base = "http://localhost:" + RestAssured.port;
+        for (String path : List.of("//api/migrations", "/api//migrations", "/./api/migrations", "/api/./migrations",
+                "/q/health/../../api/migrations", "/q/health/%2E%2E/%2E%2E/api/migrations", "/q/health%2F..%2F..%2Fapi%2Fmigrations",
+                "/q/healthz/../../api/migrations", "/api/migrations/", "/api/migrations?x=/q/health", "/%61pi/migrations")) {
+            for (String method : List.of("GET", "HEAD", "POST")) {
+                HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(base + path))
+                        .method(method, HttpRequest.BodyPublishers.ofString(method.equals("POST") ? "{}" : "")).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                assertEquals(401, r.statusCode(), method + " " + path + " gave " + r.statusCode() + ": " + r.body());
+            }
+        }
+    }
+
+    @Test
+    void theViewerReadsButCannotActAndTheAuditNamesThePrincipal() {
+        String id = given().header("Authorization", "Bearer " + TOKEN).header("X-DFM-Actor", "alice").contentType(ContentType.JSON)
+                .body(TestSupport.body("roles", TestSupport.SOURCE, TestSupport.TARGET, null))
+                .post("/api/migrations").then().statusCode(201).extract().path("id");
+        given().header("Authorization", "Bearer " + VIEWER).get("/api/migrations/" + id).then().statusCode(200);
+        given().header("Authorization", "Bearer " + VIEWER).get("/api/migrations/" + id + "/audit").then().statusCode(200)
+                .body("[0].actor", equalTo("operator:alice"));
+        given().header("Authorization", "Bearer " + VIEWER).post("/api/migrations/" + id + "/validate").then().statusCode(403)
+                .contentType("application/problem+json");
+        given().header("Authorization", "Bearer " + VIEWER).contentType(ContentType.JSON)
+                .body(TestSupport.body("nope", TestSupport.SOURCE, TestSupport.TARGET, null)).post("/api/migrations").then().statusCode(403);
+        given().header("Authorization", "Bearer " + TOKEN).get("/api/migrations/" + id).then().body("state", equalTo("CREATED"));
     }
 
     @Test

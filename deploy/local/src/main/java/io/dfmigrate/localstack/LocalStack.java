@@ -4,7 +4,11 @@ import io.dfmigrate.common.secret.SecretBox;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
+import java.util.Base64;
+import java.util.function.Supplier;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
@@ -27,12 +31,13 @@ public final class LocalStack implements AutoCloseable {
     private KafkaBroker kafka;
     private PostgresServer postgres;
     private String secretKey;
+    private String apiToken;
     private String jdbcUrl;
 
     /** Settings; {@link #fromEnvironment()} reads them from {@code DFM_*} variables. */
-    public record Config(Path home, Path stateDir, int httpPort, int validatorPort, int copierPort, int replicatorPort,
+    public record Config(Path home, Path stateDir, String httpHost, int httpPort, int validatorPort, int copierPort, int replicatorPort,
                          int kafkaPort, int kafkaControllerPort, int pgPort, String dbUrl, String dbUser, String dbPassword,
-                         String secretKey, String serviceHeap, boolean fsync, Map<String, String> extraEnv) {
+                         String secretKey, String apiToken, String serviceHeap, boolean fsync, Map<String, String> extraEnv) {
 
         public static Config fromEnvironment() {
             Map<String, String> env = System.getenv();
@@ -41,23 +46,25 @@ public final class LocalStack implements AutoCloseable {
                     : System.getProperty("user.home") + "/.dfmigrate";
             return new Config(home,
                     Path.of(env.getOrDefault("DFM_STATE_DIR", defaultState)).toAbsolutePath(),
-                    port(env, "DFM_HTTP_PORT", 8080), port(env, "DFM_VALIDATOR_PORT", 8081),
+                    env.getOrDefault("DFM_HTTP_HOST", "127.0.0.1"), port(env, "DFM_HTTP_PORT", 8080), port(env, "DFM_VALIDATOR_PORT", 8081),
                     port(env, "DFM_COPIER_PORT", 8082), port(env, "DFM_REPLICATOR_PORT", 8083),
                     port(env, "DFM_KAFKA_PORT", 19092), port(env, "DFM_KAFKA_CONTROLLER_PORT", 19093),
                     port(env, "DFM_PG_PORT", 15432),
                     env.get("DFM_DB_URL"), env.getOrDefault("DFM_DB_USER", PostgresServer.USER), env.get("DFM_DB_PASSWORD"),
-                    env.get("DFM_SECRET_KEY"), env.getOrDefault("DFM_SERVICE_HEAP", "384m"), true, Map.of());
+                    env.get("DFM_SECRET_KEY"), env.get("DFM_ORCHESTRATOR_API_TOKEN"), env.getOrDefault("DFM_SERVICE_HEAP", "384m"), true,
+                    Map.of());
         }
 
         /** A config for tests: random ports, state under {@code stateDir}, fsync off. */
         public static Config forTests(Path home, Path stateDir) {
-            return new Config(home, stateDir, Ports.free(), Ports.free(), Ports.free(), Ports.free(), Ports.free(),
-                    Ports.free(), Ports.free(), null, PostgresServer.USER, null, SecretBox.generateKey(), "256m", false, Map.of());
+            return new Config(home, stateDir, "127.0.0.1", Ports.free(), Ports.free(), Ports.free(), Ports.free(), Ports.free(),
+                    Ports.free(), Ports.free(), null, PostgresServer.USER, null, SecretBox.generateKey(), newApiToken(), "256m", false,
+                    Map.of());
         }
 
         public Config withExtraEnv(Map<String, String> extra) {
-            return new Config(home, stateDir, httpPort, validatorPort, copierPort, replicatorPort, kafkaPort,
-                    kafkaControllerPort, pgPort, dbUrl, dbUser, dbPassword, secretKey, serviceHeap, fsync, extra);
+            return new Config(home, stateDir, httpHost, httpPort, validatorPort, copierPort, replicatorPort, kafkaPort,
+                    kafkaControllerPort, pgPort, dbUrl, dbUser, dbPassword, secretKey, apiToken, serviceHeap, fsync, extra);
         }
 
         private static int port(Map<String, String> env, String name, int dflt) {
@@ -113,8 +120,9 @@ public final class LocalStack implements AutoCloseable {
         if (config.dbUrl() == null) {
             Ports.requireFree(config.pgPort(), "PostgreSQL", "DFM_PG_PORT");
         }
-        secretKey = config.secretKey() != null ? config.secretKey() : secretKeyFromStateDir();
+        secretKey = config.secretKey() != null ? config.secretKey() : fromStateDir("secret.key", SecretBox::generateKey);
         SecretBox.fromBase64Key(secretKey); // fail fast on a bad key
+        apiToken = config.apiToken() != null ? config.apiToken() : fromStateDir("api-token", LocalStack::newApiToken);
         kafka = new KafkaBroker(config.stateDir().resolve("kafka"), config.kafkaPort(), config.kafkaControllerPort());
         started.add(kafka);
         kafka.start();
@@ -150,6 +158,8 @@ public final class LocalStack implements AutoCloseable {
         env.put("KAFKA_BOOTSTRAP_SERVERS", kafka.bootstrapServers());
         env.put("DFM_SECRET_KEY", secretKey);
         if (module.equals("orchestrator")) {
+            env.put("QUARKUS_HTTP_HOST", config.httpHost());
+            env.putIfAbsent("DFM_ORCHESTRATOR_API_TOKEN", apiToken);
             env.put("QUARKUS_DATASOURCE_JDBC_URL", jdbcUrl);
             env.put("QUARKUS_DATASOURCE_USERNAME", config.dbUser());
             if (config.dbPassword() != null) {
@@ -182,16 +192,37 @@ public final class LocalStack implements AutoCloseable {
         return secretKey;
     }
 
-    public String orchestratorUrl() {
-        return "http://localhost:" + config.httpPort();
+    /** The orchestrator's operator token: {@code Authorization: Bearer <token>} on every API call. */
+    public String apiToken() {
+        return apiToken;
     }
 
-    private String secretKeyFromStateDir() {
-        Path file = config.stateDir().resolve("secret.key");
+    /** The file holding the generated API token (null when the token came from DFM_ORCHESTRATOR_API_TOKEN). */
+    public Path apiTokenFile() {
+        return config.apiToken() != null ? null : config.stateDir().resolve("api-token");
+    }
+
+    public String orchestratorUrl() {
+        String host = config.httpHost().equals("0.0.0.0") || config.httpHost().equals("::") ? "localhost" : config.httpHost();
+        return "http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + config.httpPort();
+    }
+
+    /** A random token of 32 bytes, URL-safe base64. */
+    static String newApiToken() {
+        byte[] bytes = new byte[32];
+        new SecureRandom().nextBytes(bytes);
+        return Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
+    }
+
+    /** A secret kept in the state directory: created once, readable by this user only from its first byte. */
+    private String fromStateDir(String name, Supplier<String> generate) {
+        Path file = config.stateDir().resolve(name);
         try {
             if (!Files.exists(file)) {
-                Files.writeString(file, SecretBox.generateKey() + "\n");
-                Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+                Path tmp = Files.createFile(config.stateDir().resolve(name + ".tmp-" + System.nanoTime()),
+                        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+                Files.writeString(tmp, generate.get() + "\n");
+                Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE);
             }
             return Files.readString(file).strip();
         } catch (IOException e) {
@@ -244,6 +275,9 @@ public final class LocalStack implements AutoCloseable {
                 + stack.jdbcUrl().replaceAll("//[^@/]*@", "//"));
         System.out.println("dfmigrate: ready — orchestrator at " + stack.orchestratorUrl()
                 + " (readiness " + stack.orchestratorUrl() + "/q/health/ready, API " + stack.orchestratorUrl() + "/api/migrations)");
+        Path tokenFile = stack.apiTokenFile();
+        System.out.println("dfmigrate: every API call needs the token: TOKEN=" + (tokenFile == null ? "\"$DFM_ORCHESTRATOR_API_TOKEN\""
+                : "$(cat " + tokenFile + ")") + "; curl -H \"Authorization: Bearer $TOKEN\" " + stack.orchestratorUrl() + "/api/migrations");
         System.out.println("dfmigrate: press Ctrl-C to stop");
         stopped.await();
     }

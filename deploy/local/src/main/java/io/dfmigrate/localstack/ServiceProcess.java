@@ -17,11 +17,14 @@ public final class ServiceProcess implements AutoCloseable {
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
     private final String name;
+    /** Where it is reached from this machine (its listening address, or loopback when it listens on every interface). */
+    private final String host;
     private final int httpPort;
     private final ManagedProcess process;
 
-    private ServiceProcess(String name, int httpPort, ManagedProcess process) {
+    private ServiceProcess(String name, String host, int httpPort, ManagedProcess process) {
         this.name = name;
+        this.host = host;
         this.httpPort = httpPort;
         this.process = process;
     }
@@ -37,10 +40,12 @@ public final class ServiceProcess implements AutoCloseable {
                 "-jar", jar.toString()));
         Map<String, String> full = new HashMap<>(env);
         full.put("QUARKUS_HTTP_PORT", Integer.toString(httpPort));
-        full.put("QUARKUS_HTTP_HOST", "0.0.0.0");
+        // only the orchestrator needs to be reachable from elsewhere, and only when the operator says so (DFM_HTTP_HOST)
+        full.putIfAbsent("QUARKUS_HTTP_HOST", "127.0.0.1");
         full.put("DFM_INSTANCE", name);
         ManagedProcess p = ManagedProcess.start(name, cmd, full, home, logDir.resolve(name + ".log"), "TERM");
-        ServiceProcess s = new ServiceProcess(name, httpPort, p);
+        String host = full.get("QUARKUS_HTTP_HOST");
+        ServiceProcess s = new ServiceProcess(name, host.equals("0.0.0.0") || host.equals("::") ? "127.0.0.1" : host, httpPort, p);
         p.awaitReady(s::ready, Duration.ofSeconds(120));
         return s;
     }
@@ -60,7 +65,7 @@ public final class ServiceProcess implements AutoCloseable {
     }
 
     public String baseUrl() {
-        return "http://127.0.0.1:" + httpPort;
+        return "http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + httpPort;
     }
 
     public int httpPort() {

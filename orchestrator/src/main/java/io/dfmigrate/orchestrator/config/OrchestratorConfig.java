@@ -4,6 +4,7 @@ import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.Set;
 
 @ConfigMapping(prefix = "dfm.orchestrator")
 public interface OrchestratorConfig {
@@ -26,8 +27,29 @@ public interface OrchestratorConfig {
     @WithDefault("500ms")
     Duration eventsInterval();
 
-    /** When set, every {@code /api/*} request needs {@code Authorization: Bearer <token>} (env DFM_ORCHESTRATOR_API_TOKEN). */
+    /**
+     * How callers authenticate: {@code token} (default: every request but {@code /q/health*} needs
+     * {@code Authorization: Bearer <token>}), or {@code none} (nothing is checked; logged as a WARNING at start).
+     */
+    @WithDefault("token")
+    AuthMode auth();
+
+    enum AuthMode {
+        token, none
+    }
+
+    /** The operator's bearer token: every action (env DFM_ORCHESTRATOR_API_TOKEN). Required with {@code auth=token}. */
     Optional<String> apiToken();
+
+    /** An optional read-only bearer token: GET/HEAD of the API, SSE and audit, metrics; no action (DFM_ORCHESTRATOR_VIEWER_TOKEN). */
+    Optional<String> viewerToken();
+
+    /** Endpoints besides {@code /q/health*} reachable without credentials: {@code metrics}, {@code openapi} (none by default). */
+    Optional<Set<PublicEndpoint>> publicEndpoints();
+
+    enum PublicEndpoint {
+        metrics, openapi
+    }
 
     /** Timeout of the orchestrator's own Redis calls (target write guard, restoring the source's notify-keyspace-events, drift checks). */
     @WithDefault("10s")

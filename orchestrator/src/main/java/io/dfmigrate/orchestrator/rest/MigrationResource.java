@@ -10,7 +10,9 @@ import io.smallrye.common.annotation.Blocking;
 import io.smallrye.common.annotation.RunOnVirtualThread;
 import jakarta.ws.rs.Consumes;
 import io.dfmigrate.orchestrator.config.OrchestratorConfig;
+import io.quarkus.vertx.http.runtime.CurrentVertxRequest;
 import io.smallrye.mutiny.Multi;
+import io.vertx.ext.web.RoutingContext;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.HeaderParam;
 import java.time.Duration;
@@ -33,10 +35,13 @@ public class MigrationResource {
 
     private final MigrationActions actions;
     private final MigrationQueries queries;
+    private final CurrentVertxRequest request;
     private final ObjectMapper mapper;
     private final Duration eventsInterval;
 
-    public MigrationResource(MigrationActions actions, MigrationQueries queries, ObjectMapper mapper, OrchestratorConfig config) {
+    public MigrationResource(MigrationActions actions, MigrationQueries queries, ObjectMapper mapper, OrchestratorConfig config,
+                             CurrentVertxRequest request) {
+        this.request = request;
         this.actions = actions;
         this.queries = queries;
         this.mapper = mapper;
@@ -44,15 +49,19 @@ public class MigrationResource {
     }
 
     /**
-     * The audit actor: {@code operator}, or {@code operator:<name>} from the optional {@value #ACTOR_HEADER} header
-     * (self-declared by the caller; letters, digits and {@code @._-} only, at most 64 characters).
+     * The audit actor: the authenticated principal ({@code operator} for the API token, or with authentication off), plus
+     * a note from the optional {@value #ACTOR_HEADER} header ({@code operator:<note>}: self-declared by the caller, so
+     * only ever a note next to the principal; letters, digits and {@code @._-} only, at most 64 characters).
      */
-    static String actor(String header) {
+    String actor(String header) {
+        RoutingContext rc = request.getCurrent();
+        String principal = rc == null ? null : rc.get(ApiSecurity.PRINCIPAL);
+        String who = principal != null ? principal : DEFAULT_ACTOR;
         if (header == null || header.isBlank()) {
-            return DEFAULT_ACTOR;
+            return who;
         }
         String clean = header.strip().replaceAll("[^A-Za-z0-9@._-]", "_");
-        return DEFAULT_ACTOR + ":" + (clean.length() > 64 ? clean.substring(0, 64) : clean);
+        return who + ":" + (clean.length() > 64 ? clean.substring(0, 64) : clean);
     }
 
     @RunOnVirtualThread
