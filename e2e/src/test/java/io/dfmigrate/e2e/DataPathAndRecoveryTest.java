@@ -153,7 +153,7 @@ class DataPathAndRecoveryTest {
             assertEquals(202, api.post("/api/migrations/" + id + "/start", null).status());
             stack.service("orchestrator").kill();
             E2e.sleep(1500);
-            stack.startService("orchestrator", "orchestrator", stack.config().httpPort());
+            stack.startService("orchestrator", "orchestrator", stack.service("orchestrator").httpPort());
             JsonNode m = api.await(id, x -> x.path("state").asText().matches("REPLICATING|FAILED"), Duration.ofSeconds(90));
             assertEquals("REPLICATING", m.get("state").asText(), m.toString());
             assertEquals(60000, m.at("/progress/keysCopied").asLong(), m.toString());
@@ -256,7 +256,7 @@ class DataPathAndRecoveryTest {
                 assertTrue(writes.get() > writesAtKill, "writes went on while the capture was gone");
 
                 // a rolling restart: the killed instance comes back, the capturing one stops gracefully and hands over
-                stack.startService("replicator", killed, "replicator".equals(killed) ? stack.config().replicatorPort() : Ports.free());
+                stack.startService("replicator", killed, stack.service(killed).httpPort());
                 String second = taken.at("/replication/captureWorker").asText();
                 stack.service(second.substring("replicator/".length())).stop();
                 JsonNode handed = awaitTakeovers(id, 2);
@@ -286,7 +286,7 @@ class DataPathAndRecoveryTest {
         } finally {
             vertx.close();
             if (!stack.service("replicator").isAlive()) {
-                stack.startService("replicator", "replicator", stack.config().replicatorPort());
+                stack.startService("replicator", "replicator", stack.service("replicator").httpPort());
             }
         }
     }
@@ -318,7 +318,7 @@ class DataPathAndRecoveryTest {
             assertEquals(source.cli("DEBUG", "DIGEST"), target.cli("DEBUG", "DIGEST"));
             api.post("/api/migrations/" + id + "/complete", "{\"cutover\":false}");
         } finally {
-            stack.startService("copier", "copier", stack.config().copierPort());
+            stack.startService("copier", "copier", stack.service("copier").httpPort());
         }
     }
 

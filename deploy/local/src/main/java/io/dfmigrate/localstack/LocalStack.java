@@ -37,7 +37,8 @@ public final class LocalStack implements AutoCloseable {
     /** Settings; {@link #fromEnvironment()} reads them from {@code DFM_*} variables. */
     public record Config(Path home, Path stateDir, String httpHost, int httpPort, int validatorPort, int copierPort, int replicatorPort,
                          int kafkaPort, int kafkaControllerPort, int pgPort, String dbUrl, String dbUser, String dbPassword,
-                         String secretKey, String apiToken, String serviceHeap, boolean fsync, Map<String, String> extraEnv) {
+                         String secretKey, String apiToken, String serviceHeap, boolean fsync, Map<String, String> extraEnv,
+                         boolean randomPorts) {
 
         public static Config fromEnvironment() {
             Map<String, String> env = System.getenv();
@@ -52,19 +53,19 @@ public final class LocalStack implements AutoCloseable {
                     port(env, "DFM_PG_PORT", 15432),
                     env.get("DFM_DB_URL"), env.getOrDefault("DFM_DB_USER", PostgresServer.USER), env.get("DFM_DB_PASSWORD"),
                     env.get("DFM_SECRET_KEY"), env.get("DFM_ORCHESTRATOR_API_TOKEN"), env.getOrDefault("DFM_SERVICE_HEAP", "384m"), true,
-                    Map.of());
+                    Map.of(), false);
         }
 
         /** A config for tests: random ports, state under {@code stateDir}, fsync off. */
         public static Config forTests(Path home, Path stateDir) {
             return new Config(home, stateDir, "127.0.0.1", Ports.free(), Ports.free(), Ports.free(), Ports.free(), Ports.free(),
                     Ports.free(), Ports.free(), null, PostgresServer.USER, null, SecretBox.generateKey(), newApiToken(), "256m", false,
-                    Map.of());
+                    Map.of(), true);
         }
 
         public Config withExtraEnv(Map<String, String> extra) {
             return new Config(home, stateDir, httpHost, httpPort, validatorPort, copierPort, replicatorPort, kafkaPort,
-                    kafkaControllerPort, pgPort, dbUrl, dbUser, dbPassword, secretKey, apiToken, serviceHeap, fsync, extra);
+                    kafkaControllerPort, pgPort, dbUrl, dbUser, dbPassword, secretKey, apiToken, serviceHeap, fsync, extra, randomPorts);
         }
 
         private static int port(Map<String, String> env, String name, int dflt) {
@@ -166,8 +167,16 @@ public final class LocalStack implements AutoCloseable {
                 env.put("QUARKUS_DATASOURCE_PASSWORD", config.dbPassword());
             }
         }
-        ServiceProcess s = ServiceProcess.start(config.home(), module, name, port, env, config.stateDir().resolve("logs"),
-                config.serviceHeap());
+        ServiceProcess s;
+        try {
+            s = ServiceProcess.start(config.home(), module, name, port, env, config.stateDir().resolve("logs"), config.serviceHeap());
+        } catch (StackException e) {
+            if (!config.randomPorts() || e.getMessage() == null || !e.getMessage().contains("seems to be in use")) {
+                throw e;
+            }
+            // a port picked as free was taken by another process before the service bound it (a busy machine): take another
+            s = ServiceProcess.start(config.home(), module, name, Ports.free(), env, config.stateDir().resolve("logs"), config.serviceHeap());
+        }
         ServiceProcess previous = services.put(name, s);
         if (previous != null) {
             started.remove(previous);
@@ -204,7 +213,9 @@ public final class LocalStack implements AutoCloseable {
 
     public String orchestratorUrl() {
         String host = config.httpHost().equals("0.0.0.0") || config.httpHost().equals("::") ? "localhost" : config.httpHost();
-        return "http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + config.httpPort();
+        ServiceProcess orchestrator = services.get("orchestrator");
+        int port = orchestrator != null ? orchestrator.httpPort() : config.httpPort();
+        return "http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + port;
     }
 
     /** A random token of 32 bytes, URL-safe base64. */
