@@ -1,6 +1,7 @@
 package io.dfmigrate.common.redis;
 
 import io.dfmigrate.common.endpoint.RedisEndpoint;
+import io.dfmigrate.common.endpoint.EndpointPolicy;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.net.NetClientOptions;
@@ -11,7 +12,11 @@ import io.vertx.redis.client.RedisOptions;
 import io.vertx.redis.client.Request;
 import io.vertx.redis.client.Response;
 import io.vertx.redis.client.impl.types.ErrorType;
+import java.net.ConnectException;
+import java.net.NoRouteToHostException;
+import java.net.UnknownHostException;
 import java.time.Duration;
+import javax.net.ssl.SSLException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
@@ -52,8 +57,16 @@ public final class BlockingRedis implements AutoCloseable {
         }
     }
 
-    /** Client options for one database of an endpoint: credentials, TLS, connect timeout. */
+    /**
+     * Client options for one database of an endpoint: credentials, TLS, connect timeout. Every connection of every
+     * service is made with these, so this is where {@link EndpointPolicy} refuses an endpoint, before any connection.
+     */
     public static RedisOptions options(RedisEndpoint endpoint, int db, Duration timeout) {
+        try {
+            EndpointPolicy.current().require(endpoint.host());
+        } catch (EndpointPolicy.NotAllowedException e) {
+            throw new RedisCommandException(endpoint.address() + ": not allowed: " + e.getMessage(), e);
+        }
         // The client URL-decodes user and password from the connection string; RedisEndpoint encodes them.
         String conn = (endpoint.tls() ? "rediss://" : "redis://") + endpoint.userInfo() + endpoint.address() + "/" + db;
         RedisOptions options = new RedisOptions()
@@ -169,9 +182,30 @@ public final class BlockingRedis implements AutoCloseable {
 
     /** A short, password-free description of a connection or command failure. */
     public static String describe(Throwable t) {
+        for (Throwable c = t; c != null; c = c.getCause()) {
+            if (c.getClass().getSimpleName().contains("Timeout")) {
+                return "connect timed out";
+            }
+            if (c instanceof ConnectException) {
+                return "connection refused";
+            }
+            if (c instanceof UnknownHostException) {
+                return "unknown host";
+            }
+            if (c instanceof NoRouteToHostException) {
+                return "no route to host";
+            }
+            if (c instanceof SSLException) {
+                return "TLS handshake failed (" + (c.getMessage() == null ? c.getClass().getSimpleName() : c.getMessage()) + ")";
+            }
+        }
         String msg = t.getMessage();
         if (msg == null || msg.isBlank()) {
-            msg = t.getClass().getSimpleName();
+            return t.getClass().getSimpleName();
+        }
+        if (msg.startsWith("Unknown RESP type") || msg.contains("RESP") && !msg.startsWith("ERR")) {
+            // never echo what a non-Redis server sent: it could be anything (an HTTP page, a metadata service's answer)
+            return "the server does not speak the Redis protocol (not a Redis port, or it expects TLS: rediss://)";
         }
         return msg;
     }

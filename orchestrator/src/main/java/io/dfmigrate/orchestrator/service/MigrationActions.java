@@ -1,5 +1,6 @@
 package io.dfmigrate.orchestrator.service;
 
+import io.dfmigrate.common.endpoint.EndpointPolicy;
 import io.dfmigrate.common.endpoint.InvalidEndpointException;
 import io.dfmigrate.common.endpoint.RedisEndpoint;
 import io.dfmigrate.common.event.Json;
@@ -89,10 +90,18 @@ public class MigrationActions {
             errors.add(new FieldError(field, "is required, e.g. {\"uri\": \"redis://user:password@host:6379\"}"));
             return null;
         }
+        RedisEndpoint endpoint;
         try {
-            return RedisEndpoint.parse(input.uri());
+            endpoint = RedisEndpoint.parse(input.uri());
         } catch (InvalidEndpointException e) {
             errors.add(new FieldError(field + ".uri", e.getMessage()));
+            return null;
+        }
+        try {
+            EndpointPolicy.current().require(endpoint.host()); // a name lookup only: nothing connects to it here
+            return endpoint;
+        } catch (EndpointPolicy.NotAllowedException e) {
+            errors.add(new FieldError(field + ".uri", "is not allowed: " + e.getMessage()));
             return null;
         }
     }

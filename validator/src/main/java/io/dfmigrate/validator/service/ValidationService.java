@@ -163,7 +163,10 @@ public class ValidationService {
         String err = p.error();
         String lower = err.toLowerCase(Locale.ROOT);
         String remediation;
-        if (lower.contains("wrongpass") || lower.contains("invalid password") || lower.contains("invalid username")) {
+        if (lower.contains("not allowed:")) {
+            remediation = "dfmigrate does not connect there: if the " + p.role() + " is right, add its address range or host name to "
+                    + "DFM_ALLOWED_ENDPOINTS on every dfmigrate service";
+        } else if (lower.contains("wrongpass") || lower.contains("invalid password") || lower.contains("invalid username")) {
             remediation = "the user or password in the " + p.role() + " URI is wrong: check both (redis://user:password@host:port)";
         } else if (lower.contains("noauth") || lower.contains("authentication required")) {
             remediation = "the " + p.role() + " requires a password: add it to the URI (redis://:password@host:port)";

@@ -11,6 +11,7 @@ public class InMemoryChannels implements QuarkusTestResourceLifecycleManager {
     public Map<String, String> start() {
         Map<String, String> config = new HashMap<>(InMemoryConnector.switchIncomingChannelsToInMemory("phases-in"));
         config.putAll(InMemoryConnector.switchOutgoingChannelsToInMemory("status-out"));
+        config.put("dfm.allowed-endpoints", "127.0.0.1/32"); // loopback neighbours are outside the allowlist
         return config;
     }
 

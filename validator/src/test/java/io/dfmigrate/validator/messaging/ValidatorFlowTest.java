@@ -1,6 +1,7 @@
 package io.dfmigrate.validator.messaging;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.dfmigrate.common.endpoint.RedisEndpoint;
@@ -18,6 +19,10 @@ import io.quarkus.test.junit.QuarkusTest;
 import io.smallrye.reactive.messaging.memory.InMemoryConnector;
 import jakarta.enterprise.inject.Any;
 import jakarta.inject.Inject;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
 import java.time.Instant;
 import java.util.Base64;
 import java.util.List;
@@ -78,6 +83,50 @@ class ValidatorFlowTest {
             List<String> ids = report.checks().stream().map(ValidationCheck::id).toList();
             assertTrue(ids.contains("identity.source") && ids.contains("identity.target"), ids.toString());
             assertTrue(report.checks().stream().noneMatch(c -> c.message().contains(source.uri())), "no full URI in a check");
+        }
+    }
+
+    @Test
+    void anEndpointOutsideTheAllowlistIsRefusedWithoutAnyConnection() throws Exception {
+        try (RedisServer target = RedisServer.start();
+             ServerSocket listener = new ServerSocket(0, 50, InetAddress.getByName("127.0.0.2"))) {
+            listener.setSoTimeout(300);
+            String m = UUID.randomUUID().toString();
+            String outside = "redis://127.0.0.2:" + listener.getLocalPort();
+            connector.source("phases-in").send(Json.write(new PhaseEvent.Validate(m + ":1:validate", m, 1, Instant.now(),
+                    new EndpointRef(outside, box.seal(outside)), ref(target, box), MigrationOptions.DEFAULTS)));
+            ValidationCheck source = reportOf(m).checks().stream().filter(c -> c.id().equals("connectivity.source")).findFirst()
+                    .orElseThrow();
+            assertEquals(Severity.ERROR, source.severity());
+            assertTrue(source.message().contains("not in DFM_ALLOWED_ENDPOINTS"), source.message());
+            assertTrue(source.remediation().contains("DFM_ALLOWED_ENDPOINTS"), source.remediation());
+            assertThrows(SocketTimeoutException.class, listener::accept, "nothing connected to the refused endpoint");
+        }
+    }
+
+    @Test
+    void aServerThatIsNotRedisIsClassifiedWithoutEchoingWhatItSent() throws Exception {
+        try (RedisServer target = RedisServer.start(); ServerSocket http = new ServerSocket(0, 50, InetAddress.getByName("127.0.0.1"))) {
+            Thread.ofVirtual().start(() -> {
+                while (!http.isClosed()) {
+                    try (Socket s = http.accept()) {
+                        s.getOutputStream().write("HTTP/1.1 200 OK\r\nX-Secret: banner-from-the-remote\r\n\r\n".getBytes());
+                        s.getOutputStream().flush();
+                        Thread.sleep(500);
+                    } catch (Exception e) {
+                        return;
+                    }
+                }
+            });
+            String m = UUID.randomUUID().toString();
+            String notRedis = "redis://127.0.0.1:" + http.getLocalPort();
+            connector.source("phases-in").send(Json.write(new PhaseEvent.Validate(m + ":1:validate", m, 1, Instant.now(),
+                    new EndpointRef(notRedis, box.seal(notRedis)), ref(target, box), MigrationOptions.DEFAULTS)));
+            ValidationCheck source = reportOf(m).checks().stream().filter(c -> c.id().equals("connectivity.source")).findFirst()
+                    .orElseThrow();
+            assertEquals(Severity.ERROR, source.severity());
+            assertTrue(!source.message().contains("HTTP") && !source.message().contains("banner") && !source.message().contains("RESP type"),
+                    source.message());
         }
     }
 

@@ -4,6 +4,7 @@ import static io.restassured.RestAssured.given;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.quarkus.test.common.QuarkusTestResource;
@@ -15,6 +16,9 @@ import io.dfmigrate.common.event.RunKey;
 import io.dfmigrate.common.event.StatusEvent;
 import io.restassured.RestAssured;
 import io.restassured.http.ContentType;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.SocketTimeoutException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -25,13 +29,16 @@ import io.dfmigrate.common.Topics;
 import java.util.List;
 
 @QuarkusTest
-@TestProfile(ApiTokenAndHeartbeatTest.Profile.class)
+@TestProfile(SecuredOrchestratorTest.Profile.class)
 @QuarkusTestResource(value = InfrastructureResource.class, restrictToAnnotatedClass = true)
-class ApiTokenAndHeartbeatTest {
+class SecuredOrchestratorTest {
     static final String TOKEN = "t0ken-for-tests-0123456789";
     static final String VIEWER = "v1ewer-for-tests-0123456789";
 
-    /** Production's defaults (the profile "secured", not "test": auth=token) with a token of each kind, short timeouts. */
+    /**
+     * Production's defaults (the profile "secured", not "test": auth=token) with a token of each kind, an allowlist of
+     * 127.0.0.1 only, and short timeouts.
+     */
     public static class Profile implements QuarkusTestProfile {
         @Override
         public String getConfigProfile() {
@@ -42,6 +49,7 @@ class ApiTokenAndHeartbeatTest {
         public Map<String, String> getConfigOverrides() {
             return Map.of("dfm.orchestrator.api-token", TOKEN,
                     "dfm.orchestrator.viewer-token", VIEWER,
+                    "dfm.allowed-endpoints", "127.0.0.1/32",
                     "dfm.secret.key", "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
                     "dfm.orchestrator.heartbeat-timeout", "2s",
                     "dfm.orchestrator.heartbeat-check", "500ms",
@@ -63,6 +71,19 @@ class ApiTokenAndHeartbeatTest {
         given().header("Authorization", "Bearer " + TOKEN).get("/q/metrics").then().statusCode(200);
         given().get("/q/health").then().statusCode(200);
         given().get("/q/health/ready").then().statusCode(200);
+    }
+
+    @Test
+    void anEndpointOutsideTheAllowlistIsA400NamingTheFieldWithoutAnyConnection() throws Exception {
+        try (ServerSocket listener = new ServerSocket(0, 50, InetAddress.getByName("127.0.0.2"))) {
+            listener.setSoTimeout(300);
+            given().header("Authorization", "Bearer " + TOKEN).contentType(ContentType.JSON)
+                    .body(TestSupport.body("outside", "redis://127.0.0.2:" + listener.getLocalPort(), TestSupport.TARGET, null))
+                    .post("/api/migrations").then().statusCode(400).contentType("application/problem+json")
+                    .body("errors[0].field", equalTo("source.uri"))
+                    .body("errors[0].message", containsString("not in DFM_ALLOWED_ENDPOINTS"));
+            assertThrows(SocketTimeoutException.class, listener::accept, "nothing connected to the refused endpoint");
+        }
     }
 
     @Test

@@ -1,0 +1,29 @@
+package io.dfmigrate.common.config;
+
+import io.dfmigrate.common.endpoint.EndpointPolicy;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.context.Initialized;
+import jakarta.enterprise.event.Observes;
+import java.util.Optional;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+
+/**
+ * Installs this service's {@link EndpointPolicy} from {@code dfm.allowed-endpoints} (env {@code DFM_ALLOWED_ENDPOINTS};
+ * default {@link EndpointPolicy#DEFAULT}) when the application starts; a malformed list stops the start with the entry.
+ */
+@ApplicationScoped
+public class EndpointPolicyConfig {
+    private final Optional<String> allowed;
+
+    public EndpointPolicyConfig(@ConfigProperty(name = "dfm.allowed-endpoints") Optional<String> allowed) {
+        this.allowed = allowed;
+    }
+
+    void install(@Observes @Initialized(ApplicationScoped.class) Object started) {
+        try {
+            EndpointPolicy.install(EndpointPolicy.parse(allowed.filter(s -> !s.isBlank()).orElse(EndpointPolicy.DEFAULT)));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalStateException("DFM_ALLOWED_ENDPOINTS: " + e.getMessage(), e);
+        }
+    }
+}
