@@ -124,7 +124,7 @@ public final class BlockingRedis implements AutoCloseable {
             }
             return results;
         } catch (RedisCommandException e) {
-            if (!(e.getCause() instanceof ErrorType)) {
+            if (!isReplyError(e.getCause())) {
                 throw e;
             }
         }
@@ -143,7 +143,12 @@ public final class BlockingRedis implements AutoCloseable {
             try {
                 results.add(new Result(f.toCompletionStage().toCompletableFuture().get(left, TimeUnit.NANOSECONDS), null));
             } catch (ExecutionException e) {
-                results.add(new Result(null, e.getCause() == null ? "unknown error" : e.getCause().getMessage()));
+                if (!isReplyError(e.getCause())) {
+                    // the connection broke (closed, reset): that is the whole pipeline's failure, never one command's
+                    throw new RedisCommandException(endpoint.address() + ": pipeline of " + requests.size() + " commands failed: "
+                            + describe(e.getCause() == null ? e : e.getCause()), e.getCause());
+                }
+                results.add(new Result(null, e.getCause().getMessage()));
             } catch (TimeoutException e) {
                 throw new RedisCommandException(endpoint.address() + ": pipeline of " + requests.size()
                         + " commands timed out after " + budget.toMillis() + " ms");
@@ -178,6 +183,19 @@ public final class BlockingRedis implements AutoCloseable {
             Thread.currentThread().interrupt();
             throw new RedisCommandException(endpoint.address() + ": interrupted during " + what);
         }
+    }
+
+    /**
+     * Whether a failure is an error reply of the server about this command ({@code WRONGTYPE …}, {@code ERR …}), as opposed
+     * to one the client raises itself for a broken connection ({@code CONNECTION_CLOSED}, {@code ILLEGAL_STATE}), which
+     * fails every command in flight and so is never one key's problem.
+     */
+    public static boolean isReplyError(Throwable t) {
+        if (!(t instanceof ErrorType)) {
+            return false;
+        }
+        String m = t.getMessage() == null ? "" : t.getMessage();
+        return !m.startsWith("CONNECTION_CLOSED") && !m.startsWith("ILLEGAL_STATE");
     }
 
     /** A short, password-free description of a connection or command failure. */

@@ -18,6 +18,7 @@ import java.util.HexFormat;
 import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.regex.Pattern;
 
 /**
  * The key-sync engine shared by copier and replicator: makes the target's copy of each key equal to the source's
@@ -118,6 +119,26 @@ public final class KeySync {
     public record Result(long written, long deleted, long bytes, long structural, List<KeyFailure> failures) {
         public long failed() {
             return failures.size();
+        }
+    }
+
+    /**
+     * Error replies that are about the server, not about one key: out of memory, read-only replica, missing permission,
+     * loading, a failed background save, a busy script, cluster or replica trouble. A batch that meets one is not done:
+     * it fails as a whole (retried, then the migration fails with the server's reason), never as per-key failures.
+     */
+    private static final Pattern SERVER_FAULT = Pattern.compile(
+            "(^|[\\s:])(OOM|READONLY|NOPERM|LOADING|MISCONF|MASTERDOWN|NOAUTH|WRONGPASS|CLUSTERDOWN|TRYAGAIN|NOREPLICAS|BUSY)\\b");
+
+    static boolean serverFault(String error) {
+        // NOPERM about "one of the keys" is an ACL key pattern refusing this key, not the user's rights as a whole
+        return error != null && SERVER_FAULT.matcher(error).find() && !(error.contains("NOPERM") && error.contains("of the keys"));
+    }
+
+    /** Throws when {@code error}, a reply of {@code side}, is about the server rather than one key. */
+    static void failOnServerFault(BlockingRedis side, String role, String error) {
+        if (serverFault(error)) {
+            throw new RedisCommandException(side.endpoint().address() + ": the " + role + " refused the batch: " + error);
         }
     }
 
@@ -248,6 +269,7 @@ public final class KeySync {
             BlockingRedis.Result pttl = probed.get(2 * i);
             BlockingRedis.Result usage = probed.get(2 * i + 1);
             if (!pttl.ok()) {
+                failOnServerFault(source, "source", pttl.error());
                 failures.add(new KeyFailure(source.db(), printable(keys.get(i)), "source: " + pttl.error()));
                 continue;
             }
@@ -329,6 +351,7 @@ public final class KeySync {
             byte[] key = small.get(i);
             BlockingRedis.Result dump = dumped.get(i);
             if (!dump.ok()) {
+                failOnServerFault(source, "source", dump.error());
                 failures.add(new KeyFailure(source.db(), printable(key), "source: " + dump.error()));
                 continue;
             }
@@ -385,6 +408,7 @@ public final class KeySync {
                 structural.add(writtenKeys.get(i));
                 structuralTtl.add(writtenTtl.get(i));
             } else {
+                failOnServerFault(target, "target", r.error());
                 failures.add(new KeyFailure(target.db(), printable(writtenKeys.get(i)), "target: " + r.error()));
             }
         }

@@ -47,6 +47,9 @@ final class StructuralCopy {
             tgt.send(Request.cmd(Command.RENAME).arg(tmp).arg(k));
             return null;
         } catch (RedisCommandException | IllegalStateException e) {
+            if (e instanceof RedisCommandException rce && (!BlockingRedis.isReplyError(rce.getCause()) || KeySync.serverFault(e.getMessage()))) {
+                throw rce; // a lost connection, a timeout or a server-wide refusal fails the batch, not this one key
+            }
             try {
                 tgt.send(Request.cmd(Command.DEL).arg(tmp));
             } catch (RedisCommandException ignored) {

@@ -123,4 +123,23 @@ class CopierFlowTest {
             assertEquals("", target.cli("GET", "only-on-target"));
         }
     }
+
+    @Test
+    void aTargetOutOfMemoryFailsTheCopyInsteadOfAcknowledgingBatchesWithFailedKeys() {
+        try (RedisServer source = RedisServer.start(); RedisServer target = RedisServer.start("--maxmemory", "4mb",
+                "--maxmemory-policy", "noeviction")) {
+            String m = UUID.randomUUID().toString();
+            source.cli("EVAL", "for i=1,6000 do redis.call('SET', 'k'..i, string.rep('v', 2000)) end", "0"); // ~12 MB of small keys
+            connector.source("phases-in").send(Json.write(command(PhaseEvent.Kind.COPY, m, source, target, null)));
+            relayBatchesUntil(() -> reports(m).stream().anyMatch(StatusEvent.Failed.class::isInstance), "the copy to fail");
+            StatusEvent.Failed failed = (StatusEvent.Failed) reports(m).stream().filter(StatusEvent.Failed.class::isInstance)
+                    .findFirst().orElseThrow();
+            assertTrue(failed.error().contains("OOM") && failed.error().contains("the target refused the batch"), failed.error());
+            assertTrue(reports(m).stream().filter(StatusEvent.BatchDone.class::isInstance)
+                            .allMatch(e -> ((StatusEvent.BatchDone) e).batch().failed() == 0),
+                    "no batch was acknowledged with keys the full target refused: " + reports(m));
+            // as the orchestrator does after the failure: the run's remaining batches are dropped
+            connector.source("control-in").send(Json.write(command(PhaseEvent.Kind.STOP, m, source, target, null)));
+        }
+    }
 }
