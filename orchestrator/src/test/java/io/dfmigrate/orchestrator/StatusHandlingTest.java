@@ -127,13 +127,36 @@ class StatusHandlingTest {
             Thread.sleep(500);
             given().get("/api/migrations/" + id).then().body("state", equalTo("REPLICATING"));
             send(producer, StatusEvent.replication(new RunKey(id, 1), "a", new StatusEvent.Replication(10L, 1, 2L, null, null)));
-            awaitState(id, "COMPLETED");
             awaitRecord(phases, id, EventTypes.PHASE_COMPLETE);
+            // drained: verified next, still REPLICATING, and nothing may be done meanwhile
+            given().get("/api/migrations/" + id).then().body("state", equalTo("REPLICATING")).body("cutover.state", equalTo("VERIFYING"))
+                    .body("allowedActions", equalTo(List.of()));
+            given().post("/api/migrations/" + id + "/stop").then().statusCode(409);
             send(producer, StatusEvent.cutoverDone(new RunKey(id, 1), "r",
                     new StatusEvent.Cutover(null, 840L, true, "write pause 840 ms; key counts equal in 3 database(s)")));
-            await(() -> "DONE".equals(given().get("/api/migrations/" + id).then().extract().path("cutover.state")), "DONE");
-            given().get("/api/migrations/" + id).then().body("cutover.pauseMillis", equalTo(840))
+            awaitState(id, "COMPLETED");
+            given().get("/api/migrations/" + id).then().body("cutover.state", equalTo("DONE")).body("cutover.pauseMillis", equalTo(840))
                     .body("replication.pendingChanges", equalTo(0));
+        }
+    }
+
+    @Test
+    void aCutoverWhoseKeyCountsDifferFailsWithTheCountsInsteadOfCompleting() throws Exception {
+        String id = create("mismatch");
+        try (KafkaConsumer<String, String> phases = consumer(); KafkaProducer<String, String> producer = producer()) {
+            phases.subscribe(List.of(Topics.PHASES));
+            validateAndStart(id, producer);
+            send(producer, StatusEvent.captureReady(new RunKey(id, 1), "r", null, null));
+            send(producer, StatusEvent.scanCompleted(new RunKey(id, 1), "c", 0, 0, null));
+            awaitState(id, "REPLICATING");
+            given().contentType(ContentType.JSON).body("{\"cutover\":true}").post("/api/migrations/" + id + "/complete").then().statusCode(202);
+            send(producer, StatusEvent.cutoverPaused(new RunKey(id, 1), "r", new StatusEvent.Cutover(0L, null, null, "paused")));
+            awaitRecord(phases, id, EventTypes.PHASE_COMPLETE);
+            send(producer, StatusEvent.cutoverDone(new RunKey(id, 1), "r", new StatusEvent.Cutover(null, 120L, false,
+                    "write pause 120 ms; key counts differ: db0: source 10, target 9 keys without TTL")));
+            awaitState(id, "FAILED");
+            given().get("/api/migrations/" + id).then().body("cutover.state", equalTo("MISMATCH"))
+                    .body("error", containsString("db0: source 10, target 9")).body("allowedActions", equalTo(List.of("restart")));
         }
     }
 

@@ -90,8 +90,9 @@ class TargetGuardTest {
                 assertEquals("redis://:t0p@127.0.0.1:" + target.port(), box.open(complete.target().sealed()));
                 assertEquals("OK", target.cli("-a", "t0p", "--no-auth-warning", "SET", "x", "1"));
                 assertEquals("OK", target.cli("--user", "app", "--pass", "apppw", "--no-auth-warning", "SET", "app:1", "1"));
-                given().get("/api/migrations/" + id).then().body("state", equalTo("COMPLETED"))
-                        .body("targetGuard.status", equalTo("LIFTED"));
+                send(producer, StatusEvent.cutoverDone(new RunKey(id, 1), "r", new StatusEvent.Cutover(null, 50L, true, "key counts equal")));
+                awaitState(id, "COMPLETED");
+                given().get("/api/migrations/" + id).then().body("targetGuard.status", equalTo("LIFTED"));
                 given().get("/api/migrations/" + id + "/audit").then().body("action", hasItem("guard-applied"))
                         .body("action", hasItem("guard-lifted"));
             }

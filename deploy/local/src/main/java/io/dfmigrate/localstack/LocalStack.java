@@ -124,14 +124,16 @@ public final class LocalStack implements AutoCloseable {
         secretKey = config.secretKey() != null ? config.secretKey() : fromStateDir("secret.key", SecretBox::generateKey);
         SecretBox.fromBase64Key(secretKey); // fail fast on a bad key
         apiToken = config.apiToken() != null ? config.apiToken() : fromStateDir("api-token", LocalStack::newApiToken);
-        kafka = new KafkaBroker(config.stateDir().resolve("kafka"), config.kafkaPort(), config.kafkaControllerPort());
+        Path kafkaDir = config.stateDir().resolve("kafka");
+        kafka = config.randomPorts() ? StackException.onFreePorts((p, c) -> new KafkaBroker(kafkaDir, p, c).start())
+                : new KafkaBroker(kafkaDir, config.kafkaPort(), config.kafkaControllerPort()).start();
         started.add(kafka);
-        kafka.start();
         kafka.createTopics();
         if (config.dbUrl() == null) {
-            postgres = new PostgresServer(config.stateDir().resolve("postgresql"), config.pgPort(), config.fsync());
+            Path pgDir = config.stateDir().resolve("postgresql");
+            postgres = config.randomPorts() ? StackException.onFreePorts((p, unused) -> new PostgresServer(pgDir, p, config.fsync()).start())
+                    : new PostgresServer(pgDir, config.pgPort(), config.fsync()).start();
             started.add(postgres);
-            postgres.start();
             jdbcUrl = postgres.jdbcUrl();
         } else {
             jdbcUrl = config.dbUrl();
@@ -171,7 +173,7 @@ public final class LocalStack implements AutoCloseable {
         try {
             s = ServiceProcess.start(config.home(), module, name, port, env, config.stateDir().resolve("logs"), config.serviceHeap());
         } catch (StackException e) {
-            if (!config.randomPorts() || e.getMessage() == null || !e.getMessage().contains("seems to be in use")) {
+            if (!config.randomPorts() || !e.portTaken()) {
                 throw e;
             }
             // a port picked as free was taken by another process before the service bound it (a busy machine): take another

@@ -102,7 +102,11 @@ public class Migration extends PanacheEntityBase {
         return state == MigrationState.REPLICATING && cutover.phase != null;
     }
 
+    /** During a cutover only stop (which lifts the pause), and nothing while it is being verified (seconds). */
     public List<String> allowedActionNames() {
-        return cuttingOver() ? List.of("stop") : state.allowedActionNames();
+        if (cuttingOver()) {
+            return cutover.phase.abandonable() ? List.of("stop") : List.of();
+        }
+        return state.allowedActionNames();
     }
 }

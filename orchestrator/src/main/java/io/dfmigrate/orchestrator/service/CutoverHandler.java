@@ -11,8 +11,10 @@ import java.time.Instant;
 
 /**
  * The cutover: PAUSING (writes being paused on the source) → DRAINING (the changes captured before the pause are
- * applied) → the migration is COMPLETED and VERIFYING (the guard is lifted first, then the pause ends and key counts are
- * compared) → DONE or MISMATCH. An abort ends it and replication goes on.
+ * applied) → VERIFYING (the guard is lifted first, then the replicator compares the key counts while writes are still
+ * paused, and ends the pause) → DONE, and only then COMPLETED; a mismatch (or no comparison) is MISMATCH and the
+ * migration FAILED with the counts: a cutover never reports success it did not verify. An abort before VERIFYING ends
+ * it and replication goes on.
  */
 final class CutoverHandler {
     static void onPaused(Journal j, StatusEvent.CutoverPaused e, String actor) {
@@ -29,32 +31,51 @@ final class CutoverHandler {
 
     static void onAborted(Journal j, StatusEvent.CutoverAborted e, String actor) {
         Migration m = j.migration();
-        if (m.cuttingOver() && e.cutover() != null) {
+        if (!m.cuttingOver() || e.cutover() == null) {
+            return;
+        }
+        if (m.cutover.phase.abandonable()) {
             m.cutover.abandon(e.cutover().detail());
             j.audit(actor, "cutover-aborted", e.cutover().detail());
+        } else {
+            // VERIFYING: the pause ran out before the comparison; writes resumed, so nothing can be verified any more
+            m.cutover.detail = e.cutover().detail();
+            j.fail(actor, "the cutover could not be verified: " + e.cutover().detail() + "; restart the migration");
         }
     }
 
     static void onDone(Journal j, StatusEvent.CutoverDone e, String actor) {
-        CutoverInfo c = j.migration().cutover;
-        if (e.cutover() != null && c.phase == CutoverPhase.VERIFYING) {
-            c.moveTo(Boolean.TRUE.equals(e.cutover().verified()) ? CutoverPhase.DONE : CutoverPhase.MISMATCH);
-            c.pauseMillis = e.cutover().pauseMillis();
-            c.detail = e.cutover().detail();
-            j.audit(actor, "cutover-done", e.cutover().detail());
+        Migration m = j.migration();
+        CutoverInfo c = m.cutover;
+        if (e.cutover() == null || c.phase != CutoverPhase.VERIFYING) {
+            return;
+        }
+        boolean verified = Boolean.TRUE.equals(e.cutover().verified());
+        c.moveTo(verified ? CutoverPhase.DONE : CutoverPhase.MISMATCH);
+        c.pauseMillis = e.cutover().pauseMillis();
+        c.detail = e.cutover().detail();
+        j.audit(actor, "cutover-done", e.cutover().detail());
+        if (m.state != MigrationState.REPLICATING) {
+            return; // stopped or failed meanwhile: recorded, nothing more
+        }
+        m.endedAt = Instant.now();
+        if (verified) {
+            j.transition(MigrationState.COMPLETED, actor, "complete", "cutover verified: " + e.cutover().detail());
+        } else {
+            j.fail(actor, "the cutover did not verify: " + e.cutover().detail() + "; the source's writes resumed and the target "
+                    + "may differ: compare them, then restart the migration or complete without cutover");
         }
     }
 
-    /** Once every change captured before the pause is applied, the migration is COMPLETED. */
+    /** Once every change captured before the pause is applied: verify (the replicator compares, then lifts the pause). */
     static void checkDrained(Journal j, String actor) {
         Migration m = j.migration();
         CutoverInfo c = m.cutover;
         if (m.cuttingOver() && c.phase == CutoverPhase.DRAINING && c.captured != null && m.capture.applied >= c.captured) {
             boolean guarded = m.guard.is(GuardStatus.ACTIVE);
             c.moveTo(CutoverPhase.VERIFYING);
-            m.endedAt = Instant.now();
-            j.transition(MigrationState.COMPLETED, actor, "complete", "cutover: all " + c.captured + " captured change(s) applied; "
-                    + (guarded ? "lifting the target write guard, then " : "") + "lifting the write pause");
+            j.audit(actor, "cutover-drained", "all " + c.captured + " captured change(s) applied; "
+                    + (guarded ? "lifting the target write guard, then " : "") + "comparing key counts and lifting the write pause");
             if (guarded) {
                 // the keeper lifts the guard first, then sends the complete that ends the pause (KeeperSteps.guardLifted)
                 m.guard.moveTo(GuardStatus.LIFTING_FOR_CUTOVER);

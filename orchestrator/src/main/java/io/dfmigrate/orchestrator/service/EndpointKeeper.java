@@ -73,7 +73,8 @@ public class EndpointKeeper {
                     changed = true;
                     continue; // applied, or failed (then the next step lifts what was changed)
                 }
-                if (!v.live() && v.guardUp()) {
+                // lifted when the migration ends, and before a cutover is verified (while it still is REPLICATING)
+                if ((!v.live() || v.guardStatus() == GuardStatus.LIFTING_FOR_CUTOVER) && v.guardUp()) {
                     liftGuard(v);
                     changed = true;
                 }

@@ -125,7 +125,7 @@ public class MigrationActions {
                 case start -> start(journal, body, actor);
                 case stop -> {
                     m.endedAt = Instant.now();
-                    if (m.cutover.phase != null) {
+                    if (m.cutover.phase != null && m.cutover.phase.abandonable()) {
                         m.cutover.abandon("cutover abandoned by stop; the write pause is lifted");
                     }
                     journal.transition(MigrationState.STOPPED, actor, action.path(), "data already copied stays on the target");

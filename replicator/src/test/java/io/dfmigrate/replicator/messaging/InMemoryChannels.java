@@ -1,7 +1,7 @@
 package io.dfmigrate.replicator.messaging;
 
 import io.dfmigrate.localstack.KafkaBroker;
-import io.dfmigrate.localstack.Ports;
+import io.dfmigrate.localstack.StackException;
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
 import io.smallrye.reactive.messaging.memory.InMemoryConnector;
 import java.nio.file.Files;
@@ -20,7 +20,7 @@ public class InMemoryChannels implements QuarkusTestResourceLifecycleManager {
     public Map<String, String> start() {
         try {
             Path dir = Files.createDirectories(Path.of("target").toAbsolutePath()).resolve("kafka-flow-" + System.nanoTime());
-            kafka = new KafkaBroker(dir, Ports.free(), Ports.free()).start();
+            kafka = StackException.onFreePorts((port, controller) -> new KafkaBroker(dir, port, controller).start());
             kafka.createTopics();
         } catch (Exception e) {
             throw new IllegalStateException("Kafka for the replicator test did not start: " + e, e);

@@ -9,7 +9,7 @@ import io.dfmigrate.common.event.ChangeEvent;
 import io.dfmigrate.common.event.RunKey;
 import io.dfmigrate.common.redis.RedisConnections;
 import io.dfmigrate.localstack.KafkaBroker;
-import io.dfmigrate.localstack.Ports;
+import io.dfmigrate.localstack.StackException;
 import io.dfmigrate.localstack.RedisServer;
 import io.dfmigrate.replicator.messaging.ChangeLog;
 import io.vertx.core.Vertx;
@@ -40,7 +40,7 @@ class RunApplierTest {
     @BeforeAll
     static void start() throws Exception {
         Path dir = Files.createDirectories(Path.of("target").toAbsolutePath()).resolve("kafka-" + System.nanoTime());
-        kafka = new KafkaBroker(dir, Ports.free(), Ports.free()).start();
+        kafka = StackException.onFreePorts((port, controller) -> new KafkaBroker(dir, port, controller).start());
         kafka.createTopics();
         log = new ChangeLog(Map.of("bootstrap.servers", kafka.bootstrapServers()));
         vertx = Vertx.vertx();
