@@ -110,10 +110,7 @@ class StatusHandlingTest {
         String id = create("cutover");
         try (KafkaConsumer<String, String> phases = consumer(); KafkaProducer<String, String> producer = producer()) {
             phases.subscribe(List.of(Topics.PHASES));
-            validateAndStart(id, producer);
-            send(producer, StatusEvent.captureReady(new RunKey(id, 1), "r", null, null));
-            send(producer, StatusEvent.scanCompleted(new RunKey(id, 1), "c", 0, 0, null));
-            awaitState(id, "REPLICATING");
+            replicating(id, producer, "r", null);
             send(producer, StatusEvent.replication(new RunKey(id, 1), "r", new StatusEvent.Replication(4L, 0, null, null, null)));
             given().contentType(ContentType.JSON).body("{\"cutover\":true}").post("/api/migrations/" + id + "/complete")
                     .then().statusCode(202).body("state", equalTo("REPLICATING")).body("cutover.state", equalTo("PAUSING"))
@@ -145,10 +142,7 @@ class StatusHandlingTest {
         String id = create("mismatch");
         try (KafkaConsumer<String, String> phases = consumer(); KafkaProducer<String, String> producer = producer()) {
             phases.subscribe(List.of(Topics.PHASES));
-            validateAndStart(id, producer);
-            send(producer, StatusEvent.captureReady(new RunKey(id, 1), "r", null, null));
-            send(producer, StatusEvent.scanCompleted(new RunKey(id, 1), "c", 0, 0, null));
-            awaitState(id, "REPLICATING");
+            replicating(id, producer, "r", null);
             given().contentType(ContentType.JSON).body("{\"cutover\":true}").post("/api/migrations/" + id + "/complete").then().statusCode(202);
             send(producer, StatusEvent.cutoverPaused(new RunKey(id, 1), "r", new StatusEvent.Cutover(0L, null, null, "paused")));
             awaitRecord(phases, id, EventTypes.PHASE_COMPLETE);
@@ -165,10 +159,7 @@ class StatusHandlingTest {
         String id = create("takeover");
         try (KafkaConsumer<String, String> phases = consumer(); KafkaProducer<String, String> producer = producer()) {
             phases.subscribe(List.of(Topics.PHASES));
-            validateAndStart(id, producer);
-            send(producer, StatusEvent.captureReady(new RunKey(id, 1), "replicator/a", "", "capture-a"));
-            send(producer, StatusEvent.scanCompleted(new RunKey(id, 1), "c", 0, 0, null));
-            awaitState(id, "REPLICATING");
+            replicating(id, producer, "replicator/a", "capture-a");
             send(producer, StatusEvent.replication(new RunKey(id, 1), "replicator/a", new StatusEvent.Replication(10L, 0, null, "capture-a", null)));
             send(producer, StatusEvent.replication(new RunKey(id, 1), "replicator/x", new StatusEvent.Replication(null, 4, 5L, "capture-a", null)));
             await(() -> Integer.valueOf(6).equals(given().get("/api/migrations/" + id).then().extract().path("replication.pendingChanges")),

@@ -46,6 +46,14 @@ final class TestSupport {
         given().post("/api/migrations/" + id + "/start").then().statusCode(202);
     }
 
+    /** Validates and starts {@code id}, then plays capture {@code capture} of {@code worker} and an empty copy: REPLICATING. */
+    static void replicating(String id, KafkaProducer<String, String> producer, String worker, String capture) throws Exception {
+        validateAndStart(id, producer);
+        send(producer, StatusEvent.captureReady(new RunKey(id, 1), worker, capture == null ? null : "", capture));
+        send(producer, StatusEvent.scanCompleted(new RunKey(id, 1), "c", 0, 0, null));
+        awaitState(id, "REPLICATING");
+    }
+
     static void awaitState(String id, String state) {
         await(() -> state.equals(given().get("/api/migrations/" + id).then().extract().path("state")), "state " + state);
     }
