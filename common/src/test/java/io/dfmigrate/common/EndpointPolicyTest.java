@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.dfmigrate.common.endpoint.EndpointPolicy;
+import io.dfmigrate.common.endpoint.RedisEndpoint;
 import io.dfmigrate.common.endpoint.EndpointPolicy.NotAllowedException;
 import org.junit.jupiter.api.Test;
 
@@ -48,5 +49,14 @@ class EndpointPolicyTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> EndpointPolicy.parse("10.0.0.0/8, 10.0.0.0/99"));
         assertTrue(e.getMessage().contains("10.0.0.0/99"), e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> EndpointPolicy.parse("redis://x"));
+    }
+
+    @Test
+    void tlsWithoutCertificateChecksNeedsTheOperatorsConsent() {
+        RedisEndpoint insecure = RedisEndpoint.parse("rediss://127.0.0.1:6380?verify=none");
+        NotAllowedException e = assertThrows(NotAllowedException.class, () -> EndpointPolicy.parse(EndpointPolicy.DEFAULT).require(insecure));
+        assertTrue(e.getMessage().contains("DFM_ALLOW_INSECURE_TLS"), e.getMessage());
+        assertDoesNotThrow(() -> EndpointPolicy.parse(EndpointPolicy.DEFAULT).withInsecureTls(true).require(insecure));
+        assertDoesNotThrow(() -> EndpointPolicy.parse(EndpointPolicy.DEFAULT).require(RedisEndpoint.parse("rediss://127.0.0.1:6380")));
     }
 }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.dfmigrate.common.endpoint.RedisEndpoint;
 import io.dfmigrate.common.event.MigrationOptions;
+import io.dfmigrate.common.endpoint.EndpointPolicy;
 import io.dfmigrate.common.event.Severity;
 import io.dfmigrate.common.event.ValidationCheck;
 import io.dfmigrate.localstack.Ports;
@@ -82,8 +83,19 @@ class DataAndCompatibilityChecksTest {
             assertEquals(Severity.ERROR, bad.severity());
             assertTrue(bad.remediation().contains("?ca="), bad.toString());
 
-            assertEquals(Severity.INFO, check(validate("rediss://127.0.0.1:" + tlsPort + "?verify=none", target.uri(), null),
-                    "connectivity.source").severity());
+            // without certificate checks only when the operator allows it (DFM_ALLOW_INSECURE_TLS)
+            ValidationCheck refused = check(validate("rediss://127.0.0.1:" + tlsPort + "?verify=none", target.uri(), null),
+                    "connectivity.source");
+            assertEquals(Severity.ERROR, refused.severity());
+            assertTrue(refused.message().contains("DFM_ALLOW_INSECURE_TLS"), refused.message());
+            EndpointPolicy before = EndpointPolicy.current();
+            EndpointPolicy.install(before.withInsecureTls(true));
+            try {
+                assertEquals(Severity.INFO, check(validate("rediss://127.0.0.1:" + tlsPort + "?verify=none", target.uri(), null),
+                        "connectivity.source").severity());
+            } finally {
+                EndpointPolicy.install(before);
+            }
             ValidationCheck plainOnTls = check(validate("redis://127.0.0.1:" + tlsPort, target.uri(), null), "connectivity.source");
             assertEquals(Severity.ERROR, plainOnTls.severity());
         }

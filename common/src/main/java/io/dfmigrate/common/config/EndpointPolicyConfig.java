@@ -9,19 +9,24 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 /**
  * Installs this service's {@link EndpointPolicy} from {@code dfm.allowed-endpoints} (env {@code DFM_ALLOWED_ENDPOINTS};
- * default {@link EndpointPolicy#DEFAULT}) when the application starts; a malformed list stops the start with the entry.
+ * default {@link EndpointPolicy#DEFAULT}) and {@code dfm.allow-insecure-tls} (env {@code DFM_ALLOW_INSECURE_TLS}, false) when
+ * the application starts; a malformed list stops the start with the entry.
  */
 @ApplicationScoped
 public class EndpointPolicyConfig {
     private final Optional<String> allowed;
+    private final boolean insecureTls;
 
-    public EndpointPolicyConfig(@ConfigProperty(name = "dfm.allowed-endpoints") Optional<String> allowed) {
+    public EndpointPolicyConfig(@ConfigProperty(name = "dfm.allowed-endpoints") Optional<String> allowed,
+                                @ConfigProperty(name = "dfm.allow-insecure-tls", defaultValue = "false") boolean insecureTls) {
         this.allowed = allowed;
+        this.insecureTls = insecureTls;
     }
 
     void install(@Observes @Initialized(ApplicationScoped.class) Object started) {
         try {
-            EndpointPolicy.install(EndpointPolicy.parse(allowed.filter(s -> !s.isBlank()).orElse(EndpointPolicy.DEFAULT)));
+            EndpointPolicy.install(EndpointPolicy.parse(allowed.filter(s -> !s.isBlank()).orElse(EndpointPolicy.DEFAULT))
+                    .withInsecureTls(insecureTls));
         } catch (IllegalArgumentException e) {
             throw new IllegalStateException("DFM_ALLOWED_ENDPOINTS: " + e.getMessage(), e);
         }

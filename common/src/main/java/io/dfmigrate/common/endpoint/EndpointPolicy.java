@@ -25,11 +25,27 @@ public final class EndpointPolicy {
     private final String spec;
     private final List<Cidr> cidrs;
     private final List<Pattern> hosts;
+    private final boolean insecureTls;
 
-    private EndpointPolicy(String spec, List<Cidr> cidrs, List<Pattern> hosts) {
+    private EndpointPolicy(String spec, List<Cidr> cidrs, List<Pattern> hosts, boolean insecureTls) {
         this.spec = spec;
         this.cidrs = cidrs;
         this.hosts = hosts;
+        this.insecureTls = insecureTls;
+    }
+
+    /** This policy, allowing {@code rediss://…?verify=none} or not ({@code DFM_ALLOW_INSECURE_TLS}; refused by default). */
+    public EndpointPolicy withInsecureTls(boolean allowed) {
+        return new EndpointPolicy(spec, cidrs, hosts, allowed);
+    }
+
+    /** {@link #require(String)} for the endpoint's host, and TLS without certificate checks only when allowed. */
+    public List<InetAddress> require(RedisEndpoint endpoint) {
+        if (endpoint.tls() && !endpoint.verifyPeer() && !insecureTls) {
+            throw new NotAllowedException(endpoint.address() + " has ?verify=none, which turns TLS certificate checks off: give the "
+                    + "server's CA with ?ca=…, or set DFM_ALLOW_INSECURE_TLS=true on every dfmigrate service (tests only)");
+        }
+        return require(endpoint.host());
     }
 
     /** A refused endpoint, with a message that names the host and why, never a password. */
@@ -65,7 +81,7 @@ public final class EndpointPolicy {
                 throw new IllegalArgumentException("'" + raw.strip() + "' is neither a CIDR (10.0.0.0/8) nor a host pattern (*.example.com)");
             }
         }
-        return new EndpointPolicy(spec, List.copyOf(cidrs), List.copyOf(hosts));
+        return new EndpointPolicy(spec, List.copyOf(cidrs), List.copyOf(hosts), false);
     }
 
     /** Resolves {@code host} and throws {@link NotAllowedException} unless the policy allows it; returns the addresses. */

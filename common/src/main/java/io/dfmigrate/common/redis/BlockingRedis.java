@@ -63,7 +63,7 @@ public final class BlockingRedis implements AutoCloseable {
      */
     public static RedisOptions options(RedisEndpoint endpoint, int db, Duration timeout) {
         try {
-            EndpointPolicy.current().require(endpoint.host());
+            EndpointPolicy.current().require(endpoint);
         } catch (EndpointPolicy.NotAllowedException e) {
             throw new RedisCommandException(endpoint.address() + ": not allowed: " + e.getMessage(), e);
         }

@@ -98,7 +98,7 @@ public class MigrationActions {
             return null;
         }
         try {
-            EndpointPolicy.current().require(endpoint.host()); // a name lookup only: nothing connects to it here
+            EndpointPolicy.current().require(endpoint); // a name lookup only: nothing connects to it here
             return endpoint;
         } catch (EndpointPolicy.NotAllowedException e) {
             errors.add(new FieldError(field + ".uri", "is not allowed: " + e.getMessage()));

@@ -163,7 +163,10 @@ public class ValidationService {
         String err = p.error();
         String lower = err.toLowerCase(Locale.ROOT);
         String remediation;
-        if (lower.contains("not allowed:")) {
+        if (lower.contains("not allowed:") && lower.contains("verify=none")) {
+            remediation = "give the server's CA with ?ca=… instead of ?verify=none, or let dfmigrate skip the certificate checks with "
+                    + "DFM_ALLOW_INSECURE_TLS=true on every service (tests only)";
+        } else if (lower.contains("not allowed:")) {
             remediation = "dfmigrate does not connect there: if the " + p.role() + " is right, add its address range or host name to "
                     + "DFM_ALLOWED_ENDPOINTS on every dfmigrate service";
         } else if (lower.contains("wrongpass") || lower.contains("invalid password") || lower.contains("invalid username")) {
