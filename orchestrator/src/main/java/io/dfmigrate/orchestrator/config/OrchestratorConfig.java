@@ -89,4 +89,15 @@ public interface OrchestratorConfig {
     /** ... and fails with the reason after this long (replication: only when changes kept arriving or appliers report errors). */
     @WithDefault("15m")
     Duration stallFailTimeout();
+
+    /** Live migrations (COPYING or REPLICATING) at once; a start beyond it is refused with 409. */
+    @WithDefault("20")
+    int maxLiveMigrations();
+
+    /** Server-sent event streams open at once, per migration and in total; more get 429. */
+    @WithDefault("16")
+    int sseMaxPerMigration();
+
+    @WithDefault("256")
+    int sseMaxTotal();
 }

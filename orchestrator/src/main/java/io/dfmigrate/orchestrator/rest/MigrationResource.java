@@ -25,6 +25,9 @@ import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import java.net.URI;
 import java.util.List;
+import java.util.Set;
+import jakarta.ws.rs.QueryParam;
+import io.dfmigrate.orchestrator.service.ApiException;
 
 /** The REST contract (README quickstart, OpenAPI at /q/openapi). Errors are problem+json (see {@link ProblemMappers}). */
 @Path("/api/migrations")
@@ -36,12 +39,16 @@ public class MigrationResource {
     private final MigrationActions actions;
     private final MigrationQueries queries;
     private final CurrentVertxRequest request;
+    private final EventStreams streams;
+    /** States that end a run: an event stream ends there (a restart is followed with a new stream). */
+    private static final Set<String> ENDS_A_STREAM = Set.of("COMPLETED", "STOPPED", "FAILED");
     private final ObjectMapper mapper;
     private final Duration eventsInterval;
 
     public MigrationResource(MigrationActions actions, MigrationQueries queries, ObjectMapper mapper, OrchestratorConfig config,
                              CurrentVertxRequest request) {
         this.request = request;
+        this.streams = new EventStreams(config.sseMaxPerMigration(), config.sseMaxTotal());
         this.actions = actions;
         this.queries = queries;
         this.mapper = mapper;
@@ -74,8 +81,21 @@ public class MigrationResource {
 
     @RunOnVirtualThread
     @GET
-    public List<Dtos.MigrationView> list() {
-        return queries.list();
+    public Response list(@QueryParam("limit") String limit, @QueryParam("offset") String offset) {
+        return Response.ok(queries.list(number("limit", limit, 100), number("offset", offset, 0)))
+                .header("X-Total-Count", queries.count()).build();
+    }
+
+    /** A whole-number query parameter, {@code dflt} when absent; 400 naming it when it is not a number. */
+    private static int number(String name, String value, int dflt) {
+        if (value == null || value.isBlank()) {
+            return dflt;
+        }
+        try {
+            return Integer.parseInt(value.strip());
+        } catch (NumberFormatException e) {
+            throw ApiException.badRequest(name, "must be a whole number");
+        }
     }
 
     @RunOnVirtualThread
@@ -142,10 +162,14 @@ public class MigrationResource {
     @RestStreamElementType(MediaType.APPLICATION_JSON)
     public Multi<Dtos.MigrationView> events(@PathParam("id") String id) {
         Dtos.MigrationView first = queries.get(id);
-        return Multi.createFrom().emitter(em -> Thread.ofVirtual().name("sse-" + id).start(() -> {
+        if (!streams.open(id)) {
+            throw ApiException.tooMany("too many event streams are open (at most " + streams.perMigration() + " per migration and "
+                    + streams.total() + " in all): close one, or read GET /api/migrations/" + id);
+        }
+        return Multi.createFrom().<Dtos.MigrationView>emitter(em -> Thread.ofVirtual().name("sse-" + id).start(() -> {
             Dtos.MigrationView last = first;
             em.emit(first);
-            while (!em.isCancelled() && !"COMPLETED".equals(last.state())) {
+            while (!em.isCancelled() && !ENDS_A_STREAM.contains(last.state())) {
                 try {
                     Thread.sleep(eventsInterval.toMillis());
                     Dtos.MigrationView now = queries.get(id);
@@ -162,7 +186,7 @@ public class MigrationResource {
                 }
             }
             em.complete();
-        }));
+        })).onTermination().invoke(() -> streams.close(id));
     }
 
     @RunOnVirtualThread

@@ -34,6 +34,10 @@ public class ApiException extends RuntimeException {
         return new ApiException(404, "Migration not found", "no migration with id " + id, null, null, null);
     }
 
+    public static ApiException tooMany(String detail) {
+        return new ApiException(429, "Too Many Requests", detail, null, null, null);
+    }
+
     public static ApiException conflict(String detail, String state, List<String> allowedActions) {
         return new ApiException(409, "Action not allowed in this state", detail, null, state, allowedActions);
     }

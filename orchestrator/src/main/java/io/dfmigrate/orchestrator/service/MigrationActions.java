@@ -8,6 +8,7 @@ import io.dfmigrate.common.event.MigrationOptions;
 import io.dfmigrate.common.event.PhaseEvent;
 import io.dfmigrate.common.event.Severity;
 import io.dfmigrate.common.secret.SecretBox;
+import io.dfmigrate.orchestrator.config.OrchestratorConfig;
 import io.dfmigrate.orchestrator.persistence.CutoverPhase;
 import io.dfmigrate.orchestrator.persistence.GuardStatus;
 import io.dfmigrate.orchestrator.persistence.Migration;
@@ -33,11 +34,13 @@ public class MigrationActions {
     private final SecretBox box;
     private final MigrationTx tx;
     private final MigrationQueries queries;
+    private final int maxLive;
 
-    public MigrationActions(SecretBox box, MigrationTx tx, MigrationQueries queries) {
+    public MigrationActions(SecretBox box, MigrationTx tx, MigrationQueries queries, OrchestratorConfig config) {
         this.box = box;
         this.tx = tx;
         this.queries = queries;
+        this.maxLive = config.maxLiveMigrations();
     }
 
     public Dtos.MigrationView create(Dtos.CreateMigrationRequest req, String actor) {
@@ -122,7 +125,7 @@ public class MigrationActions {
                     journal.transition(MigrationState.VALIDATING, actor, action.path(), null);
                     journal.phase(PhaseEvent.Kind.VALIDATE);
                 }
-                case start -> start(journal, body, actor);
+                case start -> start(journal, body, actor, maxLive);
                 case stop -> {
                     m.endedAt = Instant.now();
                     if (m.cutover.phase != null && m.cutover.phase.abandonable()) {
@@ -152,8 +155,13 @@ public class MigrationActions {
         return queries.get(id);
     }
 
-    private static void start(Journal j, Object body, String actor) {
+    private static void start(Journal j, Object body, String actor, int maxLive) {
         Migration m = j.migration();
+        long live = Migration.count("state in ?1", List.of(MigrationState.COPYING, MigrationState.REPLICATING));
+        if (live >= maxLive) {
+            throw ApiException.conflict(live + " migrations are copying or replicating, the most this orchestrator runs at once "
+                    + "(DFM_ORCHESTRATOR_MAX_LIVE_MIGRATIONS); complete or stop one first", m.state.name(), m.allowedActionNames());
+        }
         boolean ack = body instanceof Dtos.StartRequest s && Boolean.TRUE.equals(s.acknowledgeWarnings());
         long warnings = ValidationHandler.count(ValidationHandler.checks(m), Severity.WARNING);
         if (warnings > 0 && !ack) {

@@ -8,6 +8,8 @@ import java.util.List;
 /** What the API reads: a migration, the list, an audit trail (404 for an unknown id). */
 @ApplicationScoped
 public class MigrationQueries {
+    /** The most migrations one list call returns. */
+    public static final int MAX_PAGE = 500;
     private final MigrationTx tx;
 
     public MigrationQueries(MigrationTx tx) {
@@ -18,8 +20,20 @@ public class MigrationQueries {
         return tx.read(() -> MigrationViews.view(MigrationTx.find(id)));
     }
 
-    public List<Dtos.MigrationView> list() {
-        return tx.read(() -> Migration.<Migration>list("order by createdAt desc").stream().map(MigrationViews::view).toList());
+    /** The newest first, {@code limit} (1–500) from {@code offset}; 400 naming the parameter otherwise. */
+    public List<Dtos.MigrationView> list(int limit, int offset) {
+        if (limit < 1 || limit > MAX_PAGE) {
+            throw ApiException.badRequest("limit", "must be 1 to " + MAX_PAGE);
+        }
+        if (offset < 0) {
+            throw ApiException.badRequest("offset", "must be 0 or more");
+        }
+        return tx.read(() -> Migration.<Migration>find("order by createdAt desc, id").range(offset, offset + limit - 1).list().stream()
+                .map(MigrationViews::view).toList());
+    }
+
+    public long count() {
+        return tx.read(() -> Migration.count());
     }
 
     public List<Dtos.AuditView> audit(String id) {
