@@ -18,6 +18,10 @@ import java.util.function.LongConsumer;
 final class StructuralCopy {
     private static final int STRING_CHUNK = 1 << 20;
 
+    /** Temporary keys are named {@code dfm:tmp:<uuid>} and live at most this long after their last chunk. */
+    static final String TMP_PREFIX = "dfm:tmp:";
+    static final long SAFETY_TTL_MILLIS = 3_600_000;
+
     private StructuralCopy() {
     }
 
@@ -25,25 +29,30 @@ final class StructuralCopy {
     static String copy(BlockingRedis src, BlockingRedis tgt, byte[] key, long pttl, int chunk, LongConsumer elements) {
         Buffer k = Buffer.buffer(key);
         String type = src.send(Request.cmd(Command.TYPE).arg(k)).toString();
-        Buffer tmp = Buffer.buffer("dfm:tmp:" + UUID.randomUUID());
+        Buffer tmp = Buffer.buffer(TMP_PREFIX + UUID.randomUUID());
+        // while it is being built the temporary key has a safety TTL, renewed with every chunk: if the copier dies half way,
+        // the target forgets the half key by itself
+        LongConsumer chunkDone = n -> {
+            tgt.send(Request.cmd(Command.PEXPIRE).arg(tmp).arg(SAFETY_TTL_MILLIS));
+            elements.accept(n);
+        };
         try {
             boolean wrote = switch (type) {
                 case "none" -> false;
-                case "string" -> copyString(src, tgt, k, tmp);
-                case "hash" -> scan(src, tgt, Command.HSCAN, k, tmp, chunk, Command.HSET, 2, false, elements);
-                case "set" -> scan(src, tgt, Command.SSCAN, k, tmp, chunk, Command.SADD, 1, false, elements);
-                case "zset" -> scan(src, tgt, Command.ZSCAN, k, tmp, chunk, Command.ZADD, 2, true, elements);
-                case "list" -> copyList(src, tgt, k, tmp, chunk, elements);
-                case "stream" -> copyStream(src, tgt, k, tmp, chunk, elements);
+                case "string" -> copyString(src, tgt, k, tmp, chunkDone);
+                case "hash" -> scan(src, tgt, Command.HSCAN, k, tmp, chunk, Command.HSET, 2, false, chunkDone);
+                case "set" -> scan(src, tgt, Command.SSCAN, k, tmp, chunk, Command.SADD, 1, false, chunkDone);
+                case "zset" -> scan(src, tgt, Command.ZSCAN, k, tmp, chunk, Command.ZADD, 2, true, chunkDone);
+                case "list" -> copyList(src, tgt, k, tmp, chunk, chunkDone);
+                case "stream" -> copyStream(src, tgt, k, tmp, chunk, chunkDone);
                 default -> throw new IllegalStateException("type " + type + " has no structural copy");
             };
             if (!wrote) {
                 tgt.send(Request.cmd(Command.DEL).arg(k));
                 return null;
             }
-            if (pttl > 0) {
-                tgt.send(Request.cmd(Command.PEXPIRE).arg(tmp).arg(pttl));
-            }
+            // the key's own TTL, or none: the safety TTL must not survive the rename
+            tgt.send(pttl > 0 ? Request.cmd(Command.PEXPIRE).arg(tmp).arg(pttl) : Request.cmd(Command.PERSIST).arg(tmp));
             tgt.send(Request.cmd(Command.RENAME).arg(tmp).arg(k));
             return null;
         } catch (RedisCommandException | IllegalStateException e) {
@@ -59,12 +68,14 @@ final class StructuralCopy {
         }
     }
 
-    private static boolean copyString(BlockingRedis src, BlockingRedis tgt, Buffer k, Buffer tmp) {
+    private static boolean copyString(BlockingRedis src, BlockingRedis tgt, Buffer k, Buffer tmp, LongConsumer chunkDone) {
         long len = src.send(Request.cmd(Command.STRLEN).arg(k)).toLong();
         tgt.send(Request.cmd(Command.SET).arg(tmp).arg(""));
+        chunkDone.accept(0);
         for (long off = 0; off < len; off += STRING_CHUNK) {
             Response part = src.send(Request.cmd(Command.GETRANGE).arg(k).arg(off).arg(Math.min(len, off + STRING_CHUNK) - 1));
             tgt.send(Request.cmd(Command.APPEND).arg(tmp).arg(part.toBuffer()));
+            chunkDone.accept(0);
         }
         return src.send(Request.cmd(Command.EXISTS).arg(k)).toLong() > 0;
     }

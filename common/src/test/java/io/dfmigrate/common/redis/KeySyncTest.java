@@ -177,6 +177,29 @@ class KeySyncTest {
     }
 
     @Test
+    void aHalfBuiltTemporaryKeyHasASafetyTtlAndTheFinishedKeyOnlyItsOwn() {
+        try (RedisServer source = RedisServer.start(); RedisServer target = RedisServer.start();
+             BlockingRedis s = connect(source, 0); BlockingRedis t = connect(target, 0); BlockingRedis probe = connect(target, 0)) {
+            Request push = Request.cmd(Command.RPUSH).arg("list");
+            for (int i = 0; i < 3000; i++) {
+                push.arg("e" + i);
+            }
+            s.send(push);
+            List<Long> ttlsWhileBuilding = new ArrayList<>();
+            String error = StructuralCopy.copy(s, t, "list".getBytes(StandardCharsets.UTF_8), -1, 500, n -> {
+                String tmp = probe.send(Request.cmd(Command.KEYS).arg(StructuralCopy.TMP_PREFIX + "*")).get(0).toString();
+                ttlsWhileBuilding.add(probe.send(Request.cmd(Command.PTTL).arg(tmp)).toLong());
+            });
+            assertEquals(null, error);
+            assertEquals(6, ttlsWhileBuilding.size(), "one look per chunk of 500");
+            assertTrue(ttlsWhileBuilding.stream().allMatch(ttl -> ttl > 0 && ttl <= StructuralCopy.SAFETY_TTL_MILLIS), ttlsWhileBuilding.toString());
+            assertEquals("-1", target.cli("PTTL", "list"), "the safety TTL does not survive the rename");
+            assertEquals("", target.cli("KEYS", StructuralCopy.TMP_PREFIX + "*"));
+            assertEquals("3000", target.cli("LLEN", "list"));
+        }
+    }
+
+    @Test
     void aBatchIsDumpedInSlicesThatKeepMemoryBounded() {
         try (RedisServer source = RedisServer.start(); RedisServer target = RedisServer.start();
              BlockingRedis s = connect(source, 0); BlockingRedis t = connect(target, 0)) {
