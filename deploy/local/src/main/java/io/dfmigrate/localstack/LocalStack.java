@@ -195,6 +195,11 @@ public final class LocalStack implements AutoCloseable {
         return kafka;
     }
 
+    /** The port of the PostgreSQL this stack started (a test's may differ from the configured one: a busy machine). */
+    public int postgresPort() {
+        return postgres.port();
+    }
+
     public String jdbcUrl() {
         return jdbcUrl;
     }

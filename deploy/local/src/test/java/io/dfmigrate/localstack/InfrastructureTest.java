@@ -29,14 +29,14 @@ class InfrastructureTest {
                 assertEquals(12, topics.get(Topics.COPY_BATCHES).partitions().size());
             }
             String out = ManagedProcess.run("psql", List.of(PostgresServer.binDir().resolve("psql").toString(), "-h", "127.0.0.1",
-                    "-p", Integer.toString(config.pgPort()), "-U", PostgresServer.USER, "-d", PostgresServer.DATABASE, "-tAc",
+                    "-p", Integer.toString(stack.postgresPort()), "-U", PostgresServer.USER, "-d", PostgresServer.DATABASE, "-tAc",
                     "CREATE TABLE kept(v int); INSERT INTO kept VALUES (42);"), java.time.Duration.ofSeconds(30));
             assertTrue(out.contains("INSERT"), out);
         }
         // a second start on the same state directory keeps the data
         try (LocalStack stack = new LocalStack(config).startInfrastructure()) {
             String out = ManagedProcess.run("psql", List.of(PostgresServer.binDir().resolve("psql").toString(), "-h", "127.0.0.1",
-                    "-p", Integer.toString(config.pgPort()), "-U", PostgresServer.USER, "-d", PostgresServer.DATABASE, "-tAc",
+                    "-p", Integer.toString(stack.postgresPort()), "-U", PostgresServer.USER, "-d", PostgresServer.DATABASE, "-tAc",
                     "SELECT v FROM kept"), java.time.Duration.ofSeconds(30));
             assertEquals("42", out.strip());
         }
