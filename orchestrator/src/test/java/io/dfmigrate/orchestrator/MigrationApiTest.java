@@ -186,6 +186,22 @@ class MigrationApiTest {
     }
 
     @Test
+    void anEndedMigrationCanBeDeletedWithItsCredentialsWhileItsAuditTrailStays() {
+        String id = create("deleted");
+        given().post("/api/migrations/" + id + "/validate").then().statusCode(202);
+        given().delete("/api/migrations/" + id).then().statusCode(409).contentType("application/problem+json")
+                .body("state", equalTo("VALIDATING"));
+        given().post("/api/migrations/" + id + "/stop").then().statusCode(202);
+        given().delete("/api/migrations/" + id).then().statusCode(204);
+        given().get("/api/migrations/" + id).then().statusCode(404);
+        QuarkusTransaction.requiringNew().run(() -> assertEquals(null, Migration.findById(UUID.fromString(id)), "row and sealed URIs gone"));
+        given().get("/api/migrations/" + id + "/audit").then().statusCode(200)
+                .body("action", equalTo(List.of("create", "validate", "stop", "delete")));
+        given().delete("/api/migrations/" + id).then().statusCode(404);
+        given().delete("/api/migrations/" + UUID.randomUUID() + "/audit").then().statusCode(405);
+    }
+
+    @Test
     void auditTrailReachesAPlainKafkaConsumerAsCloudEvents() throws Exception {
         try (KafkaConsumer<String, String> audit = consumer(); KafkaProducer<String, String> producer = producer()) {
             audit.subscribe(List.of(Topics.AUDIT));

@@ -13,6 +13,7 @@ import io.dfmigrate.orchestrator.config.OrchestratorConfig;
 import io.quarkus.vertx.http.runtime.CurrentVertxRequest;
 import io.smallrye.mutiny.Multi;
 import io.vertx.ext.web.RoutingContext;
+import jakarta.ws.rs.DELETE;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.HeaderParam;
 import java.time.Duration;
@@ -187,6 +188,15 @@ public class MigrationResource {
             }
             em.complete();
         })).onTermination().invoke(() -> streams.close(id));
+    }
+
+    /** Deletes an ended migration and the credentials it holds (204); its audit trail stays readable. */
+    @RunOnVirtualThread
+    @DELETE
+    @Path("{id}")
+    public Response delete(@PathParam("id") String id, @HeaderParam(ACTOR_HEADER) String actor) {
+        actions.delete(id, actor(actor));
+        return Response.noContent().build();
     }
 
     @RunOnVirtualThread

@@ -155,6 +155,31 @@ public class MigrationActions {
         return queries.get(id);
     }
 
+    /**
+     * Deletes an ended migration and with it the credentials it holds; its audit trail stays (and says so). Refused
+     * while the migration is active or the keeper still needs the credentials (a guard to lift, a setting to restore).
+     */
+    public void delete(String id, String actor) {
+        Journal j = MigrationTx.retryingConflicts(() -> QuarkusTransaction.requiringNew().call(() -> {
+            Migration m = MigrationTx.find(id);
+            if (m.state.active()) {
+                throw ApiException.conflict("cannot delete a migration in state " + m.state + ": stop it first", m.state.name(),
+                        m.allowedActionNames());
+            }
+            if (m.guard.up() || m.capture.notifyPrevious != null) {
+                throw ApiException.conflict("the orchestrator still needs this migration's credentials to "
+                        + (m.guard.up() ? "lift the target write guard" : "give the source its notify-keyspace-events back")
+                        + "; try again in a moment", m.state.name(), m.allowedActionNames());
+            }
+            Journal journal = new Journal(m);
+            journal.audit(actor, "delete", "migration and its credentials deleted; this audit trail stays");
+            m.delete();
+            return journal;
+        }));
+        tx.after(j);
+        LOG.infof("migration %s deleted by %s", id, actor);
+    }
+
     private static void start(Journal j, Object body, String actor, int maxLive) {
         Migration m = j.migration();
         long live = Migration.count("state in ?1", List.of(MigrationState.COPYING, MigrationState.REPLICATING));

@@ -4,6 +4,7 @@ import io.dfmigrate.orchestrator.persistence.AuditEntry;
 import io.dfmigrate.orchestrator.persistence.Migration;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.List;
+import java.util.UUID;
 
 /** What the API reads: a migration, the list, an audit trail (404 for an unknown id). */
 @ApplicationScoped
@@ -32,12 +33,22 @@ public class MigrationQueries {
                 .map(MigrationViews::view).toList());
     }
 
+    private static List<AuditEntry> trail(String id) {
+        UUID uuid = MigrationTx.parseId(id);
+        List<AuditEntry> entries = uuid == null ? List.of() : AuditEntry.forMigration(uuid);
+        if (entries.isEmpty()) {
+            MigrationTx.find(id); // 404 unless it exists
+        }
+        return entries;
+    }
+
     public long count() {
         return tx.read(() -> Migration.count());
     }
 
+    /** The audit trail, also of a deleted migration (404 when there is none). */
     public List<Dtos.AuditView> audit(String id) {
-        return tx.read(() -> AuditEntry.forMigration(MigrationTx.find(id).id).stream()
+        return tx.read(() -> trail(id).stream()
                 .map(a -> new Dtos.AuditView(a.eventId.toString(), a.time, a.type, a.actor, a.action, a.fromState, a.toState, a.detail))
                 .toList());
     }
