@@ -147,4 +147,32 @@ class TargetGuardTest {
             }
         }
     }
+
+    @Test
+    void oneLiveMigrationPerTargetServerAndOneCapturePerSourceServerWhateverTheirNames() throws Exception {
+        try (RedisServer source = RedisServer.start(); RedisServer otherSource = RedisServer.start(); RedisServer target = RedisServer.start();
+             RedisServer otherTarget = RedisServer.start(); KafkaProducer<String, String> producer = producer()) {
+            String options = "{\"guardTarget\":false}";
+            String a = given().contentType(ContentType.JSON).body(body("shared-a", source.uri(), target.uri(), options))
+                    .post("/api/migrations").then().statusCode(201).extract().path("id");
+            // the same target server by another name, and the same source server with another target
+            String b = given().contentType(ContentType.JSON).body(body("shared-b", otherSource.uri(), "redis://localhost:" + target.port(), options))
+                    .post("/api/migrations").then().statusCode(201).extract().path("id");
+            String c = given().contentType(ContentType.JSON).body(body("shared-c", source.uri(), otherTarget.uri(), options))
+                    .post("/api/migrations").then().statusCode(201).extract().path("id");
+            for (String id : List.of(a, b, c)) {
+                given().post("/api/migrations/" + id + "/validate").then().statusCode(202);
+                send(producer, StatusEvent.validation(new RunKey(id, 1), "v", List.of()));
+                awaitState(id, "VALIDATED");
+            }
+            given().post("/api/migrations/" + a + "/start").then().statusCode(202);
+            given().post("/api/migrations/" + b + "/start").then().statusCode(409).contentType("application/problem+json")
+                    .body("detail", containsString("same server as the target of live migration 'shared-a'"));
+            given().post("/api/migrations/" + c + "/start").then().statusCode(409)
+                    .body("detail", containsString("same server as the source of live migration 'shared-a'"));
+            given().post("/api/migrations/" + a + "/stop").then().statusCode(202);
+            given().post("/api/migrations/" + b + "/start").then().statusCode(202);
+            given().post("/api/migrations/" + b + "/stop").then().statusCode(202);
+        }
+    }
 }

@@ -47,6 +47,11 @@ public class Migration extends PanacheEntityBase {
     public Instant validatedAt;
     @Column(name = "ended_at")
     public Instant endedAt;
+    /** The servers (INFO server run_id) this migration started on; null when they could not be asked. */
+    @Column(name = "source_server")
+    public String sourceServer;
+    @Column(name = "target_server")
+    public String targetServer;
     /** When a worker last reported on the current run. */
     @Column(name = "last_report_at")
     public Instant lastReportAt;

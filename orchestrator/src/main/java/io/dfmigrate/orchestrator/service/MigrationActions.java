@@ -19,6 +19,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.UUID;
 import org.jboss.logging.Logger;
 
@@ -34,13 +35,27 @@ public class MigrationActions {
     private final SecretBox box;
     private final MigrationTx tx;
     private final MigrationQueries queries;
+    private final ServerIdentity servers;
     private final int maxLive;
 
-    public MigrationActions(SecretBox box, MigrationTx tx, MigrationQueries queries, OrchestratorConfig config) {
+    public MigrationActions(SecretBox box, MigrationTx tx, MigrationQueries queries, ServerIdentity servers, OrchestratorConfig config) {
         this.box = box;
         this.tx = tx;
         this.queries = queries;
+        this.servers = servers;
         this.maxLive = config.maxLiveMigrations();
+    }
+
+    /** Source and target servers of a migration about to start, asked before its transaction (network calls). */
+    private record Servers(Optional<String> source, Optional<String> target) {
+    }
+
+    private Servers servers(String id) {
+        String[] sealed = tx.read(() -> {
+            Migration m = MigrationTx.find(id);
+            return new String[] {m.sourceSealed, m.targetSealed};
+        });
+        return new Servers(servers.of(sealed[0]), servers.of(sealed[1]));
     }
 
     public Dtos.MigrationView create(Dtos.CreateMigrationRequest req, String actor) {
@@ -111,6 +126,7 @@ public class MigrationActions {
 
     /** Applies {@code action} (409 when the state does not allow it) and returns the migration as it is afterwards. */
     public Dtos.MigrationView act(String id, Action action, Object body, String actor) {
+        Servers ids = action == Action.start ? servers(id) : null;
         Journal j = MigrationTx.retryingConflicts(() -> QuarkusTransaction.requiringNew().call(() -> {
             Migration m = MigrationTx.find(id);
             if (!m.allowedActionNames().contains(action.path())) {
@@ -125,7 +141,7 @@ public class MigrationActions {
                     journal.transition(MigrationState.VALIDATING, actor, action.path(), null);
                     journal.phase(PhaseEvent.Kind.VALIDATE);
                 }
-                case start -> start(journal, body, actor, maxLive);
+                case start -> start(journal, body, actor, maxLive, ids);
                 case stop -> {
                     m.endedAt = Instant.now();
                     if (m.cutover.phase != null && m.cutover.phase.abandonable()) {
@@ -156,6 +172,28 @@ public class MigrationActions {
     }
 
     /**
+     * At most one live migration per target server, and one capture per source server: two would overwrite each other's
+     * keys, and a second capture would double every change. Servers are told apart by run_id, not by their names.
+     */
+    private static void refuseSharedServers(Migration m, Servers ids) {
+        m.sourceServer = ids.source().orElse(null);
+        m.targetServer = ids.target().orElse(null);
+        List<Migration> live = Migration.list("state in ?1 and id <> ?2", List.of(MigrationState.COPYING, MigrationState.REPLICATING), m.id);
+        for (Migration other : live) {
+            if (m.targetServer != null && m.targetServer.equals(other.targetServer)) {
+                throw ApiException.conflict("the target " + m.targetUri + " is the same server as the target of live migration '"
+                        + other.name + "' (" + other.id + "): one migration at a time may write to a server", m.state.name(),
+                        m.allowedActionNames());
+            }
+            if (m.sourceServer != null && m.sourceServer.equals(other.sourceServer)) {
+                throw ApiException.conflict("the source " + m.sourceUri + " is the same server as the source of live migration '"
+                        + other.name + "' (" + other.id + "), which captures its changes: one capture per server", m.state.name(),
+                        m.allowedActionNames());
+            }
+        }
+    }
+
+    /**
      * Deletes an ended migration and with it the credentials it holds; its audit trail stays (and says so). Refused
      * while the migration is active or the keeper still needs the credentials (a guard to lift, a setting to restore).
      */
@@ -180,8 +218,9 @@ public class MigrationActions {
         LOG.infof("migration %s deleted by %s", id, actor);
     }
 
-    private static void start(Journal j, Object body, String actor, int maxLive) {
+    private static void start(Journal j, Object body, String actor, int maxLive, Servers ids) {
         Migration m = j.migration();
+        refuseSharedServers(m, ids);
         long live = Migration.count("state in ?1", List.of(MigrationState.COPYING, MigrationState.REPLICATING));
         if (live >= maxLive) {
             throw ApiException.conflict(live + " migrations are copying or replicating, the most this orchestrator runs at once "

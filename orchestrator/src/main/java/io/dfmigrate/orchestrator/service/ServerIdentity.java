@@ -1,0 +1,48 @@
+package io.dfmigrate.orchestrator.service;
+
+import io.dfmigrate.common.endpoint.RedisEndpoint;
+import io.dfmigrate.common.redis.BlockingRedis;
+import io.dfmigrate.common.secret.SecretBox;
+import io.dfmigrate.orchestrator.config.OrchestratorConfig;
+import io.vertx.core.Vertx;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Request;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.util.Optional;
+import org.jboss.logging.Logger;
+
+/**
+ * Which server an endpoint is, whatever name points at it ({@code localhost} or {@code 127.0.0.1}, a DNS alias): its
+ * {@code INFO server} {@code run_id}. Empty when the server cannot be asked (then nothing is refused on its account:
+ * the migration's own workers will say why it cannot be reached).
+ */
+@ApplicationScoped
+public class ServerIdentity {
+    private static final Logger LOG = Logger.getLogger(ServerIdentity.class);
+
+    private final Vertx vertx;
+    private final SecretBox box;
+    private final OrchestratorConfig config;
+
+    public ServerIdentity(Vertx vertx, SecretBox box, OrchestratorConfig config) {
+        this.vertx = vertx;
+        this.box = box;
+        this.config = config;
+    }
+
+    Optional<String> of(String sealedUri) {
+        RedisEndpoint endpoint = RedisEndpoint.parse(box.open(sealedUri));
+        try (BlockingRedis r = BlockingRedis.connect(vertx, endpoint, 0, config.redisTimeout())) {
+            String info = r.send(Request.cmd(Command.INFO).arg("server")).toString();
+            for (String line : info.split("\r?\n")) {
+                if (line.startsWith("run_id:")) {
+                    return Optional.of(line.substring("run_id:".length()).strip());
+                }
+            }
+            return Optional.empty();
+        } catch (RuntimeException e) {
+            LOG.debugf("%s could not be identified: %s", endpoint, e.getMessage());
+            return Optional.empty();
+        }
+    }
+}
