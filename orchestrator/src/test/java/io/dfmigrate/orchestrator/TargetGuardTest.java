@@ -175,4 +175,21 @@ class TargetGuardTest {
             given().post("/api/migrations/" + b + "/stop").then().statusCode(202);
         }
     }
+
+    @Test
+    void aTargetThatGotKeysSinceItsValidationIsNotCopiedOverWithoutOverwrite() throws Exception {
+        try (RedisServer source = RedisServer.start(); RedisServer target = RedisServer.start(); KafkaProducer<String, String> producer = producer()) {
+            String id = given().contentType(ContentType.JSON).body(body("filled-since", source.uri(), target.uri(), "{\"guardTarget\":false}"))
+                    .post("/api/migrations").then().statusCode(201).extract().path("id");
+            given().post("/api/migrations/" + id + "/validate").then().statusCode(202);
+            send(producer, StatusEvent.validation(new RunKey(id, 1), "v", List.of()));
+            awaitState(id, "VALIDATED");
+            target.cli("SET", "written-meanwhile", "1");
+            given().post("/api/migrations/" + id + "/start").then().statusCode(409).contentType("application/problem+json")
+                    .body("detail", containsString("holds 1 key(s) now")).body("state", equalTo("VALIDATED"));
+            target.cli("FLUSHALL");
+            given().post("/api/migrations/" + id + "/start").then().statusCode(202);
+            given().post("/api/migrations/" + id + "/stop").then().statusCode(202);
+        }
+    }
 }

@@ -47,7 +47,7 @@ public class MigrationActions {
     }
 
     /** Source and target servers of a migration about to start, asked before its transaction (network calls). */
-    private record Servers(Optional<String> source, Optional<String> target) {
+    private record Servers(Optional<ServerIdentity.Server> source, Optional<ServerIdentity.Server> target) {
     }
 
     private Servers servers(String id) {
@@ -176,8 +176,16 @@ public class MigrationActions {
      * keys, and a second capture would double every change. Servers are told apart by run_id, not by their names.
      */
     private static void refuseSharedServers(Migration m, Servers ids) {
-        m.sourceServer = ids.source().orElse(null);
-        m.targetServer = ids.target().orElse(null);
+        m.sourceServer = ids.source().map(ServerIdentity.Server::runId).orElse(null);
+        m.targetServer = ids.target().map(ServerIdentity.Server::runId).orElse(null);
+        MigrationOptions options = Journal.options(m);
+        long keys = ids.target().map(t -> t.keys(options.dbs())).orElse(0L);
+        if (!Boolean.TRUE.equals(options.overwrite()) && keys > 0) {
+            // validation found it empty; something wrote to it since: copying over it would silently replace those keys
+            throw ApiException.conflict("the target " + m.targetUri + " holds " + keys + " key(s) now (it was empty when validated): "
+                    + "empty it and validate again, or create the migration with options.overwrite=true", m.state.name(),
+                    m.allowedActionNames());
+        }
         List<Migration> live = Migration.list("state in ?1 and id <> ?2", List.of(MigrationState.COPYING, MigrationState.REPLICATING), m.id);
         for (Migration other : live) {
             if (m.targetServer != null && m.targetServer.equals(other.targetServer)) {

@@ -2,19 +2,22 @@ package io.dfmigrate.orchestrator.service;
 
 import io.dfmigrate.common.endpoint.RedisEndpoint;
 import io.dfmigrate.common.redis.BlockingRedis;
+import io.dfmigrate.common.redis.KeyScanner;
 import io.dfmigrate.common.secret.SecretBox;
 import io.dfmigrate.orchestrator.config.OrchestratorConfig;
 import io.vertx.core.Vertx;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Request;
 import jakarta.enterprise.context.ApplicationScoped;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import org.jboss.logging.Logger;
 
 /**
  * Which server an endpoint is, whatever name points at it ({@code localhost} or {@code 127.0.0.1}, a DNS alias): its
- * {@code INFO server} {@code run_id}. Empty when the server cannot be asked (then nothing is refused on its account:
- * the migration's own workers will say why it cannot be reached).
+ * {@code INFO server} {@code run_id}, and its keys per database now. Empty when the server cannot be asked (then
+ * nothing is refused on its account: the migration's own workers will say why it cannot be reached).
  */
 @ApplicationScoped
 public class ServerIdentity {
@@ -30,16 +33,24 @@ public class ServerIdentity {
         this.config = config;
     }
 
-    Optional<String> of(String sealedUri) {
+    /** A server as it is now: its run_id (null if it has none) and its key count per database. */
+    record Server(String runId, Map<Integer, Long> keyspace) {
+        long keys(List<Integer> dbs) {
+            return keyspace.entrySet().stream().filter(e -> dbs == null || dbs.isEmpty() || dbs.contains(e.getKey()))
+                    .mapToLong(Map.Entry::getValue).sum();
+        }
+    }
+
+    Optional<Server> of(String sealedUri) {
         RedisEndpoint endpoint = RedisEndpoint.parse(box.open(sealedUri));
         try (BlockingRedis r = BlockingRedis.connect(vertx, endpoint, 0, config.redisTimeout())) {
-            String info = r.send(Request.cmd(Command.INFO).arg("server")).toString();
-            for (String line : info.split("\r?\n")) {
+            String runId = null;
+            for (String line : r.send(Request.cmd(Command.INFO).arg("server")).toString().split("\r?\n")) {
                 if (line.startsWith("run_id:")) {
-                    return Optional.of(line.substring("run_id:".length()).strip());
+                    runId = line.substring("run_id:".length()).strip();
                 }
             }
-            return Optional.empty();
+            return Optional.of(new Server(runId, KeyScanner.keyspace(r)));
         } catch (RuntimeException e) {
             LOG.debugf("%s could not be identified: %s", endpoint, e.getMessage());
             return Optional.empty();
