@@ -221,7 +221,7 @@ public final class BlockingRedis implements AutoCloseable {
         if (msg == null || msg.isBlank()) {
             return t.getClass().getSimpleName();
         }
-        if (msg.startsWith("Unknown RESP type") || msg.contains("RESP") && !msg.startsWith("ERR")) {
+        if (msg.contains("RESP") && !msg.startsWith("ERR")) {
             // never echo what a non-Redis server sent: it could be anything (an HTTP page, a metadata service's answer)
             return "the server does not speak the Redis protocol (not a Redis port, or it expects TLS: rediss://)";
         }

@@ -30,7 +30,7 @@ public class ApiSecurity {
     private static final Logger LOG = Logger.getLogger(ApiSecurity.class);
     /** Request bodies of the API are small JSON documents. */
     public static final long MAX_BODY_BYTES = 64 * 1024;
-    /** The routing-context key of the authenticated principal ({@link Role#principal()}). */
+    /** The routing-context key of the authenticated principal (the {@link Role} name). */
     static final String PRINCIPAL = "dfm.principal";
 
     private final AuthMode mode;
@@ -38,13 +38,9 @@ public class ApiSecurity {
     private final Optional<byte[]> viewerToken;
     private final List<String> openPrefixes = new ArrayList<>(List.of("/q/health"));
 
-    /** What a caller may do: an operator acts, a viewer reads. */
+    /** What a caller may do: an operator acts, a viewer reads; the name is the request's principal. */
     enum Role {
-        operator, viewer;
-
-        String principal() {
-            return name();
-        }
+        operator, viewer
     }
 
     public ApiSecurity(OrchestratorConfig config) {
@@ -96,7 +92,7 @@ public class ApiSecurity {
                 problem(rc, 403, "Forbidden", "the viewer token may read, not act: use the operator's token");
                 return;
             }
-            rc.put(PRINCIPAL, role.principal());
+            rc.put(PRINCIPAL, role.name());
         }
         String length = rc.request().getHeader(HttpHeaders.CONTENT_LENGTH);
         if (length != null) {
