@@ -10,37 +10,39 @@ import static org.hamcrest.Matchers.startsWith;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.dfmigrate.common.Topics;
 import io.dfmigrate.common.event.Json;
-import io.dfmigrate.common.event.Severity;
 import io.dfmigrate.common.event.RunKey;
+import io.dfmigrate.common.event.Severity;
 import io.dfmigrate.common.event.StatusEvent;
 import io.dfmigrate.common.event.ValidationCheck;
 import io.dfmigrate.common.secret.SecretBox;
 import io.dfmigrate.orchestrator.persistence.Migration;
+import io.dfmigrate.orchestrator.persistence.OutboxEvent;
+import io.dfmigrate.orchestrator.service.Resealing;
+import io.quarkus.narayana.jta.QuarkusTransaction;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.http.ContentType;
 import jakarta.inject.Inject;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.junit.jupiter.api.Test;
-import com.fasterxml.jackson.databind.JsonNode;
-import io.dfmigrate.orchestrator.persistence.OutboxEvent;
-import io.quarkus.narayana.jta.QuarkusTransaction;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.util.concurrent.CopyOnWriteArrayList;
 
 @QuarkusTest
 @QuarkusTestResource(value = InfrastructureResource.class, restrictToAnnotatedClass = true)
@@ -68,7 +70,30 @@ class MigrationApiTest {
         String id = Json.read(response, JsonNode.class).get("id").asText();
         Migration row = QuarkusTransaction.requiringNew().call(() -> Migration.findById(UUID.fromString(id)));
         assertFalse(row.sourceSealed.contains("s3cr"), "sealed at rest");
-        assertEquals("redis://app:s3cr%2Ft@127.0.0.1:7001", box.open(row.sourceSealed));
+        assertEquals("redis://app:s3cr%2Ft@127.0.0.1:7001", box.open(row.sourceSealed, SecretBox.context(id, SecretBox.SOURCE)));
+        assertTrue(row.sourceSealed.startsWith("v2:" + box.keyId() + ":"), "the envelope names the key that sealed it");
+        // bound to its migration and role: neither usable as this migration's target nor as another migration's source
+        assertThrows(SecretBox.SecretException.class, () -> box.open(row.sourceSealed, SecretBox.context(id, SecretBox.TARGET)));
+        assertThrows(SecretBox.SecretException.class,
+                () -> box.open(row.sourceSealed, SecretBox.context(UUID.randomUUID(), SecretBox.SOURCE)));
+    }
+
+    @Inject
+    Resealing resealing;
+
+    /** {@link #SOURCE} as dfmigrate sealed it before key ids and contexts, with the test profile's key (no associated data). */
+    static final String LEGACY_SOURCE = "v1:vgE4qSSI2XaIEj/QA4onh9vqw0l+eQzogO/CSOKZry2a2kdwheKJSh3raIIPFwg9Fc4kTiJSLx14h+sFcen1";
+
+    @Test
+    void credentialsInAnOlderEnvelopeAreSealedAgainWithTheCurrentKeyAndContext() {
+        UUID id = UUID.fromString(create("legacy"));
+        QuarkusTransaction.requiringNew().run(() -> Migration.<Migration>findById(id).sourceSealed = LEGACY_SOURCE);
+
+        assertTrue(QuarkusTransaction.requiringNew().call(() -> resealing.reseal(id)));
+        Migration row = QuarkusTransaction.requiringNew().call(() -> Migration.findById(id));
+        assertTrue(box.isCurrent(row.sourceSealed), row.sourceSealed);
+        assertEquals(SOURCE, box.open(row.sourceSealed, SecretBox.context(id, SecretBox.SOURCE)));
+        assertFalse(QuarkusTransaction.requiringNew().call(() -> resealing.reseal(id)), "nothing left to re-seal");
     }
 
     @Test

@@ -7,13 +7,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.dfmigrate.common.Topics;
+import io.dfmigrate.common.event.EventTypes;
+import io.dfmigrate.common.event.RunKey;
+import io.dfmigrate.common.event.StatusEvent;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
-import io.dfmigrate.common.event.EventTypes;
-import io.dfmigrate.common.event.RunKey;
-import io.dfmigrate.common.event.StatusEvent;
 import io.restassured.RestAssured;
 import io.restassured.http.ContentType;
 import java.net.InetAddress;
@@ -23,10 +24,9 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
-import io.dfmigrate.common.Topics;
-import java.util.List;
 
 @QuarkusTest
 @TestProfile(SecuredOrchestratorTest.Profile.class)
@@ -51,6 +51,7 @@ class SecuredOrchestratorTest {
                     "dfm.orchestrator.viewer-token", VIEWER,
                     "dfm.allowed-endpoints", "127.0.0.1/32",
                     "dfm.secret.key", "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
+                    "dfm.events.key", "ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8=",
                     "dfm.orchestrator.heartbeat-timeout", "2s",
                     "dfm.orchestrator.heartbeat-check", "500ms",
                     "dfm.orchestrator.capture-timeout", "1s");

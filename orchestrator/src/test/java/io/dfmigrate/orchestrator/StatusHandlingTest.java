@@ -16,11 +16,13 @@ import io.dfmigrate.common.Topics;
 import io.dfmigrate.common.event.EventTypes;
 import io.dfmigrate.common.event.Json;
 import io.dfmigrate.common.event.PhaseEvent;
-import io.dfmigrate.common.event.Severity;
 import io.dfmigrate.common.event.RunKey;
+import io.dfmigrate.common.event.Severity;
 import io.dfmigrate.common.event.StatusEvent;
 import io.dfmigrate.common.event.ValidationCheck;
+import io.dfmigrate.common.secret.EventSigner;
 import io.dfmigrate.common.secret.SecretBox;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.http.ContentType;
@@ -53,7 +55,7 @@ class StatusHandlingTest {
             PhaseEvent phase = Json.read(validateCmd.value(), PhaseEvent.class);
             assertEquals(1, phase.run());
             assertFalse(validateCmd.value().contains("s3cr"), "no plaintext secret in events");
-            assertEquals(SOURCE, box.open(phase.source().sealed()), "workers can open the sealed URI with the key");
+            assertEquals(SOURCE, box.open(phase.source().sealed(), SecretBox.context(id, SecretBox.SOURCE)), "workers can open the sealed URI with the key");
             assertNotNull(validateCmd.headers().lastHeader("ce_type"));
             assertEquals(EventTypes.PHASE_VALIDATE, new String(validateCmd.headers().lastHeader("ce_type").value(), StandardCharsets.UTF_8));
 
@@ -70,11 +72,15 @@ class StatusHandlingTest {
             awaitRecord(phases, id, EventTypes.PHASE_COPY);
             send(producer, StatusEvent.replication(new RunKey(id, 1), "replicator-test", new StatusEvent.Replication(7L, 0, null, null, null)));
 
-            var b1 = new StatusEvent.BatchResult("b1", 10, 1, 1000, 0, 0, List.of(new io.dfmigrate.common.event.KeyFailure(0, "k", "target: ERR x")), null);
-            var b2 = new StatusEvent.BatchResult("b2", 5, 0, 500, 1, 0, List.of(), null);
+            var b1 = new StatusEvent.BatchResult(id + ":1:0:0", 10, 1, 1000, 0, 0, List.of(new io.dfmigrate.common.event.KeyFailure(0, "k", "target: ERR x")), null);
+            var b2 = new StatusEvent.BatchResult(id + ":1:0:1", 5, 0, 500, 1, 0, List.of(), null);
             send(producer, StatusEvent.batchDone(new RunKey(id, 1), "copier-test", b1));
             send(producer, StatusEvent.batchDone(new RunKey(id, 1), "copier-test", b1)); // redelivered: must not count twice
             send(producer, StatusEvent.batchDone(new RunKey(id, 0), "copier-test", new StatusEvent.BatchResult("old", 99, 0, 9, 0, 0, List.of(), null))); // old run
+            for (String notOfTheScan : List.of("b3", id + ":2:0:0", id + ":1:0:x", id + ":1:r1:s:0:0")) {
+                send(producer, StatusEvent.batchDone(new RunKey(id, 1), "copier-test",
+                        new StatusEvent.BatchResult(notOfTheScan, 50, 0, 5000, 0, 0, List.of(), null)));
+            }
             send(producer, StatusEvent.scanCompleted(new RunKey(id, 1), "copier-test", 2, 15, null));
             send(producer, StatusEvent.batchDone(new RunKey(id, 1), "copier-test", b2));
             awaitState(id, "REPLICATING");
@@ -228,4 +234,28 @@ class StatusHandlingTest {
     }
 
     /** Every action outside {@code allowed} answers 409 naming the state and the allowed actions, and changes nothing. */
+
+    @Inject
+    MeterRegistry registry;
+
+    @Test
+    void forgedWorkerReportsAreIgnoredAndCounted() throws Exception {
+        String id = create("forged-report");
+        try (KafkaProducer<String, String> producer = producer()) {
+            given().post("/api/migrations/" + id + "/validate").then().statusCode(202);
+            double before = registry.find("dfm_events_rejected_total").counters().stream().mapToDouble(c -> c.count()).sum();
+            StatusEvent report = StatusEvent.validation(new RunKey(id, 1), "intruder", List.of());
+            String json = Json.write(report);
+            sendSigned(producer, report, json, null);
+            sendSigned(producer, report, json, EventSigner.of(SecretBox.generateKey(), List.of()).sign(EventSigner.STATUS, json));
+            String key = org.eclipse.microprofile.config.ConfigProvider.getConfig().getValue("dfm.events.key", String.class);
+            sendSigned(producer, report, json, EventSigner.of(key, List.of()).sign(EventSigner.PHASES, json)); // a command's, not a report's
+            await(() -> registry.find("dfm_events_rejected_total").counters().stream().mapToDouble(c -> c.count()).sum() >= before + 3,
+                    "the three forged reports rejected");
+            given().get("/api/migrations/" + id).then().body("state", equalTo("VALIDATING"));
+
+            send(producer, report); // the same report, signed as a validator signs it
+            awaitState(id, "VALIDATED");
+        }
+    }
 }

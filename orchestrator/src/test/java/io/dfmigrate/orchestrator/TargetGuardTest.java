@@ -1,8 +1,8 @@
 package io.dfmigrate.orchestrator;
 
+import static io.dfmigrate.orchestrator.TestSupport.await;
 import static io.dfmigrate.orchestrator.TestSupport.awaitRecord;
 import static io.dfmigrate.orchestrator.TestSupport.awaitState;
-import static io.dfmigrate.orchestrator.TestSupport.await;
 import static io.dfmigrate.orchestrator.TestSupport.body;
 import static io.dfmigrate.orchestrator.TestSupport.consumer;
 import static io.dfmigrate.orchestrator.TestSupport.producer;
@@ -62,7 +62,7 @@ class TargetGuardTest {
                         .body("targetGuard.status", equalTo("ACTIVE"))
                         .body("targetGuard.detail", containsString("user(s) app, default, sel"));
                 PhaseEvent capture = Json.read(awaitRecord(phases, id, EventTypes.PHASE_CAPTURE).value(), PhaseEvent.class);
-                RedisEndpoint asGuard = RedisEndpoint.parse(box.open(capture.target().sealed()));
+                RedisEndpoint asGuard = RedisEndpoint.parse(box.open(capture.target().sealed(), SecretBox.context(id, SecretBox.TARGET)));
                 assertEquals("dfmigrate-" + id, asGuard.user(), "the workers write as the migration's own user");
                 assertTrue(capture.target().uri().contains("dfmigrate-" + id + ":****@"), capture.target().uri());
 
@@ -78,7 +78,7 @@ class TargetGuardTest {
                 send(producer, StatusEvent.scanCompleted(new RunKey(id, 1), "c", 0, 0, null));
                 awaitState(id, "REPLICATING");
                 PhaseEvent replicate = Json.read(awaitRecord(phases, id, EventTypes.PHASE_REPLICATE).value(), PhaseEvent.class);
-                assertEquals("dfmigrate-" + id, RedisEndpoint.parse(box.open(replicate.target().sealed())).user());
+                assertEquals("dfmigrate-" + id, RedisEndpoint.parse(box.open(replicate.target().sealed(), SecretBox.context(id, SecretBox.TARGET))).user());
 
                 given().contentType(ContentType.JSON).body("{\"cutover\":true}").post("/api/migrations/" + id + "/complete").then().statusCode(202);
                 awaitRecord(phases, id, EventTypes.PHASE_CUTOVER);
@@ -87,7 +87,7 @@ class TargetGuardTest {
                 PhaseEvent complete = Json.read(awaitRecord(phases, id, EventTypes.PHASE_COMPLETE).value(), PhaseEvent.class);
                 // the guard is lifted before the complete that ends the source's write pause is sent
                 assertEquals(aclBefore, target.cli("-a", "t0p", "--no-auth-warning", "ACL", "LIST"), "every user's rules are as before");
-                assertEquals("redis://:t0p@127.0.0.1:" + target.port(), box.open(complete.target().sealed()));
+                assertEquals("redis://:t0p@127.0.0.1:" + target.port(), box.open(complete.target().sealed(), SecretBox.context(id, SecretBox.TARGET)));
                 assertEquals("OK", target.cli("-a", "t0p", "--no-auth-warning", "SET", "x", "1"));
                 assertEquals("OK", target.cli("--user", "app", "--pass", "apppw", "--no-auth-warning", "SET", "app:1", "1"));
                 send(producer, StatusEvent.cutoverDone(new RunKey(id, 1), "r", new StatusEvent.Cutover(null, 50L, true, "key counts equal")));

@@ -6,7 +6,9 @@ import io.dfmigrate.common.Topics;
 import io.dfmigrate.common.event.Json;
 import io.dfmigrate.common.event.RunKey;
 import io.dfmigrate.common.event.StatusEvent;
+import io.dfmigrate.common.secret.EventSigner;
 import io.restassured.http.ContentType;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -21,6 +23,7 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
+import org.eclipse.microprofile.config.ConfigProvider;
 
 /** What the orchestrator's tests share: the API as a client calls it, and Kafka as the workers use it. */
 final class TestSupport {
@@ -87,8 +90,24 @@ final class TestSupport {
         throw new AssertionError("no " + type + " record for " + key + " (saw keys " + seen + ")");
     }
 
+    /** Sends a worker report as the workers do: CloudEvents headers and the signature of the test profile's event key. */
     static void send(KafkaProducer<String, String> producer, StatusEvent e) throws Exception {
-        producer.send(new ProducerRecord<>(Topics.STATUS, e.migrationId(), Json.write(e))).get();
+        String json = Json.write(e);
+        sendSigned(producer, e, json, EventSigner.of(ConfigProvider.getConfig().getValue("dfm.events.key", String.class), List.of())
+                .sign(EventSigner.STATUS, json));
+    }
+
+    /** Sends {@code json} as report {@code e} with {@code signature} in {@code ce_dfmsig} (null: no signature). */
+    static void sendSigned(KafkaProducer<String, String> producer, StatusEvent e, String json, String signature) throws Exception {
+        ProducerRecord<String, String> r = new ProducerRecord<>(Topics.STATUS, e.migrationId(), json);
+        r.headers().add("ce_specversion", "1.0".getBytes(StandardCharsets.UTF_8))
+                .add("ce_id", e.id().getBytes(StandardCharsets.UTF_8))
+                .add("ce_type", e.type().getBytes(StandardCharsets.UTF_8))
+                .add("ce_source", "urn:dfmigrate:test".getBytes(StandardCharsets.UTF_8));
+        if (signature != null) {
+            r.headers().add("ce_" + EventSigner.EXTENSION, signature.getBytes(StandardCharsets.UTF_8));
+        }
+        producer.send(r).get();
     }
 
     static KafkaConsumer<String, String> consumer() {

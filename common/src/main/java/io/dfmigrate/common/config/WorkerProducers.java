@@ -1,5 +1,6 @@
 package io.dfmigrate.common.config;
 
+import io.dfmigrate.common.messaging.EventSignatures;
 import io.dfmigrate.common.messaging.StatusPublisher;
 import io.dfmigrate.common.redis.RedisConnections;
 import io.smallrye.reactive.messaging.MutinyEmitter;
@@ -23,10 +24,10 @@ import org.eclipse.microprofile.reactive.messaging.Channel;
 public class WorkerProducers {
     @Produces
     @Singleton
-    StatusPublisher statusPublisher(@Channel("status-out") MutinyEmitter<String> emitter,
+    StatusPublisher statusPublisher(@Channel("status-out") MutinyEmitter<String> emitter, EventSignatures signatures,
                                     @ConfigProperty(name = "quarkus.application.name") String application,
                                     @ConfigProperty(name = "dfm.instance") String instance) {
-        return new StatusPublisher(emitter, service(application), instance);
+        return new StatusPublisher(emitter, signatures, service(application), instance);
     }
 
     @Produces

@@ -2,6 +2,7 @@ package io.dfmigrate.common.messaging;
 
 import io.dfmigrate.common.event.EventTypes;
 import io.dfmigrate.common.event.Json;
+import io.dfmigrate.common.secret.EventSigner;
 import io.smallrye.reactive.messaging.ce.OutgoingCloudEventMetadata;
 import io.smallrye.reactive.messaging.kafka.api.OutgoingKafkaRecordMetadata;
 import java.net.URI;
@@ -14,16 +15,24 @@ import org.eclipse.microprofile.reactive.messaging.Message;
  */
 public final class CloudEventMessages {
     public static Message<String> of(String service, String key, String id, String type, String subject, Object payload) {
-        return Message.of(Json.write(payload))
+        return of(service, key, id, type, subject, Json.write(payload), null);
+    }
+
+    /** A message whose JSON is already written, signed when {@code signature} is not null ({@code ce_dfmsig} header). */
+    public static Message<String> of(String service, String key, String id, String type, String subject, String json, String signature) {
+        var ce = OutgoingCloudEventMetadata.builder()
+                .withId(id)
+                .withType(type)
+                .withSource(URI.create(EventTypes.SOURCE_PREFIX + service))
+                .withSubject(subject)
+                .withTimestamp(ZonedDateTime.now())
+                .withDataContentType("application/json");
+        if (signature != null) {
+            ce.withExtension(EventSigner.EXTENSION, signature);
+        }
+        return Message.of(json)
                 .addMetadata(OutgoingKafkaRecordMetadata.<String>builder().withKey(key).build())
-                .addMetadata(OutgoingCloudEventMetadata.builder()
-                        .withId(id)
-                        .withType(type)
-                        .withSource(URI.create(EventTypes.SOURCE_PREFIX + service))
-                        .withSubject(subject)
-                        .withTimestamp(ZonedDateTime.now())
-                        .withDataContentType("application/json")
-                        .build());
+                .addMetadata(ce.build());
     }
 
     private CloudEventMessages() {

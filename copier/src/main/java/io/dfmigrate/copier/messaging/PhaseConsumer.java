@@ -3,23 +3,32 @@ package io.dfmigrate.copier.messaging;
 import io.dfmigrate.common.event.Json;
 import io.dfmigrate.common.event.PhaseEvent;
 import io.dfmigrate.common.event.RunKey;
+import io.dfmigrate.common.messaging.EventSignatures;
+import io.dfmigrate.common.secret.EventSigner;
 import io.dfmigrate.copier.service.CopyService;
 import io.smallrye.common.annotation.RunOnVirtualThread;
+import io.smallrye.reactive.messaging.ce.IncomingCloudEventMetadata;
 import jakarta.enterprise.context.ApplicationScoped;
+import java.util.Optional;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
 
 /** The copier's commands: copy and reconcile (one instance of the group scans), stop and complete (every instance). */
 @ApplicationScoped
 public class PhaseConsumer {
+    private final EventSignatures signatures;
     private final CopyService copy;
 
-    public PhaseConsumer(CopyService copy) {
+    public PhaseConsumer(CopyService copy, EventSignatures signatures) {
+        this.signatures = signatures;
         this.copy = copy;
     }
 
     @Incoming("phases-in")
     @RunOnVirtualThread
-    public void onPhase(String json) {
+    public void onPhase(String json, Optional<IncomingCloudEventMetadata> ce) {
+        if (!signatures.verified(EventSigner.PHASES, json, ce)) {
+            return;
+        }
         PhaseEvent phase = Json.readOrWarn(json, PhaseEvent.class);
         if (phase == null || copy.ended(RunKey.of(phase))) {
             return;
@@ -38,7 +47,10 @@ public class PhaseConsumer {
     }
 
     @Incoming("control-in")
-    public void onControl(String json) {
+    public void onControl(String json, Optional<IncomingCloudEventMetadata> ce) {
+        if (!signatures.verified(EventSigner.PHASES, json, ce)) {
+            return;
+        }
         PhaseEvent phase = Json.readOrWarn(json, PhaseEvent.class);
         if (phase instanceof PhaseEvent.Stop || phase instanceof PhaseEvent.Complete) {
             copy.markEnded(RunKey.of(phase));

@@ -12,8 +12,8 @@ import io.dfmigrate.common.event.StatusEvent;
 import io.dfmigrate.common.messaging.CloudEventMessages;
 import io.dfmigrate.common.messaging.StatusPublisher;
 import io.dfmigrate.common.redis.BlockingRedis;
-import io.dfmigrate.common.redis.KeyScanner;
 import io.dfmigrate.common.redis.CopyProgress;
+import io.dfmigrate.common.redis.KeyScanner;
 import io.dfmigrate.common.redis.KeySync;
 import io.dfmigrate.common.redis.RateLimiter;
 import io.dfmigrate.common.redis.RedisCommandException;
@@ -152,7 +152,7 @@ public class CopyService {
         String id = phase.migrationId();
         MigrationOptions options = phase.options() == null ? MigrationOptions.DEFAULTS : phase.options().withDefaults();
         try {
-            RedisEndpoint source = open(phase.source());
+            RedisEndpoint source = open(phase.source(), phase.migrationId(), SecretBox.SOURCE);
             Map<Integer, Long> keyspace = keyspace(source);
             List<Integer> dbs = options.dbs().isEmpty() ? List.copyOf(keyspace.keySet()) : options.dbs();
             long estimate = dbs.stream().mapToLong(db -> keyspace.getOrDefault(db, 0L)).sum();
@@ -183,8 +183,8 @@ public class CopyService {
         int pass = phase.pass() == null ? 0 : phase.pass();
         MigrationOptions options = phase.options() == null ? MigrationOptions.DEFAULTS : phase.options().withDefaults();
         try {
-            RedisEndpoint source = open(phase.source());
-            RedisEndpoint target = open(phase.target());
+            RedisEndpoint source = open(phase.source(), phase.migrationId(), SecretBox.SOURCE);
+            RedisEndpoint target = open(phase.target(), phase.migrationId(), SecretBox.TARGET);
             Map<Integer, Long> src = keyspace(source);
             Map<Integer, Long> tgt = keyspace(target);
             TreeSet<Integer> all = new TreeSet<>(src.keySet());
@@ -278,8 +278,8 @@ public class CopyService {
         RedisEndpoint source;
         RedisEndpoint target;
         try {
-            source = open(batch.source());
-            target = open(batch.target());
+            source = open(batch.source(), batch.migrationId(), SecretBox.SOURCE);
+            target = open(batch.target(), batch.migrationId(), SecretBox.TARGET);
         } catch (SecretBox.SecretException e) {
             status.publish(StatusEvent.failed(run, status.worker(), "copy",
                     "the copier cannot open the endpoint credentials (" + e.getMessage() + "): give it the orchestrator's DFM_SECRET_KEY"));
@@ -326,8 +326,8 @@ public class CopyService {
         return new KeySync.Limits(limits.bigKeyBytes(), limits.chunk(), limiter, limits.pipelineBytes());
     }
 
-    private RedisEndpoint open(EndpointRef ref) {
-        return RedisEndpoint.parse(box.open(ref.sealed()));
+    private RedisEndpoint open(EndpointRef ref, String migrationId, String role) {
+        return RedisEndpoint.parse(box.open(ref.sealed(), SecretBox.context(migrationId, role)));
     }
 
     private static void sleep(long ms) {

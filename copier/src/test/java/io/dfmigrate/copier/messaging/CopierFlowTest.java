@@ -10,7 +10,9 @@ import io.dfmigrate.common.event.MigrationOptions;
 import io.dfmigrate.common.event.PhaseEvent;
 import io.dfmigrate.common.event.StatusEvent;
 import io.dfmigrate.common.secret.SecretBox;
+import io.dfmigrate.common.testing.SignedEvents;
 import io.dfmigrate.localstack.RedisServer;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.smallrye.reactive.messaging.memory.InMemoryConnector;
@@ -21,11 +23,11 @@ import jakarta.inject.Inject;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Objects;
 import java.util.UUID;
 import java.util.function.BooleanSupplier;
 import org.eclipse.microprofile.reactive.messaging.Message;
 import org.junit.jupiter.api.Test;
-import java.util.Objects;
 
 /**
  * The copier as the orchestrator drives it, through its consumers: a copy command is scanned into key batches (relayed
@@ -45,12 +47,12 @@ class CopierFlowTest {
     SecretBox box;
 
     PhaseEvent command(PhaseEvent.Kind kind, String migration, RedisServer source, RedisServer target, Integer pass) {
-        return kind.create(migration + ":1:" + kind.type(), migration, 1, Instant.now(), ref(source), ref(target), MigrationOptions.DEFAULTS,
+        return kind.create(migration + ":1:" + kind.type(), migration, 1, Instant.now(), ref(source, migration, SecretBox.SOURCE), ref(target, migration, SecretBox.TARGET), MigrationOptions.DEFAULTS,
                 pass);
     }
 
-    EndpointRef ref(RedisServer server) {
-        return new EndpointRef(RedisEndpoint.parse(server.uri()).masked(), box.seal(server.uri()));
+    EndpointRef ref(RedisServer server, String migration, String role) {
+        return new EndpointRef(RedisEndpoint.parse(server.uri()).masked(), box.seal(server.uri(), SecretBox.context(migration, role)));
     }
 
     List<StatusEvent> reports(String migration) {
@@ -101,7 +103,7 @@ class CopierFlowTest {
                     + "redis.call('SET', 'ttl', 'v', 'PX', 3600000) redis.call('SET', 'bin\\255key', 'v')", "0");
             source.cli("-n", "2", "SADD", "s", "a", "b", "c");
 
-            connector.source("phases-in").send(Json.write(command(PhaseEvent.Kind.COPY, m, source, target, null)));
+            connector.<Message<String>>source("phases-in").send(SignedEvents.phase(command(PhaseEvent.Kind.COPY, m, source, target, null)));
             relayBatchesUntil(() -> everyBatchDone(m, null), "every batch of the copy");
             assertEquals(source.cli("DEBUG", "DIGEST"), target.cli("DEBUG", "DIGEST"));
             List<StatusEvent> r = reports(m);
@@ -117,7 +119,7 @@ class CopierFlowTest {
             source.cli("DEL", "k1");
             target.cli("SET", "only-on-target", "x");
             source.cli("SET", "k2", "changed");
-            connector.source("phases-in").send(Json.write(command(PhaseEvent.Kind.RECONCILE, m, source, target, 1)));
+            connector.<Message<String>>source("phases-in").send(SignedEvents.phase(command(PhaseEvent.Kind.RECONCILE, m, source, target, 1)));
             relayBatchesUntil(() -> everyBatchDone(m, 1), "every batch of reconciliation pass 1");
             assertEquals(source.cli("DEBUG", "DIGEST"), target.cli("DEBUG", "DIGEST"));
             assertEquals("", target.cli("GET", "only-on-target"));
@@ -130,7 +132,7 @@ class CopierFlowTest {
                 "--maxmemory-policy", "noeviction")) {
             String m = UUID.randomUUID().toString();
             source.cli("EVAL", "for i=1,6000 do redis.call('SET', 'k'..i, string.rep('v', 2000)) end", "0"); // ~12 MB of small keys
-            connector.source("phases-in").send(Json.write(command(PhaseEvent.Kind.COPY, m, source, target, null)));
+            connector.<Message<String>>source("phases-in").send(SignedEvents.phase(command(PhaseEvent.Kind.COPY, m, source, target, null)));
             relayBatchesUntil(() -> reports(m).stream().anyMatch(StatusEvent.Failed.class::isInstance), "the copy to fail");
             StatusEvent.Failed failed = (StatusEvent.Failed) reports(m).stream().filter(StatusEvent.Failed.class::isInstance)
                     .findFirst().orElseThrow();
@@ -139,7 +141,30 @@ class CopierFlowTest {
                             .allMatch(e -> ((StatusEvent.BatchDone) e).batch().failed() == 0),
                     "no batch was acknowledged with keys the full target refused: " + reports(m));
             // as the orchestrator does after the failure: the run's remaining batches are dropped
-            connector.source("control-in").send(Json.write(command(PhaseEvent.Kind.STOP, m, source, target, null)));
+            connector.<Message<String>>source("control-in").send(SignedEvents.phase(command(PhaseEvent.Kind.STOP, m, source, target, null)));
+        }
+    }
+
+    @Inject
+    MeterRegistry registry;
+
+    @Test
+    void forgedCopyCommandsAreDroppedAndCountedWithoutTouchingAnyRedis() throws InterruptedException {
+        try (RedisServer source = RedisServer.start(); RedisServer target = RedisServer.start()) {
+            String m = UUID.randomUUID().toString();
+            source.cli("SET", "k", "v");
+            double before = SignedEvents.rejected(registry);
+            int published = connector.sink("batches-out").received().size();
+            List<Message<String>> forged = SignedEvents.forgeries(command(PhaseEvent.Kind.COPY, m, source, target, null));
+            forged.forEach(f -> connector.<Message<String>>source("phases-in").send(f));
+            long deadline = System.nanoTime() + WAIT.toNanos();
+            while (SignedEvents.rejected(registry) < before + forged.size()) {
+                assertTrue(System.nanoTime() < deadline, "the forged commands were not all rejected");
+                Thread.sleep(50);
+            }
+            assertEquals(List.of(), reports(m), "no worker acted on a forged command");
+            assertEquals(published, connector.sink("batches-out").received().size(), "no batch was published");
+            assertEquals("0", target.cli("DBSIZE"), "the target was not written");
         }
     }
 }

@@ -1,5 +1,6 @@
 package io.dfmigrate.localstack;
 
+import io.dfmigrate.common.secret.EventSigner;
 import io.dfmigrate.common.secret.SecretBox;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -7,15 +8,15 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
-import java.util.Base64;
-import java.util.function.Supplier;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.Collections;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
-import java.util.LinkedHashMap;
+import java.util.function.Supplier;
 
 /**
  * The whole dfmigrate stack on one machine without Docker: Kafka (KRaft, own JVM), PostgreSQL (our own server from
@@ -31,6 +32,7 @@ public final class LocalStack implements AutoCloseable {
     private KafkaBroker kafka;
     private PostgresServer postgres;
     private String secretKey;
+    private String eventKey;
     private String apiToken;
     private String jdbcUrl;
 
@@ -123,6 +125,9 @@ public final class LocalStack implements AutoCloseable {
         }
         secretKey = config.secretKey() != null ? config.secretKey() : fromStateDir("secret.key", SecretBox::generateKey);
         SecretBox.fromBase64Key(secretKey); // fail fast on a bad key
+        String givenEventKey = System.getenv("DFM_EVENT_KEY");
+        eventKey = givenEventKey != null && !givenEventKey.isBlank() ? givenEventKey : fromStateDir("event.key", SecretBox::generateKey);
+        EventSigner.of(eventKey, List.of()); // fail fast on a bad key
         apiToken = config.apiToken() != null ? config.apiToken() : fromStateDir("api-token", LocalStack::newApiToken);
         Path kafkaDir = config.stateDir().resolve("kafka");
         kafka = config.randomPorts() ? StackException.onFreePorts((p, c) -> new KafkaBroker(kafkaDir, p, c).start())
@@ -160,6 +165,7 @@ public final class LocalStack implements AutoCloseable {
         Map<String, String> env = new HashMap<>(config.extraEnv());
         env.put("KAFKA_BOOTSTRAP_SERVERS", kafka.bootstrapServers());
         env.put("DFM_SECRET_KEY", secretKey);
+        env.putIfAbsent("DFM_EVENT_KEY", eventKey);
         if (module.equals("orchestrator")) {
             env.put("QUARKUS_HTTP_HOST", config.httpHost());
             env.putIfAbsent("DFM_ORCHESTRATOR_API_TOKEN", apiToken);

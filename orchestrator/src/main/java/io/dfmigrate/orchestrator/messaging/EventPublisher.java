@@ -2,6 +2,8 @@ package io.dfmigrate.orchestrator.messaging;
 
 import io.dfmigrate.common.Topics;
 import io.dfmigrate.common.event.EventTypes;
+import io.dfmigrate.common.messaging.EventSignatures;
+import io.dfmigrate.common.secret.EventSigner;
 import io.dfmigrate.orchestrator.persistence.OutboxEvent;
 import io.smallrye.reactive.messaging.MutinyEmitter;
 import io.smallrye.reactive.messaging.ce.OutgoingCloudEventMetadata;
@@ -13,7 +15,7 @@ import java.time.ZoneOffset;
 import org.eclipse.microprofile.reactive.messaging.Channel;
 import org.eclipse.microprofile.reactive.messaging.Message;
 
-/** Sends outbox rows to {@code dfm.phases} or {@code dfm.audit}, waiting for the broker's acknowledgement. */
+/** Sends outbox rows to {@code dfm.phases} (signed) or {@code dfm.audit}, waiting for the broker's acknowledgement. */
 @ApplicationScoped
 public class EventPublisher {
     private static final Duration ACK_TIMEOUT = Duration.ofSeconds(30);
@@ -22,9 +24,13 @@ public class EventPublisher {
     private final MutinyEmitter<String> phases;
     private final MutinyEmitter<String> audit;
 
-    public EventPublisher(@Channel("phases-out") MutinyEmitter<String> phases, @Channel("audit-out") MutinyEmitter<String> audit) {
+    private final EventSignatures signatures;
+
+    public EventPublisher(@Channel("phases-out") MutinyEmitter<String> phases, @Channel("audit-out") MutinyEmitter<String> audit,
+                          EventSignatures signatures) {
         this.phases = phases;
         this.audit = audit;
+        this.signatures = signatures;
     }
 
     public void send(OutboxEvent e) {
@@ -42,6 +48,9 @@ public class EventPublisher {
                 .withDataContentType("application/json");
         if (e.actor != null) {
             ce.withExtension("actor", e.actor);
+        }
+        if (emitter == phases) {
+            ce.withExtension(EventSigner.EXTENSION, signatures.sign(EventSigner.PHASES, e.payload));
         }
         Message<String> message = Message.of(e.payload)
                 .addMetadata(OutgoingKafkaRecordMetadata.<String>builder().withKey(e.key).build())

@@ -2,26 +2,35 @@ package io.dfmigrate.orchestrator.messaging;
 
 import io.dfmigrate.common.event.Json;
 import io.dfmigrate.common.event.StatusEvent;
+import io.dfmigrate.common.messaging.EventSignatures;
+import io.dfmigrate.common.secret.EventSigner;
 import io.dfmigrate.orchestrator.service.StatusService;
 import io.smallrye.reactive.messaging.annotations.Blocking;
+import io.smallrye.reactive.messaging.ce.IncomingCloudEventMetadata;
 import jakarta.enterprise.context.ApplicationScoped;
+import java.util.Optional;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
 import org.jboss.logging.Logger;
 
 /** Applies worker reports from {@code dfm.status}, in order, each at most once. */
 @ApplicationScoped
 public class StatusConsumer {
+    private final EventSignatures signatures;
     private static final Logger LOG = Logger.getLogger(StatusConsumer.class);
 
     private final StatusService service;
 
-    public StatusConsumer(StatusService service) {
+    public StatusConsumer(StatusService service, EventSignatures signatures) {
+        this.signatures = signatures;
         this.service = service;
     }
 
     @Incoming("status-in")
     @Blocking(ordered = true)
-    public void onStatus(String json) {
+    public void onStatus(String json, Optional<IncomingCloudEventMetadata> ce) {
+        if (!signatures.verified(EventSigner.STATUS, json, ce)) {
+            return;
+        }
         StatusEvent event = Json.readOrWarn(json, StatusEvent.class);
         if (event == null) {
             return;

@@ -3,20 +3,25 @@ package io.dfmigrate.orchestrator.service;
 import com.fasterxml.jackson.core.type.TypeReference;
 import io.dfmigrate.common.event.Json;
 import io.dfmigrate.common.event.PhaseEvent;
+import io.dfmigrate.common.event.RunKey;
 import io.dfmigrate.common.event.StatusEvent;
 import io.dfmigrate.orchestrator.persistence.CopyCounters;
 import io.dfmigrate.orchestrator.persistence.Migration;
 import io.dfmigrate.orchestrator.persistence.MigrationState;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import org.jboss.logging.Logger;
 
 /**
  * The copiers' reports: the scan's totals, acknowledged batches (counted once, by event id), live progress; the copy is
  * done when every batch is, and replication begins (or a reconciliation first, after a capture gap).
  */
 final class CopyHandler {
+    private static final Logger LOG = Logger.getLogger(CopyHandler.class);
+
     static void onScanStarted(Journal j, StatusEvent.ScanStarted e) {
         Migration m = j.migration();
         if (m.state == MigrationState.COPYING && m.copy.batchesTotal == null && e.scan() != null) {
@@ -49,6 +54,10 @@ final class CopyHandler {
         if (b == null) {
             return;
         }
+        if (!ofThisScan(e, b, Journal.options(m).dbs())) {
+            LOG.warnf("migration %s: report of batch '%s' ignored: not a batch of run %d's scan", m.id, b.batchId(), e.run());
+            return;
+        }
         if (b.pass() != null) {
             Reconciliation.onBatchDone(j, b, actor);
             return;
@@ -75,6 +84,29 @@ final class CopyHandler {
             }
         }
         checkCopyDone(j, actor);
+    }
+
+    /**
+     * Whether the batch id is one the run's scan hands out: {@code <run>:<db>:<seq>} for the copy,
+     * {@code <run>:r<pass>:<s|t>:<db>:<seq>} for a reconciliation, with a database the migration copies.
+     */
+    static boolean ofThisScan(StatusEvent.BatchDone e, StatusEvent.BatchResult b, List<Integer> dbs) {
+        String prefix = RunKey.of(e) + (b.pass() == null ? ":" : ":r" + b.pass() + ":");
+        if (b.batchId() == null || !b.batchId().startsWith(prefix)) {
+            return false;
+        }
+        String[] rest = b.batchId().substring(prefix.length()).split(":");
+        int at = b.pass() == null ? 0 : 1;
+        if (rest.length != at + 2 || (b.pass() != null && !rest[0].equals("s") && !rest[0].equals("t"))) {
+            return false;
+        }
+        try {
+            int db = Integer.parseInt(rest[at]);
+            Long.parseLong(rest[at + 1]);
+            return dbs == null || dbs.isEmpty() || dbs.contains(db);
+        } catch (NumberFormatException x) {
+            return false;
+        }
     }
 
     /** A copier's live totals replace its previous ones (not deduplicated: nothing is counted from them). */

@@ -93,16 +93,17 @@ public class EndpointKeeper {
     }
 
     private void applyGuard(KeeperSteps.KeeperView v) {
-        RedisEndpoint target = RedisEndpoint.parse(box.open(v.targetSealed()));
+        RedisEndpoint target = RedisEndpoint.parse(box.open(v.targetSealed(), SecretBox.context(v.id(), SecretBox.TARGET)));
         try {
             TargetGuard.GuardState g;
             if (v.guardSealed() == null) {
                 g = guard.prepare(target, v.id().toString());
                 RedisEndpoint asGuard = target.withCredentials(g.user(), g.password());
-                String sealed = steps.guardPrepared(v.id(), box.seal(Json.write(g)), asGuard.masked(), box.seal(asGuard.toUri()));
-                g = Json.read(box.open(sealed), TargetGuard.GuardState.class);
+                String sealed = steps.guardPrepared(v.id(), box.seal(Json.write(g), SecretBox.context(v.id(), SecretBox.GUARD)), asGuard.masked(),
+                        box.seal(asGuard.toUri(), SecretBox.context(v.id(), SecretBox.TARGET)));
+                g = Json.read(box.open(sealed, SecretBox.context(v.id(), SecretBox.GUARD)), TargetGuard.GuardState.class);
             } else {
-                g = Json.read(box.open(v.guardSealed()), TargetGuard.GuardState.class);
+                g = Json.read(box.open(v.guardSealed(), SecretBox.context(v.id(), SecretBox.GUARD)), TargetGuard.GuardState.class);
             }
             guard.apply(target, g);
             String detail = "writes refused on the target for " + (g.guarded().isEmpty() ? "no other user" : "user(s) " + g.names())
@@ -122,8 +123,8 @@ public class EndpointKeeper {
             steps.guardLifted(v.id(), "nothing to lift: the guard was never applied");
             return;
         }
-        RedisEndpoint target = RedisEndpoint.parse(box.open(v.targetSealed()));
-        TargetGuard.GuardState g = Json.read(box.open(v.guardSealed()), TargetGuard.GuardState.class);
+        RedisEndpoint target = RedisEndpoint.parse(box.open(v.targetSealed(), SecretBox.context(v.id(), SecretBox.TARGET)));
+        TargetGuard.GuardState g = Json.read(box.open(v.guardSealed(), SecretBox.context(v.id(), SecretBox.GUARD)), TargetGuard.GuardState.class);
         try {
             guard.lift(target, g);
             String detail = "writes allowed again on the target" + (g.guarded().isEmpty() ? "" : " for user(s) " + g.names())
@@ -138,7 +139,7 @@ public class EndpointKeeper {
     }
 
     private boolean restoreNotify(KeeperSteps.KeeperView v) {
-        RedisEndpoint source = RedisEndpoint.parse(box.open(v.sourceSealed()));
+        RedisEndpoint source = RedisEndpoint.parse(box.open(v.sourceSealed(), SecretBox.context(v.id(), SecretBox.SOURCE)));
         try (BlockingRedis s = BlockingRedis.connect(vertx, source, 0, config.redisTimeout())) {
             KeyspaceNotifications.set(s, v.notifyPrevious());
         } catch (RuntimeException e) {
@@ -198,8 +199,8 @@ public class EndpointKeeper {
         }
         Map<Integer, long[]> s;
         Map<Integer, long[]> t;
-        try (BlockingRedis src = BlockingRedis.connect(vertx, RedisEndpoint.parse(box.open(before.sourceSealed())), 0, config.redisTimeout());
-             BlockingRedis tgt = BlockingRedis.connect(vertx, RedisEndpoint.parse(box.open(before.targetSealed())), 0, config.redisTimeout())) {
+        try (BlockingRedis src = BlockingRedis.connect(vertx, RedisEndpoint.parse(box.open(before.sourceSealed(), SecretBox.context(id, SecretBox.SOURCE))), 0, config.redisTimeout());
+             BlockingRedis tgt = BlockingRedis.connect(vertx, RedisEndpoint.parse(box.open(before.targetSealed(), SecretBox.context(id, SecretBox.TARGET))), 0, config.redisTimeout())) {
             s = KeyScanner.keyspaceWithExpires(src);
             t = KeyScanner.keyspaceWithExpires(tgt);
         }

@@ -12,8 +12,8 @@ import io.dfmigrate.orchestrator.config.OrchestratorConfig;
 import io.dfmigrate.orchestrator.persistence.CutoverPhase;
 import io.dfmigrate.orchestrator.persistence.GuardStatus;
 import io.dfmigrate.orchestrator.persistence.Migration;
-import io.dfmigrate.orchestrator.persistence.MigrationState;
 import io.dfmigrate.orchestrator.persistence.MigrationState.Action;
+import io.dfmigrate.orchestrator.persistence.MigrationState;
 import io.quarkus.narayana.jta.QuarkusTransaction;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Instant;
@@ -53,9 +53,10 @@ public class MigrationActions {
     private Servers servers(String id) {
         String[] sealed = tx.read(() -> {
             Migration m = MigrationTx.find(id);
-            return new String[] {m.sourceSealed, m.targetSealed};
+            return new String[] {m.sourceSealed, m.targetSealed, m.id.toString()};
         });
-        return new Servers(servers.of(sealed[0]), servers.of(sealed[1]));
+        return new Servers(servers.of(sealed[0], SecretBox.context(sealed[2], SecretBox.SOURCE)),
+                servers.of(sealed[1], SecretBox.context(sealed[2], SecretBox.TARGET)));
     }
 
     public Dtos.MigrationView create(Dtos.CreateMigrationRequest req, String actor) {
@@ -87,9 +88,9 @@ public class MigrationActions {
             n.name = name;
             n.state = MigrationState.CREATED;
             n.sourceUri = source.masked();
-            n.sourceSealed = box.seal(source.toUri());
+            n.sourceSealed = box.seal(source.toUri(), SecretBox.context(n.id, SecretBox.SOURCE));
             n.targetUri = target.masked();
-            n.targetSealed = box.seal(target.toUri());
+            n.targetSealed = box.seal(target.toUri(), SecretBox.context(n.id, SecretBox.TARGET));
             n.options = Json.write(options.withDefaults());
             n.createdAt = n.updatedAt = Instant.now();
             n.persist();

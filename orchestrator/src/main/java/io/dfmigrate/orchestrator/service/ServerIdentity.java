@@ -41,8 +41,8 @@ public class ServerIdentity {
         }
     }
 
-    Optional<Server> of(String sealedUri) {
-        RedisEndpoint endpoint = RedisEndpoint.parse(box.open(sealedUri));
+    Optional<Server> of(String sealedUri, String context) {
+        RedisEndpoint endpoint = RedisEndpoint.parse(box.open(sealedUri, context));
         try (BlockingRedis r = BlockingRedis.connect(vertx, endpoint, 0, config.redisTimeout())) {
             String runId = null;
             for (String line : r.send(Request.cmd(Command.INFO).arg("server")).toString().split("\r?\n")) {

@@ -3,10 +3,14 @@ package io.dfmigrate.replicator.messaging;
 import io.dfmigrate.common.event.Json;
 import io.dfmigrate.common.event.PhaseEvent;
 import io.dfmigrate.common.event.RunKey;
+import io.dfmigrate.common.messaging.EventSignatures;
+import io.dfmigrate.common.secret.EventSigner;
 import io.dfmigrate.replicator.service.ApplyService;
 import io.dfmigrate.replicator.service.CaptureService;
 import io.smallrye.common.annotation.RunOnVirtualThread;
+import io.smallrye.reactive.messaging.ce.IncomingCloudEventMetadata;
 import jakarta.enterprise.context.ApplicationScoped;
+import java.util.Optional;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
 
 /**
@@ -15,17 +19,22 @@ import org.eclipse.microprofile.reactive.messaging.Incoming;
  */
 @ApplicationScoped
 public class PhaseConsumer {
+    private final EventSignatures signatures;
     private final CaptureService capture;
     private final ApplyService apply;
 
-    public PhaseConsumer(CaptureService capture, ApplyService apply) {
+    public PhaseConsumer(CaptureService capture, ApplyService apply, EventSignatures signatures) {
+        this.signatures = signatures;
         this.capture = capture;
         this.apply = apply;
     }
 
     @Incoming("phases-in")
     @RunOnVirtualThread
-    public void onPhase(String json) {
+    public void onPhase(String json, Optional<IncomingCloudEventMetadata> ce) {
+        if (!signatures.verified(EventSigner.PHASES, json, ce)) {
+            return;
+        }
         // a capture command is also how the orchestrator hands a silent replicator's capture to another instance
         if (Json.readOrWarn(json, PhaseEvent.class) instanceof PhaseEvent.Capture c && !apply.ended(RunKey.of(c))) {
             capture.start(c);
@@ -34,7 +43,10 @@ public class PhaseConsumer {
 
     @Incoming("control-in")
     @RunOnVirtualThread
-    public void onControl(String json) {
+    public void onControl(String json, Optional<IncomingCloudEventMetadata> ce) {
+        if (!signatures.verified(EventSigner.PHASES, json, ce)) {
+            return;
+        }
         PhaseEvent phase = Json.readOrWarn(json, PhaseEvent.class);
         if (phase == null) {
             return;

@@ -84,8 +84,8 @@ public class ApplyService implements RunApplier.Owner {
         RedisEndpoint source;
         RedisEndpoint target;
         try {
-            source = RedisEndpoint.parse(box.open(phase.source().sealed()));
-            target = RedisEndpoint.parse(box.open(phase.target().sealed()));
+            source = RedisEndpoint.parse(box.open(phase.source().sealed(), SecretBox.context(phase.migrationId(), SecretBox.SOURCE)));
+            target = RedisEndpoint.parse(box.open(phase.target().sealed(), SecretBox.context(phase.migrationId(), SecretBox.TARGET)));
         } catch (SecretBox.SecretException e) {
             status.publish(StatusEvent.failed(key, status.worker(), "replicate",
                     "the replicator cannot open the endpoint credentials: give it the orchestrator's DFM_SECRET_KEY"));

@@ -101,7 +101,7 @@ public class CaptureService {
         boolean configure = Boolean.TRUE.equals(options.configureSourceNotifications());
         RedisEndpoint source;
         try {
-            source = RedisEndpoint.parse(box.open(phase.source().sealed()));
+            source = RedisEndpoint.parse(box.open(phase.source().sealed(), SecretBox.context(phase.migrationId(), SecretBox.SOURCE)));
         } catch (SecretBox.SecretException e) {
             fail(run, "the replicator cannot open the source credentials: give it the orchestrator's DFM_SECRET_KEY");
             return;

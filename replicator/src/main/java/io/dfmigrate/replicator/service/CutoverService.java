@@ -85,7 +85,7 @@ public class CutoverService {
     void finish(Capture c, PhaseEvent end) {
         String detail;
         boolean verified;
-        try (BlockingRedis t = BlockingRedis.connect(vertx, RedisEndpoint.parse(box.open(end.target().sealed())), 0, config.timeout())) {
+        try (BlockingRedis t = BlockingRedis.connect(vertx, RedisEndpoint.parse(box.open(end.target().sealed(), SecretBox.context(end.migrationId(), SecretBox.TARGET))), 0, config.timeout())) {
             KeyCounts counts = KeyCounts.compare(KeyScanner.keyspaceWithExpires(c.admin), KeyScanner.keyspaceWithExpires(t), null);
             verified = counts.equal() && end instanceof PhaseEvent.Complete;
             detail = counts.describe();

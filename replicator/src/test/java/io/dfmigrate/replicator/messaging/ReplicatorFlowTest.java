@@ -10,7 +10,9 @@ import io.dfmigrate.common.event.MigrationOptions;
 import io.dfmigrate.common.event.PhaseEvent;
 import io.dfmigrate.common.event.StatusEvent;
 import io.dfmigrate.common.secret.SecretBox;
+import io.dfmigrate.common.testing.SignedEvents;
 import io.dfmigrate.localstack.RedisServer;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.smallrye.reactive.messaging.memory.InMemoryConnector;
@@ -24,6 +26,7 @@ import java.util.Optional;
 import java.util.UUID;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
+import org.eclipse.microprofile.reactive.messaging.Message;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -51,17 +54,17 @@ class ReplicatorFlowTest {
 
     <T extends PhaseEvent> T command(PhaseEvent.Kind k, String migration, RedisServer source, RedisServer target) {
         @SuppressWarnings("unchecked")
-        T p = (T) k.create(migration + ":1:" + k.type(), migration, 1, Instant.now(), ref(source), ref(target),
+        T p = (T) k.create(migration + ":1:" + k.type(), migration, 1, Instant.now(), ref(source, migration, SecretBox.SOURCE), ref(target, migration, SecretBox.TARGET),
                 new MigrationOptions(null, null, null, null, true, false, null, null).withDefaults(), k == PhaseEvent.Kind.RECONCILE ? 1 : null);
         return p;
     }
 
-    EndpointRef ref(RedisServer server) {
-        return new EndpointRef(RedisEndpoint.parse(server.uri()).masked(), box.seal(server.uri()));
+    EndpointRef ref(RedisServer server, String migration, String role) {
+        return new EndpointRef(RedisEndpoint.parse(server.uri()).masked(), box.seal(server.uri(), SecretBox.context(migration, role)));
     }
 
     void send(String channel, PhaseEvent p) {
-        connector.source(channel).send(Json.write(p));
+        connector.<Message<String>>source(channel).send(SignedEvents.phase(p));
     }
 
     <T extends StatusEvent> T report(Class<T> type, String migration, Predicate<T> matching) {
@@ -147,6 +150,30 @@ class ReplicatorFlowTest {
             assertTrue(failed.error().contains("notify-keyspace-events KEA"), failed.error());
             assertEquals(List.of(), status.received().stream().map(x -> Json.read(x.getPayload(), StatusEvent.class))
                     .filter(e -> e.migrationId().equals(m) && e instanceof StatusEvent.CaptureReady).toList());
+        }
+    }
+
+    @Inject
+    MeterRegistry registry;
+
+    @Test
+    void forgedCaptureAndCutoverCommandsAreDroppedAndCountedWithoutTouchingAnyRedis() {
+        try (RedisServer source = RedisServer.start(); RedisServer target = RedisServer.start()) {
+            String m = UUID.randomUUID().toString();
+            source.cli("CONFIG", "SET", "notify-keyspace-events", "");
+            double before = SignedEvents.rejected(registry);
+            List<Message<String>> capture = SignedEvents.forgeries(command(PhaseEvent.Kind.CAPTURE, m, source, target));
+            List<Message<String>> cutover = SignedEvents.forgeries(command(PhaseEvent.Kind.CUTOVER, m, source, target));
+            capture.forEach(f -> connector.<Message<String>>source("phases-in").send(f));
+            cutover.forEach(f -> connector.<Message<String>>source("control-in").send(f));
+            await(() -> SignedEvents.rejected(registry) >= before + capture.size() + cutover.size() ? Optional.of(true) : Optional.empty(),
+                    "every forged command rejected");
+            assertEquals("notify-keyspace-events", source.cli("CONFIG", "GET", "notify-keyspace-events"),
+                    "no capture was set up on the source");
+            assertEquals("OK", source.cli("SET", "still-writable", "1"), "the source was not paused");
+            assertTrue(status.received().stream().map(r -> Json.read(r.getPayload(), StatusEvent.class))
+                    .noneMatch(e -> e.migrationId().equals(m)), "no worker acted on a forged command");
+            assertEquals("0", target.cli("DBSIZE"));
         }
     }
 }

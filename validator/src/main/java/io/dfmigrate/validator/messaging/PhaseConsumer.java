@@ -7,25 +7,31 @@ import io.dfmigrate.common.event.RunKey;
 import io.dfmigrate.common.event.Severity;
 import io.dfmigrate.common.event.StatusEvent;
 import io.dfmigrate.common.event.ValidationCheck;
+import io.dfmigrate.common.messaging.EventSignatures;
 import io.dfmigrate.common.messaging.StatusPublisher;
+import io.dfmigrate.common.secret.EventSigner;
 import io.dfmigrate.common.secret.SecretBox;
 import io.dfmigrate.validator.service.ValidationService;
 import io.smallrye.common.annotation.RunOnVirtualThread;
+import io.smallrye.reactive.messaging.ce.IncomingCloudEventMetadata;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.List;
+import java.util.Optional;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
 import org.jboss.logging.Logger;
 
 /** Runs a validation for every {@code dfm.phase.validate.v1} command and reports it on {@code dfm.status}. */
 @ApplicationScoped
 public class PhaseConsumer {
+    private final EventSignatures signatures;
     private static final Logger LOG = Logger.getLogger(PhaseConsumer.class);
 
     private final ValidationService validation;
     private final StatusPublisher status;
     private final SecretBox box;
 
-    public PhaseConsumer(ValidationService validation, StatusPublisher status, SecretBox box) {
+    public PhaseConsumer(ValidationService validation, StatusPublisher status, SecretBox box, EventSignatures signatures) {
+        this.signatures = signatures;
         this.validation = validation;
         this.status = status;
         this.box = box;
@@ -33,14 +39,17 @@ public class PhaseConsumer {
 
     @Incoming("phases-in")
     @RunOnVirtualThread
-    public void onPhase(String json) {
+    public void onPhase(String json, Optional<IncomingCloudEventMetadata> ce) {
+        if (!signatures.verified(EventSigner.PHASES, json, ce)) {
+            return;
+        }
         if (!(Json.readOrWarn(json, PhaseEvent.class) instanceof PhaseEvent.Validate phase)) {
             return; // the validator acts on validate commands only
         }
         List<ValidationCheck> checks;
         try {
-            RedisEndpoint source = RedisEndpoint.parse(box.open(phase.source().sealed()));
-            RedisEndpoint target = RedisEndpoint.parse(box.open(phase.target().sealed()));
+            RedisEndpoint source = RedisEndpoint.parse(box.open(phase.source().sealed(), SecretBox.context(phase.migrationId(), SecretBox.SOURCE)));
+            RedisEndpoint target = RedisEndpoint.parse(box.open(phase.target().sealed(), SecretBox.context(phase.migrationId(), SecretBox.TARGET)));
             long t0 = System.nanoTime();
             checks = validation.validate(source, target, phase.options());
             LOG.infof("migration %s run %d: validated %s -> %s in %d ms: %d error(s)", phase.migrationId(), phase.run(),

@@ -13,6 +13,7 @@ import io.dfmigrate.common.event.Severity;
 import io.dfmigrate.common.event.StatusEvent;
 import io.dfmigrate.common.event.ValidationCheck;
 import io.dfmigrate.common.secret.SecretBox;
+import io.dfmigrate.common.testing.SignedEvents;
 import io.dfmigrate.localstack.RedisServer;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -27,6 +28,7 @@ import java.time.Instant;
 import java.util.Base64;
 import java.util.List;
 import java.util.UUID;
+import org.eclipse.microprofile.reactive.messaging.Message;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -43,8 +45,8 @@ class ValidatorFlowTest {
     @Inject
     SecretBox box;
 
-    EndpointRef ref(RedisServer server, SecretBox sealer) {
-        return new EndpointRef(RedisEndpoint.parse(server.uri()).masked(), sealer.seal(server.uri()));
+    EndpointRef ref(RedisServer server, String migration, String role, SecretBox sealer) {
+        return new EndpointRef(RedisEndpoint.parse(server.uri()).masked(), sealer.seal(server.uri(), SecretBox.context(migration, role)));
     }
 
     StatusEvent.Validation reportOf(String migration) {
@@ -73,10 +75,10 @@ class ValidatorFlowTest {
             source.cli("SET", "k", "v");
             String m = UUID.randomUUID().toString();
             // a command for another service first: the validator leaves it alone
-            connector.source("phases-in").send(Json.write(new PhaseEvent.Copy(m + ":1:copy", m, 1, Instant.now(), ref(source, box),
-                    ref(target, box), MigrationOptions.DEFAULTS)));
-            connector.source("phases-in").send(Json.write(new PhaseEvent.Validate(m + ":2:validate", m, 2, Instant.now(),
-                    ref(source, box), ref(target, box), MigrationOptions.DEFAULTS)));
+            connector.<Message<String>>source("phases-in").send(SignedEvents.phase(new PhaseEvent.Copy(m + ":1:copy", m, 1, Instant.now(), ref(source, m, SecretBox.SOURCE, box),
+                    ref(target, m, SecretBox.TARGET, box), MigrationOptions.DEFAULTS)));
+            connector.<Message<String>>source("phases-in").send(SignedEvents.phase(new PhaseEvent.Validate(m + ":2:validate", m, 2, Instant.now(),
+                    ref(source, m, SecretBox.SOURCE, box), ref(target, m, SecretBox.TARGET, box), MigrationOptions.DEFAULTS)));
             StatusEvent.Validation report = reportOf(m);
             assertEquals(2, report.run());
             assertEquals(m + ":2:validation", report.id());
@@ -93,8 +95,8 @@ class ValidatorFlowTest {
             listener.setSoTimeout(300);
             String m = UUID.randomUUID().toString();
             String outside = "redis://127.0.0.2:" + listener.getLocalPort();
-            connector.source("phases-in").send(Json.write(new PhaseEvent.Validate(m + ":1:validate", m, 1, Instant.now(),
-                    new EndpointRef(outside, box.seal(outside)), ref(target, box), MigrationOptions.DEFAULTS)));
+            connector.<Message<String>>source("phases-in").send(SignedEvents.phase(new PhaseEvent.Validate(m + ":1:validate", m, 1, Instant.now(),
+                    new EndpointRef(outside, box.seal(outside, SecretBox.context(m, SecretBox.SOURCE))), ref(target, m, SecretBox.TARGET, box), MigrationOptions.DEFAULTS)));
             ValidationCheck source = reportOf(m).checks().stream().filter(c -> c.id().equals("connectivity.source")).findFirst()
                     .orElseThrow();
             assertEquals(Severity.ERROR, source.severity());
@@ -120,8 +122,8 @@ class ValidatorFlowTest {
             });
             String m = UUID.randomUUID().toString();
             String notRedis = "redis://127.0.0.1:" + http.getLocalPort();
-            connector.source("phases-in").send(Json.write(new PhaseEvent.Validate(m + ":1:validate", m, 1, Instant.now(),
-                    new EndpointRef(notRedis, box.seal(notRedis)), ref(target, box), MigrationOptions.DEFAULTS)));
+            connector.<Message<String>>source("phases-in").send(SignedEvents.phase(new PhaseEvent.Validate(m + ":1:validate", m, 1, Instant.now(),
+                    new EndpointRef(notRedis, box.seal(notRedis, SecretBox.context(m, SecretBox.SOURCE))), ref(target, m, SecretBox.TARGET, box), MigrationOptions.DEFAULTS)));
             ValidationCheck source = reportOf(m).checks().stream().filter(c -> c.id().equals("connectivity.source")).findFirst()
                     .orElseThrow();
             assertEquals(Severity.ERROR, source.severity());
@@ -137,8 +139,8 @@ class ValidatorFlowTest {
             other[0] = 1;
             SecretBox foreign = SecretBox.fromBase64Key(Base64.getEncoder().encodeToString(other));
             String m = UUID.randomUUID().toString();
-            connector.source("phases-in").send(Json.write(new PhaseEvent.Validate(m + ":1:validate", m, 1, Instant.now(),
-                    ref(source, foreign), ref(target, foreign), MigrationOptions.DEFAULTS)));
+            connector.<Message<String>>source("phases-in").send(SignedEvents.phase(new PhaseEvent.Validate(m + ":1:validate", m, 1, Instant.now(),
+                    ref(source, m, SecretBox.SOURCE, foreign), ref(target, m, SecretBox.TARGET, foreign), MigrationOptions.DEFAULTS)));
             ValidationCheck check = reportOf(m).checks().get(0);
             assertEquals("secrets", check.id());
             assertEquals(Severity.ERROR, check.severity());
