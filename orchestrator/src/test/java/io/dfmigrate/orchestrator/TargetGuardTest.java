@@ -192,4 +192,30 @@ class TargetGuardTest {
             given().post("/api/migrations/" + id + "/stop").then().statusCode(202);
         }
     }
+
+    @Test
+    void theSourcesNotifySettingIsGivenBackEvenWhenTheReplicatorDiesRightAfterChangingIt() throws Exception {
+        try (RedisServer source = RedisServer.start(); RedisServer target = RedisServer.start()) {
+            source.cli("CONFIG", "SET", "notify-keyspace-events", "Ex");
+            String id = given().contentType(ContentType.JSON)
+                    .body(body("notify", source.uri(), target.uri(), "{\"guardTarget\":false,\"configureSourceNotifications\":true}"))
+                    .post("/api/migrations").then().statusCode(201).extract().path("id");
+            try (KafkaProducer<String, String> producer = producer()) {
+                given().post("/api/migrations/" + id + "/validate").then().statusCode(202);
+                send(producer, StatusEvent.validation(new RunKey(id, 1), "v", List.of()));
+                awaitState(id, "VALIDATED");
+                given().post("/api/migrations/" + id + "/start").then().statusCode(202);
+                // what the replicator does: the old value on record first, then the change; then it dies before "ready"
+                send(producer, StatusEvent.captureConfiguring(new RunKey(id, 1), "replicator-dying", "Ex"));
+                await(() -> given().get("/api/migrations/" + id + "/audit").then().extract().asString().contains("capture-configuring"),
+                        "the old value recorded");
+                source.cli("CONFIG", "SET", "notify-keyspace-events", "KEA");
+
+                given().post("/api/migrations/" + id + "/stop").then().statusCode(202);
+                await(() -> source.cli("CONFIG", "GET", "notify-keyspace-events").endsWith("xE"), "notify-keyspace-events given back");
+                await(() -> given().get("/api/migrations/" + id + "/audit").then().extract().asString().contains("source-restored"),
+                        "the restore in the audit trail");
+            }
+        }
+    }
 }

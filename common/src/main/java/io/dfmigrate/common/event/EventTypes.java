@@ -27,6 +27,8 @@ public final class EventTypes {
     public static final String STATUS_FAILED = "dfm.status.failed.v1";
     /** Change capture is subscribed: every write from now on is captured. */
     public static final String STATUS_CAPTURE_READY = "dfm.status.capture.ready.v1";
+    /** The replicator is about to change the source's notify-keyspace-events: the value to give back, recorded first. */
+    public static final String STATUS_CAPTURE_CONFIGURING = "dfm.status.capture.configuring.v1";
     /** A replicator shutting down let go of a capture: another one should take it over. */
     public static final String STATUS_CAPTURE_RELEASED = "dfm.status.capture.released.v1";
     /** Replication counters: changes captured (cumulative) or applied (delta), and lag. */

@@ -16,7 +16,8 @@ import java.util.UUID;
 @JsonSubTypes({@JsonSubTypes.Type(StatusEvent.Validation.class), @JsonSubTypes.Type(StatusEvent.ScanStarted.class),
         @JsonSubTypes.Type(StatusEvent.ScanCompleted.class), @JsonSubTypes.Type(StatusEvent.BatchDone.class),
         @JsonSubTypes.Type(StatusEvent.CopyProgress.class), @JsonSubTypes.Type(StatusEvent.Failed.class),
-        @JsonSubTypes.Type(StatusEvent.CaptureReady.class), @JsonSubTypes.Type(StatusEvent.CaptureReleased.class),
+        @JsonSubTypes.Type(StatusEvent.CaptureConfiguring.class), @JsonSubTypes.Type(StatusEvent.CaptureReady.class),
+        @JsonSubTypes.Type(StatusEvent.CaptureReleased.class),
         @JsonSubTypes.Type(StatusEvent.ReplicationReport.class), @JsonSubTypes.Type(StatusEvent.CutoverPaused.class),
         @JsonSubTypes.Type(StatusEvent.CutoverDone.class), @JsonSubTypes.Type(StatusEvent.CutoverAborted.class),
         @JsonSubTypes.Type(StatusEvent.ReconcileNeeded.class), @JsonSubTypes.Type(StatusEvent.Heartbeat.class)})
@@ -68,6 +69,16 @@ public sealed interface StatusEvent {
     /** A phase failed on a worker: the migration fails with {@code error}. */
     @JsonTypeName(EventTypes.STATUS_FAILED)
     record Failed(String id, String migrationId, int run, Instant time, String worker, String error) implements StatusEvent {
+    }
+
+    /**
+     * Sent, and acknowledged by the broker, before the replicator changes the source's notify-keyspace-events:
+     * {@code capture.previousNotify} is the value to give back, so a replicator that dies right after the change leaves
+     * the orchestrator able to restore it.
+     */
+    @JsonTypeName(EventTypes.STATUS_CAPTURE_CONFIGURING)
+    record CaptureConfiguring(String id, String migrationId, int run, Instant time, String worker, Capture capture)
+            implements StatusEvent {
     }
 
     /** Change capture is subscribed: every write from now on is captured. */
@@ -184,6 +195,12 @@ public sealed interface StatusEvent {
 
     static Failed failed(RunKey run, String worker, String phase, String error) {
         return new Failed(run + ":failed:" + phase, run.migrationId(), run.run(), Instant.now(), worker, error);
+    }
+
+    /** The source's notify-keyspace-events is about to change from {@code previousNotify}; one id per attempt. */
+    static CaptureConfiguring captureConfiguring(RunKey run, String worker, String previousNotify) {
+        return new CaptureConfiguring(run + ":capture-configuring:" + UUID.randomUUID(), run.migrationId(), run.run(), Instant.now(),
+                worker, new Capture(previousNotify, System.currentTimeMillis(), null));
     }
 
     /** Capture {@code capture} of the run is ready; every capture of a run (a takeover) has an event id of its own. */

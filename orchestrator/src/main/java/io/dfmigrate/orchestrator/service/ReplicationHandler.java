@@ -19,6 +19,21 @@ import org.jboss.logging.Logger;
 final class ReplicationHandler {
     private static final Logger LOG = Logger.getLogger(ReplicationHandler.class);
 
+    /**
+     * A replicator is about to set the source's notify-keyspace-events: the value it had is recorded now (and given back
+     * by the keeper once the run is over, also if that replicator dies before it reports ready). A value recorded by an
+     * earlier run and not restored yet stays: it is the one the source had before dfmigrate.
+     */
+    static void onCaptureConfiguring(Journal j, StatusEvent.CaptureConfiguring e, String actor) {
+        CaptureInfo c = j.migration().capture;
+        String previous = e.capture() == null ? null : e.capture().previousNotify();
+        if (previous != null && c.notifyPrevious == null) {
+            c.notifyPrevious = previous;
+            j.audit(actor, "capture-configuring", "notify-keyspace-events is about to be set on the source (was '" + previous
+                    + "'); it is set back when the migration ends");
+        }
+    }
+
     static void onCaptureReady(Journal j, StatusEvent.CaptureReady e, String actor) {
         Migration m = j.migration();
         CaptureInfo c = m.capture;

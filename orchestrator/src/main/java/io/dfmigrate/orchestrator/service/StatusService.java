@@ -96,6 +96,7 @@ public class StatusService {
             case StatusEvent.ScanStarted s -> CopyHandler.onScanStarted(j, s);
             case StatusEvent.ScanCompleted s -> CopyHandler.onScanCompleted(j, s, actor);
             case StatusEvent.BatchDone b -> CopyHandler.onBatchDone(j, b, actor);
+            case StatusEvent.CaptureConfiguring c -> ReplicationHandler.onCaptureConfiguring(j, c, actor);
             case StatusEvent.CaptureReady c -> ReplicationHandler.onCaptureReady(j, c, actor);
             case StatusEvent.CaptureReleased c -> ReplicationHandler.onCaptureReleased(j, c, actor);
             case StatusEvent.ReplicationReport r -> ReplicationHandler.onReplication(j, r, actor);

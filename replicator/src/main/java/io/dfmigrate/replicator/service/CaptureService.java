@@ -116,6 +116,8 @@ public class CaptureService {
                             + "options.configureSourceNotifications, then restart the migration");
                     return;
                 }
+                // the value to give back is on record (acknowledged) before the source changes
+                status.publish(StatusEvent.captureConfiguring(run, status.worker(), current));
                 KeyspaceNotifications.set(admin, KeyspaceNotifications.forCapture(current));
                 previous = current;
                 LOG.infof("migration %s: set notify-keyspace-events on %s to '%s' (was '%s')", phase.migrationId(), source,

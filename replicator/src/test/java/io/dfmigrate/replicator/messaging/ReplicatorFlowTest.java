@@ -103,6 +103,12 @@ class ReplicatorFlowTest {
             send("phases-in", command(PhaseEvent.Kind.CAPTURE, m, source, target));
             StatusEvent.CaptureReady ready = report(StatusEvent.CaptureReady.class, m, e -> true);
             assertEquals("", ready.capture().previousNotify(), "options.configureSourceNotifications: set, and the old value kept");
+            List<StatusEvent> sent = status.received().stream().map(r -> Json.read(r.getPayload(), StatusEvent.class))
+                    .filter(e -> e.migrationId().equals(m)).toList();
+            int configuring = sent.indexOf(sent.stream().filter(StatusEvent.CaptureConfiguring.class::isInstance).findFirst().orElseThrow(
+                    () -> new AssertionError("no capture.configuring report before the source was changed: " + sent)));
+            assertTrue(configuring < sent.indexOf(ready), "the old value is on record before the capture is ready");
+            assertEquals("", ((StatusEvent.CaptureConfiguring) sent.get(configuring)).capture().previousNotify());
             assertTrue(source.cli("CONFIG", "GET", "notify-keyspace-events").contains("K"));
 
             // written during the "copy": held in Kafka until the replicate command
