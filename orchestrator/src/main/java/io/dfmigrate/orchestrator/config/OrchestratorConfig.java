@@ -28,15 +28,25 @@ public interface OrchestratorConfig {
     Duration eventsInterval();
 
     /**
-     * How callers authenticate: {@code token} (default: every request but {@code /q/health*} needs
-     * {@code Authorization: Bearer <token>}), or {@code none} (nothing is checked; logged as a WARNING at start).
+     * How callers authenticate (comma-separated): {@code token} (default: every request but {@code /q/health*} needs
+     * {@code Authorization: Bearer <token>} with the operator's or the viewer's token), {@code oidc} (bearer tokens from
+     * the team's identity provider, verified by quarkus-oidc, roles from the token), both ({@code token,oidc}), or
+     * {@code none} alone (nothing is checked; logged as a WARNING at start).
      */
     @WithDefault("token")
-    AuthMode auth();
+    Set<AuthMode> auth();
 
     enum AuthMode {
-        token, none
+        token, oidc, none
     }
+
+    /** With {@code auth} including {@code oidc}: the token role (group) that may act ({@code DFM_ORCHESTRATOR_OIDC_OPERATOR_ROLE}). */
+    @WithDefault("operator")
+    String oidcOperatorRole();
+
+    /** With {@code auth} including {@code oidc}: the token role (group) that may read ({@code DFM_ORCHESTRATOR_OIDC_VIEWER_ROLE}). */
+    @WithDefault("viewer")
+    String oidcViewerRole();
 
     /** The operator's bearer token: every action (env DFM_ORCHESTRATOR_API_TOKEN). Required with {@code auth=token}. */
     Optional<String> apiToken();

@@ -1,10 +1,11 @@
 package io.dfmigrate.orchestrator.rest;
 
 import io.dfmigrate.common.event.Json;
-import io.dfmigrate.orchestrator.config.OrchestratorConfig;
 import io.dfmigrate.orchestrator.config.OrchestratorConfig.AuthMode;
 import io.dfmigrate.orchestrator.config.OrchestratorConfig.PublicEndpoint;
+import io.dfmigrate.orchestrator.config.OrchestratorConfig;
 import io.quarkus.runtime.StartupEvent;
+import io.quarkus.vertx.http.runtime.security.HttpAuthenticator;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.ext.web.Router;
@@ -17,23 +18,30 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
 /**
  * Guards every HTTP path before any JSON is read, deny by default: only {@code /q/health*} (and, when the operator says
- * so, {@code /q/metrics} and {@code /q/openapi}) is open; everything else needs {@code Authorization: Bearer <token>},
- * the operator's token (every action) or the viewer's (reading only). The caller's role becomes the request's principal,
- * which the audit trail records. Also the body size limit. Answers are problem+json.
+ * so, {@code /q/metrics} and {@code /q/openapi}) is open; everything else needs {@code Authorization: Bearer <token>}:
+ * the operator's or the viewer's static token ({@code auth=token}), or a token of the team's identity provider verified
+ * by quarkus-oidc ({@code auth=oidc}) whose roles include the operator role (every action) or the viewer role (reading
+ * only). The principal (the static token's role name, or the OIDC user's name) is what the audit trail records. Also
+ * the body size limit. Answers are problem+json.
  */
 @ApplicationScoped
 public class ApiSecurity {
     private static final Logger LOG = Logger.getLogger(ApiSecurity.class);
     /** Request bodies of the API are small JSON documents. */
     public static final long MAX_BODY_BYTES = 64 * 1024;
-    /** The routing-context key of the authenticated principal (the {@link Role} name). */
+    /** The routing-context key of the authenticated principal: the static token's {@link Role} name, or {@code oidc:<user>}. */
     static final String PRINCIPAL = "dfm.principal";
 
-    private final AuthMode mode;
+    private final Set<AuthMode> modes;
+    private final boolean oidcTenantEnabled;
+    private final HttpAuthenticator authenticator;
+    private final String oidcOperatorRole;
+    private final String oidcViewerRole;
     private final Optional<byte[]> operatorToken;
     private final Optional<byte[]> viewerToken;
     private final List<String> openPrefixes = new ArrayList<>(List.of("/q/health"));
@@ -43,8 +51,13 @@ public class ApiSecurity {
         operator, viewer
     }
 
-    public ApiSecurity(OrchestratorConfig config) {
-        this.mode = config.auth();
+    public ApiSecurity(OrchestratorConfig config, HttpAuthenticator authenticator,
+                       @ConfigProperty(name = "quarkus.oidc.tenant-enabled", defaultValue = "true") boolean oidcTenantEnabled) {
+        this.modes = config.auth();
+        this.authenticator = authenticator;
+        this.oidcTenantEnabled = oidcTenantEnabled;
+        this.oidcOperatorRole = config.oidcOperatorRole();
+        this.oidcViewerRole = config.oidcViewerRole();
         this.operatorToken = bytes(config.apiToken());
         this.viewerToken = bytes(config.viewerToken());
         Set<PublicEndpoint> open = config.publicEndpoints().orElse(Set.of());
@@ -63,10 +76,24 @@ public class ApiSecurity {
 
     /** Refuses to start without a way in; says loudly when the operator opted out of authentication. */
     void check(@Observes StartupEvent start) {
-        if (mode == AuthMode.none) {
+        if (modes.contains(AuthMode.none)) {
+            if (modes.size() > 1) {
+                throw new IllegalStateException("DFM_ORCHESTRATOR_AUTH=" + modes + ": 'none' cannot be combined with a way in");
+            }
             LOG.warn("DFM_ORCHESTRATOR_AUTH=none: the API, the console and the metrics are open to anyone who can reach this "
                     + "port; use it only behind your own authentication");
-        } else if (operatorToken.isEmpty()) {
+            return;
+        }
+        if (modes.contains(AuthMode.oidc) != oidcTenantEnabled) {
+            throw new IllegalStateException(modes.contains(AuthMode.oidc)
+                    ? "DFM_ORCHESTRATOR_AUTH includes oidc: also set QUARKUS_OIDC_TENANT_ENABLED=true and your identity provider "
+                            + "(QUARKUS_OIDC_AUTH_SERVER_URL, QUARKUS_OIDC_CLIENT_ID; docs/security.md)"
+                    : "QUARKUS_OIDC_TENANT_ENABLED=true but DFM_ORCHESTRATOR_AUTH does not include oidc: add it (e.g. token,oidc)");
+        }
+        if (!modes.contains(AuthMode.token)) {
+            return;
+        }
+        if (operatorToken.isEmpty()) {
             throw new IllegalStateException("no API token: set DFM_ORCHESTRATOR_API_TOKEN (deploy/local/run.sh generates one into "
                     + "its state directory), or DFM_ORCHESTRATOR_AUTH=none to run without authentication");
         } else if (operatorToken.get().length < 16) {
@@ -79,21 +106,74 @@ public class ApiSecurity {
     }
 
     void filter(RoutingContext rc) {
-        if (!open(rc.normalizedPath())) {
-            Role role = mode == AuthMode.none ? Role.operator : role(rc.request().getHeader(HttpHeaders.AUTHORIZATION));
-            if (role == null) {
-                rc.response().putHeader("WWW-Authenticate", "Bearer realm=\"dfmigrate\"");
-                problem(rc, 401, "Unauthorized", "send Authorization: Bearer <token> (the orchestrator's DFM_ORCHESTRATOR_API_TOKEN, "
-                        + "or its DFM_ORCHESTRATOR_VIEWER_TOKEN for reading)");
-                return;
-            }
-            HttpMethod method = rc.request().method();
-            if (role == Role.viewer && method != HttpMethod.GET && method != HttpMethod.HEAD) {
-                problem(rc, 403, "Forbidden", "the viewer token may read, not act: use the operator's token");
-                return;
-            }
-            rc.put(PRINCIPAL, role.name());
+        if (open(rc.normalizedPath()) || modes.contains(AuthMode.none)) {
+            afterAuthentication(rc);
+            return;
         }
+        String header = rc.request().getHeader(HttpHeaders.AUTHORIZATION);
+        Role role = modes.contains(AuthMode.token) ? role(header) : null;
+        if (role != null) {
+            authorized(rc, role, role.name());
+        } else if (modes.contains(AuthMode.oidc) && bearer(header) != null) {
+            oidc(rc);
+        } else {
+            unauthorized(rc);
+        }
+    }
+
+    /** Verifies the bearer token with quarkus-oidc (signature, issuer, expiry; the provider's keys are cached). */
+    private void oidc(RoutingContext rc) {
+        if (!rc.request().isEnded()) {
+            rc.request().pause(); // the body waits for the decision
+        }
+        authenticator.attemptAuthentication(rc).subscribe().with(identity -> {
+            if (!rc.request().isEnded()) {
+                rc.request().resume();
+            }
+            if (identity == null || identity.isAnonymous()) {
+                unauthorized(rc);
+            } else if (identity.hasRole(oidcOperatorRole)) {
+                authorized(rc, Role.operator, oidcPrincipal(identity.getPrincipal().getName()));
+            } else if (identity.hasRole(oidcViewerRole)) {
+                authorized(rc, Role.viewer, oidcPrincipal(identity.getPrincipal().getName()));
+            } else {
+                problem(rc, 403, "Forbidden", "the token has neither the '" + oidcOperatorRole + "' nor the '" + oidcViewerRole
+                        + "' role");
+            }
+        }, failure -> {
+            if (!rc.request().isEnded()) {
+                rc.request().resume();
+            }
+            LOG.debugf("OIDC bearer token refused: %s", failure.toString());
+            unauthorized(rc);
+        });
+    }
+
+    /** {@code oidc:<user>}, the user name reduced to letters, digits and {@code @._-}, at most 128 characters. */
+    static String oidcPrincipal(String name) {
+        String clean = name == null || name.isBlank() ? "unknown" : name.strip().replaceAll("[^A-Za-z0-9@._-]", "_");
+        return "oidc:" + (clean.length() > 128 ? clean.substring(0, 128) : clean);
+    }
+
+    private void unauthorized(RoutingContext rc) {
+        rc.response().putHeader("WWW-Authenticate", "Bearer realm=\"dfmigrate\"");
+        problem(rc, 401, "Unauthorized", "send Authorization: Bearer <token> ("
+                + (modes.contains(AuthMode.token) ? "the orchestrator's DFM_ORCHESTRATOR_API_TOKEN, or its DFM_ORCHESTRATOR_VIEWER_TOKEN "
+                + "for reading" : "") + (modes.size() > 1 ? "; or " : "")
+                + (modes.contains(AuthMode.oidc) ? "a valid token of the identity provider" : "") + ")");
+    }
+
+    private void authorized(RoutingContext rc, Role role, String principal) {
+        HttpMethod method = rc.request().method();
+        if (role == Role.viewer && method != HttpMethod.GET && method != HttpMethod.HEAD) {
+            problem(rc, 403, "Forbidden", "a viewer may read, not act: use the operator's token or role");
+            return;
+        }
+        rc.put(PRINCIPAL, principal);
+        afterAuthentication(rc);
+    }
+
+    private void afterAuthentication(RoutingContext rc) {
         String length = rc.request().getHeader(HttpHeaders.CONTENT_LENGTH);
         if (length != null) {
             try {
@@ -114,11 +194,20 @@ public class ApiSecurity {
         return openPrefixes.stream().anyMatch(p -> path.equals(p) || path.startsWith(p + "/"));
     }
 
-    private Role role(String header) {
+    private static String bearer(String header) {
         if (header == null || !header.regionMatches(true, 0, "Bearer ", 0, 7)) {
             return null;
         }
-        byte[] given = header.substring(7).strip().getBytes(StandardCharsets.UTF_8);
+        String token = header.substring(7).strip();
+        return token.isEmpty() ? null : token;
+    }
+
+    private Role role(String header) {
+        String token = bearer(header);
+        if (token == null) {
+            return null;
+        }
+        byte[] given = token.getBytes(StandardCharsets.UTF_8);
         if (operatorToken.isPresent() && MessageDigest.isEqual(given, operatorToken.get())) {
             return Role.operator;
         }

@@ -11,13 +11,18 @@ import io.smallrye.config.WithDefault;
 import java.lang.reflect.Proxy;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 /** Authentication is on unless the operator turns it off: without a token the orchestrator does not start. */
 class ApiSecurityStartTest {
     static OrchestratorConfig config(AuthMode mode, String token) {
-        Map<String, Object> values = Map.of("auth", mode, "apiToken", Optional.ofNullable(token), "viewerToken", Optional.empty(),
-                "publicEndpoints", Optional.empty());
+        return config(Set.of(mode), token);
+    }
+
+    static OrchestratorConfig config(Set<AuthMode> modes, String token) {
+        Map<String, Object> values = Map.of("auth", modes, "apiToken", Optional.ofNullable(token), "viewerToken", Optional.empty(),
+                "publicEndpoints", Optional.empty(), "oidcOperatorRole", "operator", "oidcViewerRole", "viewer");
         return (OrchestratorConfig) Proxy.newProxyInstance(OrchestratorConfig.class.getClassLoader(), new Class<?>[] {OrchestratorConfig.class},
                 (proxy, method, args) -> values.get(method.getName()));
     }
@@ -25,11 +30,25 @@ class ApiSecurityStartTest {
     @Test
     void theDefaultNeedsATokenAndSaysHowToGetOne() throws Exception {
         assertEquals("token", OrchestratorConfig.class.getMethod("auth").getAnnotation(WithDefault.class).value());
-        IllegalStateException e = assertThrows(IllegalStateException.class, () -> new ApiSecurity(config(AuthMode.token, null)).check(null));
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> new ApiSecurity(config(AuthMode.token, null), null, false).check(null));
         assertTrue(e.getMessage().contains("DFM_ORCHESTRATOR_API_TOKEN") && e.getMessage().contains("DFM_ORCHESTRATOR_AUTH=none"),
                 e.getMessage());
-        assertThrows(IllegalStateException.class, () -> new ApiSecurity(config(AuthMode.token, "short")).check(null));
-        assertDoesNotThrow(() -> new ApiSecurity(config(AuthMode.token, "a-long-random-token-123")).check(null));
-        assertDoesNotThrow(() -> new ApiSecurity(config(AuthMode.none, null)).check(null));
+        assertThrows(IllegalStateException.class, () -> new ApiSecurity(config(AuthMode.token, "short"), null, false).check(null));
+        assertDoesNotThrow(() -> new ApiSecurity(config(AuthMode.token, "a-long-random-token-123"), null, false).check(null));
+        assertDoesNotThrow(() -> new ApiSecurity(config(AuthMode.none, null), null, false).check(null));
+    }
+
+    @Test
+    void oidcNeedsItsTenantAndNoneStandsAlone() {
+        assertTrue(assertThrows(IllegalStateException.class, () -> new ApiSecurity(config(AuthMode.oidc, null), null, false).check(null))
+                .getMessage().contains("QUARKUS_OIDC_TENANT_ENABLED=true"));
+        assertThrows(IllegalStateException.class, () -> new ApiSecurity(config(AuthMode.token, "a-long-random-token-123"), null, true)
+                .check(null), "a tenant configured but not used is a mistake worth stopping for");
+        assertDoesNotThrow(() -> new ApiSecurity(config(AuthMode.oidc, null), null, true).check(null), "OIDC alone needs no static token");
+        assertThrows(IllegalStateException.class, () -> new ApiSecurity(config(Set.of(AuthMode.token, AuthMode.oidc), null), null, true)
+                .check(null), "with token in the list the operator token is still required");
+        assertThrows(IllegalStateException.class, () -> new ApiSecurity(config(Set.of(AuthMode.none, AuthMode.oidc), null), null, true)
+                .check(null));
+        assertEquals("oidc:alice_smith@example.com", ApiSecurity.oidcPrincipal("alice smith@example.com"));
     }
 }
