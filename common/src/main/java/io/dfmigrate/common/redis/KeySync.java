@@ -24,7 +24,8 @@ import java.util.regex.Pattern;
  * The key-sync engine shared by copier and replicator: makes the target's copy of each key equal to the source's
  * current state. Per batch: one read-only script call to the source returns {@code PTTL} and {@code DUMP} of every key
  * (sources that refuse scripts get a pipeline of {@code PTTL} + {@code MEMORY USAGE} and one of {@code DUMP}), then one
- * pipeline of {@code RESTORE key ttl payload REPLACE} (or {@code DEL} for a key that is gone) goes to the target. Big keys, and keys whose payload the target refuses (another RDB version), are copied by type in chunks
+ * pipeline of {@code RESTORE key ttl payload REPLACE} (or {@code DEL} for a key that is gone; without REPLACE and
+ * without DEL for the initial copy without overwrite, {@link #keepingExisting}) goes to the target. Big keys, and keys whose payload the target refuses (another RDB version), are copied by type in chunks
  * ({@link StructuralCopy}). Keys and values are bytes end to end. Idempotent: syncing a key twice leaves the same result.
  */
 public final class KeySync {
@@ -76,6 +77,7 @@ public final class KeySync {
     private final BlockingRedis target;
     private final Limits limits;
     private CopyProgress progress;
+    private boolean keepExisting;
 
     /**
      * {@code bigKeyBytes}: above it a key is copied by type in chunks of {@code chunk} elements; {@code sourceOps}: optional
@@ -111,6 +113,21 @@ public final class KeySync {
         this.progress = progress;
         return this;
     }
+
+    /**
+     * The initial copy without {@code options.overwrite}: a key the target already has is never replaced or deleted.
+     * RESTORE goes without REPLACE; a key it finds ({@code BUSYKEY}) holding the same payload is this copy's own earlier
+     * write (a retried batch) and counts as written, one holding anything else is a conflict, reported as a failure of
+     * that key and left as it is. Keys gone from the source are not deleted on the target (change capture deletes what
+     * this migration wrote). Structural copies put the key in place with RENAMENX.
+     */
+    public KeySync keepingExisting(boolean keep) {
+        this.keepExisting = keep;
+        return this;
+    }
+
+    /** The failure reason of a key the target already had, which the copy without overwrite keeps. */
+    public static final String CONFLICT = "the target already has this key with another value; options.overwrite=false keeps it";
 
     /**
      * Outcome of one batch. {@code written} keys were restored (by RESTORE or structurally), {@code deleted} were gone
@@ -311,7 +328,7 @@ public final class KeySync {
             String error;
             try {
                 error = StructuralCopy.copy(source, target, structural.get(i), structuralTtl.get(i), limits.chunk(),
-                        progress == null ? n -> { } : progress.elements::add);
+                        progress == null ? n -> { } : progress.elements::add, keepExisting);
             } catch (RedisCommandException e) {
                 throw e;
             } catch (RuntimeException e) {
@@ -383,11 +400,12 @@ public final class KeySync {
             }
             Buffer value = payloads.get(i);
             totals[2] += value.length();
-            writes.add(Request.cmd(Command.RESTORE).arg(Buffer.buffer(keys.get(i))).arg(Math.max(ttls.get(i), 0)).arg(value).arg("REPLACE"));
+            Request restore = Request.cmd(Command.RESTORE).arg(Buffer.buffer(keys.get(i))).arg(Math.max(ttls.get(i), 0)).arg(value);
+            writes.add(keepExisting ? restore : restore.arg("REPLACE"));
             writtenKeys.add(keys.get(i));
             writtenTtl.add(ttls.get(i));
         }
-        for (byte[] key : gone) {
+        for (byte[] key : keepExisting ? List.<byte[]>of() : gone) {
             // gone (deleted or expired) on the source: it must be gone on the target too
             writes.add(Request.cmd(Command.DEL).arg(Buffer.buffer(key)));
             writtenKeys.add(key);
@@ -395,6 +413,7 @@ public final class KeySync {
         }
         List<BlockingRedis.Result> written = target.pipeline(writes);
         long before = totals[0] + totals[1];
+        List<Integer> busy = new ArrayList<>();
         for (int i = 0; i < written.size(); i++) {
             BlockingRedis.Result r = written.get(i);
             boolean isRestore = writes.get(i).command() == Command.RESTORE;
@@ -407,9 +426,25 @@ public final class KeySync {
             } else if (isRestore && formatRefused(r.error())) {
                 structural.add(writtenKeys.get(i));
                 structuralTtl.add(writtenTtl.get(i));
+            } else if (isRestore && keepExisting && r.error().startsWith("BUSYKEY")) {
+                busy.add(i);
             } else {
                 failOnServerFault(target, "target", r.error());
                 failures.add(new KeyFailure(target.db(), printable(writtenKeys.get(i)), "target: " + r.error()));
+            }
+        }
+        if (!busy.isEmpty()) {
+            // keys the target already has: the same payload is this copy's own earlier write, anything else a conflict
+            List<Request> dumps = busy.stream().map(i -> Request.cmd(Command.DUMP).arg(Buffer.buffer(writtenKeys.get(i)))).toList();
+            List<BlockingRedis.Result> there = target.pipeline(dumps);
+            for (int j = 0; j < busy.size(); j++) {
+                int i = busy.get(j);
+                BlockingRedis.Result d = there.get(j);
+                if (d.ok() && d.response() != null && d.response().toBuffer().equals(payloads.get(i))) {
+                    totals[0]++;
+                } else {
+                    failures.add(new KeyFailure(target.db(), printable(writtenKeys.get(i)), "target: " + CONFLICT));
+                }
             }
         }
         if (progress != null) {

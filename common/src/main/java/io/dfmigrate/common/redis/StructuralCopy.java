@@ -25,8 +25,12 @@ final class StructuralCopy {
     private StructuralCopy() {
     }
 
-    /** Returns null on success, else the reason. {@code pttl} ≤ 0 means no TTL. */
-    static String copy(BlockingRedis src, BlockingRedis tgt, byte[] key, long pttl, int chunk, LongConsumer elements) {
+    /**
+     * Returns null on success, else the reason. {@code pttl} ≤ 0 means no TTL. {@code keepExisting}: a key the target
+     * already has is left as it is (RENAMENX; a conflict) and a key gone from the source is not deleted on the target.
+     */
+    static String copy(BlockingRedis src, BlockingRedis tgt, byte[] key, long pttl, int chunk, LongConsumer elements,
+                       boolean keepExisting) {
         Buffer k = Buffer.buffer(key);
         String type = src.send(Request.cmd(Command.TYPE).arg(k)).toString();
         Buffer tmp = Buffer.buffer(TMP_PREFIX + UUID.randomUUID());
@@ -48,12 +52,19 @@ final class StructuralCopy {
                 default -> throw new IllegalStateException("type " + type + " has no structural copy");
             };
             if (!wrote) {
-                tgt.send(Request.cmd(Command.DEL).arg(k));
+                // gone on the source meanwhile: so is the half-built temporary key, and (unless kept) the target's key
+                Request del = Request.cmd(Command.DEL).arg(tmp);
+                tgt.send(keepExisting ? del : del.arg(k));
                 return null;
             }
             // the key's own TTL, or none: the safety TTL must not survive the rename
             tgt.send(pttl > 0 ? Request.cmd(Command.PEXPIRE).arg(tmp).arg(pttl) : Request.cmd(Command.PERSIST).arg(tmp));
-            tgt.send(Request.cmd(Command.RENAME).arg(tmp).arg(k));
+            if (!keepExisting) {
+                tgt.send(Request.cmd(Command.RENAME).arg(tmp).arg(k));
+            } else if (tgt.send(Request.cmd(Command.RENAMENX).arg(tmp).arg(k)).toLong() == 0) {
+                tgt.send(Request.cmd(Command.DEL).arg(tmp));
+                return "target: " + KeySync.CONFLICT;
+            }
             return null;
         } catch (RedisCommandException | IllegalStateException e) {
             if (e instanceof RedisCommandException rce && (!BlockingRedis.isReplyError(rce.getCause()) || KeySync.serverFault(e.getMessage()))) {

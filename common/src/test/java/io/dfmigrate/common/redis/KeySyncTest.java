@@ -189,7 +189,7 @@ class KeySyncTest {
             String error = StructuralCopy.copy(s, t, "list".getBytes(StandardCharsets.UTF_8), -1, 500, n -> {
                 String tmp = probe.send(Request.cmd(Command.KEYS).arg(StructuralCopy.TMP_PREFIX + "*")).get(0).toString();
                 ttlsWhileBuilding.add(probe.send(Request.cmd(Command.PTTL).arg(tmp)).toLong());
-            });
+            }, false);
             assertEquals(null, error);
             assertEquals(6, ttlsWhileBuilding.size(), "one look per chunk of 500");
             assertTrue(ttlsWhileBuilding.stream().allMatch(ttl -> ttl > 0 && ttl <= StructuralCopy.SAFETY_TTL_MILLIS), ttlsWhileBuilding.toString());
@@ -291,5 +291,53 @@ class KeySyncTest {
             }
             assertEquals("1", target.cli("GET", "a"));
         }
+    }
+
+    @Test
+    void withoutOverwriteAKeyTheTargetHasIsAConflictLeftAsItIsAndTheCopysOwnEarlierWriteIsNot() {
+        try (RedisServer source = RedisServer.start(); RedisServer target = RedisServer.start();
+             RedisServer old = RedisServer.startBinary(RedisServer.redis62Binary(), false);
+             BlockingRedis s = connect(source, 0); BlockingRedis t = connect(target, 0); BlockingRedis o = connect(old, 0)) {
+            source.cli("SET", "new", "from-source");
+            source.cli("SET", "theirs", "from-source");
+            source.cli("RPUSH", "list", "a", "b");
+            source.cli("SET", "mine", "from-source");
+            target.cli("SET", "theirs", "written-by-someone-else", "EX", "500");
+            target.cli("SET", "only-on-target", "x");
+            List<byte[]> keys = List.of(bytes("new"), bytes("theirs"), bytes("mine"), bytes("gone-from-source"));
+            new KeySync(s, t).keepingExisting(true).sync(List.of(bytes("mine"))); // an earlier attempt of the batch
+            target.cli("SET", "gone-from-source", "kept");
+
+            KeySync.Result r = new KeySync(s, t).keepingExisting(true).sync(keys);
+            assertEquals(2, r.written(), "new, and mine (the same payload: this copy's own earlier write)");
+            assertEquals(0, r.deleted(), "nothing is deleted on the target");
+            assertEquals(1, r.failed(), r.failures().toString());
+            assertEquals("theirs", r.failures().get(0).key());
+            assertTrue(r.failures().get(0).reason().contains("options.overwrite=false keeps it"), r.failures().toString());
+            assertEquals("written-by-someone-else", target.cli("GET", "theirs"));
+            assertTrue(Long.parseLong(target.cli("TTL", "theirs")) > 400, "its TTL untouched too");
+            assertEquals("kept", target.cli("GET", "gone-from-source"));
+            assertEquals("from-source", target.cli("GET", "new"));
+
+            // the structural path (a target that refuses the payloads) keeps existing keys too
+            old.cli("RPUSH", "list", "someone", "else's");
+            old.cli("SET", "theirs", "written-by-someone-else");
+            KeySync.Result structural = new KeySync(s, o).keepingExisting(true)
+                    .sync(List.of(bytes("list"), bytes("theirs"), bytes("new")));
+            assertEquals(1, structural.written(), structural.failures().toString());
+            assertEquals(2, structural.failed(), structural.failures().toString());
+            assertEquals("someone\nelse's", old.cli("LRANGE", "list", "0", "-1"));
+            assertEquals("written-by-someone-else", old.cli("GET", "theirs"));
+            assertEquals("from-source", old.cli("GET", "new"));
+            assertEquals("", old.cli("KEYS", "dfm:tmp:*"), "no temporary key left behind by a conflict");
+
+            // with overwrite (the default of KeySync, and of reconciliation and replication) the source wins
+            new KeySync(s, t).sync(keys);
+            assertEquals("from-source", target.cli("GET", "theirs"));
+        }
+    }
+
+    static byte[] bytes(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
     }
 }

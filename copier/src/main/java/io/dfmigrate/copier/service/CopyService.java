@@ -291,8 +291,13 @@ public class CopyService {
             try {
                 long t0 = System.nanoTime();
                 CopyProgress live = batch.pass() == null ? progress.computeIfAbsent(run, k -> new RunProgress()).counters : null;
+                // Without overwrite the target had none of the keys at start. With the write guard on nobody else writes to it, so
+                // every key found there is this copy's own (a retried batch) and is replaced. Without the guard others may write:
+                // the initial copy then never replaces a key the target has (a reported conflict). Reconciliation converges both.
+                boolean keep = batch.pass() == null && batch.options() != null && !Boolean.TRUE.equals(batch.options().overwrite())
+                        && Boolean.FALSE.equals(batch.options().guardTarget());
                 KeySync.Result r = new KeySync(connections.get(source, batch.db()), connections.get(target, batch.db()),
-                        limitsFor(batch)).reporting(live).sync(batch.keys());
+                        limitsFor(batch)).reporting(live).keepingExisting(keep).sync(batch.keys());
                 long t1 = System.nanoTime();
                 List<KeyFailure> reported = r.failures().size() > MAX_REPORTED_FAILURES
                         ? r.failures().subList(0, MAX_REPORTED_FAILURES) : r.failures();

@@ -4,8 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.dfmigrate.common.endpoint.RedisEndpoint;
+import io.dfmigrate.common.event.CopyBatch;
 import io.dfmigrate.common.event.EndpointRef;
 import io.dfmigrate.common.event.Json;
+import io.dfmigrate.common.event.KeyFailure;
 import io.dfmigrate.common.event.MigrationOptions;
 import io.dfmigrate.common.event.PhaseEvent;
 import io.dfmigrate.common.event.StatusEvent;
@@ -47,8 +49,13 @@ class CopierFlowTest {
     SecretBox box;
 
     PhaseEvent command(PhaseEvent.Kind kind, String migration, RedisServer source, RedisServer target, Integer pass) {
-        return kind.create(migration + ":1:" + kind.type(), migration, 1, Instant.now(), ref(source, migration, SecretBox.SOURCE), ref(target, migration, SecretBox.TARGET), MigrationOptions.DEFAULTS,
-                pass);
+        return command(kind, migration, source, target, pass, MigrationOptions.DEFAULTS);
+    }
+
+    PhaseEvent command(PhaseEvent.Kind kind, String migration, RedisServer source, RedisServer target, Integer pass,
+                       MigrationOptions options) {
+        return kind.create(migration + ":1:" + kind.type(), migration, 1, Instant.now(), ref(source, migration, SecretBox.SOURCE),
+                ref(target, migration, SecretBox.TARGET), options, pass);
     }
 
     EndpointRef ref(RedisServer server, String migration, String role) {
@@ -61,8 +68,11 @@ class CopierFlowTest {
                 .filter(e -> e.migrationId().equals(migration)).toList();
     }
 
-    /** Plays Kafka's dfm.copy.batches: what the scanner published reaches the workers, each batch once. */
-    void relayBatchesUntil(BooleanSupplier done, String what) {
+    /**
+     * Plays Kafka's dfm.copy.batches for {@code migration}: what the scanner published for it reaches the workers, each
+     * batch once (another test's batches stay out: their servers are gone and their ports may serve this test's).
+     */
+    void relayBatchesUntil(String migration, BooleanSupplier done, String what) {
         InMemorySink<String> out = connector.sink("batches-out");
         InMemorySource<String> in = connector.source("batches-in");
         int relayed = 0;
@@ -70,7 +80,10 @@ class CopierFlowTest {
         while (!done.getAsBoolean()) {
             List<? extends Message<String>> published = List.copyOf(out.received());
             for (; relayed < published.size(); relayed++) {
-                in.send(published.get(relayed).getPayload());
+                String batch = published.get(relayed).getPayload();
+                if (Json.read(batch, CopyBatch.class).migrationId().equals(migration)) {
+                    in.send(batch);
+                }
             }
             if (System.nanoTime() > deadline) {
                 throw new AssertionError("timed out after " + WAIT.toSeconds() + " s waiting for " + what + "; reports: " + reports(""));
@@ -104,7 +117,7 @@ class CopierFlowTest {
             source.cli("-n", "2", "SADD", "s", "a", "b", "c");
 
             connector.<Message<String>>source("phases-in").send(SignedEvents.phase(command(PhaseEvent.Kind.COPY, m, source, target, null)));
-            relayBatchesUntil(() -> everyBatchDone(m, null), "every batch of the copy");
+            relayBatchesUntil(m, () -> everyBatchDone(m, null), "every batch of the copy");
             assertEquals(source.cli("DEBUG", "DIGEST"), target.cli("DEBUG", "DIGEST"));
             List<StatusEvent> r = reports(m);
             StatusEvent.ScanCompleted scan = (StatusEvent.ScanCompleted) r.stream().filter(StatusEvent.ScanCompleted.class::isInstance)
@@ -120,7 +133,7 @@ class CopierFlowTest {
             target.cli("SET", "only-on-target", "x");
             source.cli("SET", "k2", "changed");
             connector.<Message<String>>source("phases-in").send(SignedEvents.phase(command(PhaseEvent.Kind.RECONCILE, m, source, target, 1)));
-            relayBatchesUntil(() -> everyBatchDone(m, 1), "every batch of reconciliation pass 1");
+            relayBatchesUntil(m, () -> everyBatchDone(m, 1), "every batch of reconciliation pass 1");
             assertEquals(source.cli("DEBUG", "DIGEST"), target.cli("DEBUG", "DIGEST"));
             assertEquals("", target.cli("GET", "only-on-target"));
         }
@@ -133,7 +146,7 @@ class CopierFlowTest {
             String m = UUID.randomUUID().toString();
             source.cli("EVAL", "for i=1,6000 do redis.call('SET', 'k'..i, string.rep('v', 2000)) end", "0"); // ~12 MB of small keys
             connector.<Message<String>>source("phases-in").send(SignedEvents.phase(command(PhaseEvent.Kind.COPY, m, source, target, null)));
-            relayBatchesUntil(() -> reports(m).stream().anyMatch(StatusEvent.Failed.class::isInstance), "the copy to fail");
+            relayBatchesUntil(m, () -> reports(m).stream().anyMatch(StatusEvent.Failed.class::isInstance), "the copy to fail");
             StatusEvent.Failed failed = (StatusEvent.Failed) reports(m).stream().filter(StatusEvent.Failed.class::isInstance)
                     .findFirst().orElseThrow();
             assertTrue(failed.error().contains("OOM") && failed.error().contains("the target refused the batch"), failed.error());
@@ -165,6 +178,28 @@ class CopierFlowTest {
             assertEquals(List.of(), reports(m), "no worker acted on a forged command");
             assertEquals(published, connector.sink("batches-out").received().size(), "no batch was published");
             assertEquals("0", target.cli("DBSIZE"), "the target was not written");
+        }
+    }
+
+    @Test
+    void withoutOverwriteOrGuardAKeyWrittenToTheTargetMeanwhileIsAReportedConflictNotReplaced() {
+        try (RedisServer source = RedisServer.start(); RedisServer target = RedisServer.start()) {
+            String m = UUID.randomUUID().toString();
+            source.cli("EVAL", "for i=1,120 do redis.call('SET', 'k'..i, i) end", "0");
+            target.cli("SET", "k7", "written-by-an-app-after-the-start"); // no guard: an application still writes to the target
+            MigrationOptions unguarded = new MigrationOptions(false, List.of(), "*", "auto", false, false, "skip", null);
+            connector.<Message<String>>source("phases-in").send(SignedEvents.phase(
+                    command(PhaseEvent.Kind.COPY, m, source, target, null, unguarded)));
+            relayBatchesUntil(m, () -> everyBatchDone(m, null), "every batch of the copy");
+            List<StatusEvent.BatchResult> batches = reports(m).stream().filter(StatusEvent.BatchDone.class::isInstance)
+                    .map(e -> ((StatusEvent.BatchDone) e).batch()).toList();
+            assertEquals(1, batches.stream().mapToLong(StatusEvent.BatchResult::failed).sum(), batches.toString());
+            KeyFailure conflict = batches.stream().flatMap(b -> b.failures().stream()).findFirst().orElseThrow();
+            assertEquals("k7", conflict.key());
+            assertTrue(conflict.reason().contains("options.overwrite=false"), conflict.reason());
+            assertEquals("written-by-an-app-after-the-start", target.cli("GET", "k7"));
+            assertEquals("120", target.cli("DBSIZE"));
+            assertEquals("119", target.cli("GET", "k119"));
         }
     }
 }
