@@ -57,7 +57,7 @@ class OidcOrchestratorTest {
                     "quarkus.oidc.token.issuer", ISSUER,
                     "dfm.allowed-endpoints", "127.0.0.1/32",
                     "dfm.secret.key", "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
-                    "dfm.events.key", "ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8=");
+                    "dfm.event.key", "ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8=");
         }
     }
 

@@ -51,7 +51,7 @@ class SecuredOrchestratorTest {
                     "dfm.orchestrator.viewer-token", VIEWER,
                     "dfm.allowed-endpoints", "127.0.0.1/32",
                     "dfm.secret.key", "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
-                    "dfm.events.key", "ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8=",
+                    "dfm.event.key", "ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8=",
                     "dfm.orchestrator.heartbeat-timeout", "2s",
                     "dfm.orchestrator.heartbeat-check", "500ms",
                     "dfm.orchestrator.capture-timeout", "1s");

@@ -248,7 +248,7 @@ class StatusHandlingTest {
             String json = Json.write(report);
             sendSigned(producer, report, json, null);
             sendSigned(producer, report, json, EventSigner.of(SecretBox.generateKey(), List.of()).sign(EventSigner.STATUS, json));
-            String key = org.eclipse.microprofile.config.ConfigProvider.getConfig().getValue("dfm.events.key", String.class);
+            String key = org.eclipse.microprofile.config.ConfigProvider.getConfig().getValue("dfm.event.key", String.class);
             sendSigned(producer, report, json, EventSigner.of(key, List.of()).sign(EventSigner.PHASES, json)); // a command's, not a report's
             await(() -> registry.find("dfm_events_rejected_total").counters().stream().mapToDouble(c -> c.count()).sum() >= before + 3,
                     "the three forged reports rejected");

@@ -93,7 +93,7 @@ final class TestSupport {
     /** Sends a worker report as the workers do: CloudEvents headers and the signature of the test profile's event key. */
     static void send(KafkaProducer<String, String> producer, StatusEvent e) throws Exception {
         String json = Json.write(e);
-        sendSigned(producer, e, json, EventSigner.of(ConfigProvider.getConfig().getValue("dfm.events.key", String.class), List.of())
+        sendSigned(producer, e, json, EventSigner.of(ConfigProvider.getConfig().getValue("dfm.event.key", String.class), List.of())
                 .sign(EventSigner.STATUS, json));
     }
 

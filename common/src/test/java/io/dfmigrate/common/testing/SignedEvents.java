@@ -15,7 +15,7 @@ import org.eclipse.microprofile.reactive.messaging.Message;
 
 /**
  * For the services' tests that play the orchestrator on in-memory channels: a phase command as it arrives from Kafka,
- * with its CloudEvents attributes and the signature the orchestrator adds ({@code dfm.events.key} of the test profile).
+ * with its CloudEvents attributes and the signature the orchestrator adds ({@code dfm.event.key} of the test profile).
  */
 public final class SignedEvents {
     private SignedEvents() {
@@ -23,7 +23,7 @@ public final class SignedEvents {
 
     public static Message<String> phase(PhaseEvent phase) {
         String json = Json.write(phase);
-        EventSigner signer = EventSigner.of(ConfigProvider.getConfig().getValue("dfm.events.key", String.class), List.of());
+        EventSigner signer = EventSigner.of(ConfigProvider.getConfig().getValue("dfm.event.key", String.class), List.of());
         return withSignature(phase, json, signer.sign(EventSigner.PHASES, json));
     }
 
@@ -34,7 +34,7 @@ public final class SignedEvents {
     public static List<Message<String>> forgeries(PhaseEvent phase) {
         String json = Json.write(phase);
         EventSigner stranger = EventSigner.of(java.util.Base64.getEncoder().encodeToString(new byte[32]), List.of());
-        EventSigner ours = EventSigner.of(ConfigProvider.getConfig().getValue("dfm.events.key", String.class), List.of());
+        EventSigner ours = EventSigner.of(ConfigProvider.getConfig().getValue("dfm.event.key", String.class), List.of());
         String genuineOfAnother = ours.sign(EventSigner.PHASES, json.replace(phase.migrationId(), "another-migration"));
         return List.of(withSignature(phase, json, null), withSignature(phase, json, stranger.sign(EventSigner.PHASES, json)),
                 withSignature(phase, json, genuineOfAnother));
