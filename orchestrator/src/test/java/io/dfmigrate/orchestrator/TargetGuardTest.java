@@ -218,4 +218,33 @@ class TargetGuardTest {
             }
         }
     }
+
+    @Test
+    void temporaryKeysAnEndedRunLeftOnTheTargetAreSwept() throws Exception {
+        try (RedisServer source = RedisServer.start(); RedisServer target = RedisServer.start()) {
+            String id = given().contentType(ContentType.JSON).body(body("sweep", source.uri(), target.uri(), "{\"guardTarget\":false}"))
+                    .post("/api/migrations").then().statusCode(201).extract().path("id");
+            try (KafkaProducer<String, String> producer = producer()) {
+                given().post("/api/migrations/" + id + "/validate").then().statusCode(202);
+                send(producer, StatusEvent.validation(new RunKey(id, 1), "v", List.of()));
+                awaitState(id, "VALIDATED");
+                given().post("/api/migrations/" + id + "/start").then().statusCode(202);
+                // what a copier that died while building two big keys leaves behind (with their safety TTL)
+                target.cli("RPUSH", "dfm:tmp:" + id + ":1:half-list", "a", "b");
+                target.cli("-n", "3", "HSET", "dfm:tmp:" + id + ":1:half-hash", "f", "v");
+                target.cli("SET", "dfm:tmp:another-migration:1:x", "kept");
+                target.cli("SET", "app:key", "kept");
+                given().post("/api/migrations/" + id + "/stop").then().statusCode(202);
+
+                await(() -> given().get("/api/migrations/" + id + "/audit").then().extract().asString().contains("tmp-swept"),
+                        "the sweep in the audit trail");
+                assertEquals("0", target.cli("EXISTS", "dfm:tmp:" + id + ":1:half-list"));
+                assertEquals("0", target.cli("-n", "3", "EXISTS", "dfm:tmp:" + id + ":1:half-hash"));
+                assertEquals("kept", target.cli("GET", "dfm:tmp:another-migration:1:x"), "another migration's keys stay");
+                assertEquals("kept", target.cli("GET", "app:key"));
+                given().get("/api/migrations/" + id + "/audit").then().body("detail", org.hamcrest.Matchers.hasItem(
+                        org.hamcrest.Matchers.containsString("2 temporary key(s) of big keys left by run 1")));
+            }
+        }
+    }
 }

@@ -78,6 +78,7 @@ public final class KeySync {
     private final Limits limits;
     private CopyProgress progress;
     private boolean keepExisting;
+    private String tmpPrefix = StructuralCopy.TMP_PREFIX;
 
     /**
      * {@code bigKeyBytes}: above it a key is copied by type in chunks of {@code chunk} elements; {@code sourceOps}: optional
@@ -123,6 +124,12 @@ public final class KeySync {
      */
     public KeySync keepingExisting(boolean keep) {
         this.keepExisting = keep;
+        return this;
+    }
+
+    /** Names the temporary keys of structural copies after the run ({@code dfm:tmp:<migration>:<run>:…}), for the sweep at its end. */
+    public KeySync forRun(String migrationId, int run) {
+        this.tmpPrefix = StructuralCopy.tmpPrefix(migrationId, run);
         return this;
     }
 
@@ -328,7 +335,7 @@ public final class KeySync {
             String error;
             try {
                 error = StructuralCopy.copy(source, target, structural.get(i), structuralTtl.get(i), limits.chunk(),
-                        progress == null ? n -> { } : progress.elements::add, keepExisting);
+                        progress == null ? n -> { } : progress.elements::add, keepExisting, tmpPrefix);
             } catch (RedisCommandException e) {
                 throw e;
             } catch (RuntimeException e) {

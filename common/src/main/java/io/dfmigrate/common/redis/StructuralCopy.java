@@ -15,14 +15,22 @@ import java.util.function.LongConsumer;
  * keys whose DUMP the target refuses (another RDB version, unknown encodings) and for big keys. Not atomic on the
  * source: a key written while it is read is synced again by change capture.
  */
-final class StructuralCopy {
+public final class StructuralCopy {
     private static final int STRING_CHUNK = 1 << 20;
 
-    /** Temporary keys are named {@code dfm:tmp:<uuid>} and live at most this long after their last chunk. */
+    /**
+     * Temporary keys are named {@code dfm:tmp:<migration>:<run>:<uuid>} ({@link #tmpPrefix}; {@code dfm:tmp:<uuid>} outside a
+     * run), so the orchestrator can sweep a run's leftovers when it ends, and live at most this long after their last chunk.
+     */
     static final String TMP_PREFIX = "dfm:tmp:";
     static final long SAFETY_TTL_MILLIS = 3_600_000;
 
     private StructuralCopy() {
+    }
+
+    /** The prefix of the temporary keys of a migration's run: {@code dfm:tmp:<migration>:<run>:}. */
+    public static String tmpPrefix(String migrationId, int run) {
+        return TMP_PREFIX + migrationId + ":" + run + ":";
     }
 
     /**
@@ -30,10 +38,10 @@ final class StructuralCopy {
      * already has is left as it is (RENAMENX; a conflict) and a key gone from the source is not deleted on the target.
      */
     static String copy(BlockingRedis src, BlockingRedis tgt, byte[] key, long pttl, int chunk, LongConsumer elements,
-                       boolean keepExisting) {
+                       boolean keepExisting, String tmpPrefix) {
         Buffer k = Buffer.buffer(key);
         String type = src.send(Request.cmd(Command.TYPE).arg(k)).toString();
-        Buffer tmp = Buffer.buffer(TMP_PREFIX + UUID.randomUUID());
+        Buffer tmp = Buffer.buffer(tmpPrefix + UUID.randomUUID());
         // while it is being built the temporary key has a safety TTL, renewed with every chunk: if the copier dies half way,
         // the target forgets the half key by itself
         LongConsumer chunkDone = n -> {

@@ -189,7 +189,7 @@ class KeySyncTest {
             String error = StructuralCopy.copy(s, t, "list".getBytes(StandardCharsets.UTF_8), -1, 500, n -> {
                 String tmp = probe.send(Request.cmd(Command.KEYS).arg(StructuralCopy.TMP_PREFIX + "*")).get(0).toString();
                 ttlsWhileBuilding.add(probe.send(Request.cmd(Command.PTTL).arg(tmp)).toLong());
-            }, false);
+            }, false, StructuralCopy.TMP_PREFIX);
             assertEquals(null, error);
             assertEquals(6, ttlsWhileBuilding.size(), "one look per chunk of 500");
             assertTrue(ttlsWhileBuilding.stream().allMatch(ttl -> ttl > 0 && ttl <= StructuralCopy.SAFETY_TTL_MILLIS), ttlsWhileBuilding.toString());

@@ -297,7 +297,7 @@ public class CopyService {
                 boolean keep = batch.pass() == null && batch.options() != null && !Boolean.TRUE.equals(batch.options().overwrite())
                         && Boolean.FALSE.equals(batch.options().guardTarget());
                 KeySync.Result r = new KeySync(connections.get(source, batch.db()), connections.get(target, batch.db()),
-                        limitsFor(batch)).reporting(live).keepingExisting(keep).sync(batch.keys());
+                        limitsFor(batch)).reporting(live).keepingExisting(keep).forRun(batch.migrationId(), batch.run()).sync(batch.keys());
                 long t1 = System.nanoTime();
                 List<KeyFailure> reported = r.failures().size() > MAX_REPORTED_FAILURES
                         ? r.failures().subList(0, MAX_REPORTED_FAILURES) : r.failures();

@@ -52,6 +52,9 @@ public class Migration extends PanacheEntityBase {
     public String sourceServer;
     @Column(name = "target_server")
     public String targetServer;
+    /** The last ended run whose temporary keys were swept from the target (null: none yet). */
+    @Column(name = "tmp_swept_run")
+    public Integer tmpSweptRun;
     /** When a worker last reported on the current run. */
     @Column(name = "last_report_at")
     public Instant lastReportAt;

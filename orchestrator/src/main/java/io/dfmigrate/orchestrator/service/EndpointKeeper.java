@@ -6,14 +6,19 @@ import io.dfmigrate.common.redis.BlockingRedis;
 import io.dfmigrate.common.redis.KeyCounts;
 import io.dfmigrate.common.redis.KeyScanner;
 import io.dfmigrate.common.redis.KeyspaceNotifications;
+import io.dfmigrate.common.redis.StructuralCopy;
 import io.dfmigrate.common.secret.SecretBox;
 import io.dfmigrate.orchestrator.config.OrchestratorConfig;
 import io.dfmigrate.orchestrator.persistence.GuardStatus;
 import io.quarkus.scheduler.Scheduled;
 import io.smallrye.common.annotation.RunOnVirtualThread;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Request;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -157,8 +162,47 @@ public class EndpointKeeper {
     void sweep() {
         try {
             steps.needingKeeper().forEach(this::settle);
+            steps.needingTmpSweep().forEach(this::sweepTemporaryKeys);
         } catch (RuntimeException e) {
             LOG.warnf("keeper sweep: %s", e.toString());
+        }
+    }
+
+    /**
+     * Removes the temporary keys an ended run left on the target (a copier or applier stopped while it built a big key):
+     * {@code dfm:tmp:<migration>:<run>:*} in every database, found with SCAN. Only here, on the keeper's own schedule,
+     * never on the thread that ended the run: on a big target the SCAN takes a while. Failures are retried next time.
+     */
+    void sweepTemporaryKeys(UUID id) {
+        ReentrantLock lock = locks.computeIfAbsent(id, k -> new ReentrantLock());
+        lock.lock();
+        try {
+            KeeperSteps.KeeperView v = steps.view(id);
+            if (v == null || v.live()) {
+                return;
+            }
+            RedisEndpoint target = RedisEndpoint.parse(box.open(v.targetSealed(), SecretBox.context(id, SecretBox.TARGET)));
+            String pattern = StructuralCopy.tmpPrefix(id.toString(), v.run()) + "*";
+            long removed = 0;
+            try (BlockingRedis admin = BlockingRedis.connect(vertx, target, 0, config.redisTimeout())) {
+                for (int db : KeyScanner.keyspace(admin).keySet()) {
+                    try (BlockingRedis r = BlockingRedis.connect(vertx, target, db, config.redisTimeout())) {
+                        List<byte[]> found = new ArrayList<>();
+                        new KeyScanner(r, pattern, 1000).scan(1000, 1 << 20, found::addAll);
+                        for (byte[] key : found) {
+                            removed += r.send(Request.cmd(Command.DEL).arg(Buffer.buffer(key))).toLong();
+                        }
+                    }
+                }
+            }
+            steps.tmpSwept(id, v.run(), removed);
+            if (removed > 0) {
+                LOG.infof("migration %s: %d temporary key(s) of run %d removed from %s", id, removed, v.run(), target);
+            }
+        } catch (RuntimeException e) {
+            LOG.warnf("migration %s: temporary keys on the target could not be swept, trying again later: %s", id, e.getMessage());
+        } finally {
+            lock.unlock();
         }
     }
 

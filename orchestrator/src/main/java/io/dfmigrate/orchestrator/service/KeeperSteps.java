@@ -55,6 +55,30 @@ public class KeeperSteps {
                 .map(m -> m.id).toList());
     }
 
+    /** Ended migrations whose last run copied and whose temporary keys on the target were not swept yet. */
+    List<UUID> needingTmpSweep() {
+        return QuarkusTransaction.requiringNew().call(() -> Migration.<Migration>list(
+                        "copy.startedAt is not null and (tmpSweptRun is null or tmpSweptRun < run)").stream()
+                .filter(m -> !m.state.live())
+                .map(m -> m.id).toList());
+    }
+
+    /** The run's temporary keys are gone from the target ({@code removed} of them were left). */
+    void tmpSwept(UUID id, int run, long removed) {
+        tx.record(id, j -> {
+            Migration m = j.migration();
+            if (m.run != run || m.state.live()) {
+                return false;
+            }
+            m.tmpSweptRun = run;
+            if (removed > 0) {
+                j.audit("orchestrator", "tmp-swept", removed + " temporary key(s) of big keys left by run " + run
+                        + " removed from the target");
+            }
+            return true;
+        });
+    }
+
     /** REPLICATING migrations with nothing in flight, no reconciliation and no cutover: candidates for the drift check. */
     List<UUID> quietReplicating() {
         return QuarkusTransaction.requiringNew().call(() -> Migration.<Migration>list("state = ?1", MigrationState.REPLICATING).stream()

@@ -227,7 +227,8 @@ final class RunApplier {
             // failure and stops at once when the run ends (the uncommitted changes are then read again by the next applier)
             for (int attempt = 1; !isStopped(); attempt++) {
                 try {
-                    KeySync.Result r = new KeySync(connections.get(source, db), connections.get(target, db)).sync(batch);
+                    KeySync.Result r = new KeySync(connections.get(source, db), connections.get(target, db)).forRun(migrationId, run)
+                            .sync(batch);
                     r.failures().forEach(f -> LOG.warnf("migration %s: change of db %d key '%s' not applied: %s", migrationId,
                             f.db(), f.key(), f.reason()));
                     break;
