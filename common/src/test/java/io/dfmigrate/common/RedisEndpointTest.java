@@ -8,13 +8,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.dfmigrate.common.endpoint.InvalidEndpointException;
 import io.dfmigrate.common.endpoint.RedisEndpoint;
+import java.util.Base64;
 import org.junit.jupiter.api.Test;
 
 class RedisEndpointTest {
 
     @Test
     void parsesUserPasswordDbAndTlsOptions() {
-        RedisEndpoint e = RedisEndpoint.parse("rediss://app:p%40ss%3Aw0rd@cache.example.com:6380/3?ca=/etc/ca.pem&verify=full&sni=c");
+        RedisEndpoint e = RedisEndpoint.parse("rediss://app:p%40ss%3Aw0rd@cache.example.com:6380/3?ca=/etc/ca.pem&verify=full");
         assertTrue(e.tls());
         assertEquals("cache.example.com", e.host());
         assertEquals(6380, e.port());
@@ -23,7 +24,40 @@ class RedisEndpointTest {
         assertEquals(3, e.db());
         assertEquals("/etc/ca.pem", e.caFile());
         assertTrue(e.verifyPeer());
-        assertEquals("c", e.sni());
+    }
+
+    @Test
+    void aCaAsPemContentTravelsInTheSealedUriAndShowsOnlyItsFingerprint() throws Exception {
+        String pem = "-----BEGIN CERTIFICATE-----\n" + Base64.getMimeEncoder(64, "\n".getBytes()).encodeToString(
+                selfSigned()) + "\n-----END CERTIFICATE-----\n";
+        RedisEndpoint e = RedisEndpoint.parse("rediss://app:pw@cache.example.com:6380").withCaPem(pem);
+        assertEquals(pem.strip(), e.caPem());
+        RedisEndpoint reparsed = RedisEndpoint.parse(e.toUri()); // as a worker opens the sealed URI
+        assertEquals(pem.strip(), reparsed.caPem());
+        assertTrue(e.masked().matches("rediss://app:\\*\\*\\*\\*@cache\\.example\\.com:6380\\?ca-pem=sha256:[0-9a-f]{8}"), e.masked());
+        assertThrows(InvalidEndpointException.class, () -> RedisEndpoint.parse("redis://h:1").withCaPem(pem), "TLS only");
+        assertTrue(assertThrows(InvalidEndpointException.class, () -> e.withCaPem("not a certificate")).getMessage().contains("PEM"));
+        assertThrows(InvalidEndpointException.class,
+                () -> e.withCaPem("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----"));
+        assertTrue(assertThrows(InvalidEndpointException.class, () -> RedisEndpoint.parse("rediss://h:1?sni=other"))
+                .getMessage().contains("host name the server's certificate names"), "sni is refused, not silently ignored");
+    }
+
+    /** A self-signed certificate made by the JDK's keytool, DER-encoded. */
+    static byte[] selfSigned() throws Exception {
+        java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("dfm-ca");
+        java.nio.file.Path store = dir.resolve("ks.p12");
+        String keytool = java.nio.file.Path.of(System.getProperty("java.home"), "bin", "keytool").toString();
+        Process p = new ProcessBuilder(keytool, "-genkeypair", "-alias", "ca", "-keyalg", "RSA", "-keysize", "2048", "-dname", "CN=test-ca",
+                "-validity", "2", "-storetype", "PKCS12", "-keystore", store.toString(), "-storepass", "changeit")
+                .redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        assertEquals(0, p.waitFor(), out);
+        java.security.KeyStore ks = java.security.KeyStore.getInstance("PKCS12");
+        try (var in = java.nio.file.Files.newInputStream(store)) {
+            ks.load(in, "changeit".toCharArray());
+        }
+        return ks.getCertificate("ca").getEncoded();
     }
 
     @Test

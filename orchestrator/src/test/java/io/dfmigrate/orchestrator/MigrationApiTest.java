@@ -112,6 +112,11 @@ class MigrationApiTest {
                 new Case(body("a", SOURCE, TARGET, "{\"dbs\":[-1]}"), "options.dbs[0]"),
                 new Case(body("a", SOURCE, TARGET, "{\"dbs\":\"all\"}"), "options.dbs"),
                 new Case("{\"name\":\"a\",\"target\":{\"uri\":\"" + TARGET + "\"}}", "source"),
+                new Case("{\"name\":\"a\",\"source\":{\"uri\":\"rediss://127.0.0.1:7001\",\"caPem\":\"not a certificate\"},"
+                        + "\"target\":{\"uri\":\"" + TARGET + "\"}}", "source.caPem"),
+                new Case("{\"name\":\"a\",\"source\":{\"uri\":\"" + SOURCE + "\"},\"target\":{\"uri\":\"" + TARGET
+                        + "\",\"caPem\":\"-----BEGIN CERTIFICATE-----\"}}", "target.caPem"),
+                new Case(body("a", "rediss://127.0.0.1:7001?sni=cache.internal", TARGET, null), "source.uri"),
                 new Case("{\"name\": \"a\", ", "body"),
                 new Case("[]", "body"),
                 new Case("", "body"));

@@ -81,7 +81,13 @@ class DataAndCompatibilityChecksTest {
             List<ValidationCheck> untrusted = validate("rediss://127.0.0.1:" + tlsPort, target.uri(), null);
             ValidationCheck bad = check(untrusted, "connectivity.source");
             assertEquals(Severity.ERROR, bad.severity());
-            assertTrue(bad.remediation().contains("?ca="), bad.toString());
+            assertTrue(bad.remediation().contains("caPem"), bad.toString());
+
+            // the CA as PEM content, sealed with the URI: no file on any worker
+            String pem = Files.readString(certs.resolve("ca.crt"));
+            ValidationCheck byContent = check(validate(RedisEndpoint.parse("rediss://localhost:" + tlsPort).withCaPem(pem).toUri(),
+                    target.uri(), null), "connectivity.source");
+            assertEquals(Severity.INFO, byContent.severity(), byContent.toString());
 
             // without certificate checks only when the operator allows it (DFM_ALLOW_INSECURE_TLS)
             ValidationCheck refused = check(validate("rediss://127.0.0.1:" + tlsPort + "?verify=none", target.uri(), null),

@@ -43,7 +43,7 @@ public final class EndpointPolicy {
     public List<InetAddress> require(RedisEndpoint endpoint) {
         if (endpoint.tls() && !endpoint.verifyPeer() && !insecureTls) {
             throw new NotAllowedException(endpoint.address() + " has ?verify=none, which turns TLS certificate checks off: give the "
-                    + "server's CA with ?ca=…, or set DFM_ALLOW_INSECURE_TLS=true on every dfmigrate service (tests only)");
+                    + "server's CA (caPem, or ?ca=…), or set DFM_ALLOW_INSECURE_TLS=true on every dfmigrate service (tests only)");
         }
         return require(endpoint.host());
     }

@@ -1,16 +1,26 @@
 package io.dfmigrate.common.endpoint;
 
+import java.io.ByteArrayInputStream;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.net.URLDecoder;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.security.cert.CertificateException;
+import java.security.cert.CertificateFactory;
+import java.util.Base64;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
  * A Redis (or RESP-compatible) endpoint parsed from a {@code redis://} or {@code rediss://} URI:
- * {@code redis[s]://[[user][:password]@]host[:port][/db][?verify=none|full&ca=/path/ca.pem&sni=name]}.
+ * {@code redis[s]://[[user][:password]@]host[:port][/db][?verify=none|full&ca=/path/ca.pem]}. A CA given as PEM content
+ * (the API's {@code caPem}) travels as {@code ca-pem=<base64url of the PEM>}, sealed with the rest of the URI, so no
+ * worker needs a file; masked URIs show only its fingerprint. {@code sni} is refused: the connection presents the URI's
+ * host name, which is what the server's certificate must name.
  * <p>
  * {@link #toString()} and {@link #masked()} never show the password; only {@link #toUri()} does, and it is
  * meant for sealing with {@link io.dfmigrate.common.secret.SecretBox}, never for printing.
@@ -18,6 +28,9 @@ import java.util.Map;
 public final class RedisEndpoint {
     public static final int DEFAULT_PORT = 6379;
     private static final int MAX_URI_LENGTH = 2048;
+    /** Most characters of PEM a {@code caPem} may have (a CA bundle of a few certificates). */
+    public static final int MAX_CA_PEM_CHARS = 16 * 1024;
+    private static final String CA_PEM = "ca-pem";
 
     private final boolean tls;
     private final String host;
@@ -43,7 +56,7 @@ public final class RedisEndpoint {
         if (uri == null || uri.isBlank()) {
             throw new InvalidEndpointException("is required, e.g. redis://user:password@host:6379");
         }
-        if (uri.length() > MAX_URI_LENGTH) {
+        if (uri.length() > MAX_URI_LENGTH + (uri.contains(CA_PEM + "=") ? MAX_CA_PEM_CHARS * 4 / 3 + 8 : 0)) {
             throw new InvalidEndpointException("is longer than " + MAX_URI_LENGTH + " characters");
         }
         URI parsed;
@@ -110,13 +123,16 @@ public final class RedisEndpoint {
                             throw new InvalidEndpointException("has verify=" + v + "; use verify=full or verify=none");
                         }
                     }
-                    case "ca", "sni" -> {
+                    case "ca" -> {
                         if (v.isBlank()) {
                             throw new InvalidEndpointException("has an empty " + k + " parameter");
                         }
                     }
+                    case CA_PEM -> checkCaPem(decodeCaPem(v));
+                    case "sni" -> throw new InvalidEndpointException("has sni=…, which is not supported: the connection presents the "
+                            + "URI's host as the TLS server name, so use the host name the server's certificate names");
                     default -> throw new InvalidEndpointException(
-                            "has unknown parameter '" + k + "' (known: verify, ca, sni)");
+                            "has unknown parameter '" + k + "' (known: verify, ca; a CA as PEM goes in the endpoint's caPem)");
                 }
                 params.put(k, v);
             }
@@ -176,8 +192,59 @@ public final class RedisEndpoint {
         return params.get("ca");
     }
 
-    public String sni() {
-        return params.get("sni");
+    /** The CA certificates (PEM) to trust for TLS, given as content; null when none. */
+    public String caPem() {
+        String v = params.get(CA_PEM);
+        return v == null ? null : decodeCaPem(v);
+    }
+
+    /** The same endpoint trusting the CA certificates in {@code pem} (checked: PEM X.509 certificates, at most 16 KiB). */
+    public RedisEndpoint withCaPem(String pem) {
+        if (!tls) {
+            throw new InvalidEndpointException("is not rediss://: a CA is only used with TLS");
+        }
+        checkCaPem(pem);
+        Map<String, String> p = new LinkedHashMap<>(params);
+        p.remove("ca");
+        p.put(CA_PEM, Base64.getUrlEncoder().withoutPadding().encodeToString(pem.strip().getBytes(StandardCharsets.UTF_8)));
+        return new RedisEndpoint(tls, host, port, user, password, db, p);
+    }
+
+    private static String decodeCaPem(String v) {
+        try {
+            return new String(Base64.getUrlDecoder().decode(v), StandardCharsets.UTF_8);
+        } catch (IllegalArgumentException e) {
+            throw new InvalidEndpointException("has a ca-pem parameter that is not base64url");
+        }
+    }
+
+    private static void checkCaPem(String pem) {
+        if (pem == null || pem.isBlank()) {
+            throw new InvalidEndpointException("has an empty CA");
+        }
+        if (pem.length() > MAX_CA_PEM_CHARS) {
+            throw new InvalidEndpointException("has a CA longer than " + MAX_CA_PEM_CHARS + " characters");
+        }
+        if (!pem.contains("-----BEGIN CERTIFICATE-----")) {
+            throw new InvalidEndpointException("has a CA that is not PEM (-----BEGIN CERTIFICATE-----…)");
+        }
+        try {
+            if (CertificateFactory.getInstance("X.509")
+                    .generateCertificates(new ByteArrayInputStream(pem.getBytes(StandardCharsets.UTF_8))).isEmpty()) {
+                throw new InvalidEndpointException("has a CA without any certificate");
+            }
+        } catch (CertificateException e) {
+            throw new InvalidEndpointException("has a CA that is not a valid PEM X.509 certificate");
+        }
+    }
+
+    /** The first 8 hex digits of the SHA-256 of the CA PEM, for display. */
+    private static String fingerprint(String encoded) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(decodeCaPem(encoded).getBytes(StandardCharsets.UTF_8)), 0, 4);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     /** host:port, for messages. */
@@ -200,15 +267,15 @@ public final class RedisEndpoint {
 
     /** The full URI including the password: for sealing, never for logs or responses. */
     public String toUri() {
-        return render(password == null ? null : password);
+        return render(password == null ? null : password, false);
     }
 
     /** The URI with the password replaced by {@code ****}: safe for logs, events and responses. */
     public String masked() {
-        return render(password == null ? null : "****");
+        return render(password == null ? null : "****", true);
     }
 
-    private String render(String pw) {
+    private String render(String pw, boolean display) {
         StringBuilder sb = new StringBuilder(tls ? "rediss://" : "redis://");
         if (user != null || pw != null) {
             if (user != null) {
@@ -225,7 +292,8 @@ public final class RedisEndpoint {
         }
         if (!params.isEmpty()) {
             StringBuilder q = new StringBuilder();
-            params.forEach((k, v) -> q.append(q.isEmpty() ? "?" : "&").append(k).append('=').append(encode(v)));
+            params.forEach((k, v) -> q.append(q.isEmpty() ? "?" : "&").append(k).append('=')
+                    .append(k.equals(CA_PEM) && display ? "sha256:" + fingerprint(v) : encode(v)));
             sb.append(q);
         }
         return sb.toString();

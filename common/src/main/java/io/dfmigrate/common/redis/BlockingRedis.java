@@ -1,9 +1,10 @@
 package io.dfmigrate.common.redis;
 
-import io.dfmigrate.common.endpoint.RedisEndpoint;
 import io.dfmigrate.common.endpoint.EndpointPolicy;
+import io.dfmigrate.common.endpoint.RedisEndpoint;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.net.NetClientOptions;
 import io.vertx.core.net.PemTrustOptions;
 import io.vertx.redis.client.Redis;
@@ -16,12 +17,12 @@ import java.net.ConnectException;
 import java.net.NoRouteToHostException;
 import java.net.UnknownHostException;
 import java.time.Duration;
-import javax.net.ssl.SSLException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import javax.net.ssl.SSLException;
 
 /**
  * One dedicated connection to one database of a Redis endpoint, with blocking calls meant for virtual threads
@@ -82,7 +83,9 @@ public final class BlockingRedis implements AutoCloseable {
             net.setSsl(true);
             if (endpoint.verifyPeer()) {
                 net.setHostnameVerificationAlgorithm("HTTPS");
-                if (endpoint.caFile() != null) {
+                if (endpoint.caPem() != null) {
+                    net.setTrustOptions(new PemTrustOptions().addCertValue(Buffer.buffer(endpoint.caPem())));
+                } else if (endpoint.caFile() != null) {
                     net.setTrustOptions(new PemTrustOptions().addCertPath(endpoint.caFile()));
                 }
             } else {

@@ -8,7 +8,11 @@ import java.util.List;
 
 /** Request and response bodies of the REST API (the REST contract, README quickstart; OpenAPI at /q/openapi). */
 public final class Dtos {
-    public record EndpointInput(String uri) {
+    /**
+     * An endpoint as a caller gives it: the URI, and optionally the CA certificates to trust for TLS as PEM content
+     * ({@code caPem}; sealed with the URI, so no worker needs a file).
+     */
+    public record EndpointInput(String uri, String caPem) {
     }
 
     public record CreateMigrationRequest(String name, EndpointInput source, EndpointInput target, MigrationOptions options) {

@@ -116,6 +116,14 @@ public class MigrationActions {
             errors.add(new FieldError(field + ".uri", e.getMessage()));
             return null;
         }
+        if (input.caPem() != null) {
+            try {
+                endpoint = endpoint.withCaPem(input.caPem());
+            } catch (InvalidEndpointException e) {
+                errors.add(new FieldError(field + ".caPem", e.getMessage()));
+                return null;
+            }
+        }
         try {
             EndpointPolicy.current().require(endpoint); // a name lookup only: nothing connects to it here
             return endpoint;

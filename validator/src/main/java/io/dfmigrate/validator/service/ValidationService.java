@@ -164,7 +164,7 @@ public class ValidationService {
         String lower = err.toLowerCase(Locale.ROOT);
         String remediation;
         if (lower.contains("not allowed:") && lower.contains("verify=none")) {
-            remediation = "give the server's CA with ?ca=… instead of ?verify=none, or let dfmigrate skip the certificate checks with "
+            remediation = "give the server's CA (the endpoint's caPem, or ?ca=/path on every worker) instead of ?verify=none, or let dfmigrate skip the certificate checks with "
                     + "DFM_ALLOW_INSECURE_TLS=true on every service (tests only)";
         } else if (lower.contains("not allowed:")) {
             remediation = "dfmigrate does not connect there: if the " + p.role() + " is right, add its address range or host name to "
@@ -180,7 +180,8 @@ public class ValidationService {
             remediation = "nothing listens on " + p.endpoint().address() + ": check host and port, and that the server runs";
         } else if (lower.contains("ssl") || lower.contains("tls") || lower.contains("certificate") || lower.contains("handshake")
                 || lower.contains("pkix")) {
-            remediation = "TLS failed: use rediss:// only for TLS ports, give the server's CA with ?ca=/path/ca.pem "
+            remediation = "TLS failed: use rediss:// only for TLS ports and the host name the certificate names, give the server's CA as "
+                    + "the endpoint's caPem (PEM content) or ?ca=/path/ca.pem "
                     + "(or ?verify=none to test without verification)";
         } else if (lower.contains("timed out") || lower.contains("timeout")) {
             remediation = "no answer from " + p.endpoint().address() + " in time: check firewalls, security groups and the host name"
