@@ -1,6 +1,7 @@
 package io.dfmigrate.localstack;
 
 import io.dfmigrate.common.Topics;
+import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -8,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -17,23 +19,47 @@ import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
-import java.io.File;
-import java.util.Arrays;
 
 /**
  * A single-node KRaft Kafka broker in its own JVM, from the {@code kafka_2.13} jars (listed at build time in
- * {@code dfmigrate/kafka-classpath.txt}). Its log lives in {@code dir}, so a restart keeps the topics.
+ * {@code dfmigrate/kafka-classpath.txt}). Its log lives in {@code dir}, so a restart keeps the topics. With a
+ * {@link Scram} user its client listener is {@code SASL_PLAINTEXT} with SCRAM-SHA-512 (the user is created when the
+ * storage is formatted), and every client must log in; {@link #clientProperties()} says how.
  */
 public final class KafkaBroker implements AutoCloseable {
     private final Path dir;
     private final int port;
     private final int controllerPort;
+    private final Scram scram;
     private ManagedProcess process;
 
+    /** The SCRAM-SHA-512 user clients log in as. */
+    public record Scram(String user, String password) {
+        String jaas() {
+            return "org.apache.kafka.common.security.scram.ScramLoginModule required username=\"" + user + "\" password=\""
+                    + password + "\";";
+        }
+    }
+
     public KafkaBroker(Path dir, int port, int controllerPort) {
+        this(dir, port, controllerPort, null);
+    }
+
+    public KafkaBroker(Path dir, int port, int controllerPort, Scram scram) {
         this.dir = dir;
         this.port = port;
         this.controllerPort = controllerPort;
+        this.scram = scram;
+    }
+
+    /**
+     * The client settings besides the bootstrap servers: none for a plain broker; security protocol, mechanism and
+     * JAAS login for SCRAM. The services get them as {@code KAFKA_SECURITY_PROTOCOL}, {@code KAFKA_SASL_MECHANISM},
+     * {@code KAFKA_SASL_JAAS_CONFIG}.
+     */
+    public Map<String, String> clientProperties() {
+        return scram == null ? Map.of() : Map.of("security.protocol", "SASL_PLAINTEXT", "sasl.mechanism", "SCRAM-SHA-512",
+                "sasl.jaas.config", scram.jaas());
     }
 
     public String bootstrapServers() {
@@ -49,15 +75,21 @@ public final class KafkaBroker implements AutoCloseable {
             Files.createDirectories(dir);
             Path logDir = dir.resolve("data");
             Path props = dir.resolve("server.properties");
+            String listener = scram == null ? "PLAINTEXT" : "SASL_PLAINTEXT";
+            List<String> security = scram == null ? List.of() : List.of(
+                    "sasl.enabled.mechanisms=SCRAM-SHA-512",
+                    "sasl.mechanism.inter.broker.protocol=SCRAM-SHA-512",
+                    "listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config=" + scram.jaas());
             Files.writeString(props, String.join("\n",
                     "process.roles=broker,controller",
                     "node.id=1",
                     "controller.quorum.voters=1@127.0.0.1:" + controllerPort,
-                    "listeners=PLAINTEXT://127.0.0.1:" + port + ",CONTROLLER://127.0.0.1:" + controllerPort,
-                    "advertised.listeners=PLAINTEXT://127.0.0.1:" + port,
+                    "listeners=" + listener + "://127.0.0.1:" + port + ",CONTROLLER://127.0.0.1:" + controllerPort,
+                    "advertised.listeners=" + listener + "://127.0.0.1:" + port,
                     "controller.listener.names=CONTROLLER",
-                    "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
-                    "inter.broker.listener.name=PLAINTEXT",
+                    "listener.security.protocol.map=CONTROLLER:PLAINTEXT," + listener + ":" + listener,
+                    "inter.broker.listener.name=" + listener,
+                    String.join("\n", security),
                     "log.dirs=" + logDir,
                     "num.partitions=3",
                     "offsets.topic.replication.factor=1",
@@ -74,8 +106,12 @@ public final class KafkaBroker implements AutoCloseable {
                 String uuid = ManagedProcess.run("kafka random-uuid",
                         List.of(java, "-cp", classpath, "kafka.tools.StorageTool", "random-uuid"), Duration.ofSeconds(60)).strip();
                 uuid = uuid.lines().reduce((a, b) -> b).orElse(uuid).strip();
-                ManagedProcess.run("kafka storage format", List.of(java, "-cp", classpath, "kafka.tools.StorageTool", "format",
-                        "-t", uuid, "-c", props.toString(), "--ignore-formatted"), Duration.ofSeconds(60));
+                List<String> format = new ArrayList<>(List.of(java, "-cp", classpath, "kafka.tools.StorageTool", "format",
+                        "-t", uuid, "-c", props.toString(), "--ignore-formatted"));
+                if (scram != null) {
+                    format.addAll(List.of("--add-scram", "SCRAM-SHA-512=[name=" + scram.user() + ",password=" + scram.password() + "]"));
+                }
+                ManagedProcess.run("kafka storage format", format, Duration.ofSeconds(60));
             }
             List<String> cmd = new ArrayList<>(List.of(java, "-Xms128m", "-Xmx512m", "-XX:+UseSerialGC",
                     "-Dlog4j2.level=WARN", "-cp", classpath, "kafka.Kafka", props.toString()));
@@ -101,6 +137,7 @@ public final class KafkaBroker implements AutoCloseable {
         p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
         p.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 5000);
         p.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 10000);
+        p.putAll(clientProperties());
         return Admin.create(p);
     }
 

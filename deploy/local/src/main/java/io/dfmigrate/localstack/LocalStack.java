@@ -14,6 +14,7 @@ import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.function.Supplier;
@@ -130,8 +131,9 @@ public final class LocalStack implements AutoCloseable {
         EventSigner.of(eventKey, List.of()); // fail fast on a bad key
         apiToken = config.apiToken() != null ? config.apiToken() : fromStateDir("api-token", LocalStack::newApiToken);
         Path kafkaDir = config.stateDir().resolve("kafka");
-        kafka = config.randomPorts() ? StackException.onFreePorts((p, c) -> new KafkaBroker(kafkaDir, p, c).start())
-                : new KafkaBroker(kafkaDir, config.kafkaPort(), config.kafkaControllerPort()).start();
+        KafkaBroker.Scram scram = kafkaScram();
+        kafka = config.randomPorts() ? StackException.onFreePorts((p, c) -> new KafkaBroker(kafkaDir, p, c, scram).start())
+                : new KafkaBroker(kafkaDir, config.kafkaPort(), config.kafkaControllerPort(), scram).start();
         started.add(kafka);
         kafka.createTopics();
         if (config.dbUrl() == null) {
@@ -164,6 +166,8 @@ public final class LocalStack implements AutoCloseable {
     public ServiceProcess startService(String module, String name, int port) {
         Map<String, String> env = new HashMap<>(config.extraEnv());
         env.put("KAFKA_BOOTSTRAP_SERVERS", kafka.bootstrapServers());
+        // the broker's login, as every service's kafka.* settings: KAFKA_SECURITY_PROTOCOL, KAFKA_SASL_MECHANISM, KAFKA_SASL_JAAS_CONFIG
+        kafka.clientProperties().forEach((k, v) -> env.put("KAFKA_" + k.toUpperCase(Locale.ROOT).replace('.', '_'), v));
         env.put("DFM_SECRET_KEY", secretKey);
         env.putIfAbsent("DFM_EVENT_KEY", eventKey);
         if (module.equals("orchestrator")) {
@@ -239,6 +243,20 @@ public final class LocalStack implements AutoCloseable {
     }
 
     /** A secret kept in the state directory: created once, readable by this user only from its first byte. */
+    /**
+     * {@code DFM_KAFKA_SASL=scram}: the broker accepts only SCRAM-SHA-512 logins over SASL_PLAINTEXT, as user
+     * {@code dfmigrate} with a password generated once into {@code $DFM_STATE_DIR/kafka-password} (mode 600); {@code none}
+     * (default): plaintext, as a broker on the loopback interface of one machine.
+     */
+    private KafkaBroker.Scram kafkaScram() {
+        String mode = config.extraEnv().getOrDefault("DFM_KAFKA_SASL", System.getenv().getOrDefault("DFM_KAFKA_SASL", "none")).strip();
+        return switch (mode) {
+            case "", "none" -> null;
+            case "scram" -> new KafkaBroker.Scram("dfmigrate", fromStateDir("kafka-password", LocalStack::newApiToken));
+            default -> throw new StackException("DFM_KAFKA_SASL=" + mode + " is not known: use scram or none");
+        };
+    }
+
     private String fromStateDir(String name, Supplier<String> generate) {
         Path file = config.stateDir().resolve(name);
         try {
