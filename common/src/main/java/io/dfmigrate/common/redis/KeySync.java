@@ -75,6 +75,8 @@ public final class KeySync {
 
     private final BlockingRedis source;
     private final BlockingRedis target;
+    /** TTLs are held as deadlines on this process's monotonic clock, in ms since this instant (see {@link #deadline}). */
+    private final long origin = System.nanoTime();
     private final Limits limits;
     private CopyProgress progress;
     private boolean keepExisting;
@@ -172,6 +174,25 @@ public final class KeySync {
         return e.contains("PAYLOAD VERSION") || e.contains("CHECKSUM") || e.contains("BAD DATA FORMAT");
     }
 
+    /**
+     * A TTL read at {@code readAt} (ms since {@link #origin}) as a deadline on the same scale: always ≥ 1 for a key that
+     * expires, so the other values keep their meaning (-1 no TTL, -2 gone, 0 expires now). Every write turns it back into
+     * the time left at that moment ({@link #remaining}): a key copied seconds after its TTL was read (a big key, a slow
+     * structural copy, a long pipeline) gets the TTL it has then on the source, not the one it had when it was read.
+     */
+    private static long deadline(long ttl, long readAt) {
+        return ttl > 0 ? readAt + ttl : ttl;
+    }
+
+    /** The time left of a {@link #deadline}, now: -1 no TTL, -2 gone, 0 expired (treated as gone), else ms. */
+    private long remaining(long deadline) {
+        return deadline > 0 ? Math.max(0, deadline - now()) : deadline;
+    }
+
+    private long now() {
+        return (System.nanoTime() - origin) / 1_000_000;
+    }
+
     public Result sync(List<byte[]> keys) {
         if (keys.isEmpty()) {
             return new Result(0, 0, 0, 0, List.of());
@@ -219,7 +240,9 @@ public final class KeySync {
                 requests.add(readCall(evalsha, READ_SCRIPT_SHA, pending.subList(c * SCRIPT_KEYS,
                         Math.min(pending.size(), (c + 1) * SCRIPT_KEYS)), budget));
             }
+            long sentAt = now();
             List<BlockingRedis.Result> replies = source.pipeline(requests);
+            long readAt = (sentAt + now()) / 2; // the TTLs were read somewhere between sending and the reply
             if (readOnly && !replies.get(0).ok() && replies.get(0).error().toLowerCase(Locale.ROOT).contains("unknown command")) {
                 NO_READ_ONLY_SCRIPTS.add(source.endpoint().address());
                 continue; // the same keys again, with EVALSHA
@@ -232,8 +255,11 @@ public final class KeySync {
             for (int c = 0; c < calls; c++) {
                 List<byte[]> slice = pending.subList(c * SCRIPT_KEYS, Math.min(pending.size(), (c + 1) * SCRIPT_KEYS));
                 BlockingRedis.Result reply = replies.get(c);
+                long sliceReadAt = readAt;
                 if (!reply.ok() && reply.error().startsWith("NOSCRIPT")) {
+                    long resentAt = now();
                     reply = source.pipeline(List.of(readCall(eval, READ_SCRIPT, slice, budget))).get(0);
+                    sliceReadAt = (resentAt + now()) / 2;
                 }
                 if (!reply.ok()) {
                     SCRIPTS_REFUSED.add(source.endpoint().address());
@@ -252,11 +278,11 @@ public final class KeySync {
                         gone.add(key);
                     } else if (v.type() == ResponseType.BULK) {
                         dumpedKeys.add(key);
-                        ttls.add(ttl);
+                        ttls.add(deadline(ttl, sliceReadAt));
                         payloads.add(v.toBuffer());
                     } else if (v.toLong() == SCRIPT_BIG) {
                         structural.add(key);
-                        structuralTtl.add(ttl);
+                        structuralTtl.add(deadline(ttl, sliceReadAt));
                     } else {
                         later.add(key);
                     }
@@ -284,7 +310,9 @@ public final class KeySync {
             probes.add(Request.cmd(Command.MEMORY).arg("USAGE").arg(Buffer.buffer(key)).arg("SAMPLES").arg(1));
         }
         throttle(probes.size());
+        long sentAt = now();
         List<BlockingRedis.Result> probed = source.pipeline(probes);
+        long readAt = (sentAt + now()) / 2;
         List<byte[]> small = new ArrayList<>(keys.size());
         List<Long> smallTtl = new ArrayList<>(keys.size());
         List<Long> smallBytes = new ArrayList<>(keys.size());
@@ -303,10 +331,10 @@ public final class KeySync {
                 gone.add(keys.get(i));
             } else if (bytes > limits.bigKeyBytes()) {
                 structural.add(keys.get(i));
-                structuralTtl.add(ttl);
+                structuralTtl.add(deadline(ttl, readAt));
             } else {
                 small.add(keys.get(i));
-                smallTtl.add(ttl);
+                smallTtl.add(deadline(ttl, readAt));
                 smallBytes.add(bytes);
             }
         }
@@ -334,7 +362,8 @@ public final class KeySync {
         for (int i = 0; i < structural.size(); i++) {
             String error;
             try {
-                error = StructuralCopy.copy(source, target, structural.get(i), structuralTtl.get(i), limits.chunk(),
+                long deadline = structuralTtl.get(i);
+                error = StructuralCopy.copy(source, target, structural.get(i), () -> remaining(deadline), limits.chunk(),
                         progress == null ? n -> { } : progress.elements::add, keepExisting, tmpPrefix);
             } catch (RedisCommandException e) {
                 throw e;
@@ -400,14 +429,15 @@ public final class KeySync {
         List<byte[]> writtenKeys = new ArrayList<>(keys.size() + gone.size());
         List<Long> writtenTtl = new ArrayList<>(keys.size() + gone.size());
         for (int i = 0; i < keys.size(); i++) {
-            if (ttls.get(i) == 0) {
+            long ttl = remaining(ttls.get(i));
+            if (ttl == 0) {
                 // PTTL 0: it expires within the millisecond; RESTORE with TTL 0 would make it persistent
                 gone.add(keys.get(i));
                 continue;
             }
             Buffer value = payloads.get(i);
             totals[2] += value.length();
-            Request restore = Request.cmd(Command.RESTORE).arg(Buffer.buffer(keys.get(i))).arg(Math.max(ttls.get(i), 0)).arg(value);
+            Request restore = Request.cmd(Command.RESTORE).arg(Buffer.buffer(keys.get(i))).arg(Math.max(ttl, 0)).arg(value);
             writes.add(keepExisting ? restore : restore.arg("REPLACE"));
             writtenKeys.add(keys.get(i));
             writtenTtl.add(ttls.get(i));

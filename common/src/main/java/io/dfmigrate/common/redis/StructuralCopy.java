@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import java.util.function.LongConsumer;
+import java.util.function.LongSupplier;
 
 /**
  * Copies one key by reading its contents by type, in chunks, into a temporary key on the target that is then RENAMEd
@@ -34,10 +35,11 @@ public final class StructuralCopy {
     }
 
     /**
-     * Returns null on success, else the reason. {@code pttl} ≤ 0 means no TTL. {@code keepExisting}: a key the target
+     * Returns null on success, else the reason. {@code pttl}: the key's TTL at the moment it is asked, right before the
+     * finished key is put in place (-1: none; 0: it expired meanwhile, so it is not written). {@code keepExisting}: a key the target
      * already has is left as it is (RENAMENX; a conflict) and a key gone from the source is not deleted on the target.
      */
-    static String copy(BlockingRedis src, BlockingRedis tgt, byte[] key, long pttl, int chunk, LongConsumer elements,
+    static String copy(BlockingRedis src, BlockingRedis tgt, byte[] key, LongSupplier pttl, int chunk, LongConsumer elements,
                        boolean keepExisting, String tmpPrefix) {
         Buffer k = Buffer.buffer(key);
         String type = src.send(Request.cmd(Command.TYPE).arg(k)).toString();
@@ -65,8 +67,14 @@ public final class StructuralCopy {
                 tgt.send(keepExisting ? del : del.arg(k));
                 return null;
             }
-            // the key's own TTL, or none: the safety TTL must not survive the rename
-            tgt.send(pttl > 0 ? Request.cmd(Command.PEXPIRE).arg(tmp).arg(pttl) : Request.cmd(Command.PERSIST).arg(tmp));
+            // the key's own TTL as it is now (the copy took time), or none: the safety TTL must not survive the rename
+            long ttl = pttl.getAsLong();
+            if (ttl == 0 || ttl == -2) {
+                Request del = Request.cmd(Command.DEL).arg(tmp); // it expired on the source while it was copied
+                tgt.send(keepExisting ? del : del.arg(k));
+                return null;
+            }
+            tgt.send(ttl > 0 ? Request.cmd(Command.PEXPIRE).arg(tmp).arg(ttl) : Request.cmd(Command.PERSIST).arg(tmp));
             if (!keepExisting) {
                 tgt.send(Request.cmd(Command.RENAME).arg(tmp).arg(k));
             } else if (tgt.send(Request.cmd(Command.RENAMENX).arg(tmp).arg(k)).toLong() == 0) {

@@ -186,7 +186,7 @@ class KeySyncTest {
             }
             s.send(push);
             List<Long> ttlsWhileBuilding = new ArrayList<>();
-            String error = StructuralCopy.copy(s, t, "list".getBytes(StandardCharsets.UTF_8), -1, 500, n -> {
+            String error = StructuralCopy.copy(s, t, "list".getBytes(StandardCharsets.UTF_8), () -> -1, 500, n -> {
                 String tmp = probe.send(Request.cmd(Command.KEYS).arg(StructuralCopy.TMP_PREFIX + "*")).get(0).toString();
                 ttlsWhileBuilding.add(probe.send(Request.cmd(Command.PTTL).arg(tmp)).toLong());
             }, false, StructuralCopy.TMP_PREFIX);
@@ -334,6 +334,51 @@ class KeySyncTest {
             // with overwrite (the default of KeySync, and of reconciliation and replication) the source wins
             new KeySync(s, t).sync(keys);
             assertEquals("from-source", target.cli("GET", "theirs"));
+        }
+    }
+
+    @Test
+    void ttlsAreExactOnTheStructuralPathEvenWhenTheCopyTakesSeconds() {
+        // every payload of a 7.0 source is refused by a 6.2 target: all 10,000 keys go through the structural copy, one
+        // after the other, for seconds; each must get the TTL it has when it is written, not the one read at the start
+        try (RedisServer source = RedisServer.start(); RedisServer old = RedisServer.startBinary(RedisServer.redis62Binary(), false);
+             BlockingRedis s = connect(source, 0); BlockingRedis t = connect(old, 0)) {
+            source.cli("EVAL", "for i=1,10000 do local k = 'k'..i local px = 60000 + (i * 37) % 540000 "
+                    + "if i % 4 == 0 then redis.call('HSET', k, 'f', i) elseif i % 4 == 1 then redis.call('RPUSH', k, i, 'x') "
+                    + "elseif i % 4 == 2 then redis.call('SADD', k, i) else redis.call('SET', k, i) end "
+                    + "if i % 10 ~= 0 then redis.call('PEXPIRE', k, px) end end", "0");
+            List<byte[]> keys = scanAll(s);
+            assertEquals(10_000, keys.size());
+            long t0 = System.nanoTime();
+            KeySync.Result r = new KeySync(s, t).sync(keys);
+            long tookMs = (System.nanoTime() - t0) / 1_000_000;
+            assertEquals(0, r.failed(), r.failures().toString());
+            assertEquals(10_000, r.structural());
+
+            long worst = 0;
+            String worstKey = null;
+            for (int from = 0; from < keys.size(); from += 200) {
+                List<byte[]> slice = keys.subList(from, Math.min(keys.size(), from + 200));
+                List<Request> pttls = slice.stream().map(k -> Request.cmd(Command.PTTL).arg(io.vertx.core.buffer.Buffer.buffer(k))).toList();
+                List<BlockingRedis.Result> onTarget = t.pipeline(pttls); // target first: a later source read can only be lower
+                List<BlockingRedis.Result> onSource = s.pipeline(pttls);
+                for (int i = 0; i < slice.size(); i++) {
+                    long src = onSource.get(i).response().toLong();
+                    long tgt = onTarget.get(i).response().toLong();
+                    if (src == -1 || tgt == -1) {
+                        assertEquals(src, tgt, "no TTL on one side only: " + new String(slice.get(i), StandardCharsets.UTF_8));
+                        continue;
+                    }
+                    long diff = Math.abs(tgt - src);
+                    if (diff > worst) {
+                        worst = diff;
+                        worstKey = new String(slice.get(i), StandardCharsets.UTF_8);
+                    }
+                }
+            }
+            System.out.printf("10,000 keys copied structurally in %d ms; worst TTL difference %d ms (%s)%n", tookMs, worst, worstKey);
+            assertTrue(worst <= 100, "TTL off by " + worst + " ms for " + worstKey + " after a copy of " + tookMs + " ms");
+            assertEquals(source.cli("DEBUG", "DIGEST"), old.cli("DEBUG", "DIGEST"));
         }
     }
 
