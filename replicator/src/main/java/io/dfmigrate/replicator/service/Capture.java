@@ -243,11 +243,19 @@ final class Capture {
         }
     }
 
-    /** Calls of FLUSHDB and FLUSHALL so far (INFO commandstats): flushed keys produce no keyspace notification. */
+    /** The commands that change keys without a keyspace notification per key: what the capture watches in INFO commandstats. */
+    static final String UNNOTIFIED = "FLUSHDB, FLUSHALL or SWAPDB";
+
+    /**
+     * Calls so far of the commands that change keys without a keyspace notification per key (INFO commandstats):
+     * FLUSHDB and FLUSHALL (the flushed keys), SWAPDB (both databases' keys trade places). Any rise means the target
+     * must be reconciled.
+     */
     static long flushCalls(BlockingRedis admin) {
         long n = 0;
         for (String line : admin.send(Request.cmd(Command.INFO).arg("commandstats")).toString().split("\r?\n")) {
-            if (line.startsWith("cmdstat_flushdb:calls=") || line.startsWith("cmdstat_flushall:calls=")) {
+            if (line.startsWith("cmdstat_flushdb:calls=") || line.startsWith("cmdstat_flushall:calls=")
+                    || line.startsWith("cmdstat_swapdb:calls=")) {
                 String v = line.substring(line.indexOf("calls=") + 6);
                 int comma = v.indexOf(',');
                 n += Long.parseLong(comma < 0 ? v : v.substring(0, comma));

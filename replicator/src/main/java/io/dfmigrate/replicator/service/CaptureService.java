@@ -251,7 +251,7 @@ public class CaptureService {
 
     /**
      * Counters and liveness: the captured total of every active capture, every report interval; and the watch for what
-     * notifications cannot show (a FLUSHDB or FLUSHALL on the source), which reconciles instead of diverging.
+     * notifications cannot show (a FLUSHDB, FLUSHALL or SWAPDB on the source), which reconciles instead of diverging.
      */
     // delayed: right after start the messaging channels are not wired yet (nothing is captured that early anyway)
     @Scheduled(every = "${dfm.replicator.report-interval}", delayed = "5s", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
@@ -260,7 +260,7 @@ public class CaptureService {
             c.sampleRates(config.reportInterval().toMillis());
             try {
                 if (Capture.flushCalls(c.admin) > c.flushes) {
-                    c.lostChange("FLUSHDB or FLUSHALL ran on the source, and flushed keys produce no keyspace notification");
+                    c.lostChange(Capture.UNNOTIFIED + " ran on the source, and the keys it changed produce no keyspace notification");
                     continue;
                 }
                 if (!watchNotifyConfig(c)) {

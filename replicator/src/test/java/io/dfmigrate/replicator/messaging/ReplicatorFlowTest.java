@@ -146,6 +146,21 @@ class ReplicatorFlowTest {
     }
 
     @Test
+    void aSwapdbOrFlushOnTheSourceAsksForAReconciliationSinceNoNotificationDescribesIt() {
+        try (RedisServer source = RedisServer.start(); RedisServer target = RedisServer.start()) {
+            String m = UUID.randomUUID().toString();
+            source.cli("CONFIG", "SET", "notify-keyspace-events", "KEA");
+            source.cli("-n", "1", "SET", "in-db-1", "x");
+            send("phases-in", command(PhaseEvent.Kind.CAPTURE, m, source, target));
+            report(StatusEvent.CaptureReady.class, m, e -> true);
+            source.cli("SWAPDB", "0", "1");
+            StatusEvent.ReconcileNeeded needed = report(StatusEvent.ReconcileNeeded.class, m, e -> true);
+            assertTrue(needed.error().contains("SWAPDB"), needed.error());
+            send("control-in", command(PhaseEvent.Kind.STOP, m, source, target));
+        }
+    }
+
+    @Test
     void aSourceWithoutNotificationsThatMayNotBeConfiguredFailsTheRunWithTheRemedy() {
         try (RedisServer source = RedisServer.start(); RedisServer target = RedisServer.start()) {
             String m = UUID.randomUUID().toString();
