@@ -81,6 +81,11 @@ public final class KeySync {
     private CopyProgress progress;
     private boolean keepExisting;
     private String tmpPrefix = StructuralCopy.TMP_PREFIX;
+    /** Refused payloads of small keys, copied by type many at once ({@link #copySmallByType}); per {@link #sync} call. */
+    private final List<byte[]> typed = new ArrayList<>();
+    private final List<Long> typedTtl = new ArrayList<>();
+    /** A refused payload at most this long is a small key: read and written by type in pipelines, not one by one. */
+    static final int SMALL_TYPED_BYTES = 64 * 1024;
 
     /**
      * {@code bigKeyBytes}: above it a key is copied by type in chunks of {@code chunk} elements; {@code sourceOps}: optional
@@ -202,13 +207,17 @@ public final class KeySync {
         List<Long> structuralTtl = new ArrayList<>();
         long[] totals = {0, 0, 0};
         List<byte[]> pending = keys;
+        typed.clear();
+        typedTtl.clear();
         if (!SCRIPTS_REFUSED.contains(source.endpoint().address())) {
             pending = syncByScript(keys, failures, structural, structuralTtl, totals);
         }
         if (!pending.isEmpty()) {
             syncByPipelines(pending, failures, structural, structuralTtl, totals);
         }
-        Result result = copyStructurally(failures, structural, structuralTtl, totals);
+        long[] viaTypes = {0};
+        copySmallByType(failures, structural, structuralTtl, totals, viaTypes);
+        Result result = copyStructurally(failures, structural, structuralTtl, totals, viaTypes[0]);
         if (progress != null) {
             progress.failed.add(result.failed());
         }
@@ -353,12 +362,174 @@ public final class KeySync {
         restore(List.of(), List.of(), failures, structural, structuralTtl, totals, gone);
     }
 
-    private Result copyStructurally(List<KeyFailure> failures, List<byte[]> structural, List<Long> structuralTtl, long[] totals) {
+    /**
+     * Small keys whose payload the target refused (another RDB version), by type, many at once: one pipeline of TYPE,
+     * one of reads (GET, or HSCAN/SSCAN/ZSCAN/LRANGE that a small key answers in one reply), then one pipeline with a
+     * MULTI/EXEC per key (DEL, the writes, PEXPIRE with the TTL left at that moment), so the target never shows a half
+     * key and no temporary key or RENAME is needed. Streams, keys that changed type or grew meanwhile go to the per-key
+     * structural copy.
+     */
+    private void copySmallByType(List<KeyFailure> failures, List<byte[]> structural, List<Long> structuralTtl, long[] totals,
+                                 long[] viaTypes) {
+        // in slices: a TTL is turned into the time left when its slice's writes are built, and a slice's pipeline runs in
+        // a few ms, so the TTLs stay exact (and memory stays bounded) however many keys were refused
+        for (int from = 0; from < typed.size(); from += TYPED_SLICE) {
+            int to = Math.min(typed.size(), from + TYPED_SLICE);
+            copySmallByType(typed.subList(from, to), typedTtl.subList(from, to), failures, structural, structuralTtl, totals, viaTypes);
+        }
+    }
+
+    static final int TYPED_SLICE = 500;
+
+    private void copySmallByType(List<byte[]> typed, List<Long> typedTtl, List<KeyFailure> failures, List<byte[]> structural,
+                                 List<Long> structuralTtl, long[] totals, long[] viaTypes) {
+        int n = typed.size();
+        throttle(2L * n);
+        List<BlockingRedis.Result> types = source.pipeline(typed.stream().map(k -> Request.cmd(Command.TYPE).arg(Buffer.buffer(k))).toList());
+        List<Request> reads = new ArrayList<>(n);
+        List<Integer> readOf = new ArrayList<>(n);
+        List<String> typeOf = new ArrayList<>(n);
+        List<byte[]> gone = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            Buffer k = Buffer.buffer(typed.get(i));
+            String type = types.get(i).ok() ? types.get(i).response().toString() : "?";
+            Request read = switch (type) {
+                case "string" -> Request.cmd(Command.GET).arg(k);
+                case "hash" -> Request.cmd(Command.HSCAN).arg(k).arg(0).arg("COUNT").arg(limits.chunk());
+                case "set" -> Request.cmd(Command.SSCAN).arg(k).arg(0).arg("COUNT").arg(limits.chunk());
+                case "zset" -> Request.cmd(Command.ZSCAN).arg(k).arg(0).arg("COUNT").arg(limits.chunk());
+                case "list" -> Request.cmd(Command.LRANGE).arg(k).arg(0).arg(limits.chunk()); // one more: longer goes key by key
+                default -> null;
+            };
+            if ("none".equals(type)) {
+                gone.add(typed.get(i));
+            } else if (read == null) {
+                structural.add(typed.get(i));
+                structuralTtl.add(typedTtl.get(i));
+            } else {
+                reads.add(read);
+                readOf.add(i);
+                typeOf.add(type);
+            }
+        }
+        List<BlockingRedis.Result> values = source.pipeline(reads);
+        List<Request> writes = new ArrayList<>();
+        List<Integer> writeOf = new ArrayList<>(); // per key written: its index in typed
+        List<int[]> span = new ArrayList<>(); // per key written: [first, last] index of its requests in writes
+        for (int r = 0; r < reads.size(); r++) {
+            int i = readOf.get(r);
+            Buffer k = Buffer.buffer(typed.get(i));
+            BlockingRedis.Result v = values.get(r);
+            Request write = v.ok() ? typedWrite(typeOf.get(r), k, v.response(), limits.chunk()) : null;
+            if (v.ok() && v.response() == null || v.ok() && write == null && isEmptyRead(typeOf.get(r), v.response())) {
+                gone.add(typed.get(i)); // deleted between TYPE and the read
+                continue;
+            }
+            if (write == null) {
+                structural.add(typed.get(i)); // changed type, or more than one reply holds: key by key
+                structuralTtl.add(typedTtl.get(i));
+                continue;
+            }
+            long ttl = remaining(typedTtl.get(i));
+            if (ttl == 0) {
+                gone.add(typed.get(i)); // expired meanwhile
+                continue;
+            }
+            int first = writes.size();
+            writes.add(Request.cmd(Command.MULTI));
+            writes.add(Request.cmd(Command.DEL).arg(k));
+            writes.add(write);
+            if (ttl > 0) {
+                writes.add(Request.cmd(Command.PEXPIRE).arg(k).arg(ttl));
+            }
+            writes.add(Request.cmd(Command.EXEC));
+            writeOf.add(i);
+            span.add(new int[] {first, writes.size() - 1});
+        }
+        for (byte[] key : gone) {
+            writes.add(Request.cmd(Command.DEL).arg(Buffer.buffer(key)));
+        }
+        List<BlockingRedis.Result> done = target.pipeline(writes);
+        for (int w = 0; w < writeOf.size(); w++) {
+            String error = null;
+            for (int j = span.get(w)[0]; j <= span.get(w)[1] && error == null; j++) {
+                error = done.get(j).error();
+            }
+            if (error == null) {
+                viaTypes[0]++;
+                totals[0]++;
+                if (progress != null) {
+                    progress.keys.increment();
+                    progress.structural.increment();
+                }
+            } else {
+                failOnServerFault(target, "target", error);
+                failures.add(new KeyFailure(target.db(), printable(typed.get(writeOf.get(w))), "target: " + error));
+            }
+        }
+        for (int j = writes.size() - gone.size(); j < writes.size(); j++) {
+            if (done.get(j).ok()) {
+                totals[1]++;
+            } else {
+                failOnServerFault(target, "target", done.get(j).error());
+            }
+        }
+    }
+
+    /** The one write that recreates a small key from its read, or null when the read does not hold all of it. */
+    private static Request typedWrite(String type, Buffer k, Response v, int maxElements) {
+        if (v == null) {
+            return null;
+        }
+        switch (type) {
+            case "string":
+                return Request.cmd(Command.SET).arg(k).arg(v.toBuffer());
+            case "list": {
+                if (v.size() == 0 || v.size() > maxElements) {
+                    return null;
+                }
+                Request w = Request.cmd(Command.RPUSH).arg(k);
+                v.forEach(x -> w.arg(x.toBuffer()));
+                return w;
+            }
+            default: {
+                // [cursor, items]: only a cursor of 0 means the one reply holds every element
+                if (!"0".equals(v.get(0).toString()) || v.get(1).size() == 0) {
+                    return null;
+                }
+                Response items = v.get(1);
+                Request w = Request.cmd(type.equals("hash") ? Command.HSET : type.equals("set") ? Command.SADD : Command.ZADD).arg(k);
+                for (int i = 0; i < items.size(); i++) {
+                    if (type.equals("zset")) {
+                        w.arg(items.get(i + 1).toBuffer()).arg(items.get(i).toBuffer()); // ZSCAN: member, score; ZADD: score, member
+                        i++;
+                    } else {
+                        w.arg(items.get(i).toBuffer());
+                    }
+                }
+                return w;
+            }
+        }
+    }
+
+    /** The read found nothing: the key is gone (an empty LRANGE, or a SCAN with cursor 0 and no elements). */
+    private static boolean isEmptyRead(String type, Response v) {
+        if (v == null) {
+            return true;
+        }
+        if (type.equals("list")) {
+            return v.size() == 0;
+        }
+        return !type.equals("string") && "0".equals(v.get(0).toString()) && v.get(1).size() == 0;
+    }
+
+    private Result copyStructurally(List<KeyFailure> failures, List<byte[]> structural, List<Long> structuralTtl, long[] totals,
+                                    long viaTypes) {
         long restored = totals[0];
         long deleted = totals[1];
         long bytes = totals[2];
         // 3. big keys and refused payloads, by type, in chunks
-        long viaStructure = 0;
+        long viaStructure = viaTypes;
         for (int i = 0; i < structural.size(); i++) {
             String error;
             try {
@@ -461,8 +632,9 @@ public final class KeySync {
                     totals[1]++;
                 }
             } else if (isRestore && formatRefused(r.error())) {
-                structural.add(writtenKeys.get(i));
-                structuralTtl.add(writtenTtl.get(i));
+                boolean small = !keepExisting && payloads.get(i).length() <= SMALL_TYPED_BYTES;
+                (small ? typed : structural).add(writtenKeys.get(i));
+                (small ? typedTtl : structuralTtl).add(writtenTtl.get(i));
             } else if (isRestore && keepExisting && r.error().startsWith("BUSYKEY")) {
                 busy.add(i);
             } else {

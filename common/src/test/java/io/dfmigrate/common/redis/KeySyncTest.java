@@ -382,6 +382,28 @@ class KeySyncTest {
         }
     }
 
+    @Test
+    void refusedSmallKeysAreCopiedByTypeManyAtOnceAndLargerOnesKeyByKey() {
+        try (RedisServer source = RedisServer.start(); RedisServer old = RedisServer.startBinary(RedisServer.redis62Binary(), false);
+             BlockingRedis s = connect(source, 0); BlockingRedis t = connect(old, 0)) {
+            loadEveryType(s, 20); // small: one of each type, binary names, TTLs, a stream with a group
+            // above the 100-element chunk: each must still arrive whole (key by key)
+            source.cli("EVAL", "for i=1,150 do redis.call('RPUSH', 'long-list', i) redis.call('HSET', 'wide-hash', 'f'..i, i) "
+                    + "redis.call('SADD', 'wide-set', i) redis.call('ZADD', 'wide-zset', i + 0.25, 'm'..i) end "
+                    + "redis.call('SET', 'bin\\0str', '\\255\\0x') redis.call('ZADD', 'inf-zset', 'inf', 'top', '-inf', 'bottom')", "0");
+            List<byte[]> keys = scanAll(s);
+            CopyProgress live = new CopyProgress();
+            KeySync.Result r = new KeySync(s, t, new KeySync.Limits(64L << 20, 100)).reporting(live).sync(keys);
+            assertEquals(0, r.failed(), r.failures().toString());
+            assertEquals(keys.size(), r.written());
+            assertEquals(keys.size(), r.structural(), "every payload was refused: all by type");
+            assertEquals(keys.size(), live.keys.sum());
+            assertEquals(source.cli("DEBUG", "DIGEST"), old.cli("DEBUG", "DIGEST"));
+            assertEquals("150", old.cli("LLEN", "long-list"));
+            assertEquals("", old.cli("KEYS", "dfm:tmp:*"));
+        }
+    }
+
     static byte[] bytes(String s) {
         return s.getBytes(StandardCharsets.UTF_8);
     }
