@@ -89,7 +89,7 @@ class MigrationApiTest {
         UUID id = UUID.fromString(create("legacy"));
         QuarkusTransaction.requiringNew().run(() -> Migration.<Migration>findById(id).sourceSealed = LEGACY_SOURCE);
 
-        assertTrue(QuarkusTransaction.requiringNew().call(() -> resealing.reseal(id)));
+        assertTrue(resealing.resealAll() >= 1, "found by the start-up query");
         Migration row = QuarkusTransaction.requiringNew().call(() -> Migration.findById(id));
         assertTrue(box.isCurrent(row.sourceSealed), row.sourceSealed);
         assertEquals(SOURCE, box.open(row.sourceSealed, SecretBox.context(id, SecretBox.SOURCE)));

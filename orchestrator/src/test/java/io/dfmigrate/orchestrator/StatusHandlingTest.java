@@ -22,6 +22,7 @@ import io.dfmigrate.common.event.StatusEvent;
 import io.dfmigrate.common.event.ValidationCheck;
 import io.dfmigrate.common.secret.EventSigner;
 import io.dfmigrate.common.secret.SecretBox;
+import io.dfmigrate.common.testing.SignedEvents;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -243,14 +244,14 @@ class StatusHandlingTest {
         String id = create("forged-report");
         try (KafkaProducer<String, String> producer = producer()) {
             given().post("/api/migrations/" + id + "/validate").then().statusCode(202);
-            double before = registry.find("dfm_events_rejected_total").counters().stream().mapToDouble(c -> c.count()).sum();
+            double before = SignedEvents.rejected(registry);
             StatusEvent report = StatusEvent.validation(new RunKey(id, 1), "intruder", List.of());
             String json = Json.write(report);
             sendSigned(producer, report, json, null);
             sendSigned(producer, report, json, EventSigner.of(SecretBox.generateKey(), List.of()).sign(EventSigner.STATUS, json));
             String key = org.eclipse.microprofile.config.ConfigProvider.getConfig().getValue("dfm.event.key", String.class);
             sendSigned(producer, report, json, EventSigner.of(key, List.of()).sign(EventSigner.PHASES, json)); // a command's, not a report's
-            await(() -> registry.find("dfm_events_rejected_total").counters().stream().mapToDouble(c -> c.count()).sum() >= before + 3,
+            await(() -> SignedEvents.rejected(registry) >= before + 3,
                     "the three forged reports rejected");
             given().get("/api/migrations/" + id).then().body("state", equalTo("VALIDATING"));
 

@@ -7,6 +7,7 @@ import static io.dfmigrate.orchestrator.TestSupport.body;
 import static io.dfmigrate.orchestrator.TestSupport.consumer;
 import static io.dfmigrate.orchestrator.TestSupport.producer;
 import static io.dfmigrate.orchestrator.TestSupport.send;
+import static io.dfmigrate.orchestrator.TestSupport.validateAndStart;
 import static io.restassured.RestAssured.given;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
@@ -201,10 +202,7 @@ class TargetGuardTest {
                     .body(body("notify", source.uri(), target.uri(), "{\"guardTarget\":false,\"configureSourceNotifications\":true}"))
                     .post("/api/migrations").then().statusCode(201).extract().path("id");
             try (KafkaProducer<String, String> producer = producer()) {
-                given().post("/api/migrations/" + id + "/validate").then().statusCode(202);
-                send(producer, StatusEvent.validation(new RunKey(id, 1), "v", List.of()));
-                awaitState(id, "VALIDATED");
-                given().post("/api/migrations/" + id + "/start").then().statusCode(202);
+                validateAndStart(id, producer);
                 // what the replicator does: the old value on record first, then the change; then it dies before "ready"
                 send(producer, StatusEvent.captureConfiguring(new RunKey(id, 1), "replicator-dying", "Ex"));
                 await(() -> given().get("/api/migrations/" + id + "/audit").then().extract().asString().contains("capture-configuring"),
@@ -225,10 +223,7 @@ class TargetGuardTest {
             String id = given().contentType(ContentType.JSON).body(body("sweep", source.uri(), target.uri(), "{\"guardTarget\":false}"))
                     .post("/api/migrations").then().statusCode(201).extract().path("id");
             try (KafkaProducer<String, String> producer = producer()) {
-                given().post("/api/migrations/" + id + "/validate").then().statusCode(202);
-                send(producer, StatusEvent.validation(new RunKey(id, 1), "v", List.of()));
-                awaitState(id, "VALIDATED");
-                given().post("/api/migrations/" + id + "/start").then().statusCode(202);
+                validateAndStart(id, producer);
                 // what a copier that died while building two big keys leaves behind (with their safety TTL)
                 target.cli("RPUSH", "dfm:tmp:" + id + ":1:half-list", "a", "b");
                 target.cli("-n", "3", "HSET", "dfm:tmp:" + id + ":1:half-hash", "f", "v");

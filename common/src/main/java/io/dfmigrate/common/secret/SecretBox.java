@@ -103,9 +103,14 @@ public final class SecretBox {
         return decrypt(key, sealed.substring(colon + 1), context);
     }
 
+    /** How every value sealed now begins: the current format and the current key's id. */
+    public String currentPrefix() {
+        return V2 + keys.currentId() + ":";
+    }
+
     /** Whether {@code sealed} is in the current format and sealed with the current key (nothing to re-seal). */
     public boolean isCurrent(String sealed) {
-        return sealed != null && sealed.startsWith(V2 + keys.currentId() + ":");
+        return sealed != null && sealed.startsWith(currentPrefix());
     }
 
     /**

@@ -18,7 +18,6 @@ import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Request;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -187,11 +186,13 @@ public class EndpointKeeper {
             try (BlockingRedis admin = BlockingRedis.connect(vertx, target, 0, config.redisTimeout())) {
                 for (int db : KeyScanner.keyspace(admin).keySet()) {
                     try (BlockingRedis r = BlockingRedis.connect(vertx, target, db, config.redisTimeout())) {
-                        List<byte[]> found = new ArrayList<>();
-                        new KeyScanner(r, pattern, 1000).scan(1000, 1 << 20, found::addAll);
-                        for (byte[] key : found) {
-                            removed += r.send(Request.cmd(Command.DEL).arg(Buffer.buffer(key))).toLong();
-                        }
+                        long[] gone = {0};
+                        new KeyScanner(r, pattern, 1000).scan(1000, 1 << 20, batch -> {
+                            Request del = Request.cmd(Command.DEL); // one DEL per batch of found names
+                            batch.forEach(k -> del.arg(Buffer.buffer(k)));
+                            gone[0] += r.send(del).toLong();
+                        });
+                        removed += gone[0];
                     }
                 }
             }

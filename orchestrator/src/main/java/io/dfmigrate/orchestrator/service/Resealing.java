@@ -37,10 +37,18 @@ public class Resealing {
             new Field(SecretBox.GUARD, m -> m.guard.sealed, (m, v) -> m.guard.sealed = v));
 
     void onStart(@Observes StartupEvent start) {
+        resealAll();
+    }
+
+    /** Re-seals every migration that holds a value not sealed with the current key; returns how many changed. */
+    public int resealAll() {
         int migrations = 0;
         int failed = 0;
-        List<UUID> ids = QuarkusTransaction.requiringNew().call(
-                () -> Migration.getEntityManager().createQuery("select m.id from Migration m", UUID.class).getResultList());
+        // only the rows with something to re-seal: after the first start with a key, none
+        List<UUID> ids = QuarkusTransaction.requiringNew().call(() -> Migration.getEntityManager().createQuery(
+                        "select m.id from Migration m where m.sourceSealed not like :p or m.targetSealed not like :p"
+                                + " or m.guard.sealed not like :p or m.guard.targetSealed not like :p", UUID.class)
+                .setParameter("p", box.currentPrefix() + "%").getResultList());
         for (UUID id : ids) {
             try {
                 if (MigrationTx.retryingConflicts(() -> QuarkusTransaction.requiringNew().call(() -> reseal(id)))) {
@@ -55,6 +63,7 @@ public class Resealing {
         if (migrations > 0 || failed > 0) {
             LOG.infof("credentials of %d migration(s) re-sealed with key %s; %d could not be opened", migrations, box.keyId(), failed);
         }
+        return migrations;
     }
 
     /** Re-seals what is not sealed with the current key; true when something changed. */
