@@ -15,6 +15,7 @@ import io.dfmigrate.common.event.EventTypes;
 import io.dfmigrate.common.event.Json;
 import io.dfmigrate.common.event.PhaseEvent;
 import io.dfmigrate.common.event.StatusEvent;
+import io.dfmigrate.common.event.VerifyBatch;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -67,6 +68,7 @@ class GoldenEventsTest {
     @Test
     void singleTypeTopicsKeepTheirWireFormat() throws IOException {
         assertEquals(2, roundTrip(EventTypes.COPY_BATCH, CopyBatch.class).keys().size());
+        assertEquals("t", roundTrip(EventTypes.VERIFY_BATCH, VerifyBatch.class).side());
         assertEquals(3, roundTrip(EventTypes.CHANGE, ChangeEvent.class).notifications());
         assertEquals("COPYING", roundTrip(EventTypes.AUDIT_TRANSITION, AuditEvent.class).toState());
         assertNull(roundTrip(EventTypes.AUDIT_ACTION, AuditEvent.class).toState());
@@ -77,7 +79,7 @@ class GoldenEventsTest {
         List<String> samples = Stream.of(new File("src/test/resources/events").list())
                 .map(f -> f.replace(".json", "")).sorted().toList();
         List<String> contract = Stream.concat(Stream.concat(phaseTypes(), statusTypes()),
-                Stream.of(EventTypes.COPY_BATCH, EventTypes.CHANGE, EventTypes.AUDIT_TRANSITION, EventTypes.AUDIT_ACTION)).sorted().toList();
+                Stream.of(EventTypes.COPY_BATCH, EventTypes.VERIFY_BATCH, EventTypes.CHANGE, EventTypes.AUDIT_TRANSITION, EventTypes.AUDIT_ACTION)).sorted().toList();
         assertEquals(contract, samples);
     }
 

@@ -136,7 +136,9 @@ class AcceptanceTest {
                 JsonNode r = api.await(id, m -> m.path("state").asText().matches("REPLICATING|FAILED"), Duration.ofSeconds(120));
                 assertEquals("REPLICATING", r.get("state").asText(), r.toString());
                 assertTrue(r.at("/progress/keysStructural").asLong() >= 1, "the big hash went through the structural copy: " + r);
-                E2e.sleep(3000);
+                // verified while the writer goes on: changes on their way are re-checked, not reported
+                JsonNode live = api.verify(id, null, Duration.ofSeconds(120));
+                assertEquals(0, live.path("keysDiffering").asLong(), "no false differences under live writes: " + live);
             } finally {
                 writing.set(false);
                 w.join();
@@ -148,6 +150,7 @@ class AcceptanceTest {
                     Duration.ofSeconds(60));
             assertEquals("DONE", done.at("/cutover/state").asText(), done.toString());
             assertSame(source, target);
+            api.assertVerifiedEqual(id);
             assertEquals("0", source.cli("EVAL", "return #redis.call('KEYS','short:*')", "0"), "the short TTLs ran out");
             assertTrue(target.cli("-n", "1", "XINFO", "GROUPS", "st:1").contains("readers"), "consumer group migrated");
             List<String> transitions = new ArrayList<>();

@@ -100,4 +100,32 @@ final class Api {
     JsonNode awaitState(String id, String state, Duration timeout) {
         return await(id, m -> state.equals(m.path("state").asText()), timeout);
     }
+
+    /**
+     * Runs a verification ({@code POST …/verify} with {@code body}, null for a full one) and waits for its end; fails the
+     * test unless it is DONE. Returns the migration's {@code verification}.
+     */
+    JsonNode verify(String id, String body, Duration timeout) {
+        Reply r = post("/api/migrations/" + id + "/verify", body);
+        if (r.status() != 202) {
+            throw new AssertionError("verify returned " + r.status() + ": " + r.body());
+        }
+        int number = r.json().at("/verification/number").asInt();
+        JsonNode m = await(id, x -> x.at("/verification/number").asInt() == number
+                && !x.at("/verification/state").asText().equals("RUNNING"), timeout);
+        JsonNode v = m.get("verification");
+        if (!"DONE".equals(v.path("state").asText())) {
+            throw new AssertionError("verification did not finish: " + v);
+        }
+        return v;
+    }
+
+    /** The product's own proof next to DEBUG DIGEST: a full verification finds no difference. */
+    JsonNode assertVerifiedEqual(String id) {
+        JsonNode v = verify(id, null, Duration.ofSeconds(120));
+        if (v.path("keysDiffering").asLong() != 0) {
+            throw new AssertionError("verification found differences: " + v);
+        }
+        return v;
+    }
 }

@@ -89,6 +89,7 @@ class DataPathAndRecoveryTest {
             assertTrue(copied.at("/progress/bytesCopied").asLong() > 3000 * 10, copied.toString()); // DUMP payloads are LZF-compressed
 
             assertEquals(source.cli("-a", auth, "--no-auth-warning", "DEBUG", "DIGEST"), target.cli("DEBUG", "DIGEST"));
+            assertEquals(3007, api.assertVerifiedEqual(id).path("keysChecked").asLong());
             for (int db = 0; db < 3; db++) {
                 assertEquals(source.cli("-a", auth, "--no-auth-warning", "-n", Integer.toString(db), "DBSIZE"),
                         target.cli("-n", Integer.toString(db), "DBSIZE"), "db " + db);
@@ -105,6 +106,102 @@ class DataPathAndRecoveryTest {
                 }
             }
             assertEquals(List.of("CREATED", "VALIDATING", "VALIDATED", "COPYING", "REPLICATING", "COMPLETED"), transitions);
+        }
+    }
+
+    /**
+     * The verification as a user runs it (issue: prove it on any target): while replicating under live writes it finds
+     * nothing; five changes made on the target behind the migration's back are reported exactly, with their reasons;
+     * once they are repaired a second verification finds nothing again.
+     */
+    @Test
+    void verificationFindsExactlyTheKeysChangedOnTheTargetAndNothingUnderLiveWrites() throws Exception {
+        Vertx vertx = Vertx.vertx();
+        try (RedisServer source = RedisServer.start(); RedisServer target = RedisServer.start()) {
+            source.cli("DEBUG", "POPULATE", "5000", "key", "32");
+            source.cli("SET", "v", "original");
+            source.cli("HSET", "h", "a", "1", "b", "2");
+            source.cli("SET", "ttl-key", "t", "EX", "3600");
+            source.cli("XADD", "st", "1-1", "f", "v");
+            source.cli("XGROUP", "CREATE", "st", "g", "0");
+            source.cli("CONFIG", "SET", "notify-keyspace-events", "KEA");
+            // guardTarget=false: this test writes to the target itself, as a careless application would
+            String id = create("verified", source.uri(), target.uri(), "{\"guardTarget\":false}");
+            assertEquals(202, api.post("/api/migrations/" + id + "/validate", null).status());
+            assertEquals("VALIDATED", api.await(id, m -> !m.path("state").asText().equals("VALIDATING"), Duration.ofSeconds(30))
+                    .get("state").asText());
+            assertEquals(202, api.post("/api/migrations/" + id + "/start", null).status());
+            assertEquals("REPLICATING", api.await(id, m -> m.path("state").asText().matches("REPLICATING|FAILED"), Duration.ofSeconds(90))
+                    .get("state").asText());
+
+            AtomicBoolean writing = new AtomicBoolean(true);
+            AtomicLong writes = new AtomicLong();
+            Thread writer = Thread.ofVirtual().start(() -> {
+                Random rnd = new Random(7);
+                try (var db0 = BlockingRedis.connect(vertx, RedisEndpoint.parse(source.uri()), 0, Duration.ofSeconds(10))) {
+                    for (int i = 0; writing.get(); i++) {
+                        db0.pipeline(List.of(cmd(Command.SET, "key:" + rnd.nextInt(5000), "w" + i),
+                                cmd(Command.SET, "live:" + i, "x", "EX", "600"), cmd(Command.DEL, "key:" + rnd.nextInt(5000))));
+                        writes.addAndGet(3);
+                        Thread.sleep(5);
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            try {
+                JsonNode live = api.verify(id, null, Duration.ofSeconds(120));
+                assertEquals(0, live.path("keysDiffering").asLong(), "no false differences under live writes: " + live);
+                assertTrue(live.path("keysChecked").asLong() >= 4000, live.toString());
+                assertEquals(100.0, live.path("percent").asDouble(), live.toString());
+            } finally {
+                writing.set(false);
+                writer.join();
+            }
+            assertTrue(writes.get() > 300, "writes: " + writes.get());
+
+            target.cli("SET", "v", "changed");                                                           // value
+            target.cli("DEL", "h");                                                                      // missing on target
+            target.cli("SET", "extra", "x");                                                             // extra on target
+            target.cli("PEXPIRE", "ttl-key", Long.toString(Long.parseLong(source.cli("PTTL", "ttl-key")) + 10_000)); // TTL + 10 s
+            target.cli("XADD", "st", "2-1", "f", "w");                                                   // one stream entry more
+            JsonNode found = api.verify(id, "{\"mode\":\"full\"}", Duration.ofSeconds(120));
+            assertEquals(5, found.path("keysDiffering").asLong(), found.toString());
+            Map<String, String> reasons = new java.util.TreeMap<>();
+            found.get("differences").forEach(d -> reasons.put(d.get("key").asText(), d.get("reason").asText()));
+            assertEquals(Map.of("v", "value", "h", "missing-on-target", "extra", "extra-on-target", "ttl-key", "ttl", "st", "value"), reasons);
+            for (JsonNode d : found.get("differences")) {
+                if (d.get("key").asText().equals("ttl-key")) {
+                    long apart = d.at("/target/ttlMillis").asLong() - d.at("/source/ttlMillis").asLong();
+                    assertTrue(apart > 9_000 && apart < 11_000, d.toString());
+                }
+                if (d.get("key").asText().equals("st")) {
+                    assertEquals(1, d.at("/source/length").asLong());
+                    assertEquals(2, d.at("/target/length").asLong());
+                }
+            }
+            JsonNode page = api.get("/api/migrations/" + id + "/verification/diff?limit=2").json();
+            assertEquals(2, page.get("items").size());
+            JsonNode rest = api.get("/api/migrations/" + id + "/verification/diff?limit=10&after=" + page.get("next").asLong()).json();
+            assertEquals(3, rest.get("items").size());
+            assertTrue(rest.get("next").isNull(), rest.toString());
+            List<String> audit = new ArrayList<>();
+            api.get("/api/migrations/" + id + "/audit").json().forEach(a -> audit.add(a.get("action").asText() + ": " + a.path("detail").asText()));
+            assertTrue(audit.stream().anyMatch(a -> a.startsWith("verify-done: verification 2:") && a.contains("5 differ")), audit.toString());
+
+            // repaired: four by touching the keys on the source (the replication re-syncs them), the stream on the target
+            source.cli("SET", "v", "original");
+            source.cli("HSET", "h", "a", "1");
+            source.cli("SET", "extra", "x");
+            source.cli("DEL", "extra");
+            source.cli("EXPIRE", "ttl-key", "3600");
+            target.cli("XDEL", "st", "2-1");
+            api.await(id, m -> "0".equals(target.cli("EXISTS", "extra")) && "2".equals(target.cli("HLEN", "h")), Duration.ofSeconds(30));
+            JsonNode again = api.assertVerifiedEqual(id);
+            assertEquals(3, again.path("number").asInt());
+            api.post("/api/migrations/" + id + "/complete", "{\"cutover\":false}");
+        } finally {
+            vertx.close();
         }
     }
 
@@ -205,6 +302,7 @@ class DataPathAndRecoveryTest {
                 assertEquals(source.cli("-n", Integer.toString(db), "DBSIZE"), target.cli("-n", Integer.toString(db), "DBSIZE"), "db " + db);
             }
             assertEquals(source.cli("DEBUG", "DIGEST"), target.cli("DEBUG", "DIGEST"), drained.toString());
+            api.assertVerifiedEqual(id); // while the target is guarded: the verifiers read as the migration's own user
             assertTrue(drained.at("/replication/lagMillis").asLong() < 10_000, drained.toString());
 
             // cutover: writes paused on the source, drained, verified, pause lifted
@@ -276,6 +374,7 @@ class DataPathAndRecoveryTest {
                 assertEquals(source.cli("-n", Integer.toString(db), "DBSIZE"), target.cli("-n", Integer.toString(db), "DBSIZE"), "db " + db);
             }
             assertEquals(source.cli("DEBUG", "DIGEST"), target.cli("DEBUG", "DIGEST"), done.toString());
+            api.assertVerifiedEqual(id); // after the cutover (COMPLETED)
             // the value the first capture found is given back, although the replicator that set KA was killed
             api.await(id, m -> source.cli("CONFIG", "GET", "notify-keyspace-events").lines().skip(1).findFirst().orElse("").isEmpty(),
                     Duration.ofSeconds(20));
@@ -316,6 +415,7 @@ class DataPathAndRecoveryTest {
             assertEquals(150000, m.at("/progress/keysCopied").asLong(), m.toString());
             assertEquals(m.at("/progress/batchesTotal").asLong(), m.at("/progress/batchesDone").asLong(), m.toString());
             assertEquals(source.cli("DEBUG", "DIGEST"), target.cli("DEBUG", "DIGEST"));
+            api.assertVerifiedEqual(id);
             api.post("/api/migrations/" + id + "/complete", "{\"cutover\":false}");
         } finally {
             stack.startService("copier", "copier", stack.service("copier").httpPort());

@@ -74,6 +74,7 @@ class KafkaSaslTest {
             JsonNode done = api.await(id, m -> m.path("state").asText().matches("COMPLETED|FAILED"), Duration.ofSeconds(60));
             assertEquals("COMPLETED", done.get("state").asText(), done.toString());
             assertEquals(source.cli("DEBUG", "DIGEST"), target.cli("DEBUG", "DIGEST"));
+            api.assertVerifiedEqual(id); // its batches and reports travel over SASL too
         }
     }
 }

@@ -186,6 +186,11 @@ class ProductionScaleTest {
             assertTrue(writesA.get() > 50_000 && writesB.get() > 50_000, writesA + " / " + writesB + " writes");
             cutOverAndCompare(a, sourceA, targetA);
             cutOverAndCompare(b, sourceB, targetB);
+            api.assertVerifiedEqual(b);
+            // A copies under a rate limit, which its verification keeps too: a sample of it
+            JsonNode sampled = api.verify(a, "{\"mode\":\"sample\",\"sample\":5000}", Duration.ofSeconds(180));
+            assertEquals(0, sampled.path("keysDiffering").asLong(), sampled.toString());
+            assertTrue(sampled.path("keysChecked").asLong() > 2000, "about 5,000 keys sampled: " + sampled);
             List<String> actions = new ArrayList<>();
             api.get("/api/migrations/" + a + "/audit").json().forEach(x -> actions.add(x.get("action").asText()));
             assertTrue(actions.containsAll(List.of("capture-ready", "copy-done", "cutover-done")), actions.toString());

@@ -166,7 +166,7 @@ class MigrationApiTest {
 
     @Test
     void everyActionIsRefusedWhereTheStateMachineDoesNotAllowIt() throws Exception {
-        List<String> all = List.of("validate", "start", "stop", "complete", "restart", "keep-replicating");
+        List<String> all = List.of("validate", "start", "stop", "complete", "restart", "keep-replicating", "verify");
         try (KafkaProducer<String, String> producer = producer()) {
             String id = create("matrix");
             assertOnly(id, "CREATED", all, List.of("validate"));
@@ -186,10 +186,10 @@ class MigrationApiTest {
             assertOnly(id, "COPYING", all, List.of("stop"));
             send(producer, StatusEvent.scanCompleted(new RunKey(id, 3), "c", 0, 0, null));
             awaitState(id, "REPLICATING");
-            assertOnly(id, "REPLICATING", all, List.of("complete", "keep-replicating", "stop"));
+            assertOnly(id, "REPLICATING", all, List.of("complete", "keep-replicating", "stop", "verify"));
             given().post("/api/migrations/" + id + "/keep-replicating").then().statusCode(202).body("state", equalTo("REPLICATING"));
             given().post("/api/migrations/" + id + "/stop").then().statusCode(202).body("state", equalTo("STOPPED"));
-            assertOnly(id, "STOPPED", all, List.of("restart"));
+            assertOnly(id, "STOPPED", all, List.of("restart", "verify"));
             given().post("/api/migrations/" + id + "/restart").then().statusCode(202).body("state", equalTo("VALIDATING"));
             given().post("/api/migrations/" + id + "/stop").then().statusCode(202).body("state", equalTo("STOPPED"));
 
@@ -209,7 +209,7 @@ class MigrationApiTest {
             awaitState(done, "REPLICATING");
             given().contentType(ContentType.JSON).body("{\"cutover\":false}").post("/api/migrations/" + done + "/complete")
                     .then().statusCode(202).body("state", equalTo("COMPLETED"));
-            assertOnly(done, "COMPLETED", all, List.of());
+            assertOnly(done, "COMPLETED", all, List.of("verify"));
             given().get("/api/migrations/" + id + "/audit").then()
                     .body("action", hasItem("keep-replicating"));
         }

@@ -14,12 +14,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.dfmigrate.common.Topics;
 import io.dfmigrate.common.event.EventTypes;
+import io.dfmigrate.common.event.KeyDifference;
 import io.dfmigrate.common.event.Json;
 import io.dfmigrate.common.event.PhaseEvent;
 import io.dfmigrate.common.event.RunKey;
 import io.dfmigrate.common.event.Severity;
 import io.dfmigrate.common.event.StatusEvent;
 import io.dfmigrate.common.event.ValidationCheck;
+import io.dfmigrate.common.event.VerifyRequest;
 import io.dfmigrate.common.secret.EventSigner;
 import io.dfmigrate.common.secret.SecretBox;
 import io.dfmigrate.common.testing.SignedEvents;
@@ -93,7 +95,7 @@ class StatusHandlingTest {
                     .body("progress.keysFailed", equalTo(1))
                     .body("progress.bytesCopied", equalTo(1500))
                     .body("progress.percent", equalTo(100.0f))
-                    .body("allowedActions", equalTo(List.of("complete", "keep-replicating", "stop")));
+                    .body("allowedActions", equalTo(List.of("complete", "keep-replicating", "stop", "verify")));
             awaitRecord(phases, id, EventTypes.PHASE_REPLICATE);
             var applied = StatusEvent.replication(new RunKey(id, 1), "replicator-test", new StatusEvent.Replication(null, 5, 12L, null, null));
             send(producer, applied);
@@ -109,6 +111,73 @@ class StatusHandlingTest {
                     .body("toState", equalTo(java.util.Arrays.asList(
                             "CREATED", "VALIDATING", "VALIDATED", "COPYING", null, null, "REPLICATING", "COMPLETED")))
                     .body("action", hasItems("create", "validate", "start", "capture-ready", "key-errors", "copy-done", "complete"));
+        }
+    }
+
+    @Test
+    void aVerificationCountsEveryDifferenceOnceKeepsThemForPagingAndEndsInTheAudit() throws Exception {
+        String id = create("verify");
+        try (KafkaConsumer<String, String> phases = consumer(); KafkaProducer<String, String> producer = producer()) {
+            phases.subscribe(List.of(Topics.PHASES));
+            given().post("/api/migrations/" + id + "/verify").then().statusCode(409).contentType("application/problem+json");
+            replicating(id, producer, "r", null);
+            given().get("/api/migrations/" + id + "/verification/diff").then().statusCode(404).contentType("application/problem+json");
+            for (String[] bad : List.of(new String[] {"{\"mode\":\"some\"}", "mode"}, new String[] {"{\"mode\":\"sample\"}", "sample"},
+                    new String[] {"{\"sample\":5}", "sample"}, new String[] {"{\"dbs\":[-1]}", "dbs[0]"},
+                    new String[] {"{\"keyPattern\":\"\"}", "keyPattern"}, new String[] {"{\"ttlToleranceMillis\":-1}", "ttlToleranceMillis"})) {
+                given().contentType(ContentType.JSON).body(bad[0]).post("/api/migrations/" + id + "/verify").then().statusCode(400)
+                        .contentType("application/problem+json").body("errors.field", hasItem(bad[1]));
+            }
+            given().contentType(ContentType.JSON).body("{\"modes\":\"full\"}").post("/api/migrations/" + id + "/verify").then().statusCode(400);
+            given().contentType(ContentType.JSON).body("{\"ttlToleranceMillis\":500}").post("/api/migrations/" + id + "/verify")
+                    .then().statusCode(202).body("state", equalTo("REPLICATING")).body("verification.number", equalTo(1))
+                    .body("verification.state", equalTo("RUNNING")).body("verification.mode", equalTo("full"))
+                    .body("verification.ttlToleranceMillis", equalTo(500));
+            PhaseEvent.Verify cmd = (PhaseEvent.Verify) Json.read(awaitRecord(phases, id, EventTypes.PHASE_VERIFY).value(), PhaseEvent.class);
+            assertEquals(new VerifyRequest(1, "full", null, null, null, 500), cmd.verify());
+
+            RunKey run = new RunKey(id, 1);
+            var side = new KeyDifference.Side("string", -1, 5);
+            var missing = KeyDifference.Side.MISSING;
+            send(producer, StatusEvent.verifyScan(run, "c", new StatusEvent.VerifyScanCounts(1, null, 300, null)));
+            var part0 = new StatusEvent.VerifyBatchResult(1, id + ":1:v1:s:0:0", 0, 2, 0, List.of(
+                    new KeyDifference(0, "a".getBytes(), "value", side, side), new KeyDifference(0, new byte[] {0, (byte) 0xff}, "missing-on-target", side, missing)));
+            var part1 = new StatusEvent.VerifyBatchResult(1, id + ":1:v1:s:0:0", 1, 2, 100, List.of(
+                    new KeyDifference(0, "c".getBytes(), "ttl", side, new KeyDifference.Side("string", 10_000, 5))));
+            send(producer, StatusEvent.verifyBatchDone(run, "c", part0));
+            send(producer, StatusEvent.verifyBatchDone(run, "c", part1));
+            send(producer, StatusEvent.verifyBatchDone(run, "c", part1)); // redelivered: counted once
+            send(producer, StatusEvent.verifyBatchDone(run, "c", new StatusEvent.VerifyBatchResult(1, "forged", 0, 1, 99, List.of())));
+            send(producer, StatusEvent.verifyBatchDone(run, "c", new StatusEvent.VerifyBatchResult(7, id + ":1:v7:s:0:0", 0, 1, 99, List.of())));
+            send(producer, StatusEvent.verifyScan(run, "c", new StatusEvent.VerifyScanCounts(1, 2L, 300, null)));
+            given().get("/api/migrations/" + id).then().body("verification.state", equalTo("RUNNING"));
+            send(producer, StatusEvent.verifyBatchDone(run, "c", new StatusEvent.VerifyBatchResult(1, id + ":1:v1:t:0:0", 0, 1, 200, List.of(
+                    new KeyDifference(0, "d".getBytes(), "extra-on-target", missing, side)))));
+            await(() -> "DONE".equals(given().get("/api/migrations/" + id).then().extract().path("verification.state")), "verification done");
+            given().get("/api/migrations/" + id).then().body("verification.keysChecked", equalTo(300))
+                    .body("verification.keysDiffering", equalTo(4)).body("verification.percent", equalTo(100.0f))
+                    .body("verification.reasons.value", equalTo(1)).body("verification.reasons.ttl", equalTo(1))
+                    .body("verification.reasons.missing-on-target", equalTo(1)).body("verification.reasons.extra-on-target", equalTo(1))
+                    .body("verification.differences.key", equalTo(List.of("a", "b64:AP8=", "c", "d")))
+                    .body("verification.differences[2].target.ttlMillis", equalTo(10_000))
+                    .body("verification.differences[1].target.type", equalTo("none"));
+            Integer next = given().get("/api/migrations/" + id + "/verification/diff?limit=3").then().statusCode(200)
+                    .body("items.key", equalTo(List.of("a", "b64:AP8=", "c"))).body("verification", equalTo(1)).extract().path("next");
+            given().get("/api/migrations/" + id + "/verification/diff?limit=3&after=" + next).then()
+                    .body("items.key", equalTo(List.of("d"))).body("items[0].reason", equalTo("extra-on-target")).body("next", equalTo(null));
+            given().get("/api/migrations/" + id + "/verification/diff?limit=0").then().statusCode(400);
+            given().get("/api/migrations/" + id + "/verification/diff?after=x").then().statusCode(400);
+            given().get("/api/migrations/" + id + "/audit").then().body("action", hasItems("verify", "verify-done"))
+                    .body("find { it.action == 'verify-done' }.detail", containsString("300 key(s) checked, 4 differ"));
+
+            // a new verification forgets the previous one's differences; a failing one fails alone, the migration goes on
+            given().contentType(ContentType.JSON).body("{\"mode\":\"sample\",\"sample\":10}").post("/api/migrations/" + id + "/verify")
+                    .then().statusCode(202).body("verification.number", equalTo(2)).body("verification.keysDiffering", equalTo(0));
+            given().get("/api/migrations/" + id + "/verification/diff").then().body("items", equalTo(List.of()));
+            send(producer, StatusEvent.verifyScan(run, "c", new StatusEvent.VerifyScanCounts(2, null, 0, "scanning for the verification failed: x")));
+            await(() -> "FAILED".equals(given().get("/api/migrations/" + id).then().extract().path("verification.state")), "verification failed");
+            given().get("/api/migrations/" + id).then().body("state", equalTo("REPLICATING"))
+                    .body("verification.error", containsString("scanning for the verification failed"));
         }
     }
 

@@ -16,6 +16,8 @@ public final class EventTypes {
     public static final String PHASE_RECONCILE = "dfm.phase.reconcile.v1";
     public static final String PHASE_STOP = "dfm.phase.stop.v1";
     public static final String PHASE_COMPLETE = "dfm.phase.complete.v1";
+    /** Compare source and target key by key (copier: scan, then key batches). */
+    public static final String PHASE_VERIFY = "dfm.phase.verify.v1";
 
     // dfm.status: workers → orchestrator
     public static final String STATUS_VALIDATION = "dfm.status.validation.v1";
@@ -42,8 +44,15 @@ public final class EventTypes {
     /** A worker is still busy with a migration run (sent every few seconds while it works). */
     public static final String STATUS_HEARTBEAT = "dfm.status.heartbeat.v1";
 
+    /** A verification's scan began (an estimate of the keys) or ended (every batch published), or it failed. */
+    public static final String STATUS_VERIFY_SCAN = "dfm.status.verify.scan.v1";
+    /** One part of a verified batch: keys compared and the differences left after re-checks. */
+    public static final String STATUS_VERIFY_BATCH_DONE = "dfm.status.verify.batch-done.v1";
+
     // dfm.copy.batches: copier scanner → copier workers
     public static final String COPY_BATCH = "dfm.copy.batch.v1";
+    /** Key names to verify (same topic and workers as the copy's batches). */
+    public static final String VERIFY_BATCH = "dfm.verify.batch.v1";
 
     // dfm.changes: replicator capture → appliers
     public static final String CHANGE = "dfm.change.v1";

@@ -57,6 +57,16 @@ public final class Json {
         }
     }
 
+    /** The {@code type} property of an event's JSON, or null when it has none or is not JSON (for topics with several record types). */
+    public static String typeOf(String json) {
+        try {
+            var type = MAPPER.readTree(json).get("type");
+            return type == null ? null : type.asText();
+        } catch (JsonProcessingException e) {
+            return null;
+        }
+    }
+
     private Json() {
     }
 }

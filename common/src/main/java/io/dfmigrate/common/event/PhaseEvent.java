@@ -14,7 +14,8 @@ import java.time.Instant;
 @JsonSubTypes({@JsonSubTypes.Type(PhaseEvent.Validate.class), @JsonSubTypes.Type(PhaseEvent.Capture.class),
         @JsonSubTypes.Type(PhaseEvent.Copy.class), @JsonSubTypes.Type(PhaseEvent.Replicate.class),
         @JsonSubTypes.Type(PhaseEvent.Cutover.class), @JsonSubTypes.Type(PhaseEvent.Reconcile.class),
-        @JsonSubTypes.Type(PhaseEvent.Stop.class), @JsonSubTypes.Type(PhaseEvent.Complete.class)})
+        @JsonSubTypes.Type(PhaseEvent.Stop.class), @JsonSubTypes.Type(PhaseEvent.Complete.class),
+        @JsonSubTypes.Type(PhaseEvent.Verify.class)})
 public sealed interface PhaseEvent {
     String id();
 
@@ -88,9 +89,19 @@ public sealed interface PhaseEvent {
                     MigrationOptions options) implements PhaseEvent {
     }
 
+    /**
+     * Compare source and target key by key (one copier instance scans and publishes key batches, every instance
+     * compares its share): allowed in REPLICATING, STOPPED and COMPLETED, so it is never dropped as a command of an
+     * ended run. {@code verify} says what to compare.
+     */
+    @JsonTypeName(EventTypes.PHASE_VERIFY)
+    record Verify(String id, String migrationId, int run, Instant time, EndpointRef source, EndpointRef target,
+                  MigrationOptions options, VerifyRequest verify) implements PhaseEvent {
+    }
+
     /** The commands by kind, for whoever builds them from a migration (the orchestrator). */
     enum Kind {
-        VALIDATE, CAPTURE, COPY, REPLICATE, CUTOVER, RECONCILE, STOP, COMPLETE;
+        VALIDATE, CAPTURE, COPY, REPLICATE, CUTOVER, RECONCILE, STOP, COMPLETE, VERIFY;
 
         public String type() {
             return EventTypes.nameOf(switch (this) {
@@ -102,6 +113,7 @@ public sealed interface PhaseEvent {
                 case RECONCILE -> Reconcile.class;
                 case STOP -> Stop.class;
                 case COMPLETE -> Complete.class;
+                case VERIFY -> Verify.class;
             });
         }
 
@@ -117,6 +129,7 @@ public sealed interface PhaseEvent {
                 case RECONCILE -> new Reconcile(id, migrationId, run, time, source, target, options, pass);
                 case STOP -> new Stop(id, migrationId, run, time, source, target, options);
                 case COMPLETE -> new Complete(id, migrationId, run, time, source, target, options);
+                case VERIFY -> throw new IllegalArgumentException("a verify command is built with its VerifyRequest");
             };
         }
     }

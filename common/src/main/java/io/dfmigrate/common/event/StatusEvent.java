@@ -20,7 +20,8 @@ import java.util.UUID;
         @JsonSubTypes.Type(StatusEvent.CaptureReleased.class),
         @JsonSubTypes.Type(StatusEvent.ReplicationReport.class), @JsonSubTypes.Type(StatusEvent.CutoverPaused.class),
         @JsonSubTypes.Type(StatusEvent.CutoverDone.class), @JsonSubTypes.Type(StatusEvent.CutoverAborted.class),
-        @JsonSubTypes.Type(StatusEvent.ReconcileNeeded.class), @JsonSubTypes.Type(StatusEvent.Heartbeat.class)})
+        @JsonSubTypes.Type(StatusEvent.ReconcileNeeded.class), @JsonSubTypes.Type(StatusEvent.Heartbeat.class),
+        @JsonSubTypes.Type(StatusEvent.VerifyScan.class), @JsonSubTypes.Type(StatusEvent.VerifyBatchDone.class)})
 public sealed interface StatusEvent {
     String id();
 
@@ -123,6 +124,17 @@ public sealed interface StatusEvent {
     record Heartbeat(String id, String migrationId, int run, Instant time, String worker) implements StatusEvent {
     }
 
+    /** A verification's scan began ({@code scan.batches} null, {@code scan.keys} an estimate), ended, or failed ({@code scan.error}). */
+    @JsonTypeName(EventTypes.STATUS_VERIFY_SCAN)
+    record VerifyScan(String id, String migrationId, int run, Instant time, String worker, VerifyScanCounts scan) implements StatusEvent {
+    }
+
+    /** One part of a verified batch (a batch with many differences is reported in several parts). */
+    @JsonTypeName(EventTypes.STATUS_VERIFY_BATCH_DONE)
+    record VerifyBatchDone(String id, String migrationId, int run, Instant time, String worker, VerifyBatchResult batch)
+            implements StatusEvent {
+    }
+
     // ---- payloads ---------------------------------------------------------------------------------------------------
 
     /**
@@ -165,6 +177,21 @@ public sealed interface StatusEvent {
     /** One batch was copied (fully or with per-key failures); {@code structural} keys were copied by type (big or refused DUMP). */
     record BatchResult(String batchId, long keys, long failed, long bytes, long deleted, long structural, List<KeyFailure> failures,
                        Integer pass) {
+    }
+
+    /**
+     * Verification {@code verification}'s scan: {@code batches} null while it runs ({@code keys}: the source's key count,
+     * an estimate), else the batches and key names published; {@code error} when the scan failed (the verification fails,
+     * the migration does not).
+     */
+    record VerifyScanCounts(int verification, Long batches, long keys, String error) {
+    }
+
+    /**
+     * Part {@code part} of {@code parts} of a verified batch: {@code checked} keys compared (in the last part only), the
+     * differences of this part (all of them are reported, in parts of at most a few hundred).
+     */
+    record VerifyBatchResult(int verification, String batchId, int part, int parts, long checked, List<KeyDifference> differences) {
     }
 
     // ---- factories: the ids the orchestrator deduplicates on ---------------------------------------------------------
@@ -235,6 +262,18 @@ public sealed interface StatusEvent {
 
     static ReconcileNeeded reconcileNeeded(RunKey run, String worker, String reason) {
         return new ReconcileNeeded(UUID.randomUUID().toString(), run.migrationId(), run.run(), Instant.now(), worker, reason);
+    }
+
+    /** {@code scan.batches} null: the scan started; else it completed; {@code scan.error}: it failed. */
+    static VerifyScan verifyScan(RunKey run, String worker, VerifyScanCounts scan) {
+        String what = scan.error() != null ? "failed" : scan.batches() == null ? "started" : "done";
+        return new VerifyScan(run + ":verify:" + scan.verification() + ":scan-" + what, run.migrationId(), run.run(), Instant.now(),
+                worker, scan);
+    }
+
+    static VerifyBatchDone verifyBatchDone(RunKey run, String worker, VerifyBatchResult batch) {
+        return new VerifyBatchDone(run + ":verify-batch:" + batch.batchId() + ":" + batch.part(), run.migrationId(), run.run(),
+                Instant.now(), worker, batch);
     }
 
     /** Liveness only; its id is unique and it is not deduplicated. */

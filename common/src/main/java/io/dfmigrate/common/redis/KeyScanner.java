@@ -6,6 +6,7 @@ import io.vertx.redis.client.Response;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
+import java.util.function.Predicate;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -14,11 +15,18 @@ public final class KeyScanner {
     private final BlockingRedis redis;
     private final String pattern;
     private final int count;
+    private Predicate<byte[]> keep = k -> true;
 
     public KeyScanner(BlockingRedis redis, String pattern, int count) {
         this.redis = redis;
         this.pattern = pattern == null ? "*" : pattern;
         this.count = count;
+    }
+
+    /** Hands over (and counts) only the names {@code keep} accepts, e.g. a random sample. */
+    public KeyScanner keeping(Predicate<byte[]> keep) {
+        this.keep = keep;
+        return this;
     }
 
     /**
@@ -39,6 +47,9 @@ public final class KeyScanner {
             cursor = reply.get(0).toString();
             for (Response key : reply.get(1)) {
                 byte[] name = key.toBytes();
+                if (!keep.test(name)) {
+                    continue;
+                }
                 pending.add(name);
                 pendingBytes += name.length;
                 total++;

@@ -3,6 +3,7 @@ package io.dfmigrate.copier.config;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 import java.time.Duration;
+import java.util.List;
 
 @ConfigMapping(prefix = "dfm.copier")
 public interface CopierConfig {
@@ -41,6 +42,17 @@ public interface CopierConfig {
     /** While an instance works on a migration run it says so this often (the orchestrator fails silent migrations). */
     @WithDefault("5s")
     Duration heartbeatInterval();
+
+    /**
+     * Verification: the pauses before each re-check of keys that differ (a change on the source reaches the target in
+     * about the replication lag); only keys that differ after the last one are reported.
+     */
+    @WithDefault("500ms,2s,5s")
+    List<Duration> verifyRecheckDelays();
+
+    /** Verification: differences per status report (a batch with more is reported in several parts, under Kafka's limit). */
+    @WithDefault("200")
+    int verifyDifferencesPerReport();
 
     /** Attempts of a batch whose source or target connection failed, before the migration is failed. */
     @WithDefault("3")

@@ -6,21 +6,24 @@ import io.dfmigrate.common.event.RunKey;
 import io.dfmigrate.common.messaging.EventSignatures;
 import io.dfmigrate.common.secret.EventSigner;
 import io.dfmigrate.copier.service.CopyService;
+import io.dfmigrate.copier.service.VerifyService;
 import io.smallrye.common.annotation.RunOnVirtualThread;
 import io.smallrye.reactive.messaging.ce.IncomingCloudEventMetadata;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.Optional;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
 
-/** The copier's commands: copy and reconcile (one instance of the group scans), stop and complete (every instance). */
+/** The copier's commands: copy, reconcile and verify (one instance of the group scans), stop and complete (every instance). */
 @ApplicationScoped
 public class PhaseConsumer {
     private final EventSignatures signatures;
     private final CopyService copy;
+    private final VerifyService verify;
 
-    public PhaseConsumer(CopyService copy, EventSignatures signatures) {
+    public PhaseConsumer(CopyService copy, VerifyService verify, EventSignatures signatures) {
         this.signatures = signatures;
         this.copy = copy;
+        this.verify = verify;
     }
 
     @Incoming("phases-in")
@@ -30,6 +33,10 @@ public class PhaseConsumer {
             return;
         }
         PhaseEvent phase = Json.readOrWarn(json, PhaseEvent.class);
+        if (phase instanceof PhaseEvent.Verify v) {
+            verify.scan(v); // also for a stopped or completed run
+            return;
+        }
         if (phase == null || copy.ended(RunKey.of(phase))) {
             return;
         }
@@ -43,6 +50,7 @@ public class PhaseConsumer {
             case PhaseEvent.Cutover c -> { }
             case PhaseEvent.Stop s -> { }
             case PhaseEvent.Complete c -> { }
+            case PhaseEvent.Verify v -> { }
         }
     }
 

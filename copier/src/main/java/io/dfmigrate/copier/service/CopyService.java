@@ -9,7 +9,6 @@ import io.dfmigrate.common.event.MigrationOptions;
 import io.dfmigrate.common.event.PhaseEvent;
 import io.dfmigrate.common.event.RunKey;
 import io.dfmigrate.common.event.StatusEvent;
-import io.dfmigrate.common.messaging.CloudEventMessages;
 import io.dfmigrate.common.messaging.StatusPublisher;
 import io.dfmigrate.common.redis.BlockingRedis;
 import io.dfmigrate.common.redis.CopyProgress;
@@ -21,19 +20,14 @@ import io.dfmigrate.common.redis.RedisConnections;
 import io.dfmigrate.common.secret.SecretBox;
 import io.dfmigrate.copier.config.CopierConfig;
 import io.quarkus.scheduler.Scheduled;
-import io.smallrye.reactive.messaging.MutinyEmitter;
 import io.vertx.core.Vertx;
 import jakarta.enterprise.context.ApplicationScoped;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.eclipse.microprofile.reactive.messaging.Channel;
 import org.jboss.logging.Logger;
 
 /**
@@ -45,14 +39,13 @@ import org.jboss.logging.Logger;
 public class CopyService {
     private static final Logger LOG = Logger.getLogger(CopyService.class);
     private static final int MAX_REPORTED_FAILURES = 20;
-    private static final int MAX_IN_FLIGHT_BATCHES = 256;
 
     private final Vertx vertx;
     private final RedisConnections connections;
     private final CopierConfig config;
     private final SecretBox box;
     private final StatusPublisher status;
-    private final MutinyEmitter<String> batchesOut;
+    private final KeyBatches batches;
     private final Set<RunKey> endedRuns = ConcurrentHashMap.newKeySet();
     private final KeySync.Limits limits;
     /** Migration runs this instance is working on (scan or batches), with how many tasks: heartbeats are sent for them. */
@@ -69,13 +62,13 @@ public class CopyService {
     }
 
     public CopyService(Vertx vertx, RedisConnections connections, CopierConfig config, SecretBox box, StatusPublisher status,
-                       @Channel("batches-out") MutinyEmitter<String> batchesOut) {
+                       KeyBatches batches) {
         this.vertx = vertx;
         this.connections = connections;
         this.config = config;
         this.box = box;
         this.status = status;
-        this.batchesOut = batchesOut;
+        this.batches = batches;
         this.limits = new KeySync.Limits(config.bigKeyBytes(), config.chunkElements());
     }
 
@@ -130,11 +123,11 @@ public class CopyService {
         }
     }
 
-    private void begin(RunKey run) {
+    void begin(RunKey run) {
         busy.computeIfAbsent(run, k -> new AtomicInteger()).incrementAndGet();
     }
 
-    private void end(RunKey run) {
+    void end(RunKey run) {
         busy.computeIfPresent(run, (k, tasks) -> tasks.decrementAndGet() <= 0 ? null : tasks);
     }
 
@@ -208,7 +201,7 @@ public class CopyService {
         }
     }
 
-    private Map<Integer, Long> keyspace(RedisEndpoint endpoint) {
+    Map<Integer, Long> keyspace(RedisEndpoint endpoint) {
         try (BlockingRedis r = BlockingRedis.connect(vertx, endpoint, 0, config.timeout())) {
             return KeyScanner.keyspace(r);
         }
@@ -218,47 +211,15 @@ public class CopyService {
     private long[] scan(PhaseEvent phase, MigrationOptions options, RedisEndpoint from, List<Integer> dbs, String prefix) {
         String id = phase.migrationId();
         RunKey run = RunKey.of(phase);
-        long batches = 0;
-        long keys = 0;
-        List<CompletableFuture<Void>> inFlight = new ArrayList<>();
         RateLimiter scanLimit = options.maxSourceOpsPerSecond() == null ? null
                 : limiters.computeIfAbsent(run, k -> new RateLimiter(options.maxSourceOpsPerSecond()));
-        for (int db : dbs) {
-            if (ended(run)) {
-                LOG.infof("migration %s run %d ended; scan abandoned", id, phase.run());
-                return null;
-            }
-            long[] seq = {0};
-            try (BlockingRedis r = BlockingRedis.connect(vertx, from, db, config.timeout())) {
-                keys += new KeyScanner(r, options.keyPattern(), config.scanCount()).scan(config.batchSize(), config.batchMaxBytes(),
-                        names -> {
-                            if (scanLimit != null) {
-                                scanLimit.acquire(names.size() / 10 + 1); // SCAN touches ~COUNT entries per call
-                            }
-                            String batchId = prefix + db + ":" + seq[0]++;
-                            CopyBatch batch = new CopyBatch(EventTypes.COPY_BATCH, batchId, id, phase.run(), db, names,
-                                    phase.source(), phase.target(), options, phase.pass());
-                            inFlight.add(batchesOut.sendMessage(CloudEventMessages.of("copier", batchId, batchId,
-                                    EventTypes.COPY_BATCH, id, batch)).subscribeAsCompletionStage());
-                            if (inFlight.size() >= MAX_IN_FLIGHT_BATCHES) {
-                                awaitAll(inFlight);
-                            }
-                        });
-            }
-            batches += seq[0];
+        long[] counts = batches.publish(id, EventTypes.COPY_BATCH, prefix, from, dbs, options.keyPattern(), scanLimit, k -> true,
+                () -> ended(run), (batchId, db, names) -> new CopyBatch(EventTypes.COPY_BATCH, batchId, id, phase.run(), db, names,
+                        phase.source(), phase.target(), options, phase.pass()));
+        if (counts == null) {
+            LOG.infof("migration %s run %d ended; scan abandoned", id, phase.run());
         }
-        awaitAll(inFlight);
-        return new long[] {batches, keys};
-    }
-
-    private static void awaitAll(List<CompletableFuture<Void>> futures) {
-        try {
-            CompletableFuture.allOf(futures.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
-        } catch (Exception e) {
-            throw new RedisCommandException("publishing key batches to Kafka failed: " + e, e);
-        } finally {
-            futures.clear();
-        }
+        return counts;
     }
 
     public void copy(CopyBatch batch) {
@@ -331,7 +292,7 @@ public class CopyService {
         return new KeySync.Limits(limits.bigKeyBytes(), limits.chunk(), limiter, limits.pipelineBytes());
     }
 
-    private RedisEndpoint open(EndpointRef ref, String migrationId, String role) {
+    RedisEndpoint open(EndpointRef ref, String migrationId, String role) {
         return RedisEndpoint.parse(box.open(ref.sealed(), SecretBox.context(migrationId, role)));
     }
 

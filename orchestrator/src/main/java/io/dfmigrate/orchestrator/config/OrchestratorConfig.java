@@ -110,4 +110,16 @@ public interface OrchestratorConfig {
 
     @WithDefault("256")
     int sseMaxTotal();
+
+    /** Verification: differing keys kept per verification for {@code GET …/verification/diff} (all are counted). */
+    @WithDefault("100000")
+    int verifyMaxStoredDifferences();
+
+    /** Verification: with no report from any verifier for this long, a running verification fails with the reason. */
+    @WithDefault("2m")
+    Duration verifySilenceTimeout();
+
+    /** Verification: TTLs of the two sides may differ by this much unless the request says otherwise. */
+    @WithDefault("1s")
+    Duration verifyTtlTolerance();
 }

@@ -78,6 +78,8 @@ public class Migration extends PanacheEntityBase {
     public CutoverInfo cutover = new CutoverInfo();
     @Embedded
     public GuardInfo guard = new GuardInfo();
+    @Embedded
+    public VerificationInfo verification = new VerificationInfo();
     @Version
     public long version;
 
@@ -103,6 +105,7 @@ public class Migration extends PanacheEntityBase {
         capture = new CaptureInfo();
         capture.notifyPrevious = notifyPrevious;
         cutover = new CutoverInfo();
+        verification.forget();
     }
 
     /** A cutover is under way: writes paused on the source, waiting for the drain. Only stop is allowed then. */

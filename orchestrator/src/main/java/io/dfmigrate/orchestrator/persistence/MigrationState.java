@@ -10,7 +10,7 @@ public enum MigrationState {
 
     /** Operator actions, by their REST path segment. */
     public enum Action {
-        validate, start, stop, complete, restart, keepReplicating;
+        validate, start, stop, complete, restart, keepReplicating, verify;
 
         /** The REST path segment: {@code keep-replicating} for {@link #keepReplicating}. */
         public String path() {
@@ -38,9 +38,10 @@ public enum MigrationState {
             case VALIDATED -> Set.of(Action.validate, Action.start);
             case VALIDATION_FAILED -> Set.of(Action.validate, Action.restart);
             case COPYING -> Set.of(Action.stop);
-            case REPLICATING -> Set.of(Action.stop, Action.complete, Action.keepReplicating);
-            case STOPPED, FAILED -> Set.of(Action.restart);
-            case COMPLETED -> Set.of();
+            case REPLICATING -> Set.of(Action.stop, Action.complete, Action.keepReplicating, Action.verify);
+            case STOPPED -> Set.of(Action.restart, Action.verify);
+            case FAILED -> Set.of(Action.restart);
+            case COMPLETED -> Set.of(Action.verify);
         };
     }
 

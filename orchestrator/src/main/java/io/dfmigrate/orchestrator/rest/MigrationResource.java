@@ -143,6 +143,38 @@ public class MigrationResource {
         return accepted(actions.act(id, Action.complete, optionalBody(body, Dtos.CompleteRequest.class), actor(actor)));
     }
 
+    /**
+     * Compares source and target key by key (202; the result shows in {@code verification} of the migration, its
+     * differences in {@code GET …/verification/diff}). In REPLICATING, STOPPED or COMPLETED.
+     */
+    @RunOnVirtualThread
+    @POST
+    @Path("{id}/verify")
+    @Consumes(MediaType.WILDCARD)
+    public Response verify(@PathParam("id") String id, String body, @HeaderParam(ACTOR_HEADER) String actor) {
+        return accepted(actions.act(id, Action.verify, optionalBody(body, Dtos.VerifyRequest.class), actor(actor)));
+    }
+
+    /** Pages through the latest verification's differing keys: {@code ?after=<next of the previous page>&limit=…}. */
+    @RunOnVirtualThread
+    @GET
+    @Path("{id}/verification/diff")
+    public Dtos.DifferencePage differences(@PathParam("id") String id, @QueryParam("after") String after,
+                                           @QueryParam("limit") String limit) {
+        return queries.differences(id, longNumber("after", after), number("limit", limit, 100));
+    }
+
+    private static long longNumber(String name, String value) {
+        if (value == null || value.isBlank()) {
+            return 0;
+        }
+        try {
+            return Long.parseLong(value.strip());
+        } catch (NumberFormatException e) {
+            throw ApiException.badRequest(name, "must be a whole number");
+        }
+    }
+
     /** Stay in REPLICATING: the decision is recorded in the audit trail; replication goes on until stop or complete. */
     @RunOnVirtualThread
     @POST

@@ -34,6 +34,11 @@ public class ApiException extends RuntimeException {
         return new ApiException(404, "Migration not found", "no migration with id " + id, null, null, null);
     }
 
+    /** 404 for something of an existing migration that is not there (e.g. no verification yet). */
+    public static ApiException nothingYet(String detail) {
+        return new ApiException(404, "Not found", detail, null, null, null);
+    }
+
     public static ApiException tooMany(String detail) {
         return new ApiException(429, "Too Many Requests", detail, null, null, null);
     }

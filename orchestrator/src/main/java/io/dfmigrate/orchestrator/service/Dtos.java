@@ -1,5 +1,6 @@
 package io.dfmigrate.orchestrator.service;
 
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import io.dfmigrate.common.event.MigrationOptions;
 import io.dfmigrate.common.event.ValidationCheck;
@@ -22,6 +23,40 @@ public final class Dtos {
     }
 
     public record CompleteRequest(Boolean cutover) {
+    }
+
+    /**
+     * {@code POST …/verify}: {@code mode} full (default) or sample with {@code sample} keys; {@code dbs} and
+     * {@code keyPattern} narrow it (the migration's by default); {@code ttlToleranceMillis} how far apart TTLs may be.
+     */
+    @JsonIgnoreProperties(ignoreUnknown = false)
+    public record VerifyRequest(String mode, Long sample, List<Integer> dbs, String keyPattern, Long ttlToleranceMillis) {
+    }
+
+    /**
+     * The latest verification of the current run: {@code state} RUNNING, DONE or FAILED; {@code keysTotal} the keys to
+     * compare (an estimate until the scan is done); {@code keysDiffering} with counts per reason; {@code differences} the
+     * first {@value io.dfmigrate.orchestrator.service.MigrationQueries#FIRST_DIFFERENCES} of them (on a single migration's
+     * view; {@code GET …/verification/diff} pages through all).
+     */
+    @JsonInclude(JsonInclude.Include.ALWAYS)
+    public record VerificationView(int number, String state, String mode, Long sample, List<Integer> dbs, String keyPattern,
+                                   long ttlToleranceMillis, Long keysTotal, long keysChecked, Double percent, Long batchesTotal,
+                                   long batchesDone, long keysDiffering, java.util.Map<String, Long> reasons,
+                                   List<DifferenceView> differences, String error, String requestedBy, Instant startedAt,
+                                   Instant endedAt) {
+    }
+
+    /** One side of a differing key: type ({@code none}: missing), TTL left in ms (-1 none, -2 missing), length. */
+    public record SideView(String type, Long ttlMillis, Long length) {
+    }
+
+    /** A differing key: db, the key (UTF-8, or {@code b64:<base64>} when it is not text), why, and both sides. */
+    public record DifferenceView(long id, int db, String key, String reason, SideView source, SideView target) {
+    }
+
+    /** A page of differences; {@code next} is the {@code after} of the next page, null on the last one. */
+    public record DifferencePage(int verification, List<DifferenceView> items, Long next) {
     }
 
     /** An endpoint as the API shows it: the URI with the password masked. */
@@ -89,7 +124,7 @@ public final class Dtos {
                                 MigrationOptions options, ValidationView validation, ProgressView progress,
                                 ReplicationView replication, CutoverView cutover, GuardView targetGuard, String error,
                                 List<String> allowedActions,
-                                TimestampsView timestamps, Instant createdAt, Instant updatedAt) {
+                                TimestampsView timestamps, Instant createdAt, Instant updatedAt, VerificationView verification) {
     }
 
     public record AuditView(String id, Instant time, String type, String actor, String action, String fromState,

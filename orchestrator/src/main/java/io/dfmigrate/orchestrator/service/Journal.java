@@ -8,6 +8,7 @@ import io.dfmigrate.common.event.Json;
 import io.dfmigrate.common.event.MigrationOptions;
 import io.dfmigrate.common.event.PhaseEvent;
 import io.dfmigrate.common.event.RunKey;
+import io.dfmigrate.common.event.VerifyRequest;
 import io.dfmigrate.orchestrator.persistence.AuditEntry;
 import io.dfmigrate.orchestrator.persistence.GuardStatus;
 import io.dfmigrate.orchestrator.persistence.Migration;
@@ -105,12 +106,22 @@ public final class Journal {
     /** A phase command of the current run; {@code idSuffix} tells a repeated command of the same run apart (a takeover). */
     public OutboxEvent phase(PhaseEvent.Kind kind, String idSuffix) {
         boolean reconcile = kind == PhaseEvent.Kind.RECONCILE;
-        // while the target is guarded, the workers write as the migration's own ACL user
-        boolean guarded = m.guard.is(GuardStatus.ACTIVE) && m.guard.targetSealed != null && m.state.live();
-        EndpointRef target = guarded ? new EndpointRef(m.guard.targetUri, m.guard.targetSealed) : new EndpointRef(m.targetUri, m.targetSealed);
         String id = new RunKey(m.id.toString(), m.run) + ":" + kind.type() + (reconcile ? ":" + m.reconcilePass : "") + idSuffix;
-        return phase(kind.create(id, m.id.toString(), m.run, Instant.now(), new EndpointRef(m.sourceUri, m.sourceSealed), target,
+        return phase(kind.create(id, m.id.toString(), m.run, Instant.now(), new EndpointRef(m.sourceUri, m.sourceSealed), target(),
                 options(m), reconcile ? m.reconcilePass : null));
+    }
+
+    /** The target as workers reach it: while it is guarded, as the migration's own ACL user. */
+    private EndpointRef target() {
+        boolean guarded = m.guard.is(GuardStatus.ACTIVE) && m.guard.targetSealed != null && m.state.live();
+        return guarded ? new EndpointRef(m.guard.targetUri, m.guard.targetSealed) : new EndpointRef(m.targetUri, m.targetSealed);
+    }
+
+    /** The command of verification {@code verify.number()} of the current run. */
+    public OutboxEvent verify(VerifyRequest verify) {
+        String id = new RunKey(m.id.toString(), m.run) + ":" + PhaseEvent.Kind.VERIFY.type() + ":" + verify.number();
+        return phase(new PhaseEvent.Verify(id, m.id.toString(), m.run, Instant.now(), new EndpointRef(m.sourceUri, m.sourceSealed),
+                target(), options(m), verify));
     }
 
     /** Any phase command, e.g. a stop for an earlier run. */

@@ -7,11 +7,13 @@ import io.dfmigrate.common.event.Json;
 import io.dfmigrate.common.event.MigrationOptions;
 import io.dfmigrate.common.event.PhaseEvent;
 import io.dfmigrate.common.event.Severity;
+import io.dfmigrate.common.event.VerifyRequest;
 import io.dfmigrate.common.secret.SecretBox;
 import io.dfmigrate.orchestrator.config.OrchestratorConfig;
 import io.dfmigrate.orchestrator.persistence.CutoverPhase;
 import io.dfmigrate.orchestrator.persistence.GuardStatus;
 import io.dfmigrate.orchestrator.persistence.Migration;
+import io.dfmigrate.orchestrator.persistence.VerificationDiff;
 import io.dfmigrate.orchestrator.persistence.MigrationState.Action;
 import io.dfmigrate.orchestrator.persistence.MigrationState;
 import io.quarkus.narayana.jta.QuarkusTransaction;
@@ -37,6 +39,7 @@ public class MigrationActions {
     private final MigrationQueries queries;
     private final ServerIdentity servers;
     private final int maxLive;
+    private final long verifyTtlTolerance;
 
     public MigrationActions(SecretBox box, MigrationTx tx, MigrationQueries queries, ServerIdentity servers, OrchestratorConfig config) {
         this.box = box;
@@ -44,6 +47,7 @@ public class MigrationActions {
         this.queries = queries;
         this.servers = servers;
         this.maxLive = config.maxLiveMigrations();
+        this.verifyTtlTolerance = config.verifyTtlTolerance().toMillis();
     }
 
     /** Source and target servers of a migration about to start, asked before its transaction (network calls). */
@@ -133,6 +137,50 @@ public class MigrationActions {
         }
     }
 
+    /** The most keys a sample verification may pick. */
+    static final long MAX_SAMPLE = 100_000_000L;
+
+    /** A verify request checked field by field (400 naming each bad one), defaults filled in. */
+    static VerifyRequest verifyRequest(Dtos.VerifyRequest body, int number, long defaultTolerance) {
+        Dtos.VerifyRequest b = body == null ? new Dtos.VerifyRequest(null, null, null, null, null) : body;
+        List<FieldError> errors = new ArrayList<>();
+        String mode = b.mode() == null ? VerifyRequest.FULL : b.mode();
+        if (!List.of(VerifyRequest.FULL, VerifyRequest.SAMPLE).contains(mode)) {
+            errors.add(new FieldError("mode", "must be 'full' or 'sample'"));
+        }
+        if (VerifyRequest.SAMPLE.equals(mode) && (b.sample() == null || b.sample() < 1 || b.sample() > MAX_SAMPLE)) {
+            errors.add(new FieldError("sample", "must be the number of keys to compare, 1 to " + MAX_SAMPLE + ", with mode 'sample'"));
+        } else if (!VerifyRequest.SAMPLE.equals(mode) && b.sample() != null) {
+            errors.add(new FieldError("sample", "is only used with mode 'sample'"));
+        }
+        new MigrationOptions(null, b.dbs(), b.keyPattern(), null, null, null, null, null).problems()
+                .forEach((field, msg) -> errors.add(new FieldError(field, msg)));
+        long tolerance = b.ttlToleranceMillis() == null ? defaultTolerance : b.ttlToleranceMillis();
+        if (tolerance < 0 || tolerance > 86_400_000L) {
+            errors.add(new FieldError("ttlToleranceMillis", "must be 0 to 86400000 (a day)"));
+        }
+        if (!errors.isEmpty()) {
+            throw ApiException.badRequest(errors);
+        }
+        return new VerifyRequest(number, mode, b.sample(), b.dbs() == null ? null : List.copyOf(b.dbs()), b.keyPattern(), tolerance);
+    }
+
+    /**
+     * Starts verification N+1 (a running one is superseded: its reports are ignored from now on) and forgets the
+     * previous one's differences.
+     */
+    private static void verify(Journal j, Dtos.VerifyRequest body, String actor, long defaultTolerance) {
+        Migration m = j.migration();
+        VerifyRequest req = verifyRequest(body, m.verification.number + 1, defaultTolerance);
+        String superseded = m.verification.running() ? ", superseding verification " + m.verification.number : "";
+        VerificationDiff.delete("migrationId", m.id);
+        m.verification.begin(Json.write(req), actor);
+        j.audit(actor, "verify", "verification " + req.number() + ": " + req.mode() + (req.sampling() ? " of " + req.sample() + " key(s)" : "")
+                + (req.dbs() == null ? "" : ", dbs " + req.dbs()) + (req.keyPattern() == null ? "" : ", keys '" + req.keyPattern() + "'")
+                + ", TTL tolerance " + req.ttlToleranceMillis() + " ms" + superseded);
+        j.verify(req);
+    }
+
     /** Applies {@code action} (409 when the state does not allow it) and returns the migration as it is afterwards. */
     public Dtos.MigrationView act(String id, Action action, Object body, String actor) {
         Servers ids = action == Action.start ? servers(id) : null;
@@ -172,6 +220,7 @@ public class MigrationActions {
                     }
                 }
                 case keepReplicating -> journal.audit(actor, action.path(), "replication continues until stop or complete");
+                case verify -> verify(journal, body instanceof Dtos.VerifyRequest v ? v : null, actor, verifyTtlTolerance);
             }
             LOG.infof("migration %s: %s by %s, %s -> %s", m.id, action.path(), actor, from, m.state);
             return journal;

@@ -2,6 +2,7 @@ package io.dfmigrate.orchestrator.service;
 
 import io.dfmigrate.orchestrator.persistence.AuditEntry;
 import io.dfmigrate.orchestrator.persistence.Migration;
+import io.dfmigrate.orchestrator.persistence.VerificationDiff;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.List;
 import java.util.UUID;
@@ -11,6 +12,8 @@ import java.util.UUID;
 public class MigrationQueries {
     /** The most migrations one list call returns. */
     public static final int MAX_PAGE = 500;
+    /** Differing keys a migration's view shows; {@link #differences} pages through all. */
+    public static final int FIRST_DIFFERENCES = 1000;
     private final MigrationTx tx;
 
     public MigrationQueries(MigrationTx tx) {
@@ -18,7 +21,30 @@ public class MigrationQueries {
     }
 
     public Dtos.MigrationView get(String id) {
-        return tx.read(() -> MigrationViews.view(MigrationTx.find(id)));
+        return tx.read(() -> MigrationViews.view(MigrationTx.find(id), true));
+    }
+
+    /**
+     * The latest verification's differing keys in report order, {@code limit} (1–1000) after {@code after} (0: from the
+     * start); 404 when the migration has no verification.
+     */
+    public Dtos.DifferencePage differences(String id, long after, int limit) {
+        if (limit < 1 || limit > FIRST_DIFFERENCES) {
+            throw ApiException.badRequest("limit", "must be 1 to " + FIRST_DIFFERENCES);
+        }
+        if (after < 0) {
+            throw ApiException.badRequest("after", "must be 0 or more (the next of the previous page)");
+        }
+        return tx.read(() -> {
+            Migration m = MigrationTx.find(id);
+            if (m.verification.state == null) {
+                throw ApiException.nothingYet("migration " + id + " has no verification in its current run: POST /api/migrations/" + id
+                        + "/verify starts one");
+            }
+            List<Dtos.DifferenceView> items = VerificationDiff.page(m.id, m.verification.number, after, limit).stream()
+                    .map(MigrationViews::difference).toList();
+            return new Dtos.DifferencePage(m.verification.number, items, items.size() < limit ? null : items.get(items.size() - 1).id());
+        });
     }
 
     /** The newest first, {@code limit} (1–500) from {@code offset}; 400 naming the parameter otherwise. */

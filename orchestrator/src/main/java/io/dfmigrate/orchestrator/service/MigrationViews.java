@@ -1,17 +1,28 @@
 package io.dfmigrate.orchestrator.service;
 
+import io.dfmigrate.common.event.Json;
 import io.dfmigrate.common.event.StatusEvent;
+import io.dfmigrate.common.event.VerifyRequest;
+import io.dfmigrate.common.redis.KeySync;
 import io.dfmigrate.orchestrator.persistence.CaptureInfo;
 import io.dfmigrate.orchestrator.persistence.CopyCounters;
 import io.dfmigrate.orchestrator.persistence.Migration;
 import io.dfmigrate.orchestrator.persistence.MigrationState;
+import io.dfmigrate.orchestrator.persistence.VerificationDiff;
+import io.dfmigrate.orchestrator.persistence.VerificationInfo;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Collection;
+import java.util.List;
 
-/** The migration as the API shows it: masked endpoints, progress with rate and ETA, replication, cutover, guard. */
+/** The migration as the API shows it: masked endpoints, progress with rate and ETA, replication, cutover, guard, verification. */
 final class MigrationViews {
     static Dtos.MigrationView view(Migration m) {
+        return view(m, false);
+    }
+
+    /** {@code withDifferences}: the first differing keys of the verification too (a single migration's view, not the list). */
+    static Dtos.MigrationView view(Migration m, boolean withDifferences) {
         return new Dtos.MigrationView(m.id.toString(), m.name, m.state.name(), m.run, new Dtos.EndpointView(m.sourceUri),
                 new Dtos.EndpointView(m.targetUri), Journal.options(m),
                 m.validation == null ? null : new Dtos.ValidationView(ValidationHandler.checks(m)), progress(m), replication(m),
@@ -20,7 +31,32 @@ final class MigrationViews {
                 m.guard.status == null ? null : new Dtos.GuardView(m.guard.status.name(), m.guard.detail),
                 m.error, m.allowedActionNames(),
                 new Dtos.TimestampsView(m.validatedAt, m.copy.startedAt, m.copy.finishedAt, m.endedAt, m.lastReportAt),
-                m.createdAt, m.updatedAt);
+                m.createdAt, m.updatedAt, verification(m, withDifferences));
+    }
+
+    private static Dtos.VerificationView verification(Migration m, boolean withDifferences) {
+        VerificationInfo v = m.verification;
+        if (v.state == null) {
+            return null;
+        }
+        VerifyRequest req = Json.read(v.request, VerifyRequest.class);
+        Double percent = null;
+        if (v.batchesTotal != null) {
+            percent = v.batchesTotal == 0 ? 100.0 : Math.min(100.0, 100.0 * v.batchesDone / v.batchesTotal);
+        } else if (v.keysTotal != null && v.keysTotal > 0) {
+            percent = Math.min(99.0, 100.0 * v.keysChecked / v.keysTotal);
+        }
+        List<Dtos.DifferenceView> first = withDifferences
+                ? VerificationDiff.page(m.id, v.number, 0, MigrationQueries.FIRST_DIFFERENCES).stream().map(MigrationViews::difference).toList()
+                : null;
+        return new Dtos.VerificationView(v.number, v.state, req.mode(), req.sample(), req.dbs(), req.keyPattern(), req.ttlToleranceMillis(),
+                v.keysTotal, v.keysChecked, percent, v.batchesTotal, v.batchesDone, v.keysDiffering, VerifyHandler.reasons(v), first,
+                v.error, v.actor, v.startedAt, v.endedAt);
+    }
+
+    static Dtos.DifferenceView difference(VerificationDiff d) {
+        return new Dtos.DifferenceView(d.id, d.db, KeySync.printable(d.key), d.reason, new Dtos.SideView(d.sourceType, d.sourceTtl,
+                d.sourceLength), new Dtos.SideView(d.targetType, d.targetTtl, d.targetLength));
     }
 
     private static Dtos.ProgressView progress(Migration m) {

@@ -1,6 +1,7 @@
 package io.dfmigrate.orchestrator.service;
 
 import io.dfmigrate.common.event.StatusEvent;
+import io.dfmigrate.orchestrator.config.OrchestratorConfig;
 import io.dfmigrate.orchestrator.persistence.Migration;
 import io.dfmigrate.orchestrator.persistence.ProcessedEvent;
 import io.quarkus.narayana.jta.QuarkusTransaction;
@@ -20,9 +21,11 @@ public class StatusService {
     private static final Logger LOG = Logger.getLogger(StatusService.class);
 
     private final MigrationTx tx;
+    private final int maxStoredDifferences;
 
-    public StatusService(MigrationTx tx) {
+    public StatusService(MigrationTx tx, OrchestratorConfig config) {
         this.tx = tx;
+        this.maxStoredDifferences = config.verifyMaxStoredDifferences();
     }
 
     /** Retried on a transient failure (a database blip, a lost optimistic-lock race): 5 attempts, 200 ms apart and more. */
@@ -52,6 +55,9 @@ public class StatusService {
     /** Liveness, and live progress that replaces the worker's previous report: no id is kept. */
     private static void liveness(UUID id, StatusEvent e) {
         Migration m = Migration.findById(id);
+        if (m != null && m.run == e.run() && m.verification.running() && e instanceof StatusEvent.Heartbeat) {
+            m.verification.reportAt = Instant.now(); // a copier is busy with this run: maybe verifying
+        }
         if (m != null && m.run == e.run() && m.state.active()) {
             m.lastReportAt = Instant.now();
             if (e instanceof StatusEvent.CopyProgress p) {
@@ -61,7 +67,7 @@ public class StatusService {
     }
 
     /** Returns the journal of what the report caused, or null when it was a duplicate, stale or for nobody. */
-    private static Journal once(UUID id, StatusEvent e) {
+    private Journal once(UUID id, StatusEvent e) {
         if (ProcessedEvent.findById(e.id()) != null) {
             LOG.debugf("status event %s already applied", e.id());
             return null;
@@ -90,7 +96,7 @@ public class StatusService {
         return j;
     }
 
-    private static void dispatch(Journal j, StatusEvent e, String actor) {
+    private void dispatch(Journal j, StatusEvent e, String actor) {
         switch (e) {
             case StatusEvent.Validation v -> ValidationHandler.on(j, v, actor);
             case StatusEvent.ScanStarted s -> CopyHandler.onScanStarted(j, s);
@@ -104,6 +110,8 @@ public class StatusService {
             case StatusEvent.CutoverPaused c -> CutoverHandler.onPaused(j, c, actor);
             case StatusEvent.CutoverAborted c -> CutoverHandler.onAborted(j, c, actor);
             case StatusEvent.CutoverDone c -> CutoverHandler.onDone(j, c, actor);
+            case StatusEvent.VerifyScan v -> VerifyHandler.onScan(j, v, actor);
+            case StatusEvent.VerifyBatchDone v -> VerifyHandler.onBatchDone(j, v, actor, maxStoredDifferences);
             case StatusEvent.Failed f -> {
                 if (j.migration().state.active()) {
                     j.fail(actor, f.error());

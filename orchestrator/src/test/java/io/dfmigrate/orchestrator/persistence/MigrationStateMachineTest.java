@@ -65,14 +65,14 @@ class MigrationStateMachineTest {
                     case start -> MigrationState.COPYING;
                     case stop -> MigrationState.STOPPED;
                     case complete -> MigrationState.COMPLETED;
-                    case keepReplicating -> s; // no move
+                    case keepReplicating, verify -> s; // no move
                 };
                 if (target != s) {
                     assertEquals(true, LIFECYCLE.get(s).contains(target), s + " allows " + a);
                 }
             }
         }
-        assertEquals(List.of(), MigrationState.COMPLETED.allowedActionNames());
+        assertEquals(List.of("verify"), MigrationState.COMPLETED.allowedActionNames(), "a completed migration can only be verified");
     }
 
     @Test

@@ -57,10 +57,11 @@ public class PhaseConsumer {
             case PhaseEvent.Reconcile r -> apply.markHolding(RunKey.of(r));
             case PhaseEvent.Stop s -> end(s);
             case PhaseEvent.Complete c -> end(c);
-            // the validator's, the copier's, and capture commands (on phases-in)
+            // the validator's, the copier's (copy, verify), and capture commands (on phases-in)
             case PhaseEvent.Validate v -> { }
             case PhaseEvent.Capture c -> { }
             case PhaseEvent.Copy c -> { }
+            case PhaseEvent.Verify v -> { }
         }
     }
 

@@ -1,0 +1,602 @@
+package io.dfmigrate.common.redis;
+
+import io.dfmigrate.common.event.KeyDifference;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Request;
+import io.vertx.redis.client.Response;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Compares keys of one database of source and target, on any RESP server (only TYPE, PTTL, the length commands, GET /
+ * GETRANGE, LRANGE, HSCAN / SSCAN / ZSCAN, XRANGE, XINFO GROUPS, HMGET, SMISMEMBER and ZMSCORE: no DEBUG, no OBJECT,
+ * no MEMORY). Per key: exists on both, same type, same length, same value by a canonical type-aware SHA-256 computed
+ * the same way from either side's replies (members of hashes, sets and sorted sets sorted, scores as numbers, stream
+ * entries with their ids and the consumer groups with their last-delivered ids), TTLs within a tolerance. Hashes, sets
+ * and sorted sets too big for one SCAN reply are compared element by element instead (each source chunk looked up on
+ * the target), so memory stays bounded by a chunk.
+ *
+ * <p>Live writes must not make false differences: a key that differs is read on the source again right after the
+ * target; if the source moved in between it is "changing", else a candidate. Both are compared again after each
+ * re-check delay (by then the change was applied); only keys that still differ after the last re-check are reported,
+ * those that changed on the source every time as {@value #UNSETTLED}.
+ */
+public final class KeyVerifier {
+    public static final String MISSING = "missing-on-target";
+    public static final String EXTRA = "extra-on-target";
+    public static final String TYPE = "type";
+    public static final String VALUE = "value";
+    public static final String TTL = "ttl";
+    public static final String UNSETTLED = "unsettled";
+    public static final String ERROR = "error";
+    /** The reasons, in the order the API lists their counts. */
+    public static final List<String> REASONS = List.of(MISSING, EXTRA, TYPE, VALUE, TTL, UNSETTLED, ERROR);
+
+    /** Strings up to this size are read with one GET; longer ones in GETRANGE windows of this size. */
+    static final int STRING_WINDOW = 1 << 20;
+    /** Bound of one pipeline of value reads: elements (or string bytes / 64) of the keys read at once. */
+    private static final long READ_BUDGET = 200_000;
+
+    /**
+     * {@code ttlToleranceMillis}: how far apart the two sides' expiry may be; {@code chunk}: elements per read of a big
+     * key; {@code recheckDelays}: the pauses before each re-check of keys that differ; {@code sourceOps}: the migration's
+     * rate limit on the source (or null).
+     */
+    public record Settings(long ttlToleranceMillis, int chunk, List<Duration> recheckDelays, RateLimiter sourceOps) {
+        public static final Settings DEFAULT = new Settings(1000, 1000,
+                List.of(Duration.ofMillis(500), Duration.ofSeconds(2), Duration.ofSeconds(5)), null);
+    }
+
+    /** Keys compared (of target-side names: those the source lacks) and the differences left after the re-checks. */
+    public record Result(long checked, List<KeyDifference> differences) {
+    }
+
+    /** A key on one side when it was read: its digest is null for a hash, set or zset too big for one SCAN reply. */
+    record State(String type, long ttl, long readNanos, long length, byte[] digest, String error) {
+        boolean exists() {
+            return error == null && !"none".equals(type);
+        }
+
+        /** The expiry as a point on the monotonic clock (Long.MAX_VALUE without TTL). */
+        long deadline() {
+            return ttl < 0 ? Long.MAX_VALUE : readNanos + ttl * 1_000_000;
+        }
+
+        KeyDifference.Side side() {
+            return error != null ? new KeyDifference.Side("?", -2, -1) : new KeyDifference.Side(type, exists() ? ttl : -2, exists() ? length : 0);
+        }
+    }
+
+    private enum Verdict { EQUAL, DIFFERENT, CHANGING }
+
+    private final BlockingRedis source;
+    private final BlockingRedis target;
+    private final Settings settings;
+
+    public KeyVerifier(BlockingRedis source, BlockingRedis target, Settings settings) {
+        this.source = source;
+        this.target = target;
+        this.settings = settings;
+    }
+
+    /**
+     * Compares {@code keys} (all of them when {@code fromSource}; when the names were scanned on the target, only those
+     * the source does not have: the source's own scan compares the others) and returns what still differs after the
+     * re-checks.
+     */
+    public Result verify(List<byte[]> keys, boolean fromSource) {
+        List<byte[]> todo = keys;
+        if (!fromSource) {
+            throttle(keys.size());
+            List<BlockingRedis.Result> exists = source.pipeline(keys.stream().map(k -> Request.cmd(Command.EXISTS).arg(Buffer.buffer(k))).toList());
+            todo = new ArrayList<>();
+            for (int i = 0; i < keys.size(); i++) {
+                if (!exists.get(i).ok() || exists.get(i).response().toLong() == 0) {
+                    todo.add(keys.get(i));
+                }
+            }
+        }
+        Map<Key, Outcome> open = new LinkedHashMap<>();
+        round(todo, open);
+        for (Duration delay : settings.recheckDelays()) {
+            if (open.isEmpty()) {
+                break;
+            }
+            sleep(delay);
+            List<byte[]> again = open.keySet().stream().map(Key::bytes).toList();
+            open.clear();
+            round(again, open);
+        }
+        List<KeyDifference> differences = new ArrayList<>(open.size());
+        for (var e : open.entrySet()) {
+            Outcome o = e.getValue();
+            String reason = o.verdict == Verdict.CHANGING ? UNSETTLED : o.reason;
+            differences.add(new KeyDifference(source.db(), e.getKey().bytes(), reason, o.source.side(), o.target.side()));
+        }
+        return new Result(todo.size(), differences);
+    }
+
+    private record Key(byte[] bytes) {
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Key k && Arrays.equals(bytes, k.bytes);
+        }
+
+        @Override
+        public int hashCode() {
+            return Arrays.hashCode(bytes);
+        }
+    }
+
+    private record Outcome(Verdict verdict, String reason, State source, State target) {
+    }
+
+    /** One comparison of {@code keys}: those that are not equal go into {@code open}. */
+    private void round(List<byte[]> keys, Map<Key, Outcome> open) {
+        if (keys.isEmpty()) {
+            return;
+        }
+        List<State> first = read(source, keys, true);
+        List<State> tgt = read(target, keys, false);
+        List<Integer> differing = new ArrayList<>();
+        List<String> reasons = new ArrayList<>();
+        for (int i = 0; i < keys.size(); i++) {
+            String reason = compare(keys.get(i), first.get(i), tgt.get(i));
+            if (reason != null) {
+                differing.add(i);
+                reasons.add(reason);
+            }
+        }
+        if (differing.isEmpty()) {
+            return;
+        }
+        // read the source again: a key that moved while it was compared is changing, not (yet) different
+        List<State> second = read(source, differing.stream().map(keys::get).toList(), true);
+        for (int d = 0; d < differing.size(); d++) {
+            int i = differing.get(d);
+            State a = first.get(i);
+            State b = second.get(d);
+            Verdict v = reasons.get(d).equals(ERROR) || same(a, b) ? Verdict.DIFFERENT : Verdict.CHANGING;
+            open.put(new Key(keys.get(i)), new Outcome(v, reasons.get(d), b, tgt.get(i)));
+        }
+    }
+
+    /** Whether two reads of the source show the same key (type, length, value and expiry). */
+    private boolean same(State a, State b) {
+        return a.error == null && b.error == null && a.type.equals(b.type) && a.length == b.length && Arrays.equals(a.digest, b.digest)
+                && Math.abs(a.deadline() - b.deadline()) <= settings.ttlToleranceMillis() * 1_000_000L
+                && (a.ttl < 0) == (b.ttl < 0);
+    }
+
+    /** The reason {@code key} differs, or null when both sides hold the same. */
+    private String compare(byte[] key, State s, State t) {
+        if (s.error != null || t.error != null) {
+            return ERROR;
+        }
+        if (!s.exists() && !t.exists()) {
+            return null;
+        }
+        if (!t.exists()) {
+            return MISSING;
+        }
+        if (!s.exists()) {
+            return EXTRA;
+        }
+        if (!s.type.equals(t.type)) {
+            return TYPE;
+        }
+        if (s.length != t.length) {
+            return VALUE;
+        }
+        if (s.digest != null || t.digest != null) {
+            if (!Arrays.equals(s.digest, t.digest)) {
+                return VALUE;
+            }
+        } else if (isUnordered(s.type) && !sameElements(Buffer.buffer(key), s.type)) {
+            return VALUE;
+        }
+        if ((s.ttl < 0) != (t.ttl < 0)) {
+            return TTL;
+        }
+        if (s.ttl >= 0 && Math.abs(s.deadline() - t.deadline()) > settings.ttlToleranceMillis() * 1_000_000L) {
+            return TTL;
+        }
+        return null;
+    }
+
+    private static boolean isUnordered(String type) {
+        return type.equals("hash") || type.equals("set") || type.equals("zset");
+    }
+
+    // ---- reading one side --------------------------------------------------------------------------------------------
+
+    /** TYPE, PTTL, the length, and the digest of every key (pipelined; big ordered keys window by window). */
+    List<State> read(BlockingRedis r, List<byte[]> keys, boolean isSource) {
+        int n = keys.size();
+        List<Request> meta = new ArrayList<>(2 * n);
+        for (byte[] k : keys) {
+            meta.add(Request.cmd(Command.TYPE).arg(Buffer.buffer(k)));
+            meta.add(Request.cmd(Command.PTTL).arg(Buffer.buffer(k)));
+        }
+        if (isSource) {
+            throttle(meta.size());
+        }
+        List<BlockingRedis.Result> m = r.pipeline(meta);
+        long readNanos = System.nanoTime();
+        String[] types = new String[n];
+        long[] ttls = new long[n];
+        String[] errors = new String[n];
+        List<Request> lengths = new ArrayList<>();
+        List<Integer> lengthOf = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            BlockingRedis.Result type = m.get(2 * i);
+            BlockingRedis.Result ttl = m.get(2 * i + 1);
+            if (!type.ok() || !ttl.ok()) {
+                errors[i] = type.ok() ? ttl.error() : type.error();
+                continue;
+            }
+            types[i] = type.response().toString();
+            ttls[i] = ttl.response().toLong();
+            Command len = lengthCommand(types[i]);
+            if (len != null) {
+                lengths.add(Request.cmd(len).arg(Buffer.buffer(keys.get(i))));
+                lengthOf.add(i);
+            }
+        }
+        if (isSource) {
+            throttle(lengths.size());
+        }
+        List<BlockingRedis.Result> l = r.pipeline(lengths);
+        long[] length = new long[n];
+        Arrays.fill(length, -1);
+        for (int j = 0; j < lengthOf.size(); j++) {
+            if (l.get(j).ok()) {
+                length[lengthOf.get(j)] = l.get(j).response().toLong();
+            } else {
+                types[lengthOf.get(j)] = "?"; // it changed type in between: the next round reads it again
+            }
+        }
+        byte[][] digests = digests(r, keys, types, length, isSource);
+        List<State> out = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            out.add(new State(types[i], ttls[i], readNanos, length[i], digests[i], errors[i]));
+        }
+        return out;
+    }
+
+    private static Command lengthCommand(String type) {
+        return switch (type) {
+            case "string" -> Command.STRLEN;
+            case "hash" -> Command.HLEN;
+            case "list" -> Command.LLEN;
+            case "set" -> Command.SCARD;
+            case "zset" -> Command.ZCARD;
+            case "stream" -> Command.XLEN;
+            default -> null;
+        };
+    }
+
+    /** The canonical digest of each key; pipelined for keys one reply holds, in budgeted slices. */
+    private byte[][] digests(BlockingRedis r, List<byte[]> keys, String[] types, long[] length, boolean isSource) {
+        int n = keys.size();
+        byte[][] out = new byte[n][];
+        List<Integer> slice = new ArrayList<>();
+        long cost = 0;
+        for (int i = 0; i < n; i++) {
+            if (types[i] == null || length[i] < 0) {
+                continue; // missing, unknown type (a module's): compared by type and TTL only
+            }
+            if (!fitsOneReply(types[i], length[i])) {
+                if (!isUnordered(types[i])) {
+                    out[i] = windowedDigest(r, Buffer.buffer(keys.get(i)), types[i], isSource);
+                }
+                continue; // a big hash, set or zset: element by element in compare()
+            }
+            long c = types[i].equals("string") ? length[i] / 64 + 1 : length[i] + 1;
+            if (cost + c > READ_BUDGET && !slice.isEmpty()) {
+                digestSlice(r, keys, types, slice, out, isSource);
+                slice.clear();
+                cost = 0;
+            }
+            slice.add(i);
+            cost += c;
+        }
+        digestSlice(r, keys, types, slice, out, isSource);
+        return out;
+    }
+
+    private boolean fitsOneReply(String type, long length) {
+        return type.equals("string") ? length <= STRING_WINDOW : length <= settings.chunk();
+    }
+
+    private void digestSlice(BlockingRedis r, List<byte[]> keys, String[] types, List<Integer> slice, byte[][] out, boolean isSource) {
+        if (slice.isEmpty()) {
+            return;
+        }
+        List<Request> reads = new ArrayList<>();
+        List<int[]> span = new ArrayList<>();
+        for (int i : slice) {
+            Buffer k = Buffer.buffer(keys.get(i));
+            int first = reads.size();
+            switch (types[i]) {
+                case "string" -> reads.add(Request.cmd(Command.GET).arg(k));
+                case "list" -> reads.add(Request.cmd(Command.LRANGE).arg(k).arg(0).arg(-1));
+                case "hash" -> reads.add(Request.cmd(Command.HSCAN).arg(k).arg(0).arg("COUNT").arg(settings.chunk()));
+                case "set" -> reads.add(Request.cmd(Command.SSCAN).arg(k).arg(0).arg("COUNT").arg(settings.chunk()));
+                case "zset" -> reads.add(Request.cmd(Command.ZSCAN).arg(k).arg(0).arg("COUNT").arg(settings.chunk()));
+                case "stream" -> {
+                    reads.add(Request.cmd(Command.XRANGE).arg(k).arg("-").arg("+"));
+                    reads.add(Request.cmd(Command.XINFO).arg("GROUPS").arg(k));
+                }
+                default -> {
+                    continue;
+                }
+            }
+            span.add(new int[] {i, first, reads.size()});
+        }
+        if (isSource) {
+            throttle(reads.size());
+        }
+        List<BlockingRedis.Result> replies = r.pipeline(reads);
+        for (int[] s : span) {
+            int i = s[0];
+            BlockingRedis.Result a = replies.get(s[1]);
+            if (!a.ok()) {
+                types[i] = "?"; // changed type in between: compared again in the next round
+                continue;
+            }
+            Digest d = new Digest(types[i]);
+            switch (types[i]) {
+                case "string" -> d.bytes(a.response() == null ? new byte[0] : a.response().toBytes());
+                case "list" -> d.items(a.response(), 0, 1);
+                case "stream" -> {
+                    d.entries(a.response());
+                    BlockingRedis.Result groups = replies.get(s[1] + 1);
+                    d.groups(groups.ok() ? groups.response() : null);
+                }
+                default -> {
+                    Response page = a.response();
+                    if (!"0".equals(page.get(0).toString())) {
+                        continue; // more than one reply holds: element by element
+                    }
+                    d.unordered(page.get(1), types[i]);
+                }
+            }
+            out[i] = d.finish();
+        }
+    }
+
+    /** A string, list or stream too long for one reply, read window by window into the same digest. */
+    private byte[] windowedDigest(BlockingRedis r, Buffer k, String type, boolean isSource) {
+        Digest d = new Digest(type);
+        int chunk = settings.chunk();
+        switch (type) {
+            case "string" -> {
+                for (long at = 0; ; at += STRING_WINDOW) {
+                    throttleIf(isSource, 1);
+                    byte[] part = r.send(Request.cmd(Command.GETRANGE).arg(k).arg(at).arg(at + STRING_WINDOW - 1)).toBytes();
+                    d.raw(part);
+                    if (part.length < STRING_WINDOW) {
+                        break;
+                    }
+                }
+            }
+            case "list" -> {
+                for (long at = 0; ; at += chunk) {
+                    throttleIf(isSource, 1);
+                    Response items = r.send(Request.cmd(Command.LRANGE).arg(k).arg(at).arg(at + chunk - 1));
+                    d.items(items, 0, 1);
+                    if (items == null || items.size() < chunk) {
+                        break;
+                    }
+                }
+            }
+            case "stream" -> {
+                String from = "-";
+                while (true) {
+                    throttleIf(isSource, 1);
+                    Response entries = r.send(Request.cmd(Command.XRANGE).arg(k).arg(from).arg("+").arg("COUNT").arg(chunk));
+                    d.entries(entries);
+                    if (entries == null || entries.size() < chunk) {
+                        break;
+                    }
+                    from = "(" + entries.get(entries.size() - 1).get(0).toString();
+                }
+                throttleIf(isSource, 1);
+                d.groups(r.send(Request.cmd(Command.XINFO).arg("GROUPS").arg(k)));
+            }
+            default -> {
+                return null;
+            }
+        }
+        return d.finish();
+    }
+
+    /**
+     * A big hash, set or zset of equal length on both sides: each chunk of the source's SCAN is looked up on the target
+     * (HMGET, SMISMEMBER, ZMSCORE). Equal lengths and every source element found equal means equal contents.
+     */
+    private boolean sameElements(Buffer k, String type) {
+        Command scan = switch (type) {
+            case "hash" -> Command.HSCAN;
+            case "set" -> Command.SSCAN;
+            default -> Command.ZSCAN;
+        };
+        String cursor = "0";
+        do {
+            throttle(1);
+            Response page = source.send(Request.cmd(scan).arg(k).arg(cursor).arg("COUNT").arg(settings.chunk()));
+            cursor = page.get(0).toString();
+            Response items = page.get(1);
+            int step = type.equals("set") ? 1 : 2;
+            if (items.size() == 0) {
+                continue;
+            }
+            Request lookup = Request.cmd(switch (type) {
+                case "hash" -> Command.HMGET;
+                case "set" -> Command.SMISMEMBER;
+                default -> Command.ZMSCORE;
+            }).arg(k);
+            for (int i = 0; i < items.size(); i += step) {
+                lookup.arg(items.get(i).toBuffer());
+            }
+            Response found = target.send(lookup);
+            for (int i = 0, j = 0; i < items.size(); i += step, j++) {
+                Response f = found.get(j);
+                boolean equal = switch (type) {
+                    case "hash" -> f != null && Arrays.equals(f.toBytes(), items.get(i + 1).toBytes());
+                    case "set" -> f != null && f.toLong() == 1;
+                    default -> f != null && score(f.toString()) == score(items.get(i + 1).toString());
+                };
+                if (!equal) {
+                    return false;
+                }
+            }
+        } while (!"0".equals(cursor));
+        return true;
+    }
+
+    /** A score as a number, so "1" and "1.0" (or one engine's 17 digits and another's shortest form) are the same. */
+    static double score(String s) {
+        return switch (s.toLowerCase()) {
+            case "inf", "+inf", "infinity", "+infinity" -> Double.POSITIVE_INFINITY;
+            case "-inf", "-infinity" -> Double.NEGATIVE_INFINITY;
+            default -> Double.parseDouble(s) + 0.0; // -0.0 and 0.0 alike
+        };
+    }
+
+    /**
+     * The canonical encoding: the type, then each item length-prefixed; unordered members sorted (unsigned bytes), scores
+     * as IEEE 754 bits, stream entries as id then fields, consumer groups sorted by name with their last-delivered id.
+     */
+    static final class Digest {
+        private final MessageDigest sha;
+
+        Digest(String type) {
+            try {
+                sha = MessageDigest.getInstance("SHA-256");
+            } catch (NoSuchAlgorithmException e) {
+                throw new IllegalStateException(e);
+            }
+            item(type.getBytes(StandardCharsets.UTF_8));
+        }
+
+        void item(byte[] b) {
+            sha.update(ByteBuffer.allocate(8).putLong(b.length).array());
+            sha.update(b);
+        }
+
+        /** A whole string value. */
+        void bytes(byte[] b) {
+            item(b);
+        }
+
+        /** A window of a long string: the windows together hash like one item of unknown length would not, so raw bytes. */
+        void raw(byte[] b) {
+            sha.update(b);
+        }
+
+        void items(Response list, int from, int step) {
+            if (list == null) {
+                return;
+            }
+            for (int i = from; i < list.size(); i += step) {
+                item(list.get(i).toBytes());
+            }
+        }
+
+        void entries(Response entries) {
+            if (entries == null) {
+                return;
+            }
+            for (Response e : entries) {
+                item(e.get(0).toBytes());
+                Response fields = e.get(1);
+                item(ByteBuffer.allocate(4).putInt(fields == null ? 0 : fields.size()).array());
+                items(fields, 0, 1);
+            }
+        }
+
+        void groups(Response groups) {
+            if (groups == null) {
+                item("groups:?".getBytes(StandardCharsets.UTF_8));
+                return;
+            }
+            List<String[]> all = new ArrayList<>();
+            for (Response g : groups) {
+                all.add(new String[] {field(g, "name"), field(g, "last-delivered-id")});
+            }
+            all.sort(Comparator.comparing(g -> g[0] == null ? "" : g[0]));
+            for (String[] g : all) {
+                item(String.valueOf(g[0]).getBytes(StandardCharsets.UTF_8));
+                item(String.valueOf(g[1]).getBytes(StandardCharsets.UTF_8));
+            }
+        }
+
+        /** One complete SCAN reply of a hash, set or zset: sorted by member, duplicates dropped. */
+        void unordered(Response items, String type) {
+            int step = type.equals("set") ? 1 : 2;
+            Map<ByteBuffer, byte[]> members = new HashMap<>();
+            for (int i = 0; i + step - 1 < items.size(); i += step) {
+                byte[] value = step == 1 ? new byte[0]
+                        : type.equals("zset") ? ByteBuffer.allocate(8).putLong(Double.doubleToLongBits(score(items.get(i + 1).toString()))).array()
+                        : items.get(i + 1).toBytes();
+                members.put(ByteBuffer.wrap(items.get(i).toBytes()), value);
+            }
+            List<ByteBuffer> sorted = new ArrayList<>(members.keySet());
+            sorted.sort(ByteBuffer::compareTo); // ByteBuffer compares bytes as signed: any total order does, both sides use it
+            for (ByteBuffer m : sorted) {
+                item(m.array());
+                item(members.get(m));
+            }
+        }
+
+        byte[] finish() {
+            return sha.digest();
+        }
+
+        private static String field(Response map, String name) {
+            if (map.containsKey(name)) {
+                return map.get(name).toString();
+            }
+            for (int i = 0; i + 1 < map.size(); i += 2) {
+                if (name.equals(map.get(i).toString())) {
+                    return map.get(i + 1).toString();
+                }
+            }
+            return null;
+        }
+    }
+
+    private void throttleIf(boolean isSource, long ops) {
+        if (isSource) {
+            throttle(ops);
+        }
+    }
+
+    private void throttle(long ops) {
+        if (settings.sourceOps() != null && ops > 0) {
+            settings.sourceOps().acquire(ops);
+        }
+    }
+
+    private static void sleep(Duration d) {
+        try {
+            Thread.sleep(d.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new RedisCommandException("interrupted while verifying");
+        }
+    }
+}

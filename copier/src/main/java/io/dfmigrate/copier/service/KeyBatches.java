@@ -1,0 +1,90 @@
+package io.dfmigrate.copier.service;
+
+import io.dfmigrate.common.endpoint.RedisEndpoint;
+import io.dfmigrate.common.messaging.CloudEventMessages;
+import io.dfmigrate.common.redis.BlockingRedis;
+import io.dfmigrate.common.redis.KeyScanner;
+import io.dfmigrate.common.redis.RateLimiter;
+import io.dfmigrate.common.redis.RedisCommandException;
+import io.dfmigrate.copier.config.CopierConfig;
+import io.smallrye.reactive.messaging.MutinyEmitter;
+import io.vertx.core.Vertx;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import java.util.function.Predicate;
+import org.eclipse.microprofile.reactive.messaging.Channel;
+
+/**
+ * The scanner's side of {@code dfm.copy.batches}: SCANs databases of one server and publishes the key names in batches
+ * (copy, reconciliation and verification batches alike), at most {@value #MAX_IN_FLIGHT_BATCHES} unacknowledged by the
+ * broker at a time.
+ */
+@ApplicationScoped
+public class KeyBatches {
+    private static final int MAX_IN_FLIGHT_BATCHES = 256;
+
+    private final Vertx vertx;
+    private final CopierConfig config;
+    private final MutinyEmitter<String> out;
+
+    /** Builds the batch {@code batchId} of names of {@code db}. */
+    @FunctionalInterface
+    public interface Maker {
+        Object batch(String batchId, int db, List<byte[]> names);
+    }
+
+    public KeyBatches(Vertx vertx, CopierConfig config, @Channel("batches-out") MutinyEmitter<String> out) {
+        this.vertx = vertx;
+        this.config = config;
+        this.out = out;
+    }
+
+    /**
+     * SCANs {@code dbs} of {@code from} for {@code pattern}, publishing batches with ids {@code <prefix><db>:<seq>} of type
+     * {@code type}; {@code keep} picks names (all, or a sample). Returns {batches, keys}, or null if {@code ended} said so
+     * between databases.
+     */
+    public long[] publish(String migrationId, String type, String prefix, RedisEndpoint from, List<Integer> dbs, String pattern,
+                          RateLimiter limit, Predicate<byte[]> keep, BooleanSupplier ended, Maker maker) {
+        long batches = 0;
+        long keys = 0;
+        List<CompletableFuture<Void>> inFlight = new ArrayList<>();
+        for (int db : dbs) {
+            if (ended.getAsBoolean()) {
+                return null;
+            }
+            long[] seq = {0};
+            try (BlockingRedis r = BlockingRedis.connect(vertx, from, db, config.timeout())) {
+                keys += new KeyScanner(r, pattern, config.scanCount()).keeping(keep).scan(config.batchSize(), config.batchMaxBytes(),
+                        names -> {
+                            if (limit != null) {
+                                limit.acquire(names.size() / 10 + 1); // SCAN touches ~COUNT entries per call
+                            }
+                            String batchId = prefix + db + ":" + seq[0]++;
+                            inFlight.add(out.sendMessage(CloudEventMessages.of("copier", batchId, batchId, type, migrationId,
+                                    maker.batch(batchId, db, names))).subscribeAsCompletionStage());
+                            if (inFlight.size() >= MAX_IN_FLIGHT_BATCHES) {
+                                awaitAll(inFlight);
+                            }
+                        });
+            }
+            batches += seq[0];
+        }
+        awaitAll(inFlight);
+        return new long[] {batches, keys};
+    }
+
+    private static void awaitAll(List<CompletableFuture<Void>> futures) {
+        try {
+            CompletableFuture.allOf(futures.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new RedisCommandException("publishing key batches to Kafka failed: " + e, e);
+        } finally {
+            futures.clear();
+        }
+    }
+}
