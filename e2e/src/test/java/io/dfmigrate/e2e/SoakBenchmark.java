@@ -245,6 +245,13 @@ class SoakBenchmark {
                     }
                     E2e.sleep(1000);
                 }
+                // a full verification while the writer goes on: how long it takes, and that live writes raise no false alarm
+                long v0 = System.nanoTime();
+                JsonNode verified = api.verify(id, null, Duration.ofMinutes(60));
+                double verifySeconds = (System.nanoTime() - v0) / 1e9;
+                System.out.printf(Locale.ROOT, "SOAK | verify (full, under live writes) %d keys checked in %.1f s (%.0f keys/s), %d differ %s%n",
+                        verified.path("keysChecked").asLong(), verifySeconds, verified.path("keysChecked").asLong() / verifySeconds,
+                        verified.path("keysDiffering").asLong(), verified.path("reasons"));
                 writing.set(false);
                 w.join();
                 api.await(id, m -> m.at("/replication/pendingChanges").asLong(-1) == 0, Duration.ofMinutes(5));

@@ -15,6 +15,21 @@ public interface ReplicatorConfig {
     Duration cutoverMaxPause();
 
     /**
+     * While writes are paused, the cutover verifies (docs/verification.md) every key changed in this window before the
+     * pause, as captured; a difference fails the cutover.
+     */
+    @WithDefault("60s")
+    Duration cutoverVerifyWindow();
+
+    /** Keys a capture remembers for that verification at most (the most recently changed). */
+    @WithDefault("100000")
+    int cutoverVerifyRecentKeys();
+
+    /** A source with at most this many keys is verified whole at the cutover (0: only the recently changed keys). */
+    @WithDefault("10000")
+    long cutoverVerifyAllBelow();
+
+    /**
      * Distinct keys a capture buffers for Kafka at most; at this size it stops reading the source's notifications until
      * the buffer is half empty (the source holds them meanwhile, up to its pubsub output buffer limit).
      */

@@ -53,6 +53,8 @@ final class Capture {
     final AtomicBoolean ended = new AtomicBoolean();
     /** Notifications received and not yet acknowledged by Kafka (buffered or sent). */
     final AtomicLong inFlight = new AtomicLong();
+    /** The keys changed most recently, for the cutover's verification. */
+    final RecentKeys recent;
     /** Coalesced notifications waiting for the sender. */
     final ChangeBuffer buffer = new ChangeBuffer();
     /** Notifications acknowledged by Kafka; with {@code captured}, the rates of an overload report. */
@@ -77,7 +79,9 @@ final class Capture {
     /** False once the subscription connection ended; a recovery subscribes again. */
     volatile boolean subscribed;
 
-    Capture(RunKey key, RedisEndpoint source, String previousNotify, boolean configure, int bufferKeys, Consumer<String> lost) {
+    Capture(RunKey key, RedisEndpoint source, String previousNotify, boolean configure, int bufferKeys, int recentKeys,
+            Consumer<String> lost) {
+        this.recent = new RecentKeys(recentKeys);
         this.key = key;
         this.migrationId = key.migrationId();
         this.run = key.run();
@@ -145,7 +149,9 @@ final class Capture {
         byte[] name = Arrays.copyOfRange(channel, at + 3, channel.length); // after "__:"
         captured.incrementAndGet();
         inFlight.incrementAndGet();
-        if (buffer.add(db, name, msg.get(3).toString(), System.currentTimeMillis()) >= bufferKeys && !paused) {
+        long now = System.currentTimeMillis();
+        recent.changed(db, name, now);
+        if (buffer.add(db, name, msg.get(3).toString(), now) >= bufferKeys && !paused) {
             synchronized (this) { // with resumeIfPaused: the flag always says what the connection is
                 if (!paused) {
                     paused = true; // back-pressure: the source holds further notifications until the sender caught up

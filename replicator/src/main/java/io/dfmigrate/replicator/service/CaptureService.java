@@ -128,7 +128,7 @@ public class CaptureService {
             return;
         }
         AtomicReference<Capture> self = new AtomicReference<>();
-        Capture c = new Capture(run, source, previous, configure, config.captureBufferKeys(), reason -> lost(self.get(), reason));
+        Capture c = new Capture(run, source, previous, configure, config.captureBufferKeys(), config.cutoverVerifyRecentKeys(), reason -> lost(self.get(), reason));
         self.set(c);
         try {
             // before the first change: where the run's appliers will start reading, whenever the copy ends

@@ -6,13 +6,22 @@ import io.dfmigrate.common.event.StatusEvent;
 import io.dfmigrate.common.messaging.StatusPublisher;
 import io.dfmigrate.common.redis.BlockingRedis;
 import io.dfmigrate.common.redis.KeyCounts;
+import io.dfmigrate.common.event.KeyDifference;
 import io.dfmigrate.common.redis.KeyScanner;
+import io.dfmigrate.common.redis.KeySync;
+import io.dfmigrate.common.redis.KeyVerifier;
 import io.dfmigrate.common.secret.SecretBox;
 import io.dfmigrate.replicator.config.ReplicatorConfig;
 import io.vertx.core.Vertx;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Request;
 import jakarta.enterprise.context.ApplicationScoped;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
 import org.jboss.logging.Logger;
 
 /**
@@ -21,7 +30,8 @@ import org.jboss.logging.Logger;
  * orchestrator completes the migration once that many are applied. If that has not happened within
  * {@code dfm.replicator.cutover-max-pause}, the pause ends (Redis lifts it by itself at that deadline too) and the
  * cutover is reported aborted. {@link #finish}: with writes still paused, compare the key counts of source and target,
- * lift the pause and report the result and the pause's length.
+ * then the keys themselves (all of a small source, else those changed in the last {@code cutover-verify-window}), lift
+ * the pause and report the result and the pause's length; any difference fails the cutover.
  */
 @ApplicationScoped
 public class CutoverService {
@@ -86,9 +96,15 @@ public class CutoverService {
         String detail;
         boolean verified;
         try (BlockingRedis t = BlockingRedis.connect(vertx, RedisEndpoint.parse(box.open(end.target().sealed(), SecretBox.context(end.migrationId(), SecretBox.TARGET))), 0, config.timeout())) {
-            KeyCounts counts = KeyCounts.compare(KeyScanner.keyspaceWithExpires(c.admin), KeyScanner.keyspaceWithExpires(t), null);
+            Map<Integer, long[]> sourceKeys = KeyScanner.keyspaceWithExpires(c.admin);
+            KeyCounts counts = KeyCounts.compare(sourceKeys, KeyScanner.keyspaceWithExpires(t), null);
             verified = counts.equal() && end instanceof PhaseEvent.Complete;
             detail = counts.describe();
+            if (verified) {
+                String differ = verifyKeys(c, end, t.endpoint(), sourceKeys);
+                verified = differ.startsWith("verified");
+                detail += "; " + differ;
+            }
         } catch (RuntimeException e) {
             verified = false;
             detail = "could not compare key counts: " + e.getMessage();
@@ -97,6 +113,50 @@ public class CutoverService {
         status.publish(StatusEvent.cutoverDone(c.key, status.worker(),
                 new StatusEvent.Cutover(null, pause, verified, "write pause " + pause + " ms; " + detail)));
         LOG.infof("migration %s: cutover finished, writes paused for %d ms; %s", c.migrationId, pause, detail);
+    }
+
+    /**
+     * With writes paused: every key of a small source, else the keys captured as changed within the verify window, are
+     * compared with {@link KeyVerifier} (one short re-check for keys whose TTL runs out just then). Returns
+     * {@code verified …} or {@code N differ …} with the first differences.
+     */
+    private String verifyKeys(Capture c, PhaseEvent end, RedisEndpoint target, Map<Integer, long[]> sourceKeys) {
+        long total = sourceKeys.values().stream().mapToLong(v -> v[0]).sum();
+        boolean all = total <= config.cutoverVerifyAllBelow();
+        Map<Integer, List<byte[]>> keys = new TreeMap<>();
+        if (all) {
+            for (int db : sourceKeys.keySet()) {
+                try (BlockingRedis s = BlockingRedis.connect(vertx, c.source, db, config.timeout())) {
+                    List<byte[]> names = new ArrayList<>();
+                    new KeyScanner(s, "*", 1000).scan(10_000, Integer.MAX_VALUE, names::addAll);
+                    keys.put(db, names);
+                }
+            }
+        } else {
+            keys = c.recent.since(System.currentTimeMillis() - config.cutoverVerifyWindow().toMillis());
+        }
+        long checked = 0;
+        List<KeyDifference> differ = new ArrayList<>();
+        KeyVerifier.Settings settings = new KeyVerifier.Settings(1000, 1000, List.of(Duration.ofMillis(100)), null);
+        for (var e : keys.entrySet()) {
+            try (BlockingRedis s = BlockingRedis.connect(vertx, c.source, e.getKey(), config.timeout());
+                 BlockingRedis t = BlockingRedis.connect(vertx, target, e.getKey(), config.timeout())) {
+                for (int from = 0; from < e.getValue().size(); from += 10_000) {
+                    KeyVerifier.Result r = new KeyVerifier(s, t, settings)
+                            .verify(e.getValue().subList(from, Math.min(e.getValue().size(), from + 10_000)), true);
+                    checked += r.checked();
+                    differ.addAll(r.differences());
+                }
+            }
+        }
+        String what = all ? "all " + checked + " key(s)" : checked + " key(s) changed in the last " + config.cutoverVerifyWindow().toSeconds() + " s";
+        if (differ.isEmpty()) {
+            return "verified " + what + " key by key";
+        }
+        String first = differ.stream().limit(5).map(d -> "db" + d.db() + " '" + KeySync.printable(d.key()) + "' " + d.reason())
+                .collect(Collectors.joining(", "));
+        LOG.errorf("migration %s: cutover verification of %s: %d differ, e.g. %s", c.migrationId, what, differ.size(), first);
+        return differ.size() + " of " + what + " differ, e.g. " + first;
     }
 
     private long unpause(Capture c) {

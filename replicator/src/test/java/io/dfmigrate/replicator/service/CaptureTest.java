@@ -45,7 +45,7 @@ class CaptureTest {
     final List<String> lost = new CopyOnWriteArrayList<>();
 
     Capture capture(RedisServer source, String migration, int bufferKeys) {
-        Capture c = new Capture(new RunKey(migration, 1), RedisEndpoint.parse(source.uri()), null, false, bufferKeys, lost::add);
+        Capture c = new Capture(new RunKey(migration, 1), RedisEndpoint.parse(source.uri()), null, false, bufferKeys, 1000, lost::add);
         c.subscribe(vertx, Duration.ofSeconds(10));
         Thread.ofVirtual().start(() -> c.send(RunApplierTest.log));
         return c;
