@@ -27,6 +27,6 @@ if [ "$built" = 0 ] || [ "${DFM_REBUILD:-0}" = 1 ]; then
   ./mvnw -B -q -DskipTests install
 fi
 
-exec "$JAVA_HOME/bin/java" -Xmx256m -Ddfm.home="$ROOT" \
+exec "$JAVA_HOME/bin/java" -Xmx256m -Ddfm.home="$ROOT" -Djava.util.logging.config.file="$ROOT/deploy/local/launcher-logging.properties" \
   -cp "deploy/local/target/classes:$(cat deploy/local/target/launcher-classpath.txt)" \
   io.dfmigrate.localstack.LocalStack

@@ -15,7 +15,7 @@ import java.nio.file.attribute.PosixFileAttributeView;
 /**
  * A PostgreSQL server of our own from Debian's binaries ({@code apt-get install postgresql}; {@code DFM_PG_BIN}
  * to point elsewhere), its data in {@code dir}. PostgreSQL refuses to run as root, so when we are root it runs as
- * the {@code postgres} system user. Local-only: it listens on 127.0.0.1 with trust authentication.
+ * the {@code postgres} system user, with its data where that user can reach it ({@link #placeForPostgres}). Local-only: it listens on 127.0.0.1 with trust authentication.
  */
 public final class PostgresServer implements AutoCloseable {
     public static final String DATABASE = "dfmigrate";
@@ -42,19 +42,11 @@ public final class PostgresServer implements AutoCloseable {
 
     public PostgresServer start() {
         Path bin = binDir();
-        Path data = dir.resolve("data");
         boolean root = "root".equals(System.getProperty("user.name"));
+        Path pg = root ? placeForPostgres(dir) : dir;
+        Path data = pg.resolve("data");
         try {
             Files.createDirectories(dir);
-            if (root) {
-                chownRecursive(dir, "postgres");
-                ManagedProcess.run("access check for the postgres user",
-                        List.of("setpriv", "--reuid=postgres", "--regid=postgres", "--init-groups", "test", "-w", dir.toString()),
-                        Duration.ofSeconds(10));
-            }
-        } catch (StackException e) {
-            throw new StackException("PostgreSQL runs as user 'postgres' (it refuses root) and cannot write " + dir
-                    + "; choose a DFM_STATE_DIR that user can reach (e.g. under /var/lib or /tmp)", e);
         } catch (IOException e) {
             throw new StackException("cannot prepare " + dir + ": " + e.getMessage(), e);
         }
@@ -63,9 +55,9 @@ public final class PostgresServer implements AutoCloseable {
                     "-U", USER, "--auth=trust", "-E", "UTF8", "--no-locale")), Duration.ofMinutes(2));
         }
         List<String> cmd = asPostgres(root, List.of(bin.resolve("postgres").toString(), "-D", data.toString(),
-                "-p", Integer.toString(port), "-k", dir.toString(), "-c", "listen_addresses=127.0.0.1",
+                "-p", Integer.toString(port), "-k", pg.toString(), "-c", "listen_addresses=127.0.0.1",
                 "-c", "fsync=" + (fsync ? "on" : "off"), "-c", "max_connections=100"));
-        process = ManagedProcess.start("postgresql", cmd, Map.of(), dir, dir.resolve("postgresql.log"), "INT");
+        process = ManagedProcess.start("postgresql", cmd, Map.of(), pg, dir.resolve("postgresql.log"), "INT");
         process.awaitReady(() -> Ports.isListening(port) && isReady(bin), Duration.ofSeconds(60));
         String exists = ManagedProcess.run("psql", List.of(bin.resolve("psql").toString(), "-h", "127.0.0.1", "-p",
                 Integer.toString(port), "-U", USER, "-d", "postgres", "-tAc",
@@ -75,6 +67,47 @@ public final class PostgresServer implements AutoCloseable {
                     Integer.toString(port), "-U", USER, DATABASE), Duration.ofSeconds(30));
         }
         return this;
+    }
+
+    /**
+     * As root, PostgreSQL runs as the {@code postgres} user, which must own its data directory and reach it. When
+     * {@code dir} is somewhere that user cannot reach (a clone or state directory under {@code /root}, mode 0700), the data
+     * goes to {@code $DFM_PG_DATA_BASE/dfmigrate-postgres-<hash of dir>} ({@code /var/tmp} by default: it survives
+     * reboots), owned by {@code postgres} with mode 0700, and {@code dir/postgres-location} says where.
+     */
+    static Path placeForPostgres(Path dir) {
+        try {
+            Files.createDirectories(dir);
+            chownRecursive(dir, "postgres");
+            if (postgresCanWrite(dir)) {
+                return dir;
+            }
+            String base = System.getenv().getOrDefault("DFM_PG_DATA_BASE", "/var/tmp");
+            String hash = Integer.toHexString(dir.toAbsolutePath().normalize().toString().hashCode());
+            Path elsewhere = Path.of(base, "dfmigrate-postgres-" + hash);
+            Files.createDirectories(elsewhere);
+            chownRecursive(elsewhere, "postgres");
+            Files.setPosixFilePermissions(elsewhere, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+            if (!postgresCanWrite(elsewhere)) {
+                throw new StackException("PostgreSQL runs as user 'postgres' (it refuses root) and can write neither " + dir + " nor "
+                        + elsewhere + "; set DFM_PG_DATA_BASE to a directory that user can reach");
+            }
+            Files.writeString(dir.resolve("postgres-location"), elsewhere + System.lineSeparator());
+            return elsewhere;
+        } catch (IOException e) {
+            throw new StackException("cannot prepare a data directory for PostgreSQL (" + dir + "): " + e.getMessage(), e);
+        }
+    }
+
+    private static boolean postgresCanWrite(Path dir) {
+        try {
+            ManagedProcess.run("access check for the postgres user",
+                    List.of("setpriv", "--reuid=postgres", "--regid=postgres", "--init-groups", "test", "-w", dir.toString()),
+                    Duration.ofSeconds(10));
+            return true;
+        } catch (StackException e) {
+            return false;
+        }
     }
 
     private boolean isReady(Path bin) {

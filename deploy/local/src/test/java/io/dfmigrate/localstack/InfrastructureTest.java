@@ -42,6 +42,28 @@ class InfrastructureTest {
         }
     }
 
+    /** A clone or state directory under /root (mode 0700) as root: PostgreSQL's data goes where its user can reach it. */
+    @Test
+    void postgresStartsAsRootFromAPrivateDirectoryAndKeepsItsData() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue("root".equals(System.getProperty("user.name")), "only root hands PostgreSQL to its own user");
+        Path secret = Files.createTempDirectory(Path.of("target").toAbsolutePath(), "private-",
+                java.nio.file.attribute.PosixFilePermissions.asFileAttribute(java.nio.file.attribute.PosixFilePermissions.fromString("rwx------")));
+        Path dir = secret.resolve("state/postgres");
+        int port = Ports.free();
+        for (int round = 0; round < 2; round++) {
+            try (PostgresServer pg = new PostgresServer(dir, port, false).start()) {
+                String sql = round == 0 ? "CREATE TABLE kept(v int); INSERT INTO kept VALUES (7);" : "SELECT v FROM kept";
+                String out = ManagedProcess.run("psql", List.of(PostgresServer.binDir().resolve("psql").toString(), "-h", "127.0.0.1",
+                        "-p", Integer.toString(port), "-U", PostgresServer.USER, "-d", PostgresServer.DATABASE, "-tAc", sql),
+                        java.time.Duration.ofSeconds(30));
+                assertTrue(round == 0 ? out.contains("INSERT") : out.strip().equals("7"), out);
+            }
+        }
+        Path location = Path.of(Files.readString(dir.resolve("postgres-location")).strip());
+        assertTrue(Files.exists(location.resolve("data/PG_VERSION")), "the data is where postgres-location says: " + location);
+        ManagedProcess.run("cleanup", List.of("rm", "-rf", location.toString()), java.time.Duration.ofSeconds(30));
+    }
+
     @Test
     void failsFastNamingTheTakenPort() throws Exception {
         try (ServerSocket taken = new ServerSocket(0)) {
