@@ -74,6 +74,24 @@ class CopyBenchmark {
         });
     }
 
+    /**
+     * The refused-payload path (issue: copy at full speed on every source version): the same 100,000 keys of the
+     * acceptance mix from a 7.0 source into a 7.0 target (DUMP/RESTORE as it is) and into a 6.2 target (every payload
+     * refused as it is; re-stamped where 6.2 knows the type, else copied by type), in one run.
+     */
+    @Test
+    void crossVersion70To62() {
+        Consumer<RedisServer> mix = s -> {
+            s.cli("DEBUG", "POPULATE", "60000", "str", "64");
+            s.cli("EVAL", "for i=1,8000 do redis.call('HSET','h:'..i,'a',i,'b',i*2,'c','x') "
+                    + "redis.call('RPUSH','l:'..i,i,i+1,i+2) redis.call('SADD','s:'..i,i,i+1) redis.call('SADD','t:'..i,'x'..i,'y') "
+                    + "redis.call('ZADD','z:'..i,i,'m'..i) if i%3==0 then redis.call('EXPIRE','h:'..i,86400) redis.call('EXPIRE','str:'..i,86400) end end "
+                    + "for i=1,200 do redis.call('XADD','x:'..i,'*','f',i) end", "0");
+        };
+        run("acceptance mix 100k keys, 7.0 -> 7.0", mix, RedisServer::start);
+        run("acceptance mix 100k keys, 7.0 -> 6.2 (payloads refused)", mix, () -> RedisServer.startBinary(RedisServer.redis62Binary(), false));
+    }
+
     @Test
     void threeKeysOf2MElements() {
         run("3 keys of 2M elements (hash, zset, set)", s -> s.cli("EVAL", "for i=1,2000000,1000 do local a={} local z={} local m={} "
@@ -184,7 +202,12 @@ class CopyBenchmark {
     }
 
     void run(String dataset, Consumer<RedisServer> load) {
-        try (RedisServer source = RedisServer.start(); RedisServer target = RedisServer.start(); RedisServer replica = RedisServer.start()) {
+        run(dataset, load, RedisServer::start);
+    }
+
+    /** {@code targets}: the target server (a 6.2 for the cross-version dataset); native replication always 7.0 → 7.0. */
+    void run(String dataset, Consumer<RedisServer> load, java.util.function.Supplier<RedisServer> targets) {
+        try (RedisServer source = RedisServer.start(); RedisServer target = targets.get(); RedisServer replica = RedisServer.start()) {
             load.accept(source);
             source.cli("CONFIG", "SET", "notify-keyspace-events", "KEA");
             long keys = E2e.keyCount(source);

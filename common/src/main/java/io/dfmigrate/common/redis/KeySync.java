@@ -117,6 +117,31 @@ public final class KeySync {
     }
 
     /** Counts written keys, bytes, failures and big-key elements into {@code progress} as the work goes (live progress). */
+    /** Set while re-stamped payloads are written: one refused again goes by type, it is not re-stamped twice. */
+    private boolean restamping;
+    private boolean formatAsked;
+    private DumpPayload.Format targetFormat;
+    private long restamped;
+
+    /** Keys this engine RESTOREd with a payload re-stamped for the target's RDB version ({@link DumpPayload}). */
+    public long restamped() {
+        return restamped;
+    }
+
+    /** The target's payload format, asked once (INFO server) when the first payload is refused; null when unknown. */
+    private DumpPayload.Format targetFormat() {
+        if (!formatAsked) {
+            formatAsked = true;
+            try {
+                Response info = target.send(Request.cmd(Command.INFO).arg("server"));
+                targetFormat = DumpPayload.Format.of(info == null ? null : info.toString());
+            } catch (RedisCommandException e) {
+                targetFormat = null;
+            }
+        }
+        return targetFormat;
+    }
+
     public KeySync reporting(CopyProgress progress) {
         this.progress = progress;
         return this;
@@ -599,6 +624,7 @@ public final class KeySync {
         List<Request> writes = new ArrayList<>(keys.size() + gone.size());
         List<byte[]> writtenKeys = new ArrayList<>(keys.size() + gone.size());
         List<Long> writtenTtl = new ArrayList<>(keys.size() + gone.size());
+        List<Buffer> writtenPayloads = new ArrayList<>(keys.size());
         for (int i = 0; i < keys.size(); i++) {
             long ttl = remaining(ttls.get(i));
             if (ttl == 0) {
@@ -612,6 +638,7 @@ public final class KeySync {
             writes.add(keepExisting ? restore : restore.arg("REPLACE"));
             writtenKeys.add(keys.get(i));
             writtenTtl.add(ttls.get(i));
+            writtenPayloads.add(value);
         }
         for (byte[] key : keepExisting ? List.<byte[]>of() : gone) {
             // gone (deleted or expired) on the source: it must be gone on the target too
@@ -622,6 +649,10 @@ public final class KeySync {
         List<BlockingRedis.Result> written = target.pipeline(writes);
         long before = totals[0] + totals[1];
         List<Integer> busy = new ArrayList<>();
+        List<byte[]> restampKeys = new ArrayList<>();
+        List<Long> restampTtl = new ArrayList<>();
+        List<Buffer> restampPayloads = new ArrayList<>();
+        byte[] again;
         for (int i = 0; i < written.size(); i++) {
             BlockingRedis.Result r = written.get(i);
             boolean isRestore = writes.get(i).command() == Command.RESTORE;
@@ -631,8 +662,13 @@ public final class KeySync {
                 } else {
                     totals[1]++;
                 }
+            } else if (isRestore && formatRefused(r.error()) && !restamping
+                    && (again = DumpPayload.restamp(writtenPayloads.get(i).getBytes(), targetFormat())) != null) {
+                restampKeys.add(writtenKeys.get(i)); // another RDB version, a type the target knows: the same payload re-stamped
+                restampTtl.add(writtenTtl.get(i));
+                restampPayloads.add(Buffer.buffer(again));
             } else if (isRestore && formatRefused(r.error())) {
-                boolean small = !keepExisting && payloads.get(i).length() <= SMALL_TYPED_BYTES;
+                boolean small = !keepExisting && writtenPayloads.get(i).length() <= SMALL_TYPED_BYTES;
                 (small ? typed : structural).add(writtenKeys.get(i));
                 (small ? typedTtl : structuralTtl).add(writtenTtl.get(i));
             } else if (isRestore && keepExisting && r.error().startsWith("BUSYKEY")) {
@@ -649,7 +685,7 @@ public final class KeySync {
             for (int j = 0; j < busy.size(); j++) {
                 int i = busy.get(j);
                 BlockingRedis.Result d = there.get(j);
-                if (d.ok() && d.response() != null && d.response().toBuffer().equals(payloads.get(i))) {
+                if (d.ok() && d.response() != null && d.response().toBuffer().equals(writtenPayloads.get(i))) {
                     totals[0]++;
                 } else {
                     failures.add(new KeyFailure(target.db(), printable(writtenKeys.get(i)), "target: " + CONFLICT));
@@ -659,6 +695,21 @@ public final class KeySync {
         if (progress != null) {
             progress.keys.add(totals[0] + totals[1] - before);
             progress.bytes.add(payloads.stream().mapToLong(Buffer::length).sum());
+        }
+        if (!restampKeys.isEmpty()) {
+            long sentBefore = restampPayloads.stream().mapToLong(Buffer::length).sum(); // counted when first sent
+            totals[2] -= sentBefore;
+            if (progress != null) {
+                progress.bytes.add(-sentBefore);
+            }
+            long restoredBefore = totals[0];
+            restamping = true;
+            try {
+                write(restampKeys, restampTtl, restampPayloads, new ArrayList<>(), failures, structural, structuralTtl, totals);
+            } finally {
+                restamping = false;
+            }
+            restamped += totals[0] - restoredBefore;
         }
     }
 
