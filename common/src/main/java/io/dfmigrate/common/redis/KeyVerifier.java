@@ -535,7 +535,7 @@ public final class KeyVerifier {
             }
             List<String[]> all = new ArrayList<>();
             for (Response g : groups) {
-                all.add(new String[] {field(g, "name"), field(g, "last-delivered-id")});
+                all.add(new String[] {StructuralCopy.field(g, "name"), StructuralCopy.field(g, "last-delivered-id")});
             }
             all.sort(Comparator.comparing(g -> g[0] == null ? "" : g[0]));
             for (String[] g : all) {
@@ -564,18 +564,6 @@ public final class KeyVerifier {
 
         byte[] finish() {
             return sha.digest();
-        }
-
-        private static String field(Response map, String name) {
-            if (map.containsKey(name)) {
-                return map.get(name).toString();
-            }
-            for (int i = 0; i + 1 < map.size(); i += 2) {
-                if (name.equals(map.get(i).toString())) {
-                    return map.get(i + 1).toString();
-                }
-            }
-            return null;
         }
     }
 

@@ -197,7 +197,8 @@ public final class StructuralCopy {
         return true;
     }
 
-    private static String field(Response map, String name) {
+    /** A field of a reply that is a map (RESP3) or a flat list of name, value (RESP2), e.g. of XINFO GROUPS. */
+    static String field(Response map, String name) {
         if (map.containsKey(name)) {
             return map.get(name).toString();
         }

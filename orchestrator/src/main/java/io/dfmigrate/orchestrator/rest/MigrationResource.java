@@ -89,11 +89,19 @@ public class MigrationResource {
 
     /** A whole-number query parameter, {@code dflt} when absent; 400 naming it when it is not a number. */
     private static int number(String name, String value, int dflt) {
+        long n = longNumber(name, value, dflt);
+        if (n != (int) n) {
+            throw ApiException.badRequest(name, "must be a whole number");
+        }
+        return (int) n;
+    }
+
+    private static long longNumber(String name, String value, long dflt) {
         if (value == null || value.isBlank()) {
             return dflt;
         }
         try {
-            return Integer.parseInt(value.strip());
+            return Long.parseLong(value.strip());
         } catch (NumberFormatException e) {
             throw ApiException.badRequest(name, "must be a whole number");
         }
@@ -161,18 +169,7 @@ public class MigrationResource {
     @Path("{id}/verification/diff")
     public Dtos.DifferencePage differences(@PathParam("id") String id, @QueryParam("after") String after,
                                            @QueryParam("limit") String limit) {
-        return queries.differences(id, longNumber("after", after), number("limit", limit, 100));
-    }
-
-    private static long longNumber(String name, String value) {
-        if (value == null || value.isBlank()) {
-            return 0;
-        }
-        try {
-            return Long.parseLong(value.strip());
-        } catch (NumberFormatException e) {
-            throw ApiException.badRequest(name, "must be a whole number");
-        }
+        return queries.differences(id, longNumber("after", after, 0), number("limit", limit, 100));
     }
 
     /** Stay in REPLICATING: the decision is recorded in the audit trail; replication goes on until stop or complete. */
