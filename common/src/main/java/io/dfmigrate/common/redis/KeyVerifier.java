@@ -98,12 +98,15 @@ public final class KeyVerifier {
     public Result verify(List<byte[]> keys, boolean fromSource) {
         List<byte[]> todo = keys;
         if (!fromSource) {
-            throttle(keys.size());
-            List<BlockingRedis.Result> exists = source.pipeline(keys.stream().map(k -> Request.cmd(Command.EXISTS).arg(Buffer.buffer(k))).toList());
             todo = new ArrayList<>();
-            for (int i = 0; i < keys.size(); i++) {
-                if (!exists.get(i).ok() || exists.get(i).response().toLong() == 0) {
-                    todo.add(keys.get(i));
+            for (int from = 0; from < keys.size(); from += SLICE) {
+                List<byte[]> slice = keys.subList(from, Math.min(keys.size(), from + SLICE));
+                throttle(slice.size());
+                List<BlockingRedis.Result> exists = source.pipeline(slice.stream().map(k -> Request.cmd(Command.EXISTS).arg(Buffer.buffer(k))).toList());
+                for (int i = 0; i < slice.size(); i++) {
+                    if (!exists.get(i).ok() || exists.get(i).response().toLong() == 0) {
+                        todo.add(slice.get(i));
+                    }
                 }
             }
         }
@@ -142,8 +145,20 @@ public final class KeyVerifier {
     private record Outcome(Verdict verdict, String reason, State source, State target) {
     }
 
-    /** One comparison of {@code keys}: those that are not equal go into {@code open}. */
+    /**
+     * Keys compared per pipeline: a batch's reads share a pooled connection with the other batches in flight, whose
+     * client holds at most 65,536 waiting replies; slices of 1,000 keys (2,000 commands) keep well under it.
+     */
+    static final int SLICE = 1000;
+
+    /** One comparison of {@code keys}, slice by slice: those that are not equal go into {@code open}. */
     private void round(List<byte[]> keys, Map<Key, Outcome> open) {
+        for (int from = 0; from < keys.size(); from += SLICE) {
+            roundSlice(keys.subList(from, Math.min(keys.size(), from + SLICE)), open);
+        }
+    }
+
+    private void roundSlice(List<byte[]> keys, Map<Key, Outcome> open) {
         if (keys.isEmpty()) {
             return;
         }

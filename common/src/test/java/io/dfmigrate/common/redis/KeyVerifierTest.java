@@ -185,4 +185,37 @@ class KeyVerifierTest {
             }
         }
     }
+
+    /** Eight batches of 10,000 keys at once over one connection per side, as the copier's workers share the pooled ones. */
+    @Test
+    void manyBigBatchesAtOnceShareOneConnectionPerSide() throws Exception {
+        try (RedisServer source = RedisServer.start(); RedisServer target = RedisServer.start();
+             BlockingRedis s = connect(source); BlockingRedis t = connect(target)) {
+            source.cli("DEBUG", "POPULATE", "80000", "k", "16");
+            target.cli("DEBUG", "POPULATE", "80000", "k", "16");
+            List<byte[]> all = scanAll(s);
+            List<Thread> workers = new ArrayList<>();
+            List<Throwable> failed = new java.util.concurrent.CopyOnWriteArrayList<>();
+            java.util.concurrent.atomic.AtomicLong checked = new java.util.concurrent.atomic.AtomicLong();
+            for (int w = 0; w < 8; w++) {
+                List<byte[]> mine = all.subList(w * 10_000, (w + 1) * 10_000);
+                workers.add(Thread.ofVirtual().start(() -> {
+                    try {
+                        KeyVerifier.Result r = new KeyVerifier(s, t, SETTINGS).verify(mine, true);
+                        checked.addAndGet(r.checked());
+                        if (!r.differences().isEmpty()) {
+                            failed.add(new AssertionError(r.differences().size() + " differences"));
+                        }
+                    } catch (Throwable e) {
+                        failed.add(e);
+                    }
+                }));
+            }
+            for (Thread w : workers) {
+                w.join();
+            }
+            assertEquals(List.of(), failed);
+            assertEquals(80_000, checked.get());
+        }
+    }
 }
