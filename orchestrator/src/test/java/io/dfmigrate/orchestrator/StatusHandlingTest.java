@@ -152,23 +152,25 @@ class StatusHandlingTest {
             send(producer, StatusEvent.verifyScan(run, "c", new StatusEvent.VerifyScanCounts(1, 2L, 300, null)));
             given().get("/api/migrations/" + id).then().body("verification.state", equalTo("RUNNING"));
             send(producer, StatusEvent.verifyBatchDone(run, "c", new StatusEvent.VerifyBatchResult(1, id + ":1:v1:t:0:0", 0, 1, 200, List.of(
-                    new KeyDifference(0, "d".getBytes(), "extra-on-target", missing, side)))));
+                    new KeyDifference(0, "d".getBytes(), "extra-on-target", missing, side),
+                    new KeyDifference(0, "e".getBytes(), "unsettled", side, side)))));
             await(() -> "DONE".equals(given().get("/api/migrations/" + id).then().extract().path("verification.state")), "verification done");
             given().get("/api/migrations/" + id).then().body("verification.keysChecked", equalTo(300))
-                    .body("verification.keysDiffering", equalTo(4)).body("verification.percent", equalTo(100.0f))
+                    .body("verification.keysDiffering", equalTo(4)).body("verification.keysUnsettled", equalTo(1))
+                    .body("verification.percent", equalTo(100.0f)).body("verification.reasons.unsettled", equalTo(1))
                     .body("verification.reasons.value", equalTo(1)).body("verification.reasons.ttl", equalTo(1))
                     .body("verification.reasons.missing-on-target", equalTo(1)).body("verification.reasons.extra-on-target", equalTo(1))
-                    .body("verification.differences.key", equalTo(List.of("a", "b64:AP8=", "c", "d")))
+                    .body("verification.differences.key", equalTo(List.of("a", "b64:AP8=", "c", "d", "e")))
                     .body("verification.differences[2].target.ttlMillis", equalTo(10_000))
                     .body("verification.differences[1].target.type", equalTo("none"));
             Integer next = given().get("/api/migrations/" + id + "/verification/diff?limit=3").then().statusCode(200)
                     .body("items.key", equalTo(List.of("a", "b64:AP8=", "c"))).body("verification", equalTo(1)).extract().path("next");
             given().get("/api/migrations/" + id + "/verification/diff?limit=3&after=" + next).then()
-                    .body("items.key", equalTo(List.of("d"))).body("items[0].reason", equalTo("extra-on-target")).body("next", equalTo(null));
+                    .body("items.key", equalTo(List.of("d", "e"))).body("items[0].reason", equalTo("extra-on-target")).body("next", equalTo(null));
             given().get("/api/migrations/" + id + "/verification/diff?limit=0").then().statusCode(400);
             given().get("/api/migrations/" + id + "/verification/diff?after=x").then().statusCode(400);
             given().get("/api/migrations/" + id + "/audit").then().body("action", hasItems("verify", "verify-done"))
-                    .body("find { it.action == 'verify-done' }.detail", containsString("300 key(s) checked, 4 differ"));
+                    .body("find { it.action == 'verify-done' }.detail", containsString("300 key(s) checked, 4 differ, 1 unsettled"));
 
             // a new verification forgets the previous one's differences; a failing one fails alone, the migration goes on
             given().contentType(ContentType.JSON).body("{\"mode\":\"sample\",\"sample\":10}").post("/api/migrations/" + id + "/verify")

@@ -27,10 +27,10 @@ import java.util.Map;
  * and sorted sets too big for one SCAN reply are compared element by element instead (each source chunk looked up on
  * the target), so memory stays bounded by a chunk.
  *
- * <p>Live writes must not make false differences: a key that differs is read on the source again right after the
- * target; if the source moved in between it is "changing", else a candidate. Both are compared again after each
- * re-check delay (by then the change was applied); only keys that still differ after the last re-check are reported,
- * those that changed on the source every time as {@value #UNSETTLED}.
+ * <p>Live writes must not make false differences: a key that differs is compared again after each re-check delay, and
+ * is reported as different only if it still differs while its source value held still over a whole delay (so any change
+ * made before had the delay to be applied); one found equal in any round is equal; one whose source kept moving is
+ * reported as {@value #UNSETTLED}: neither proven different nor equal.
  */
 public final class KeyVerifier {
     public static final String MISSING = "missing-on-target";
@@ -111,15 +111,15 @@ public final class KeyVerifier {
             }
         }
         Map<Key, Outcome> open = new LinkedHashMap<>();
-        round(todo, open);
+        round(todo, open, Map.of());
         for (Duration delay : settings.recheckDelays()) {
             if (open.isEmpty()) {
                 break;
             }
             sleep(delay);
-            List<byte[]> again = open.keySet().stream().map(Key::bytes).toList();
-            open.clear();
-            round(again, open);
+            Map<Key, Outcome> previous = open;
+            open = new LinkedHashMap<>();
+            round(previous.keySet().stream().map(Key::bytes).toList(), open, previous);
         }
         List<KeyDifference> differences = new ArrayList<>(open.size());
         for (var e : open.entrySet()) {
@@ -142,8 +142,12 @@ public final class KeyVerifier {
         }
     }
 
-    private record Outcome(Verdict verdict, String reason, State source, State target) {
+    /** {@code mismatch}: for a big hash, set or zset, the first element that differed (name and source value). */
+    private record Outcome(Verdict verdict, String reason, State source, State target, byte[] mismatch) {
     }
+
+    /** Set by {@link #sameElements}: the element that differed, so the next round can tell a still key from a moving one. */
+    private byte[] mismatch;
 
     /**
      * Keys compared per pipeline: a batch's reads share a pooled connection with the other batches in flight, whose
@@ -152,13 +156,13 @@ public final class KeyVerifier {
     static final int SLICE = 1000;
 
     /** One comparison of {@code keys}, slice by slice: those that are not equal go into {@code open}. */
-    private void round(List<byte[]> keys, Map<Key, Outcome> open) {
+    private void round(List<byte[]> keys, Map<Key, Outcome> open, Map<Key, Outcome> previous) {
         for (int from = 0; from < keys.size(); from += SLICE) {
-            roundSlice(keys.subList(from, Math.min(keys.size(), from + SLICE)), open);
+            roundSlice(keys.subList(from, Math.min(keys.size(), from + SLICE)), open, previous);
         }
     }
 
-    private void roundSlice(List<byte[]> keys, Map<Key, Outcome> open) {
+    private void roundSlice(List<byte[]> keys, Map<Key, Outcome> open, Map<Key, Outcome> previous) {
         if (keys.isEmpty()) {
             return;
         }
@@ -166,11 +170,14 @@ public final class KeyVerifier {
         List<State> tgt = read(target, keys, false);
         List<Integer> differing = new ArrayList<>();
         List<String> reasons = new ArrayList<>();
+        List<byte[]> mismatches = new ArrayList<>();
         for (int i = 0; i < keys.size(); i++) {
+            mismatch = null;
             String reason = compare(keys.get(i), first.get(i), tgt.get(i));
             if (reason != null) {
                 differing.add(i);
                 reasons.add(reason);
+                mismatches.add(mismatch);
             }
         }
         if (differing.isEmpty()) {
@@ -180,10 +187,17 @@ public final class KeyVerifier {
         List<State> second = read(source, differing.stream().map(keys::get).toList(), true);
         for (int d = 0; d < differing.size(); d++) {
             int i = differing.get(d);
+            Key key = new Key(keys.get(i));
             State a = first.get(i);
             State b = second.get(d);
-            Verdict v = reasons.get(d).equals(ERROR) || same(a, b) ? Verdict.DIFFERENT : Verdict.CHANGING;
-            open.put(new Key(keys.get(i)), new Outcome(v, reasons.get(d), b, tgt.get(i)));
+            // proven different only when the source held still since the previous round, a whole re-check delay in
+            // which any change made before it was applied; without re-checks, since the read just before the target's
+            Outcome before = previous.get(key);
+            // (a big hash, set or zset has no digest: the same element must differ with the same source value)
+            boolean still = settings.recheckDelays().isEmpty() ? same(a, b)
+                    : before != null && same(before.source(), a) && same(a, b) && Arrays.equals(before.mismatch(), mismatches.get(d));
+            Verdict v = reasons.get(d).equals(ERROR) || still ? Verdict.DIFFERENT : Verdict.CHANGING;
+            open.put(key, new Outcome(v, reasons.get(d), b, tgt.get(i), mismatches.get(d)));
         }
     }
 
@@ -475,6 +489,10 @@ public final class KeyVerifier {
                     default -> f != null && score(f.toString()) == score(items.get(i + 1).toString());
                 };
                 if (!equal) {
+                    byte[] name = items.get(i).toBytes();
+                    byte[] value = step == 1 ? new byte[0] : items.get(i + 1).toBytes();
+                    mismatch = ByteBuffer.allocate(8 + name.length + value.length).putInt(name.length).put(name)
+                            .putInt(value.length).put(value).array();
                     return false;
                 }
             }

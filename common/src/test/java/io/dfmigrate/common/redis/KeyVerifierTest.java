@@ -174,6 +174,10 @@ class KeyVerifierTest {
                 }
             });
             try {
+                long until = System.nanoTime() + 10_000_000_000L;
+                while (source.cli("GET", "hot").equals("0") && System.nanoTime() < until) {
+                    Thread.sleep(10); // the writer is under way
+                }
                 Map<String, String> found = byKey(new KeyVerifier(s, t, SETTINGS).verify(List.of("late".getBytes(), "hot".getBytes()), true)
                         .differences());
                 assertEquals(Map.of("hot", "unsettled"), found);

@@ -35,14 +35,15 @@ public final class Dtos {
 
     /**
      * The latest verification of the current run: {@code state} RUNNING, DONE or FAILED; {@code keysTotal} the keys to
-     * compare (an estimate until the scan is done); {@code keysDiffering} with counts per reason; {@code differences} the
+     * compare (an estimate until the scan is done); {@code keysDiffering} proven different, {@code keysUnsettled} kept
+     * changing on the source while compared (listed, not proven either way), counts per reason; {@code differences} the
      * first {@value io.dfmigrate.orchestrator.service.MigrationQueries#FIRST_DIFFERENCES} of them (on a single migration's
      * view; {@code GET …/verification/diff} pages through all).
      */
     @JsonInclude(JsonInclude.Include.ALWAYS)
     public record VerificationView(int number, String state, String mode, Long sample, List<Integer> dbs, String keyPattern,
                                    long ttlToleranceMillis, Long keysTotal, long keysChecked, Double percent, Long batchesTotal,
-                                   long batchesDone, long keysDiffering, java.util.Map<String, Long> reasons,
+                                   long batchesDone, long keysDiffering, long keysUnsettled, java.util.Map<String, Long> reasons,
                                    List<DifferenceView> differences, String error, String requestedBy, Instant startedAt,
                                    Instant endedAt) {
     }

@@ -4,6 +4,7 @@ import io.dfmigrate.common.event.Json;
 import io.dfmigrate.common.event.StatusEvent;
 import io.dfmigrate.common.event.VerifyRequest;
 import io.dfmigrate.common.redis.KeySync;
+import io.dfmigrate.common.redis.KeyVerifier;
 import io.dfmigrate.orchestrator.persistence.CaptureInfo;
 import io.dfmigrate.orchestrator.persistence.CopyCounters;
 import io.dfmigrate.orchestrator.persistence.Migration;
@@ -50,7 +51,8 @@ final class MigrationViews {
                 ? VerificationDiff.page(m.id, v.number, 0, MigrationQueries.FIRST_DIFFERENCES).stream().map(MigrationViews::difference).toList()
                 : null;
         return new Dtos.VerificationView(v.number, v.state, req.mode(), req.sample(), req.dbs(), req.keyPattern(), req.ttlToleranceMillis(),
-                v.keysTotal, v.keysChecked, percent, v.batchesTotal, v.batchesDone, v.keysDiffering, VerifyHandler.reasons(v), first,
+                v.keysTotal, v.keysChecked, percent, v.batchesTotal, v.batchesDone, v.keysDiffering,
+                VerifyHandler.reasons(v).getOrDefault(KeyVerifier.UNSETTLED, 0L), VerifyHandler.reasons(v), first,
                 v.error, v.actor, v.startedAt, v.endedAt);
     }
 

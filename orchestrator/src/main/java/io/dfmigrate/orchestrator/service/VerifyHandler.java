@@ -61,9 +61,13 @@ final class VerifyHandler {
         v.keysChecked += b.checked();
         Map<String, Long> reasons = reasons(v);
         if (b.differences() != null) {
+            long stored = v.keysDiffering + reasons.getOrDefault(KeyVerifier.UNSETTLED, 0L);
             for (KeyDifference d : b.differences()) {
                 reasons.merge(d.reason(), 1L, Long::sum);
-                if (v.keysDiffering++ < maxStored) {
+                if (!KeyVerifier.UNSETTLED.equals(d.reason())) {
+                    v.keysDiffering++; // unsettled keys are listed, not counted as differences: nothing was proven
+                }
+                if (stored++ < maxStored) {
                     store(m, d);
                 }
             }
@@ -146,7 +150,9 @@ final class VerifyHandler {
     static String summary(VerificationInfo v) {
         Map<String, Long> reasons = reasons(v);
         String took = v.endedAt == null ? "" : " in " + Duration.between(v.startedAt, v.endedAt).toMillis() + " ms";
+        long unsettled = reasons.getOrDefault(KeyVerifier.UNSETTLED, 0L);
         return "verification " + v.number + ": " + v.keysChecked + " key(s) checked, " + v.keysDiffering + " differ"
+                + (unsettled > 0 ? ", " + unsettled + " unsettled (kept changing on the source)" : "")
                 + (reasons.isEmpty() ? "" : " (" + reasons.entrySet().stream().map(r -> r.getKey() + " " + r.getValue())
                 .collect(Collectors.joining(", ")) + ")") + took;
     }
