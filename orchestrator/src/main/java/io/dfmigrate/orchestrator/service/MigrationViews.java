@@ -41,6 +41,7 @@ final class MigrationViews {
             return null;
         }
         VerifyRequest req = Json.read(v.request, VerifyRequest.class);
+        java.util.Map<String, Long> reasons = VerifyHandler.reasons(v);
         Double percent = null;
         if (v.batchesTotal != null) {
             percent = v.batchesTotal == 0 ? 100.0 : Math.min(100.0, 100.0 * v.batchesDone / v.batchesTotal);
@@ -52,7 +53,7 @@ final class MigrationViews {
                 : null;
         return new Dtos.VerificationView(v.number, v.state, req.mode(), req.sample(), req.dbs(), req.keyPattern(), req.ttlToleranceMillis(),
                 v.keysTotal, v.keysChecked, percent, v.batchesTotal, v.batchesDone, v.keysDiffering,
-                VerifyHandler.reasons(v).getOrDefault(KeyVerifier.UNSETTLED, 0L), VerifyHandler.reasons(v), first,
+                reasons.getOrDefault(KeyVerifier.UNSETTLED, 0L), reasons, first,
                 v.error, v.actor, v.startedAt, v.endedAt);
     }
 
