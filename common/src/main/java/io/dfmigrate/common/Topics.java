@@ -21,6 +21,14 @@ public final class Topics {
         };
     }
 
+    /**
+     * The consumer group that applies the changes of one migration run from {@link #CHANGES}: it exists (with committed
+     * offsets on every partition) from the start of the run's capture until the run ends.
+     */
+    public static String applierGroup(String migrationId, int run) {
+        return "dfm-apply-" + migrationId + "-" + run;
+    }
+
     public static final String[] ALL = {PHASES, STATUS, COPY_BATCHES, CHANGES, AUDIT};
 
     private Topics() {

@@ -17,6 +17,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.BooleanSupplier;
 
 /**
  * Compares keys of one database of source and target, on any RESP server (only TYPE, PTTL, the length commands, GET /
@@ -51,11 +52,20 @@ public final class KeyVerifier {
     /**
      * {@code ttlToleranceMillis}: how far apart the two sides' expiry may be; {@code chunk}: elements per read of a big
      * key; {@code recheckDelays}: the pauses before each re-check of keys that differ; {@code sourceOps}: the migration's
-     * rate limit on the source (or null).
+     * rate limit on the source (or null); {@code applied}: while the migration replicates, waits until every change
+     * captured so far has been applied to the target and says whether it was (null: nothing is replicating).
      */
-    public record Settings(long ttlToleranceMillis, int chunk, List<Duration> recheckDelays, RateLimiter sourceOps) {
+    public record Settings(long ttlToleranceMillis, int chunk, List<Duration> recheckDelays, RateLimiter sourceOps, BooleanSupplier applied) {
         public static final Settings DEFAULT = new Settings(1000, 1000,
                 List.of(Duration.ofMillis(500), Duration.ofSeconds(2), Duration.ofSeconds(5)), null);
+
+        public Settings(long ttlToleranceMillis, int chunk, List<Duration> recheckDelays, RateLimiter sourceOps) {
+            this(ttlToleranceMillis, chunk, recheckDelays, sourceOps, null);
+        }
+
+        public Settings withApplied(BooleanSupplier applied) {
+            return new Settings(ttlToleranceMillis, chunk, recheckDelays, sourceOps, applied);
+        }
     }
 
     /** Keys compared (of target-side names: those the source lacks) and the differences left after the re-checks. */
@@ -121,6 +131,7 @@ public final class KeyVerifier {
             open = new LinkedHashMap<>();
             round(previous.keySet().stream().map(Key::bytes).toList(), open, previous);
         }
+        open = afterApplied(open);
         List<KeyDifference> differences = new ArrayList<>(open.size());
         for (var e : open.entrySet()) {
             Outcome o = e.getValue();
@@ -128,6 +139,33 @@ public final class KeyVerifier {
             differences.add(new KeyDifference(source.db(), e.getKey().bytes(), reason, o.source.side(), o.target.side()));
         }
         return new Result(todo.size(), differences);
+    }
+
+    /**
+     * The keys that held still on the source and still differ may have a change on its way (replication behind by more
+     * than the re-check delays): once every change captured until now is applied, they are compared once more. When
+     * that cannot be confirmed in time they are not proven different and count as unsettled.
+     */
+    private Map<Key, Outcome> afterApplied(Map<Key, Outcome> open) {
+        if (settings.applied() == null || open.values().stream().noneMatch(o -> o.verdict == Verdict.DIFFERENT && !o.reason.equals(ERROR))) {
+            return open;
+        }
+        boolean applied = settings.applied().getAsBoolean();
+        Map<Key, Outcome> after = new LinkedHashMap<>();
+        List<byte[]> again = new ArrayList<>();
+        open.forEach((k, o) -> {
+            if (o.verdict == Verdict.DIFFERENT && !o.reason.equals(ERROR)) {
+                if (applied) {
+                    again.add(k.bytes());
+                } else {
+                    after.put(k, new Outcome(Verdict.CHANGING, o.reason, o.source, o.target, o.mismatch));
+                }
+            } else {
+                after.put(k, o);
+            }
+        });
+        round(again, after, open);
+        return after;
     }
 
     private record Key(byte[] bytes) {

@@ -190,6 +190,41 @@ class KeyVerifierTest {
         }
     }
 
+    /**
+     * Replication behind by more than all the re-check delays: a key that held still on the source and differs is compared
+     * again once the captured changes are applied; when that cannot be confirmed it is unsettled, not different.
+     */
+    @Test
+    void aChangeLaterThanTheRechecksIsAwaitedThroughTheAppliedChangesAndNeverReportedAsADifference() throws Exception {
+        try (RedisServer source = RedisServer.start(); RedisServer target = RedisServer.start();
+             BlockingRedis s = connect(source); BlockingRedis t = connect(target)) {
+            source.cli("SET", "late", "new");
+            target.cli("SET", "late", "old");
+            source.cli("SET", "wrong", "a");
+            target.cli("SET", "wrong", "b"); // really different: no change on its way
+            List<byte[]> keys = List.of("late".getBytes(), "wrong".getBytes());
+            // without the replicator's word both count as different (the change on its way takes longer than the re-checks)
+            assertEquals(Map.of("late", "value", "wrong", "value"), byKey(new KeyVerifier(s, t, SETTINGS).verify(keys, true).differences()));
+            // replication does not confirm in time: nothing proven, both unsettled
+            assertEquals(Map.of("late", "unsettled", "wrong", "unsettled"),
+                    byKey(new KeyVerifier(s, t, SETTINGS.withApplied(() -> false)).verify(keys, true).differences()));
+            // the "replicator" applies the change 1.5 s after it is asked, well after the last re-check
+            AtomicBoolean asked = new AtomicBoolean();
+            KeyVerifier.Settings behind = SETTINGS.withApplied(() -> {
+                asked.set(true);
+                try {
+                    Thread.sleep(1500);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                target.cli("SET", "late", "new");
+                return true;
+            });
+            assertEquals(Map.of("wrong", "value"), byKey(new KeyVerifier(s, t, behind).verify(keys, true).differences()));
+            assertTrue(asked.get());
+        }
+    }
+
     /** Eight batches of 10,000 keys at once over one connection per side, as the copier's workers share the pooled ones. */
     @Test
     void manyBigBatchesAtOnceShareOneConnectionPerSide() throws Exception {

@@ -50,6 +50,14 @@ public interface CopierConfig {
     @WithDefault("500ms,2s,5s")
     List<Duration> verifyRecheckDelays();
 
+    /**
+     * Verification while the migration replicates: how long a batch waits for the run's appliers to apply every change
+     * captured so far before it compares the keys still differing once more (longer: their difference is not proven,
+     * they are reported as unsettled).
+     */
+    @WithDefault("2m")
+    Duration verifyAppliedWait();
+
     /** Verification: differences per status report (a batch with more is reported in several parts, under Kafka's limit). */
     @WithDefault("200")
     int verifyDifferencesPerReport();

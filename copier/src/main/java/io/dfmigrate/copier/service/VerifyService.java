@@ -16,6 +16,7 @@ import io.dfmigrate.common.redis.RedisCommandException;
 import io.dfmigrate.common.redis.RedisConnections;
 import io.dfmigrate.common.secret.SecretBox;
 import io.dfmigrate.copier.config.CopierConfig;
+import io.dfmigrate.copier.messaging.AppliedChanges;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.List;
 import java.util.Map;
@@ -40,10 +41,13 @@ public class VerifyService {
     private final RedisConnections connections;
     private final CopierConfig config;
     private final StatusPublisher status;
+    private final AppliedChanges applied;
     /** Per migration: the latest verification's rate limiter, when options.maxSourceOpsPerSecond is set. */
     private final Map<String, Map.Entry<Integer, RateLimiter>> limiters = new ConcurrentHashMap<>();
 
-    public VerifyService(CopyService copy, KeyBatches batches, RedisConnections connections, CopierConfig config, StatusPublisher status) {
+    public VerifyService(CopyService copy, KeyBatches batches, RedisConnections connections, CopierConfig config, StatusPublisher status,
+            AppliedChanges applied) {
+        this.applied = applied;
         this.copy = copy;
         this.batches = batches;
         this.connections = connections;
@@ -136,7 +140,8 @@ public class VerifyService {
             return;
         }
         KeyVerifier.Settings settings = new KeyVerifier.Settings(v.ttlToleranceMillis(), config.chunkElements(),
-                config.verifyRecheckDelays(), b.options() == null ? null : limiter(b.migrationId(), v, b.options()));
+                config.verifyRecheckDelays(), b.options() == null ? null : limiter(b.migrationId(), v, b.options()))
+                .withApplied(() -> applied.await(run, config.verifyAppliedWait()));
         RedisCommandException last = null;
         for (int attempt = 1; attempt <= config.retries(); attempt++) {
             try {

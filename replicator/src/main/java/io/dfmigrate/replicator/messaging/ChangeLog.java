@@ -54,7 +54,7 @@ public class ChangeLog {
 
     /** The consumer group that applies the changes of one run. */
     public static String applierGroup(RunKey run) {
-        return "dfm-apply-" + run.migrationId() + "-" + run.run();
+        return Topics.applierGroup(run.migrationId(), run.run());
     }
 
     /** The record key: a key's changes always land in the same partition, so they stay in order. */
