@@ -223,6 +223,34 @@ public final class KeySync {
         return (System.nanoTime() - origin) / 1_000_000;
     }
 
+    /** The target's wall clock (Unix ms) minus {@link #now()}, learnt once with TIME; unknown until the first write. */
+    private long targetClock = Long.MIN_VALUE;
+
+    /**
+     * A deadline as an absolute time on the target's clock, for {@code RESTORE … ABSTTL} and {@code PEXPIREAT}: a write
+     * that waits in the target's queue (a paused or busy target, a long pipeline) still expires with the source's key,
+     * where a relative TTL would grow by the wait. The offset comes from the target's TIME, halfway through its round
+     * trip, so neither this process's nor the source's clock needs to agree with the target's; a target that refuses
+     * TIME is taken to share this machine's clock.
+     */
+    long targetAt(long deadline) {
+        if (targetClock == Long.MIN_VALUE) {
+            long before = now();
+            try {
+                Response t = target.send(Request.cmd(Command.TIME));
+                long after = now();
+                long targetMillis = Long.parseLong(t.get(0).toString()) * 1000 + Long.parseLong(t.get(1).toString()) / 1000;
+                targetClock = targetMillis - (before + after) / 2;
+            } catch (RedisCommandException e) {
+                if (!BlockingRedis.isReplyError(e.getCause())) {
+                    throw e;
+                }
+                targetClock = System.currentTimeMillis() - before;
+            }
+        }
+        return deadline + targetClock;
+    }
+
     public Result sync(List<byte[]> keys) {
         if (keys.isEmpty()) {
             return new Result(0, 0, 0, 0, List.of());
@@ -465,7 +493,7 @@ public final class KeySync {
             writes.add(Request.cmd(Command.DEL).arg(k));
             writes.add(write);
             if (ttl > 0) {
-                writes.add(Request.cmd(Command.PEXPIRE).arg(k).arg(ttl));
+                writes.add(Request.cmd(Command.PEXPIREAT).arg(k).arg(targetAt(typedTtl.get(i))));
             }
             writes.add(Request.cmd(Command.EXEC));
             writeOf.add(i);
@@ -559,7 +587,10 @@ public final class KeySync {
             String error;
             try {
                 long deadline = structuralTtl.get(i);
-                error = StructuralCopy.copy(source, target, structural.get(i), () -> remaining(deadline), limits.chunk(),
+                error = StructuralCopy.copy(source, target, structural.get(i), () -> {
+                            long left = remaining(deadline);
+                            return left > 0 ? targetAt(deadline) : left;
+                        }, limits.chunk(),
                         progress == null ? n -> { } : progress.elements::add, keepExisting, tmpPrefix);
             } catch (RedisCommandException e) {
                 throw e;
@@ -634,7 +665,8 @@ public final class KeySync {
             }
             Buffer value = payloads.get(i);
             totals[2] += value.length();
-            Request restore = Request.cmd(Command.RESTORE).arg(Buffer.buffer(keys.get(i))).arg(Math.max(ttl, 0)).arg(value);
+            Request restore = Request.cmd(Command.RESTORE).arg(Buffer.buffer(keys.get(i)));
+            restore = ttl > 0 ? restore.arg(targetAt(ttls.get(i))).arg(value).arg("ABSTTL") : restore.arg(0).arg(value);
             writes.add(keepExisting ? restore : restore.arg("REPLACE"));
             writtenKeys.add(keys.get(i));
             writtenTtl.add(ttls.get(i));

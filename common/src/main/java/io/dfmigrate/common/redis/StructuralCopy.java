@@ -35,11 +35,12 @@ public final class StructuralCopy {
     }
 
     /**
-     * Returns null on success, else the reason. {@code pttl}: the key's TTL at the moment it is asked, right before the
-     * finished key is put in place (-1: none; 0: it expired meanwhile, so it is not written). {@code keepExisting}: a key the target
+     * Returns null on success, else the reason. {@code expireAt}: asked right before the finished key is put in place,
+     * when the key expires as an absolute time on the target's clock (Unix ms; -1: no TTL; 0 or -2: it expired or went
+     * meanwhile, so it is not written). {@code keepExisting}: a key the target
      * already has is left as it is (RENAMENX; a conflict) and a key gone from the source is not deleted on the target.
      */
-    static String copy(BlockingRedis src, BlockingRedis tgt, byte[] key, LongSupplier pttl, int chunk, LongConsumer elements,
+    static String copy(BlockingRedis src, BlockingRedis tgt, byte[] key, LongSupplier expireAt, int chunk, LongConsumer elements,
                        boolean keepExisting, String tmpPrefix) {
         Buffer k = Buffer.buffer(key);
         String type = src.send(Request.cmd(Command.TYPE).arg(k)).toString();
@@ -68,15 +69,22 @@ public final class StructuralCopy {
                 return null;
             }
             // the key's own TTL as it is now (the copy took time), or none: the safety TTL must not survive the rename
-            long ttl = pttl.getAsLong();
+            long ttl = expireAt.getAsLong();
             if (ttl == 0 || ttl == -2) {
                 Request del = Request.cmd(Command.DEL).arg(tmp); // it expired on the source while it was copied
                 tgt.send(keepExisting ? del : del.arg(k));
                 return null;
             }
-            tgt.send(ttl > 0 ? Request.cmd(Command.PEXPIRE).arg(tmp).arg(ttl) : Request.cmd(Command.PERSIST).arg(tmp));
+            tgt.send(ttl > 0 ? Request.cmd(Command.PEXPIREAT).arg(tmp).arg(ttl) : Request.cmd(Command.PERSIST).arg(tmp));
             if (!keepExisting) {
-                tgt.send(Request.cmd(Command.RENAME).arg(tmp).arg(k));
+                try {
+                    tgt.send(Request.cmd(Command.RENAME).arg(tmp).arg(k));
+                } catch (RedisCommandException e) {
+                    if (!BlockingRedis.isReplyError(e.getCause()) || !e.getMessage().toLowerCase(java.util.Locale.ROOT).contains("no such key")) {
+                        throw e;
+                    }
+                    tgt.send(Request.cmd(Command.DEL).arg(k)); // its time ran out on the target before the rename: expired
+                }
             } else if (tgt.send(Request.cmd(Command.RENAMENX).arg(tmp).arg(k)).toLong() == 0) {
                 tgt.send(Request.cmd(Command.DEL).arg(tmp));
                 return "target: " + KeySync.CONFLICT;

@@ -388,6 +388,43 @@ class KeySyncTest {
         }
     }
 
+    /**
+     * A target that holds writes back for seconds (CLIENT PAUSE WRITE, as a stalled or busy target does): the writes wait in
+     * its queue, so a relative TTL would grow by the wait. Absolute deadlines on the target's clock keep every path exact:
+     * RESTORE (7.0 → 7.0), by type and structurally (7.0 → 6.2: payloads refused).
+     */
+    @Test
+    void ttlsStayExactWhenTheTargetHoldsTheWritesBackForSeconds() throws Exception {
+        try (RedisServer source = RedisServer.start(); RedisServer same = RedisServer.start();
+             RedisServer old = RedisServer.startBinary(RedisServer.redis62Binary(), false);
+             BlockingRedis s = connect(source, 0)) {
+            source.cli("EVAL", "for i=1,300 do local k = 'k'..i "
+                    + "if i % 3 == 0 then redis.call('HSET', k, 'f', i) elseif i % 3 == 1 then redis.call('RPUSH', k, i, 'x') "
+                    + "else redis.call('SET', k, i) end redis.call('PEXPIRE', k, 600000 + i) end", "0");
+            List<byte[]> keys = scanAll(s);
+            for (RedisServer target : List.of(same, old)) {
+                try (BlockingRedis t = connect(target, 0)) {
+                    target.cli("CLIENT", "PAUSE", "3000", "WRITE");
+                    long t0 = System.nanoTime();
+                    KeySync sync = new KeySync(s, t);
+                    KeySync.Result r = sync.sync(keys);
+                    long tookMs = (System.nanoTime() - t0) / 1_000_000;
+                    assertEquals(0, r.failed(), r.failures().toString());
+                    assertTrue(tookMs >= 2000, "the writes waited for the pause: " + tookMs + " ms");
+                    long worst = 0;
+                    for (byte[] k : keys) {
+                        String key = new String(k, StandardCharsets.UTF_8);
+                        long tgt = Long.parseLong(target.cli("PTTL", key));
+                        long src = Long.parseLong(source.cli("PTTL", key));
+                        worst = Math.max(worst, Math.abs(tgt - src));
+                    }
+                    assertTrue(worst <= 500, target.uri() + ": TTL off by " + worst + " ms after writes held back " + tookMs + " ms");
+                    assertEquals(source.cli("DEBUG", "DIGEST"), target.cli("DEBUG", "DIGEST"));
+                }
+            }
+        }
+    }
+
     @Test
     void refusedSmallKeysAreCopiedByTypeManyAtOnceAndLargerOnesKeyByKey() {
         try (RedisServer source = RedisServer.start(); RedisServer old = RedisServer.startBinary(RedisServer.redis62Binary(), false);
