@@ -297,6 +297,8 @@ public final class LocalStack implements AutoCloseable {
             return;
         }
         LocalStack stack = new LocalStack(config);
+        // DFM_INFRA_ONLY=1: Kafka and PostgreSQL only, for services run elsewhere (deploy/kubernetes/play-local.sh)
+        boolean infrastructureOnly = "1".equals(System.getenv("DFM_INFRA_ONLY"));
         CountDownLatch stopped = new CountDownLatch(1);
         Thread hook = new Thread(() -> {
             System.out.println("dfmigrate: stopping everything this launcher started ...");
@@ -307,7 +309,11 @@ public final class LocalStack implements AutoCloseable {
         Runtime.getRuntime().addShutdownHook(hook);
         try {
             System.out.println("dfmigrate: state directory " + config.stateDir() + " (logs in " + config.stateDir().resolve("logs") + ")");
-            stack.start();
+            if (infrastructureOnly) {
+                stack.startInfrastructure();
+            } else {
+                stack.start();
+            }
         } catch (StackException e) {
             System.err.println("dfmigrate: " + e.getMessage());
             System.exit(1);
@@ -315,6 +321,11 @@ public final class LocalStack implements AutoCloseable {
         }
         System.out.println("dfmigrate: Kafka at " + stack.kafka().bootstrapServers() + ", PostgreSQL at "
                 + stack.jdbcUrl().replaceAll("//[^@/]*@", "//"));
+        if (infrastructureOnly) {
+            System.out.println("dfmigrate: infrastructure ready (keys and API token in " + config.stateDir() + "); press Ctrl-C to stop");
+            stopped.await();
+            return;
+        }
         System.out.println("dfmigrate: ready — orchestrator at " + stack.orchestratorUrl()
                 + " (readiness " + stack.orchestratorUrl() + "/q/health/ready, API " + stack.orchestratorUrl() + "/api/migrations)");
         Path tokenFile = stack.apiTokenFile();
