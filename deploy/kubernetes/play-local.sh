@@ -56,12 +56,13 @@ DFM_ORCHESTRATOR_API_TOKEN=$TOKEN
 QUARKUS_DATASOURCE_USERNAME=dfm
 QUARKUS_DATASOURCE_PASSWORD=
 ENV
+kubectl kustomize "$OVERLAY" >"$STATE/rendered.yaml" # holds the keys: written under umask 077, removed below
 umask 022
-kubectl kustomize "$OVERLAY" >"$STATE/rendered.yaml"
 rm -f "$OVERLAY/secrets.env"
 # podman 4.3 stores a played Secret as YAML and then cannot read it back: secretKeyRef wants a podman secret holding a
 # JSON object of key → base64 value. So the Secret goes in that way, and the rest is played as rendered.
 awk 'BEGIN{RS="\n---\n"; ORS="\n---\n"} !/(^|\n)kind: Secret\n/' "$STATE/rendered.yaml" >"$STATE/local.yaml"
+rm -f "$STATE/rendered.yaml"
 b64() { printf '%s' "$1" | base64 -w0; }
 podman secret rm dfmigrate-secrets >/dev/null 2>&1 || true
 printf '{"DFM_SECRET_KEY":"%s","DFM_EVENT_KEY":"%s","DFM_ORCHESTRATOR_API_TOKEN":"%s","QUARKUS_DATASOURCE_USERNAME":"%s","QUARKUS_DATASOURCE_PASSWORD":""}' \

@@ -147,14 +147,14 @@ public final class KeyVerifier {
      * that cannot be confirmed in time they are not proven different and count as unsettled.
      */
     private Map<Key, Outcome> afterApplied(Map<Key, Outcome> open) {
-        if (settings.applied() == null || open.values().stream().noneMatch(o -> o.verdict == Verdict.DIFFERENT && !o.reason.equals(ERROR))) {
+        if (settings.applied() == null || open.values().stream().noneMatch(Outcome::candidate)) {
             return open;
         }
         boolean applied = settings.applied().getAsBoolean();
         Map<Key, Outcome> after = new LinkedHashMap<>();
         List<byte[]> again = new ArrayList<>();
         open.forEach((k, o) -> {
-            if (o.verdict == Verdict.DIFFERENT && !o.reason.equals(ERROR)) {
+            if (o.candidate()) {
                 if (applied) {
                     again.add(k.bytes());
                 } else {
@@ -182,6 +182,10 @@ public final class KeyVerifier {
 
     /** {@code mismatch}: for a big hash, set or zset, the first element that differed (name and source value). */
     private record Outcome(Verdict verdict, String reason, State source, State target, byte[] mismatch) {
+        /** Different with a source that held still, but maybe only behind the replication: compared again once applied. */
+        boolean candidate() {
+            return verdict == Verdict.DIFFERENT && !reason.equals(ERROR);
+        }
     }
 
     /** Set by {@link #sameElements}: the element that differed, so the next round can tell a still key from a moving one. */

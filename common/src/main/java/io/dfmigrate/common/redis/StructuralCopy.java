@@ -6,6 +6,7 @@ import io.vertx.redis.client.Request;
 import io.vertx.redis.client.Response;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.UUID;
 import java.util.function.LongConsumer;
 import java.util.function.LongSupplier;
@@ -80,7 +81,7 @@ public final class StructuralCopy {
                 try {
                     tgt.send(Request.cmd(Command.RENAME).arg(tmp).arg(k));
                 } catch (RedisCommandException e) {
-                    if (!BlockingRedis.isReplyError(e.getCause()) || !e.getMessage().toLowerCase(java.util.Locale.ROOT).contains("no such key")) {
+                    if (!BlockingRedis.isReplyError(e.getCause()) || !e.getMessage().toLowerCase(Locale.ROOT).contains("no such key")) {
                         throw e;
                     }
                     tgt.send(Request.cmd(Command.DEL).arg(k)); // its time ran out on the target before the rename: expired
