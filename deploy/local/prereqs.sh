@@ -4,6 +4,7 @@
 #  - PostgreSQL server binaries (Debian package postgresql), unless DFM_DB_URL points at your own PostgreSQL
 #  - redis-server and redis-cli (Debian package redis-server): sources and targets of the tests and the quickstart
 #  - openssl: the TLS tests make their own CA
+#  - chromium and chromium-driver: the console's tests drive a real browser (headless)
 # Missing Debian packages are installed when running as root; otherwise the script says what to install.
 
 dfm_java_version() { "$1/bin/java" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p'; }
@@ -47,6 +48,9 @@ dfm_prereqs() {
   fi
   if ! command -v openssl >/dev/null 2>&1; then
     need+=(openssl)   # the TLS tests generate a CA and a server certificate
+  fi
+  if [ "${DFM_PREREQS_BROWSER:-1}" = 1 ] && { ! [ -x /usr/bin/chromium ] || ! [ -x /usr/bin/chromedriver ]; }; then
+    need+=(chromium chromium-driver)   # the console's end-to-end test (e2e ConsoleTest)
   fi
   if ! command -v setpriv >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ]; then
     need+=(util-linux)

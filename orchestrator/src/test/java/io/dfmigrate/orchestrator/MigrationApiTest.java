@@ -216,6 +216,61 @@ class MigrationApiTest {
     }
 
     @Test
+    void aMigrationIsEditedBeforeItsCopyAndTheCheckMustRunAgain() throws Exception {
+        String id = create("to-edit");
+        String patch = "/api/migrations/" + id;
+        given().contentType(ContentType.JSON).body("{}").patch(patch).then().statusCode(400).body("errors[0].field", equalTo("body"));
+        given().contentType(ContentType.JSON).body("{\"target\":{\"uri\":\"redis://127.0.0.1:7001\"}}").patch(patch)
+                .then().statusCode(400).contentType("application/problem+json").body("errors[0].field", equalTo("target.uri"))
+                .body("errors[0].message", containsString("same server as the source"));
+        given().contentType(ContentType.JSON).body("{\"source\":{\"uri\":\"http://x\"},\"options\":{\"onKeyError\":\"maybe\"}}")
+                .patch(patch).then().statusCode(400).body("errors.field", equalTo(List.of("source.uri", "options.onKeyError")));
+        try (KafkaProducer<String, String> producer = producer()) {
+            given().post(patch + "/validate").then().statusCode(202);
+            send(producer, StatusEvent.validation(new RunKey(id, 1), "v",
+                    List.of(new ValidationCheck("source.auth", Severity.ERROR, "WRONGPASS", "give the right password"))));
+            awaitState(id, "VALIDATION_FAILED");
+        }
+        String edited = given().contentType(ContentType.JSON)
+                .body("{\"name\":\"edited\",\"source\":{\"uri\":\"redis://app:n3wpass@127.0.0.1:7003\"},\"options\":{\"guardTarget\":false,\"dbs\":[1]}}")
+                .patch(patch).then().statusCode(200)
+                .body("name", equalTo("edited")).body("state", equalTo("VALIDATION_FAILED"))
+                .body("source.uri", equalTo("redis://app:****@127.0.0.1:7003"))
+                .body("target.uri", equalTo("redis://:****@127.0.0.1:7002/0"))
+                .body("options.dbs", equalTo(List.of(1))).body("options.onKeyError", equalTo("skip"))
+                .body("validation", equalTo(null)).extract().asString();
+        assertFalse(edited.contains("n3wpass"), edited);
+        Migration row = QuarkusTransaction.requiringNew().call(() -> Migration.findById(UUID.fromString(id)));
+        assertEquals("redis://app:n3wpass@127.0.0.1:7003", box.open(row.sourceSealed, SecretBox.context(id, SecretBox.SOURCE)));
+        String audit = given().get(patch + "/audit").then().statusCode(200).body("action", hasItem("edit")).extract().asString();
+        assertTrue(audit.contains("source redis://app:****@127.0.0.1:7003"), audit);
+        assertFalse(audit.contains("n3wpass"), audit);
+
+        given().post(patch + "/stop").then().statusCode(409); // VALIDATION_FAILED: nothing to stop
+        given().post(patch + "/validate").then().statusCode(202);
+        given().contentType(ContentType.JSON).body("{\"name\":\"late\"}").patch(patch).then().statusCode(409)
+                .contentType("application/problem+json").body("state", equalTo("VALIDATING"));
+        given().contentType(ContentType.JSON).body("{\"name\":\"x\"}").patch("/api/migrations/" + UUID.randomUUID()).then().statusCode(404);
+    }
+
+    @Test
+    void theListIsFilteredByState() {
+        String created = create("filter-created");
+        String stopped = create("filter-stopped");
+        given().post("/api/migrations/" + stopped + "/validate").then().statusCode(202);
+        given().post("/api/migrations/" + stopped + "/stop").then().statusCode(202);
+        List<String> ids = given().get("/api/migrations?state=stopped&limit=500").then().statusCode(200).extract().path("id");
+        assertTrue(ids.contains(stopped) && !ids.contains(created), ids.toString());
+        given().get("/api/migrations?state=STOPPED&limit=500").then().body("state", not(hasItem("CREATED")));
+        List<String> both = given().get("/api/migrations?state=CREATED,STOPPED&limit=500").then().statusCode(200).extract().path("id");
+        assertTrue(both.contains(stopped) && both.contains(created), both.toString());
+        int total = Integer.parseInt(given().get("/api/migrations?state=STOPPED").then().extract().header("X-Total-Count"));
+        assertTrue(total >= 1 && total < Integer.parseInt(given().get("/api/migrations").then().extract().header("X-Total-Count")));
+        given().get("/api/migrations?state=RUNNING").then().statusCode(400).contentType("application/problem+json")
+                .body("errors[0].field", equalTo("state"));
+    }
+
+    @Test
     void anEndedMigrationCanBeDeletedWithItsCredentialsWhileItsAuditTrailStays() {
         String id = create("deleted");
         given().post("/api/migrations/" + id + "/validate").then().statusCode(202);

@@ -4,6 +4,7 @@ import static io.restassured.RestAssured.given;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -75,6 +76,20 @@ class SecuredOrchestratorTest {
     }
 
     @Test
+    void theConsoleFilesAreOpenWithAStrictPolicyAndHoldNoData() {
+        given().redirects().follow(false).get("/").then().statusCode(302).header("Location", "/console/");
+        given().redirects().follow(false).get("/console").then().statusCode(302).header("Location", "/console/");
+        given().get("/console/").then().statusCode(200).contentType(containsString("text/html"))
+                .header("Content-Security-Policy", containsString("script-src 'self'"))
+                .header("Content-Security-Policy", containsString("frame-ancestors 'none'"))
+                .header("X-Content-Type-Options", "nosniff")
+                .body(containsString("<script src=\"console.js\""));
+        given().get("/console/console.js").then().statusCode(200).body(containsString("/api/migrations"));
+        given().get("/console/no-such-file").then().statusCode(404);
+        given().post("/").then().statusCode(401);
+    }
+
+    @Test
     void anEndpointOutsideTheAllowlistIsA400NamingTheFieldWithoutAnyConnection() throws Exception {
         try (ServerSocket listener = new ServerSocket(0, 50, InetAddress.getByName("127.0.0.2"))) {
             listener.setSoTimeout(300);
@@ -93,13 +108,21 @@ class SecuredOrchestratorTest {
         String base = "http://localhost:" + RestAssured.port;
         for (String path : List.of("//api/migrations", "/api//migrations", "/./api/migrations", "/api/./migrations",
                 "/q/health/../../api/migrations", "/q/health/%2E%2E/%2E%2E/api/migrations", "/q/health%2F..%2F..%2Fapi%2Fmigrations",
-                "/q/healthz/../../api/migrations", "/api/migrations/", "/api/migrations?x=/q/health", "/%61pi/migrations")) {
+                "/q/healthz/../../api/migrations", "/api/migrations/", "/api/migrations?x=/q/health", "/%61pi/migrations",
+                "/console/../api/migrations", "/console/%2E%2E/api/migrations", "//console/../api/migrations",
+                "/consoleapi/migrations")) {
             for (String method : List.of("GET", "HEAD", "POST")) {
                 HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(base + path))
                         .method(method, HttpRequest.BodyPublishers.ofString(method.equals("POST") ? "{}" : "")).build(),
                         HttpResponse.BodyHandlers.ofString());
                 assertEquals(401, r.statusCode(), method + " " + path + " gave " + r.statusCode() + ": " + r.body());
             }
+        }
+        // encoded slashes under the console's open files stay files: nothing there, and never the API
+        for (String path : List.of("/console/..%2Fapi%2Fmigrations", "/console/%2E%2E%2Fapi%2Fmigrations", "/console%2F..%2Fapi%2Fmigrations")) {
+            HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(base + path)).GET().build(), HttpResponse.BodyHandlers.ofString());
+            assertTrue(r.statusCode() == 401 || r.statusCode() == 404, path + " gave " + r.statusCode() + ": " + r.body());
+            assertFalse(r.body().startsWith("["), path + " gave the API's list: " + r.body());
         }
     }
 

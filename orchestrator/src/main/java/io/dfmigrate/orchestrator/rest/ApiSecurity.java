@@ -101,12 +101,36 @@ public class ApiSecurity {
         }
     }
 
+    /**
+     * The web console's files (HTML, script, style: no data; every call they make goes to {@code /api} with the
+     * user's token) are served to anyone, with a policy that allows only this origin's scripts, styles and calls.
+     */
+    static final String CONSOLE = "/console";
+    static final String CONSOLE_POLICY = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+            + "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+
     void install(@Observes Router router) {
         router.route().order(-100).handler(this::filter);
+        router.route("/").order(-99).handler(rc -> rc.redirect(CONSOLE + "/"));
     }
 
     void filter(RoutingContext rc) {
-        if (open(rc.normalizedPath()) || modes.contains(AuthMode.none)) {
+        String path = rc.normalizedPath();
+        if (path.equals(CONSOLE) || path.startsWith(CONSOLE + "/")) {
+            rc.response().putHeader("Content-Security-Policy", CONSOLE_POLICY).putHeader("X-Content-Type-Options", "nosniff")
+                    .putHeader("Referrer-Policy", "no-referrer").putHeader("Cache-Control", "no-cache");
+            if (path.equals(CONSOLE)) {
+                rc.redirect(CONSOLE + "/");
+                return;
+            }
+            afterAuthentication(rc);
+            return;
+        }
+        if (path.equals("/") && (rc.request().method() == HttpMethod.GET || rc.request().method() == HttpMethod.HEAD)) {
+            rc.next(); // the redirect to the console
+            return;
+        }
+        if (open(path) || modes.contains(AuthMode.none)) {
             afterAuthentication(rc);
             return;
         }

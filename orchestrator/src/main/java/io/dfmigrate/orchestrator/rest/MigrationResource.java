@@ -13,7 +13,9 @@ import io.dfmigrate.orchestrator.config.OrchestratorConfig;
 import io.quarkus.vertx.http.runtime.CurrentVertxRequest;
 import io.smallrye.mutiny.Multi;
 import io.vertx.ext.web.RoutingContext;
+import io.dfmigrate.orchestrator.persistence.MigrationState;
 import jakarta.ws.rs.DELETE;
+import jakarta.ws.rs.PATCH;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.HeaderParam;
 import java.time.Duration;
@@ -82,9 +84,10 @@ public class MigrationResource {
 
     @RunOnVirtualThread
     @GET
-    public Response list(@QueryParam("limit") String limit, @QueryParam("offset") String offset) {
-        return Response.ok(queries.list(number("limit", limit, 100), number("offset", offset, 0)))
-                .header("X-Total-Count", queries.count()).build();
+    public Response list(@QueryParam("limit") String limit, @QueryParam("offset") String offset, @QueryParam("state") String state) {
+        Set<MigrationState> states = MigrationQueries.states(state);
+        return Response.ok(queries.list(number("limit", limit, 100), number("offset", offset, 0), states))
+                .header("X-Total-Count", queries.count(states)).build();
     }
 
     /** A whole-number query parameter, {@code dflt} when absent; 400 naming it when it is not a number. */
@@ -112,6 +115,18 @@ public class MigrationResource {
     @Path("{id}")
     public Dtos.MigrationView get(@PathParam("id") String id) {
         return queries.get(id);
+    }
+
+    /**
+     * Changes name, source, target or options (each replaces the previous one as a whole; absent ones stay) while nothing
+     * was copied: CREATED or VALIDATION_FAILED, 409 otherwise. The check is then run again with {@code …/validate}.
+     */
+    @RunOnVirtualThread
+    @PATCH
+    @Path("{id}")
+    @Consumes(MediaType.APPLICATION_JSON)
+    public Dtos.MigrationView edit(@PathParam("id") String id, Dtos.CreateMigrationRequest request, @HeaderParam(ACTOR_HEADER) String actor) {
+        return actions.edit(id, request, actor(actor));
     }
 
     @RunOnVirtualThread
@@ -181,8 +196,9 @@ public class MigrationResource {
     }
 
     /**
-     * Server-sent events: the migration as {@code GET /api/migrations/{id}} shows it, first at once, then each time it
-     * changes (state, counters, validation), until it is COMPLETED or the client goes away. Works with any number of
+     * Server-sent events: the migration as {@code GET /api/migrations/{id}} shows it, first at once, then each time any
+     * of it changes (state, counters, validation, replication lag and pending changes; checked every
+     * {@code DFM_ORCHESTRATOR_EVENTS_INTERVAL}), until it is COMPLETED or the client goes away. Works with any number of
      * orchestrator replicas, since it reads the database.
      */
     @Blocking
@@ -203,7 +219,7 @@ public class MigrationResource {
                 try {
                     Thread.sleep(eventsInterval.toMillis());
                     Dtos.MigrationView now = queries.get(id);
-                    if (!now.state().equals(last.state()) || !now.updatedAt().equals(last.updatedAt())) {
+                    if (!now.equals(last)) { // any field: state, counters, lag, pending changes, verification
                         em.emit(now);
                         last = now;
                     }

@@ -68,21 +68,11 @@ public class MigrationActions {
             throw ApiException.badRequest("body", "a JSON object with name, source and target is required");
         }
         List<FieldError> errors = new ArrayList<>();
-        String name = req.name() == null ? null : req.name().strip();
-        if (name == null || name.isEmpty()) {
-            errors.add(new FieldError("name", "is required"));
-        } else if (name.length() > MAX_NAME) {
-            errors.add(new FieldError("name", "must be at most " + MAX_NAME + " characters"));
-        } else if (name.chars().anyMatch(Character::isISOControl)) {
-            errors.add(new FieldError("name", "must not contain control characters"));
-        }
+        String name = name(req.name(), errors);
         RedisEndpoint source = endpoint("source", req.source(), errors);
         RedisEndpoint target = endpoint("target", req.target(), errors);
-        if (source != null && target != null && source.host().equalsIgnoreCase(target.host()) && source.port() == target.port()) {
-            errors.add(new FieldError("target.uri", "is the same server as the source; a migration needs two servers"));
-        }
-        MigrationOptions options = req.options() == null ? MigrationOptions.DEFAULTS : req.options();
-        options.problems().forEach((field, msg) -> errors.add(new FieldError("options." + field, msg)));
+        sameServer(source, target, errors);
+        MigrationOptions options = options(req.options(), errors);
         if (!errors.isEmpty()) {
             throw ApiException.badRequest(errors);
         }
@@ -106,6 +96,101 @@ public class MigrationActions {
         Migration m = j.migration();
         LOG.infof("migration %s (%s) created: %s -> %s", m.id, m.name, m.sourceUri, m.targetUri);
         return MigrationViews.view(m);
+    }
+
+    /** States in which {@link #edit} may change a migration: nothing of it was copied yet. */
+    public static final List<MigrationState> EDITABLE = List.of(MigrationState.CREATED, MigrationState.VALIDATION_FAILED);
+
+    /**
+     * {@code PATCH /api/migrations/{id}}: replaces what the body names (name, source, target, options; absent parts stay)
+     * while nothing was copied (CREATED, VALIDATION_FAILED; 409 otherwise). The last check's results are dropped, since
+     * they describe the old settings: the check is run again with {@code …/validate}.
+     */
+    public Dtos.MigrationView edit(String id, Dtos.CreateMigrationRequest req, String actor) {
+        if (req == null || (req.name() == null && req.source() == null && req.target() == null && req.options() == null)) {
+            throw ApiException.badRequest("body", "name what to change: a JSON object with name, source, target or options");
+        }
+        List<FieldError> errors = new ArrayList<>();
+        String name = req.name() == null ? null : name(req.name(), errors);
+        RedisEndpoint source = req.source() == null ? null : endpoint("source", req.source(), errors);
+        RedisEndpoint target = req.target() == null ? null : endpoint("target", req.target(), errors);
+        MigrationOptions options = req.options() == null ? null : options(req.options(), errors);
+        if (!errors.isEmpty()) {
+            throw ApiException.badRequest(errors);
+        }
+        Journal j = MigrationTx.retryingConflicts(() -> QuarkusTransaction.requiringNew().call(() -> {
+            Migration m = MigrationTx.find(id);
+            if (!EDITABLE.contains(m.state)) {
+                throw ApiException.conflict("cannot edit a migration in state " + m.state + ": only before a copy ("
+                        + EDITABLE + "); create a new migration instead", m.state.name(), m.allowedActionNames());
+            }
+            List<FieldError> same = new ArrayList<>();
+            sameServer(source != null ? source : opened(m.sourceSealed, m.id, SecretBox.SOURCE),
+                    target != null ? target : opened(m.targetSealed, m.id, SecretBox.TARGET), same);
+            if (!same.isEmpty()) {
+                throw ApiException.badRequest(same);
+            }
+            List<String> changed = new ArrayList<>();
+            if (name != null && !name.equals(m.name)) {
+                changed.add("name '" + m.name + "' → '" + name + "'");
+                m.name = name;
+            }
+            if (source != null) {
+                m.sourceUri = source.masked();
+                m.sourceSealed = box.seal(source.toUri(), SecretBox.context(m.id, SecretBox.SOURCE));
+                changed.add("source " + m.sourceUri);
+            }
+            if (target != null) {
+                m.targetUri = target.masked();
+                m.targetSealed = box.seal(target.toUri(), SecretBox.context(m.id, SecretBox.TARGET));
+                changed.add("target " + m.targetUri);
+            }
+            if (options != null) {
+                m.options = Json.write(options.withDefaults());
+                changed.add("options " + m.options);
+            }
+            m.validation = null;
+            m.validatedAt = null;
+            Journal journal = new Journal(m);
+            journal.audit(actor, "edit", (changed.isEmpty() ? "nothing changed" : String.join(", ", changed))
+                    + "; run the check again");
+            return journal;
+        }));
+        tx.after(j);
+        LOG.infof("migration %s edited by %s", id, actor);
+        return queries.get(id);
+    }
+
+    private RedisEndpoint opened(String sealed, UUID id, String role) {
+        try {
+            return RedisEndpoint.parse(box.open(sealed, SecretBox.context(id, role)));
+        } catch (InvalidEndpointException e) {
+            return null; // it was valid when sealed; nothing to compare against
+        }
+    }
+
+    private static String name(String given, List<FieldError> errors) {
+        String name = given == null ? null : given.strip();
+        if (name == null || name.isEmpty()) {
+            errors.add(new FieldError("name", "is required"));
+        } else if (name.length() > MAX_NAME) {
+            errors.add(new FieldError("name", "must be at most " + MAX_NAME + " characters"));
+        } else if (name.chars().anyMatch(Character::isISOControl)) {
+            errors.add(new FieldError("name", "must not contain control characters"));
+        }
+        return name;
+    }
+
+    private static void sameServer(RedisEndpoint source, RedisEndpoint target, List<FieldError> errors) {
+        if (source != null && target != null && source.host().equalsIgnoreCase(target.host()) && source.port() == target.port()) {
+            errors.add(new FieldError("target.uri", "is the same server as the source; a migration needs two servers"));
+        }
+    }
+
+    private static MigrationOptions options(MigrationOptions given, List<FieldError> errors) {
+        MigrationOptions options = given == null ? MigrationOptions.DEFAULTS : given;
+        options.problems().forEach((field, msg) -> errors.add(new FieldError("options." + field, msg)));
+        return options;
     }
 
     private static RedisEndpoint endpoint(String field, Dtos.EndpointInput input, List<FieldError> errors) {

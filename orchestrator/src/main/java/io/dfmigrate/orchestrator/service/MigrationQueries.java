@@ -2,6 +2,10 @@ package io.dfmigrate.orchestrator.service;
 
 import io.dfmigrate.orchestrator.persistence.AuditEntry;
 import io.dfmigrate.orchestrator.persistence.Migration;
+import io.dfmigrate.orchestrator.persistence.MigrationState;
+import java.util.EnumSet;
+import java.util.Locale;
+import java.util.Set;
 import io.dfmigrate.orchestrator.persistence.VerificationDiff;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.List;
@@ -47,16 +51,37 @@ public class MigrationQueries {
         });
     }
 
-    /** The newest first, {@code limit} (1–500) from {@code offset}; 400 naming the parameter otherwise. */
-    public List<Dtos.MigrationView> list(int limit, int offset) {
+    /**
+     * The newest first, {@code limit} (1–500) from {@code offset}, only those in {@code states} when it is not empty; 400
+     * naming the parameter otherwise.
+     */
+    public List<Dtos.MigrationView> list(int limit, int offset, Set<MigrationState> states) {
         if (limit < 1 || limit > MAX_PAGE) {
             throw ApiException.badRequest("limit", "must be 1 to " + MAX_PAGE);
         }
         if (offset < 0) {
             throw ApiException.badRequest("offset", "must be 0 or more");
         }
-        return tx.read(() -> Migration.<Migration>find("order by createdAt desc, id").range(offset, offset + limit - 1).list().stream()
-                .map(MigrationViews::view).toList());
+        return tx.read(() -> (states.isEmpty() ? Migration.<Migration>find("order by createdAt desc, id")
+                : Migration.<Migration>find("state in ?1 order by createdAt desc, id", states))
+                .range(offset, offset + limit - 1).list().stream().map(MigrationViews::view).toList());
+    }
+
+    /** {@code ?state=REPLICATING,STOPPED}: the states named (comma-separated, any case); 400 naming an unknown one. */
+    public static Set<MigrationState> states(String param) {
+        Set<MigrationState> out = EnumSet.noneOf(MigrationState.class);
+        if (param == null || param.isBlank()) {
+            return out;
+        }
+        for (String s : param.split(",")) {
+            try {
+                out.add(MigrationState.valueOf(s.strip().toUpperCase(Locale.ROOT)));
+            } catch (IllegalArgumentException e) {
+                throw ApiException.badRequest("state", "'" + s.strip() + "' is not a state; one or more of "
+                        + java.util.Arrays.toString(MigrationState.values()) + ", comma-separated");
+            }
+        }
+        return out;
     }
 
     private static List<AuditEntry> trail(String id) {
@@ -68,8 +93,8 @@ public class MigrationQueries {
         return entries;
     }
 
-    public long count() {
-        return tx.read(() -> Migration.count());
+    public long count(Set<MigrationState> states) {
+        return tx.read(() -> states.isEmpty() ? Migration.count() : Migration.count("state in ?1", states));
     }
 
     /** The audit trail, also of a deleted migration (404 when there is none). */

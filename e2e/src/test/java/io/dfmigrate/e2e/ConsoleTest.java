@@ -1,0 +1,404 @@
+package io.dfmigrate.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.dfmigrate.localstack.LocalStack;
+import io.dfmigrate.localstack.RedisServer;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.openqa.selenium.By;
+import org.openqa.selenium.Dimension;
+import org.openqa.selenium.JavascriptExecutor;
+import org.openqa.selenium.Keys;
+import org.openqa.selenium.OutputType;
+import org.openqa.selenium.StaleElementReferenceException;
+import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.support.ui.WebDriverWait;
+
+/**
+ * The web console in a real browser (Debian's chromium, headless, driven by its chromedriver) against the whole stack
+ * and real redis-servers, as an operator uses it: sign in, create with a wrong password, read the check's remediation,
+ * fix it, start with acknowledged warnings while a writer runs, complete with cutover; and the stop, keep replicating,
+ * start over and stop replication paths. Screenshots of each step go to {@code target/console-screenshots}.
+ */
+class ConsoleTest {
+    static final Duration LONG = Duration.ofSeconds(180);
+    static LocalStack stack;
+    static Api api;
+    static ChromeDriver browser;
+    static Path shots;
+    static Path profile;
+
+    @BeforeAll
+    static void start() throws IOException {
+        stack = E2e.startStack(Map.of());
+        api = new Api(stack);
+        shots = Files.createDirectories(Path.of("target", "console-screenshots"));
+        profile = Files.createTempDirectory("dfm-chromium");
+        browser = browser(profile);
+    }
+
+    @AfterAll
+    static void stop() {
+        if (browser != null) {
+            browser.quit();
+        }
+        if (stack != null) {
+            stack.close();
+        }
+    }
+
+    /** Debian's chromium through its chromedriver; nothing downloaded, no network beyond this machine's loopback. */
+    static ChromeDriver browser(Path profile) {
+        for (String file : List.of("/usr/bin/chromium", "/usr/bin/chromedriver")) {
+            assertTrue(Files.isExecutable(Path.of(file)), file + " is missing: apt-get install chromium chromium-driver "
+                    + "(deploy/local/prereqs.sh installs them when run as root)");
+        }
+        ChromeOptions options = new ChromeOptions().setBinary("/usr/bin/chromium").addArguments("--headless=new", "--no-sandbox",
+                "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--window-size=1280,800", "--user-data-dir=" + profile);
+        ChromeDriverService service = new ChromeDriverService.Builder().usingDriverExecutable(Path.of("/usr/bin/chromedriver").toFile())
+                .usingAnyFreePort().build();
+        ChromeDriver driver = new ChromeDriver(service, options);
+        driver.manage().timeouts().pageLoadTimeout(Duration.ofSeconds(60)).scriptTimeout(Duration.ofSeconds(30));
+        return driver;
+    }
+
+    @Test
+    void anOperatorMigratesInTheBrowserFromAWrongPasswordToACompletedCutover() throws Exception {
+        try (RedisServer source = RedisServer.start(); RedisServer target = RedisServer.start()) {
+            source.cli("ACL", "SETUSER", "app", "on", ">right-pass", "~*", "&*", "+@all");
+            source.cli("DEBUG", "POPULATE", "30000", "key", "64");
+            source.cli("EVAL", "for i=1,2000 do redis.call('HSET','h:'..i,'a',i) redis.call('PEXPIRE','h:'..i,3600000) "
+                    + "redis.call('ZADD','z:'..i,i,'m') end", "0");
+            source.cli("CONFIG", "SET", "notify-keyspace-events", "KEA");
+
+            browser.manage().window().setSize(new Dimension(1280, 800));
+            browser.get(stack.orchestratorUrl() + "/");
+            waitFor(d -> d.getCurrentUrl().endsWith("#/sign-in") && present("token"));
+            shot("01-sign-in");
+            type("token", "not-the-token-0123456789");
+            find("token").sendKeys(Keys.ENTER); // the keyboard signs in
+            waitFor(d -> find("token-error").getText().contains("not accepted"));
+            type("token", stack.apiToken());
+            click("sign-in-button");
+            waitFor(d -> present("migrations"));
+
+            click(By.linkText("New migration"));
+            waitFor(d -> present("migration-form"));
+            type("name", "orders-cache");
+            fillEndpoint("source", source.port(), "app", "wrong-pass");
+            fillEndpoint("target", source.port(), "", ""); // the same server: the API names target.uri
+            click("save");
+            WebElement targetError = waitFor(d -> errorOf("target"));
+            assertTrue(targetError.getText().contains("same server as the source"), targetError.getText());
+            shot("02-field-error-from-the-api");
+            fillEndpoint("target", target.port(), "", "");
+            click("save");
+            waitFor(d -> d.getCurrentUrl().contains("#/m/") && present("migration-state"));
+            String id = browser.getCurrentUrl().replaceAll(".*#/m/", "");
+            assertEquals("CREATED", state());
+            assertFalse(browser.getPageSource().contains("wrong-pass"), "the password never comes back");
+
+            confirm("action-validate");
+            waitFor(d -> state().equals("VALIDATION_FAILED"));
+            WebElement failed = waitFor(d -> browser.findElement(By.cssSelector("#validation li.check-error .remediation")));
+            assertTrue(failed.getText().contains("user or password in the source URI is wrong"), failed.getText());
+            scrollTo("validation");
+            shot("03-validation-failed-with-remediation");
+
+            click("action-edit");
+            waitFor(d -> present("migration-form") && present("source-password"));
+            assertEquals("app", find("source-user").getDomProperty("value"));
+            type("source-password", "right-pass");
+            click("save");
+            waitFor(d -> present("action-validate") && find("action-validate").getText().equals("Run check"));
+            confirm("action-validate");
+            waitFor(d -> state().equals("VALIDATED"));
+            WebElement warning = waitFor(d -> browser.findElement(By.cssSelector("#validation li[data-check='not-migrated.acl']")));
+            assertTrue(warning.getText().contains("WARNING") && warning.getText().contains("app"), warning.getText());
+            assertTrue(find("action-validate").getText().equals("Run check again"));
+            shot("04-validated-with-warnings");
+
+            AtomicBoolean writing = new AtomicBoolean(true);
+            AtomicLong writes = new AtomicLong();
+            Thread writer = writer(source, writing, writes);
+            click("action-start");
+            waitFor(d -> find("confirm").isDisplayed());
+            assertFalse(find("confirm-ok").isEnabled(), "starting over warnings needs the acknowledgement");
+            click("acknowledge-warnings");
+            shot("05-start-acknowledging-warnings");
+            click("confirm-ok");
+            waitFor(d -> List.of("COPYING", "REPLICATING").contains(state()));
+            shot("06-copying");
+            waitFor(d -> state().equals("REPLICATING"));
+            // the live chart draws from the event stream: a few samples while the writer runs
+            waitFor(d -> browser.findElements(By.cssSelector("#lag-chart polyline")).size() == 2
+                    && Integer.parseInt(find("lag-chart").getDomAttribute("data-samples")) >= 8
+                    && !text("applied").equals("0"));
+            long copied = Long.parseLong(text("keys-copied").split(" ")[0].replace(",", ""));
+            assertTrue(copied >= 30_000, text("keys-copied"));
+            assertTrue(browser.findElement(By.cssSelector("#timeline li[data-phase=replicating]")).getDomAttribute("class").contains("current"));
+            scrollTo("replication");
+            shot("07-replicating-live");
+
+            // a phone-sized screen: nothing wider than the screen
+            browser.executeCdpCommand("Emulation.setDeviceMetricsOverride",
+                    Map.of("width", 390, "height", 844, "deviceScaleFactor", 1, "mobile", true));
+            waitFor(d -> ((Number) js("return window.innerWidth")).intValue() <= 400);
+            long overflow = ((Number) js("return document.documentElement.scrollWidth - window.innerWidth")).longValue();
+            assertTrue(overflow <= 1, "the page is " + overflow + " px wider than a phone's screen");
+            shot("08-phone");
+            browser.executeCdpCommand("Emulation.clearDeviceMetricsOverride", Map.of());
+
+            // Escape closes the confirmation without acting
+            click("action-stop");
+            waitFor(d -> find("confirm").isDisplayed());
+            assertTrue(text("confirm-body").contains("data already copied stays"), text("confirm-body"));
+            find("confirm-cancel").sendKeys(Keys.ESCAPE);
+            waitFor(d -> !find("confirm").isDisplayed());
+            assertEquals("REPLICATING", state());
+
+            writing.set(false);
+            writer.join();
+            api.await(id, m -> m.at("/replication/pendingChanges").asLong(-1) == 0, LONG);
+            confirm("action-cutover");
+            waitFor(d -> state().equals("COMPLETED"));
+            waitFor(d -> present("cutover-pause") && !text("cutover-pause").equals("–"));
+            assertTrue(text("cutover-state").equals("DONE"), text("cutover-state"));
+            waitFor(d -> browser.findElements(By.cssSelector("#audit-entries tr[data-action=cutover-requested]")).size() == 1);
+            String audit = text("audit-entries");
+            assertTrue(audit.contains("operator") && audit.contains("REPLICATING → COMPLETED"), audit);
+            assertTrue(browser.findElement(By.cssSelector("#timeline li[data-phase=completed]")).getDomAttribute("class").contains("done"));
+            scrollTo("cutover");
+            shot("09-completed-after-cutover");
+            assertTrue(writes.get() > 0);
+            source.cli("--scan");
+            target.cli("--scan");
+            assertEquals(source.cli("DBSIZE"), target.cli("DBSIZE"));
+            assertEquals(source.cli("DEBUG", "DIGEST"), target.cli("DEBUG", "DIGEST"), "what the console migrated is what the source holds");
+
+            click(By.linkText("Migrations"));
+            waitFor(d -> browser.findElements(By.cssSelector("#migrations tr[data-id='" + id + "']")).size() == 1);
+            new org.openqa.selenium.support.ui.Select(find("state-filter")).selectByValue("COMPLETED");
+            waitFor(d -> browser.getCurrentUrl().endsWith("?state=COMPLETED") && text("migration-count").contains("in COMPLETED"));
+            assertTrue(text("migrations").contains("orders-cache"));
+            shot("10-list-filtered");
+        }
+    }
+
+    @Test
+    void stopKeepReplicatingStartOverAndStopReplicationFromTheConsole() throws Exception {
+        try (RedisServer source = RedisServer.start(); RedisServer target = RedisServer.start()) {
+            source.cli("DEBUG", "POPULATE", "5000", "k", "16");
+            source.cli("CONFIG", "SET", "notify-keyspace-events", "KEA");
+            signedIn();
+            browser.get(stack.orchestratorUrl() + "/console/#/new");
+            waitFor(d -> present("migration-form"));
+            type("name", "sessions");
+            fillEndpoint("source", source.port(), "", "");
+            fillEndpoint("target", target.port(), "", "");
+            find("opt-guardTarget").click(); // off: options show their defaults
+            find("opt-overwrite").click(); // on: starting over copies onto what the first run copied
+            click("save");
+            waitFor(d -> d.getCurrentUrl().contains("#/m/") && present("migration-state"));
+            String id = browser.getCurrentUrl().replaceAll(".*#/m/", "");
+            assertEquals("false", api.get("/api/migrations/" + id).json().at("/options/guardTarget").asText());
+            assertEquals("true", api.get("/api/migrations/" + id).json().at("/options/overwrite").asText());
+
+            validateAndStart();
+            waitFor(d -> state().equals("REPLICATING"));
+            confirm("action-keep-replicating");
+            waitFor(d -> browser.findElements(By.cssSelector("#audit-entries tr[data-action=keep-replicating]")).size() == 1);
+            assertEquals("REPLICATING", state());
+            shot("11-keep-replicating");
+
+            target.cli("SET", "k:7", "changed-on-the-target"); // the guard is off: a difference the verification must find
+            confirm("action-verify");
+            waitFor(d -> present("verification-state") && text("verification-state").equals("DONE"));
+            assertEquals("1", text("verification-differing"), text("verification"));
+            assertTrue(text("differences").contains("k:7"), text("differences"));
+            scrollTo("verification");
+            shot("12-verify-differences");
+
+            confirm("action-stop");
+            waitFor(d -> state().equals("STOPPED"));
+            assertTrue(browser.findElement(By.cssSelector("#timeline li[data-phase=stopped]")).isDisplayed());
+            assertEquals(source.cli("DBSIZE"), target.cli("DBSIZE"), "the data already copied stays");
+            shot("13-stopped");
+
+            confirm("action-restart");
+            waitFor(d -> state().equals("VALIDATED") || state().equals("VALIDATION_FAILED"));
+            assertEquals("VALIDATED", state(), text("validation"));
+            assertTrue(browser.getPageSource().contains("Run 2"));
+            source.cli("SET", "after-restart", "1");
+            startWithAcknowledgement();
+            waitFor(d -> state().equals("REPLICATING"));
+            confirm("action-stop-replication");
+            waitFor(d -> state().equals("COMPLETED"));
+            assertEquals("1", target.cli("GET", "after-restart"));
+            waitFor(d -> browser.findElements(By.cssSelector("#audit-entries tr[data-action=restart]")).size() == 1);
+            shot("14-stopped-replication");
+        }
+    }
+
+    /* ---------- helpers ---------- */
+
+    void signedIn() {
+        browser.get(stack.orchestratorUrl() + "/console/");
+        waitFor(d -> present("migrations") || present("token"));
+        if (present("token")) {
+            type("token", stack.apiToken());
+            click("sign-in-button");
+            waitFor(d -> present("migrations"));
+        }
+    }
+
+    void validateAndStart() {
+        confirm("action-validate");
+        waitFor(d -> state().equals("VALIDATED") || state().equals("VALIDATION_FAILED"));
+        assertEquals("VALIDATED", state(), text("validation"));
+        startWithAcknowledgement();
+    }
+
+    /** Starts, acknowledging warnings when the check left some. */
+    void startWithAcknowledgement() {
+        click("action-start");
+        waitFor(d -> find("confirm").isDisplayed());
+        if (present("acknowledge-warnings")) {
+            click("acknowledge-warnings");
+        }
+        click("confirm-ok");
+        waitFor(d -> !state().equals("VALIDATED"));
+    }
+
+    /** Clicks an action and confirms it in the dialog that says what will happen. */
+    void confirm(String button) {
+        click(button);
+        waitFor(d -> find("confirm").isDisplayed());
+        assertFalse(text("confirm-body").isBlank());
+        click("confirm-ok");
+        waitFor(d -> !find("confirm").isDisplayed());
+    }
+
+    void fillEndpoint(String role, int port, String user, String password) {
+        type(role + "-host", "127.0.0.1");
+        type(role + "-port", Integer.toString(port));
+        type(role + "-user", user);
+        type(role + "-password", password);
+    }
+
+    WebElement errorOf(String field) {
+        WebElement e = browser.findElement(By.cssSelector("[data-error='" + field + "']"));
+        return e.getText().isBlank() ? null : e;
+    }
+
+    static Thread writer(RedisServer source, AtomicBoolean writing, AtomicLong writes) {
+        return Thread.ofVirtual().start(() -> {
+            for (int i = 0; writing.get(); i++) {
+                source.cli("EVAL", "for j=1,50 do redis.call('SET','live:'..ARGV[1]..':'..j,j) redis.call('INCR','counter') end "
+                        + "redis.call('HSET','h:1','w',ARGV[1]) redis.call('DEL','key:'..ARGV[1])", "0", Integer.toString(i));
+                writes.addAndGet(52);
+                E2e.sleep(20);
+            }
+        });
+    }
+
+    String state() {
+        return retrying(() -> browser.findElement(By.cssSelector("#migration-state .badge")).getDomAttribute("data-state"));
+    }
+
+    String text(String id) {
+        return retrying(() -> find(id).getText());
+    }
+
+    static WebElement find(String id) {
+        return browser.findElement(By.id(id));
+    }
+
+    static boolean present(String id) {
+        return !browser.findElements(By.id(id)).isEmpty();
+    }
+
+    void type(String id, String value) {
+        retrying(() -> {
+            WebElement e = find(id);
+            e.clear();
+            e.sendKeys(value);
+            return null;
+        });
+    }
+
+    void click(String id) {
+        click(By.id(id));
+    }
+
+    void click(By by) {
+        waitFor(d -> retrying(() -> {
+            WebElement e = d.findElement(by);
+            if (!e.isDisplayed() || !e.isEnabled()) {
+                return false;
+            }
+            e.click();
+            return true;
+        }));
+    }
+
+    void scrollTo(String id) {
+        retrying(() -> ((JavascriptExecutor) browser).executeScript("arguments[0].scrollIntoView({block: 'start'})", find(id)));
+    }
+
+    Object js(String script) {
+        return ((JavascriptExecutor) browser).executeScript(script);
+    }
+
+    /** The page re-renders on every live update: an element found a moment ago may be gone; look again. */
+    static <T> T retrying(java.util.function.Supplier<T> action) {
+        for (int i = 0; ; i++) {
+            try {
+                return action.get();
+            } catch (StaleElementReferenceException e) {
+                if (i >= 20) {
+                    throw e;
+                }
+            }
+        }
+    }
+
+    <T> T waitFor(Function<WebDriver, T> condition) {
+        try {
+            return new WebDriverWait(browser, LONG, Duration.ofMillis(200)).ignoring(StaleElementReferenceException.class)
+                    .ignoring(org.openqa.selenium.NoSuchElementException.class).until(condition);
+        } catch (RuntimeException e) {
+            shot("failed-" + System.currentTimeMillis());
+            throw e;
+        }
+    }
+
+    void shot(String name) {
+        try {
+            Path png = browser.getScreenshotAs(OutputType.FILE).toPath();
+            Files.move(png, shots.resolve(name + ".png"), StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
