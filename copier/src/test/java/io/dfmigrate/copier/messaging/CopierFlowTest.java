@@ -202,4 +202,29 @@ class CopierFlowTest {
             assertEquals("119", target.cli("GET", "k119"));
         }
     }
+
+    @Test
+    void withOverwriteAReconciliationKeepsTheKeysTheTargetHadBeforeTheMigration() {
+        try (RedisServer source = RedisServer.start(); RedisServer target = RedisServer.start()) {
+            String m = UUID.randomUUID().toString();
+            source.cli("EVAL", "for i=1,200 do redis.call('SET', 'k'..i, i) end", "0");
+            target.cli("SET", "theirs", "the target's own key");
+            target.cli("SET", "k5", "replaced by the copy");
+            MigrationOptions overwrite = new MigrationOptions(true, List.of(), "*", "auto", false, true, "skip", null);
+            connector.<Message<String>>source("phases-in").send(SignedEvents.phase(
+                    command(PhaseEvent.Kind.COPY, m, source, target, null, overwrite)));
+            relayBatchesUntil(m, () -> everyBatchDone(m, null), "every batch of the copy");
+            assertEquals("5", target.cli("GET", "k5"));
+
+            source.cli("SET", "k2", "changed while the capture was blind");
+            source.cli("SET", "k201", "new while the capture was blind");
+            connector.<Message<String>>source("phases-in").send(SignedEvents.phase(
+                    command(PhaseEvent.Kind.RECONCILE, m, source, target, 1, overwrite)));
+            relayBatchesUntil(m, () -> everyBatchDone(m, 1), "every batch of reconciliation pass 1");
+            assertEquals("changed while the capture was blind", target.cli("GET", "k2"));
+            assertEquals("new while the capture was blind", target.cli("GET", "k201"));
+            assertEquals("the target's own key", target.cli("GET", "theirs"), "a key only the target had survives the reconciliation");
+            assertEquals("202", target.cli("DBSIZE"));
+        }
+    }
 }
