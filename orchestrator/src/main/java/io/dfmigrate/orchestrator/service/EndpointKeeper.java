@@ -9,6 +9,7 @@ import io.dfmigrate.common.redis.KeyspaceNotifications;
 import io.dfmigrate.common.redis.StructuralCopy;
 import io.dfmigrate.common.secret.SecretBox;
 import io.dfmigrate.orchestrator.config.OrchestratorConfig;
+import io.dfmigrate.orchestrator.persistence.AdvisoryLocks;
 import io.dfmigrate.orchestrator.persistence.GuardStatus;
 import io.quarkus.scheduler.Scheduled;
 import io.smallrye.common.annotation.RunOnVirtualThread;
@@ -41,11 +42,14 @@ public class EndpointKeeper {
     private final SecretBox box;
     private final Vertx vertx;
     private final OrchestratorConfig config;
+    private final AdvisoryLocks advisory;
     private final Map<UUID, ReentrantLock> locks = new ConcurrentHashMap<>();
     /** The drift last reported per migration: the same drift right after its reconciliation is not reconciled again. */
     private final Map<UUID, String> lastDrift = new ConcurrentHashMap<>();
 
-    public EndpointKeeper(KeeperSteps steps, TargetGuard guard, SecretBox box, Vertx vertx, OrchestratorConfig config) {
+    public EndpointKeeper(KeeperSteps steps, TargetGuard guard, SecretBox box, Vertx vertx, OrchestratorConfig config,
+                          AdvisoryLocks advisory) {
+        this.advisory = advisory;
         this.steps = steps;
         this.guard = guard;
         this.box = box;
@@ -65,7 +69,7 @@ public class EndpointKeeper {
     public boolean settle(UUID id) {
         ReentrantLock lock = locks.computeIfAbsent(id, k -> new ReentrantLock());
         lock.lock();
-        try {
+        try (AdvisoryLocks.Held shared = advisory.keeper(id)) { // and no other orchestrator replica meanwhile
             boolean changed = false;
             for (int step = 0; step < 3; step++) {
                 KeeperSteps.KeeperView v = steps.view(id);
@@ -156,7 +160,8 @@ public class EndpointKeeper {
     }
 
     /** Retries what could not be done at once (unreachable servers) and finishes what a crash interrupted. */
-    @Scheduled(every = "${dfm.orchestrator.keeper-interval}", delayed = "2s", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    @Scheduled(every = "${dfm.orchestrator.keeper-interval}", delayed = "2s", concurrentExecution = Scheduled.ConcurrentExecution.SKIP,
+            skipExecutionIf = WatchLeader.class)
     @RunOnVirtualThread
     void sweep() {
         try {
@@ -175,7 +180,7 @@ public class EndpointKeeper {
     void sweepTemporaryKeys(UUID id) {
         ReentrantLock lock = locks.computeIfAbsent(id, k -> new ReentrantLock());
         lock.lock();
-        try {
+        try (AdvisoryLocks.Held shared = advisory.keeper(id)) {
             KeeperSteps.KeeperView v = steps.view(id);
             if (v == null || v.live()) {
                 return;
@@ -214,7 +219,8 @@ public class EndpointKeeper {
      * expire at slightly different moments on the two servers.) A source that is never quiet for a few seconds is not
      * checked; the cutover's own comparison still is.
      */
-    @Scheduled(every = "${dfm.orchestrator.drift-check-interval}", delayed = "10s", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    @Scheduled(every = "${dfm.orchestrator.drift-check-interval}", delayed = "10s", concurrentExecution = Scheduled.ConcurrentExecution.SKIP,
+            skipExecutionIf = WatchLeader.class)
     @RunOnVirtualThread
     void driftCheck() {
         List<UUID> ids;

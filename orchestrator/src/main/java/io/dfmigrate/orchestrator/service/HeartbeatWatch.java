@@ -33,7 +33,8 @@ public class HeartbeatWatch {
         this.config = config;
     }
 
-    @Scheduled(every = "${dfm.orchestrator.heartbeat-check}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    @Scheduled(every = "${dfm.orchestrator.heartbeat-check}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP,
+            skipExecutionIf = WatchLeader.class)
     void check() {
         try {
             int taken = takeOverSilentCaptures(config.captureTimeout(), config.heartbeatTimeout(), startedAt);

@@ -42,7 +42,8 @@ public class StallWatch {
                 .description("live migrations whose copy or replication has not moved for the stall timeout").register(registry);
     }
 
-    @Scheduled(every = "${dfm.orchestrator.stall-check}", delayed = "5s", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    @Scheduled(every = "${dfm.orchestrator.stall-check}", delayed = "5s", concurrentExecution = Scheduled.ConcurrentExecution.SKIP,
+            skipExecutionIf = WatchLeader.class)
     void check() {
         try {
             stalled.set(watch(config.stallTimeout(), config.stallFailTimeout()));

@@ -25,7 +25,8 @@ public class VerificationWatch {
         this.config = config;
     }
 
-    @Scheduled(every = "${dfm.orchestrator.stall-check}", delayed = "5s", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    @Scheduled(every = "${dfm.orchestrator.stall-check}", delayed = "5s", concurrentExecution = Scheduled.ConcurrentExecution.SKIP,
+            skipExecutionIf = WatchLeader.class)
     void check() {
         try {
             Instant before = Instant.now().minus(config.verifySilenceTimeout());
