@@ -108,8 +108,9 @@ class ConsoleTest {
             fillEndpoint("source", source.port(), "app", "wrong-pass");
             fillEndpoint("target", source.port(), "", ""); // the same server: the API names target.uri
             click("save");
-            WebElement targetError = waitFor(d -> errorOf("target"));
-            assertTrue(targetError.getText().contains("same server as the source"), targetError.getText());
+            waitFor(d -> errorOf("target"));
+            String targetError = retrying(() -> errorOf("target").getText());
+            assertTrue(targetError.contains("same server as the source"), targetError);
             shot("02-field-error-from-the-api");
             fillEndpoint("target", target.port(), "", "");
             click("save");
@@ -120,22 +121,24 @@ class ConsoleTest {
 
             confirm("action-validate");
             waitFor(d -> state().equals("VALIDATION_FAILED"));
-            WebElement failed = waitFor(d -> browser.findElement(By.cssSelector("#validation li.check-error .remediation")));
-            assertTrue(failed.getText().contains("user or password in the source URI is wrong"), failed.getText());
+            waitFor(d -> browser.findElement(By.cssSelector("#validation li.check-error .remediation")));
+            String remediation = retrying(() -> browser.findElement(By.cssSelector("#validation li.check-error .remediation")).getText());
+            assertTrue(remediation.contains("user or password in the source URI is wrong"), remediation);
             scrollTo("validation");
             shot("03-validation-failed-with-remediation");
 
             click("action-edit");
             waitFor(d -> present("migration-form") && present("source-password"));
-            assertEquals("app", find("source-user").getDomProperty("value"));
+            assertEquals("app", retrying(() -> find("source-user").getDomProperty("value")));
             type("source-password", "right-pass");
             click("save");
             waitFor(d -> present("action-validate") && find("action-validate").getText().equals("Run check"));
             confirm("action-validate");
             waitFor(d -> state().equals("VALIDATED"));
-            WebElement warning = waitFor(d -> browser.findElement(By.cssSelector("#validation li[data-check='not-migrated.acl']")));
-            assertTrue(warning.getText().contains("WARNING") && warning.getText().contains("app"), warning.getText());
-            assertTrue(find("action-validate").getText().equals("Run check again"));
+            waitFor(d -> browser.findElement(By.cssSelector("#validation li[data-check='not-migrated.acl']")));
+            String warningText = retrying(() -> browser.findElement(By.cssSelector("#validation li[data-check='not-migrated.acl']")).getText());
+            assertTrue(warningText.contains("WARNING") && warningText.contains("app"), warningText);
+            assertEquals("Run check again", text("action-validate"));
             shot("04-validated-with-warnings");
 
             AtomicBoolean writing = new AtomicBoolean(true);
@@ -143,7 +146,7 @@ class ConsoleTest {
             Thread writer = writer(source, writing, writes);
             click("action-start");
             waitFor(d -> find("confirm").isDisplayed());
-            assertFalse(find("confirm-ok").isEnabled(), "starting over warnings needs the acknowledgement");
+            assertFalse(retrying(() -> find("confirm-ok").isEnabled()), "starting over warnings needs the acknowledgement");
             click("acknowledge-warnings");
             shot("05-start-acknowledging-warnings");
             click("confirm-ok");
@@ -156,7 +159,7 @@ class ConsoleTest {
                     && !text("applied").equals("0"));
             long copied = Long.parseLong(text("keys-copied").split(" ")[0].replace(",", ""));
             assertTrue(copied >= 30_000, text("keys-copied"));
-            assertTrue(browser.findElement(By.cssSelector("#timeline li[data-phase=replicating]")).getDomAttribute("class").contains("current"));
+            assertTrue(retrying(() -> browser.findElement(By.cssSelector("#timeline li[data-phase=replicating]")).getDomAttribute("class")).contains("current"));
             scrollTo("replication");
             shot("07-replicating-live");
 
@@ -187,7 +190,7 @@ class ConsoleTest {
             waitFor(d -> browser.findElements(By.cssSelector("#audit-entries tr[data-action=cutover-requested]")).size() == 1);
             String audit = text("audit-entries");
             assertTrue(audit.contains("operator") && audit.contains("REPLICATING → COMPLETED"), audit);
-            assertTrue(browser.findElement(By.cssSelector("#timeline li[data-phase=completed]")).getDomAttribute("class").contains("done"));
+            assertTrue(retrying(() -> browser.findElement(By.cssSelector("#timeline li[data-phase=completed]")).getDomAttribute("class")).contains("done"));
             scrollTo("cutover");
             shot("09-completed-after-cutover");
             assertTrue(writes.get() > 0);
@@ -231,17 +234,22 @@ class ConsoleTest {
             assertEquals("REPLICATING", state());
             shot("11-keep-replicating");
 
-            target.cli("SET", "k:7", "changed-on-the-target"); // the guard is off: a difference the verification must find
+            // the guard is off: 150 values changed on the target, differences the verification must find and list
+            target.cli("EVAL", "for i=100,249 do redis.call('SET','k:'..i,'changed-on-the-target') end", "0");
             confirm("action-verify");
             waitFor(d -> present("verification-state") && text("verification-state").equals("DONE"));
-            assertEquals("1", text("verification-differing"), text("verification"));
-            assertTrue(text("differences").contains("k:7"), text("differences"));
+            assertEquals("150", text("verification-differing"), text("verification"));
+            assertEquals("100", retrying(() -> find("differences").getDomAttribute("data-rows")), "the first page");
             scrollTo("verification");
             shot("12-verify-differences");
+            click("more-differences");
+            waitFor(d -> "150".equals(find("differences").getDomAttribute("data-rows")));
+            assertFalse(present("more-differences"), "every listed key is shown");
+            assertTrue(text("differences").contains("k:249") && text("differences").contains("k:100"), text("differences"));
 
             confirm("action-stop");
             waitFor(d -> state().equals("STOPPED"));
-            assertTrue(browser.findElement(By.cssSelector("#timeline li[data-phase=stopped]")).isDisplayed());
+            assertTrue(retrying(() -> browser.findElement(By.cssSelector("#timeline li[data-phase=stopped]")).isDisplayed()));
             assertEquals(source.cli("DBSIZE"), target.cli("DBSIZE"), "the data already copied stays");
             shot("13-stopped");
 

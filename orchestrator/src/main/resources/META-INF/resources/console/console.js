@@ -606,22 +606,33 @@ function cutover(m) {
     c.detail ? h('p', { id: 'cutover-detail' }, c.detail) : null);
 }
 
-function verification(m) {
+/**
+ * The latest verification; its first 100 differences from the view, and more pages from {@code GET …/verification/diff}
+ * on request ({@code more}: the pages loaded so far for this verification).
+ */
+function verification(m, more, loadMore) {
   const v = m.verification;
   if (!v || !v.state) return null;
   const reasons = Object.entries(v.reasons || {});
+  const rows = (v.differences || []).slice(0, 100).concat(more.number === v.number ? more.items : []);
+  const listed = v.keysDiffering + v.keysUnsettled;
+  const canLoad = more.number === v.number ? more.next !== null : rows.length < listed;
   return h('section', { class: 'card', id: 'verification' }, h('h2', {}, 'Verification ' + v.number),
     h('div', { class: 'stats' },
       stat('State', v.state, 'verification-state'),
-      stat('Keys checked', num(v.keysChecked) + (v.keysTotal === null ? '' : ' / ' + num(v.keysTotal)), 'verification-checked'),
+      stat('Keys checked', num(v.keysChecked) + (v.keysTotal === null || v.state !== 'RUNNING' ? '' : ' of about ' + num(v.keysTotal)),
+        'verification-checked'),
       stat('Differing', num(v.keysDiffering), 'verification-differing'),
       stat('Unsettled', num(v.keysUnsettled), 'verification-unsettled')),
     reasons.length ? h('p', {}, 'By reason: ' + reasons.map(([k, n]) => k + ' ' + n).join(', ')) : null,
     v.error ? h('p', { class: 'warning' }, v.error) : null,
-    (v.differences || []).length ? h('div', { class: 'scroll' }, h('table', { id: 'differences' },
+    rows.length ? h('div', { class: 'scroll' }, h('table', { id: 'differences', 'data-rows': rows.length },
       h('thead', {}, h('tr', {}, ['DB', 'Key', 'Reason', 'Source', 'Target'].map((c) => h('th', { scope: 'col' }, c)))),
-      h('tbody', {}, v.differences.slice(0, 100).map((d) => h('tr', {}, h('td', {}, d.db), h('td', { class: 'key' }, d.key),
-        h('td', {}, d.reason), h('td', {}, side(d.source)), h('td', {}, side(d.target))))))) : null);
+      h('tbody', {}, rows.map((d) => h('tr', {}, h('td', {}, d.db), h('td', { class: 'key' }, d.key),
+        h('td', {}, d.reason), h('td', {}, side(d.source)), h('td', {}, side(d.target))))))) : null,
+    rows.length ? h('p', { class: 'muted', id: 'differences-shown' }, rows.length + ' of ' + num(listed) + ' listed key(s) shown') : null,
+    canLoad && rows.length ? h('button', { type: 'button', id: 'more-differences', onclick: () => loadMore(v.number, rows[rows.length - 1].id) },
+      'Show 100 more') : null);
 }
 
 function side(s) {
@@ -700,9 +711,22 @@ async function renderMigration(main, id) {
       m.timestamps.copyStartedAt || m.state === 'COPYING' ? progress(m, failures) : '',
       m.state === 'REPLICATING' || history.samples.length ? replication(m, history) : '',
       cutover(m) || '',
-      verification(m) || '',
+      verification(m, more, loadMore) || '',
       audit(entries));
     if (focused && $(focused)) $(focused).focus();
+  };
+
+  const more = { number: null, items: [], next: null };
+  const loadMore = async (number, after) => {
+    try {
+      const page = await api.get(path + '/verification/diff?limit=100&after=' + after);
+      if (more.number !== number) Object.assign(more, { number, items: [] });
+      more.items.push(...page.items);
+      more.next = page.next;
+      await queue(current);
+    } catch (e) {
+      banner(e.message);
+    }
   };
 
   let chain = Promise.resolve();
