@@ -149,13 +149,15 @@ class StatusHandlingTest {
             send(producer, StatusEvent.verifyBatchDone(run, "c", part1)); // redelivered: counted once
             send(producer, StatusEvent.verifyBatchDone(run, "c", new StatusEvent.VerifyBatchResult(1, "forged", 0, 1, 99, List.of())));
             send(producer, StatusEvent.verifyBatchDone(run, "c", new StatusEvent.VerifyBatchResult(7, id + ":1:v7:s:0:0", 0, 1, 99, List.of())));
-            send(producer, StatusEvent.verifyScan(run, "c", new StatusEvent.VerifyScanCounts(1, 2L, 300, null)));
+            // the scans' count holds the names of both sides (keys on both, twice): 500 names for 300 keys
+            send(producer, StatusEvent.verifyScan(run, "c", new StatusEvent.VerifyScanCounts(1, 2L, 500, null)));
             given().get("/api/migrations/" + id).then().body("verification.state", equalTo("RUNNING"));
             send(producer, StatusEvent.verifyBatchDone(run, "c", new StatusEvent.VerifyBatchResult(1, id + ":1:v1:t:0:0", 0, 1, 200, List.of(
                     new KeyDifference(0, "d".getBytes(), "extra-on-target", missing, side),
                     new KeyDifference(0, "e".getBytes(), "unsettled", side, side)))));
             await(() -> "DONE".equals(given().get("/api/migrations/" + id).then().extract().path("verification.state")), "verification done");
             given().get("/api/migrations/" + id).then().body("verification.keysChecked", equalTo(300))
+                    .body("verification.keysTotal", equalTo(300))
                     .body("verification.keysDiffering", equalTo(4)).body("verification.keysUnsettled", equalTo(1))
                     .body("verification.percent", equalTo(100.0f)).body("verification.reasons.unsettled", equalTo(1))
                     .body("verification.reasons.value", equalTo(1)).body("verification.reasons.ttl", equalTo(1))

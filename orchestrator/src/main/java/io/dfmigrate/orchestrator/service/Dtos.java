@@ -35,7 +35,8 @@ public final class Dtos {
 
     /**
      * The latest verification of the current run: {@code state} RUNNING, DONE or FAILED; {@code keysTotal} the keys to
-     * compare (an estimate until the scan is done); {@code keysDiffering} proven different, {@code keysUnsettled} kept
+     * compare (while RUNNING the key names the scans found on both sides, a key on both counted twice; once DONE the keys
+     * compared); {@code keysDiffering} proven different, {@code keysUnsettled} kept
      * changing on the source while compared (listed, not proven either way), counts per reason; {@code differences} the
      * first {@value io.dfmigrate.orchestrator.service.MigrationQueries#FIRST_DIFFERENCES} of them (on a single migration's
      * view; {@code GET …/verification/diff} pages through all).

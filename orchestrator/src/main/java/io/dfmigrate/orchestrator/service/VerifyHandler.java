@@ -135,6 +135,8 @@ final class VerifyHandler {
         }
         v.state = VerificationInfo.DONE;
         v.endedAt = Instant.now();
+        // the scans count key names of both sides (a key on both, twice); done, the total is what was compared
+        v.keysTotal = v.keysChecked;
         j.audit(actor, "verify-done", summary(v));
     }
 
