@@ -111,7 +111,6 @@ public class ApiSecurity {
 
     void install(@Observes Router router) {
         router.route().order(-100).handler(this::filter);
-        router.route("/").order(-99).handler(rc -> rc.redirect(CONSOLE + "/"));
     }
 
     void filter(RoutingContext rc) {
@@ -127,7 +126,7 @@ public class ApiSecurity {
             return;
         }
         if (path.equals("/") && (rc.request().method() == HttpMethod.GET || rc.request().method() == HttpMethod.HEAD)) {
-            rc.next(); // the redirect to the console
+            rc.redirect(CONSOLE + "/");
             return;
         }
         if (open(path) || modes.contains(AuthMode.none)) {
