@@ -8,6 +8,6 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$ROOT"
 # shellcheck source=prereqs.sh
 . deploy/local/prereqs.sh
-DFM_PREREQS_BROWSER=0 dfm_prereqs
+DFM_PREREQS_BROWSER=0 DFM_PREREQS_CONTAINERS=0 dfm_prereqs
 ./mvnw -B -q -DskipTests install
 ./mvnw -B -pl e2e test -Ddfm.benchmark=true -Ddfm.benchmark.env="${DFM_BENCHMARK_ENV:-}" -Dtest="${1:-CopyBenchmark}" -Dsurefire.failIfNoSpecifiedTests=false | grep -E "BENCHMARK|Tests run|ERROR" || true

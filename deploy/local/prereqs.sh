@@ -5,6 +5,8 @@
 #  - redis-server and redis-cli (Debian package redis-server): sources and targets of the tests and the quickstart
 #  - openssl: the TLS tests make their own CA
 #  - chromium and chromium-driver: the console's tests drive a real browser (headless)
+#  - podman, runc and mmdebstrap: the container tests of the images and the Kubernetes play (e2e KubePlayTest); kubectl
+#    (for `kubectl kustomize`) is not a Debian package of this release: it must be on the PATH for the play
 # Missing Debian packages are installed when running as root; otherwise the script says what to install.
 
 dfm_java_version() { "$1/bin/java" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p'; }
@@ -51,6 +53,11 @@ dfm_prereqs() {
   fi
   if [ "${DFM_PREREQS_BROWSER:-1}" = 1 ] && { ! [ -x /usr/bin/chromium ] || ! [ -x /usr/bin/chromedriver ]; }; then
     need+=(chromium chromium-driver)   # the console's end-to-end test (e2e ConsoleTest)
+  fi
+  if [ "${DFM_PREREQS_CONTAINERS:-1}" = 1 ]; then
+    for tool in podman runc mmdebstrap; do   # the images' container tests and the Kubernetes play
+      command -v "$tool" >/dev/null 2>&1 || need+=("$tool")
+    done
   fi
   if ! command -v setpriv >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ]; then
     need+=(util-linux)

@@ -15,7 +15,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$ROOT"
 # shellcheck source=prereqs.sh
 . deploy/local/prereqs.sh
-DFM_PREREQS_BROWSER=0 dfm_prereqs   # the browser is for the tests only
+DFM_PREREQS_BROWSER=0 DFM_PREREQS_CONTAINERS=0 dfm_prereqs   # the browser is for the tests only
 
 built=1
 for m in orchestrator validator copier replicator; do

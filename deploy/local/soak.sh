@@ -9,7 +9,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$ROOT"
 # shellcheck source=prereqs.sh
 . deploy/local/prereqs.sh
-DFM_PREREQS_BROWSER=0 dfm_prereqs
+DFM_PREREQS_BROWSER=0 DFM_PREREQS_CONTAINERS=0 dfm_prereqs
 ./mvnw -B -q -DskipTests install
 ./mvnw -B -pl e2e test -Ddfm.soak=true -Ddfm.benchmark.env="${DFM_BENCHMARK_ENV:-}" \
   -Ddfm.soak.keys="${DFM_SOAK_KEYS:-10000000}" -Ddfm.soak.writes="${DFM_SOAK_WRITES:-5000}" \

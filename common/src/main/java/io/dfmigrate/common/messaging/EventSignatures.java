@@ -4,7 +4,9 @@ import io.dfmigrate.common.config.EventKeyConfig;
 import io.dfmigrate.common.secret.EventSigner;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.smallrye.reactive.messaging.ce.IncomingCloudEventMetadata;
+import io.quarkus.runtime.StartupEvent;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
 import java.util.List;
 import java.util.Optional;
 import org.jboss.logging.Logger;
@@ -12,7 +14,8 @@ import org.jboss.logging.Logger;
 /**
  * Signs the control events this service sends and checks the ones it receives: an event whose signature is missing or
  * wrong is dropped, logged (a WARNING naming its Kafka key and type, never its content) and counted in
- * {@code dfm_events_rejected_total{topic,reason}}. Start-up fails when {@code DFM_EVENT_KEY} is missing or malformed.
+ * {@code dfm_events_rejected_total{topic,reason}}. Created at start-up, so that start-up fails when {@code DFM_EVENT_KEY}
+ * is missing or malformed.
  */
 @ApplicationScoped
 public class EventSignatures {
@@ -24,6 +27,11 @@ public class EventSignatures {
     public EventSignatures(EventKeyConfig config, MeterRegistry registry) {
         this.signer = EventSigner.of(config.key(), config.previousKeys().orElse(List.of()));
         this.registry = registry;
+    }
+
+    /** Start-up creates this bean: a bad key fails here, not at the first event. */
+    void atStartup(@Observes StartupEvent started) {
+        // the constructor checked the keys
     }
 
     public String sign(String purpose, String payload) {

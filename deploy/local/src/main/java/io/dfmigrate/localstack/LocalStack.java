@@ -162,8 +162,8 @@ public final class LocalStack implements AutoCloseable {
         return this;
     }
 
-    /** Starts (or restarts) one instance of a service module under {@code name}; a second copier is {@code copier-2}. */
-    public ServiceProcess startService(String module, String name, int port) {
+    /** The settings (environment) a service of this stack starts with: Kafka and its login, keys, the orchestrator's database. */
+    public Map<String, String> serviceEnv(String module) {
         Map<String, String> env = new HashMap<>(config.extraEnv());
         env.put("KAFKA_BOOTSTRAP_SERVERS", kafka.bootstrapServers());
         // the broker's login, as every service's kafka.* settings: KAFKA_SECURITY_PROTOCOL, KAFKA_SASL_MECHANISM, KAFKA_SASL_JAAS_CONFIG
@@ -179,6 +179,12 @@ public final class LocalStack implements AutoCloseable {
                 env.put("QUARKUS_DATASOURCE_PASSWORD", config.dbPassword());
             }
         }
+        return env;
+    }
+
+    /** Starts (or restarts) one instance of a service module under {@code name}; a second copier is {@code copier-2}. */
+    public ServiceProcess startService(String module, String name, int port) {
+        Map<String, String> env = serviceEnv(module);
         ServiceProcess s;
         try {
             s = ServiceProcess.start(config.home(), module, name, port, env, config.stateDir().resolve("logs"), config.serviceHeap());
@@ -297,7 +303,7 @@ public final class LocalStack implements AutoCloseable {
             return;
         }
         LocalStack stack = new LocalStack(config);
-        // DFM_INFRA_ONLY=1: Kafka and PostgreSQL only, for services run elsewhere (deploy/kubernetes/play-local.sh)
+        // DFM_INFRA_ONLY=1: Kafka and PostgreSQL only, for services run elsewhere (deploy/kubernetes/play.sh)
         boolean infrastructureOnly = "1".equals(System.getenv("DFM_INFRA_ONLY"));
         CountDownLatch stopped = new CountDownLatch(1);
         Thread hook = new Thread(() -> {

@@ -1,0 +1,23 @@
+package io.dfmigrate.copier;
+
+import io.dfmigrate.common.testing.ServiceImage;
+import io.dfmigrate.localstack.LocalStack;
+import io.dfmigrate.localstack.Ports;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The copier's container image (built after package): starts from its settings in the environment and gets ready. */
+class CopierImageIT {
+    @Test
+    void theImageStartsFromItsEnvironmentAsANonRootUserAndGetsReady() throws Exception {
+        String image = ServiceImage.build("copier");
+        try (LocalStack infra = new LocalStack(LocalStack.Config.forTests(ServiceImage.home(), LocalStack.testStateDir(Path.of("target"))))
+                .startInfrastructure();
+             var c = ServiceImage.assertStartsFromTheEnvironment(image, infra.serviceEnv("copier"), Ports.free())) {
+            // ready on QUARKUS_HTTP_PORT means its Kafka channels reached KAFKA_BOOTSTRAP_SERVERS, both from the environment
+            assertTrue(c.isRunning());
+        }
+    }
+}

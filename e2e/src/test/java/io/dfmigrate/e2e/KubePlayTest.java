@@ -1,0 +1,173 @@
+package io.dfmigrate.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.dfmigrate.common.secret.SecretBox;
+import io.dfmigrate.localstack.Ports;
+import io.dfmigrate.localstack.RedisServer;
+import io.vertx.core.Vertx;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The Kubernetes manifests played for real, as docs/deploy.md tells users to: {@code deploy/kubernetes/play.sh up}
+ * builds the four images on a base made from Debian packages and runs the local overlay with {@code podman kube play}
+ * (podman + runc) against the local stack's Kafka and PostgreSQL. A migration of mixed data with live writes runs
+ * through three copier pods, one of which is killed mid-copy, then replication and cutover; source and target are
+ * compared with DEBUG DIGEST. {@code play.sh down} leaves nothing running.
+ */
+class KubePlayTest {
+    static final Path HOME = Path.of("..").toAbsolutePath().normalize();
+    static final Path LOG = Path.of("target", "kube-play.log").toAbsolutePath();
+    static final Map<String, String> ENV = new HashMap<>();
+    static Api api;
+
+    @BeforeAll
+    static void up() throws Exception {
+        Files.createDirectories(LOG.getParent());
+        Files.deleteIfExists(LOG);
+        // the play uses free ports and its own state, so that it does not depend on being alone on the machine
+        ENV.put("DFM_STATE_DIR", Files.createTempDirectory(Path.of("/var/tmp"), "dfm-kube-play").toString());
+        ENV.put("DFM_HTTP_PORT", Integer.toString(Ports.free()));
+        ENV.put("DFM_VALIDATOR_PORT", Integer.toString(Ports.free()));
+        ENV.put("DFM_COPIER_PORT", Integer.toString(freeEveryTen(3)));
+        ENV.put("DFM_REPLICATOR_PORT", Integer.toString(Ports.free()));
+        ENV.put("DFM_KAFKA_PORT", Integer.toString(Ports.free()));
+        ENV.put("DFM_KAFKA_CONTROLLER_PORT", Integer.toString(Ports.free()));
+        ENV.put("DFM_PG_PORT", Integer.toString(Ports.free()));
+        ENV.put("DFM_SECRET_KEY", SecretBox.generateKey());
+        ENV.put("DFM_EVENT_KEY", SecretBox.generateKey());
+        ENV.put("DFM_ORCHESTRATOR_API_TOKEN", "play-" + SecretBox.generateKey().replaceAll("[^A-Za-z0-9]", ""));
+        String out = play(Duration.ofMinutes(20), "up");
+        assertTrue(out.contains("play: ready"), out);
+        api = new Api("http://127.0.0.1:" + ENV.get("DFM_HTTP_PORT"), ENV.get("DFM_ORCHESTRATOR_API_TOKEN"));
+        assertEquals(401, new Api("http://127.0.0.1:" + ENV.get("DFM_HTTP_PORT"), null).get("/api/migrations").status());
+    }
+
+    @AfterAll
+    static void down() throws Exception {
+        if (ENV.isEmpty()) {
+            return;
+        }
+        String out = play(Duration.ofMinutes(5), "down");
+        assertTrue(out.contains("nothing of the play is running"), out);
+        assertEquals("", run(Duration.ofMinutes(1), "podman", "pod", "ps", "--noheading", "--filter", "name=^dfm-").strip(),
+                "no pod left after play.sh down");
+        assertFalse(Ports.isListening(Integer.parseInt(ENV.get("DFM_KAFKA_PORT"))), "Kafka stopped");
+        assertFalse(Ports.isListening(Integer.parseInt(ENV.get("DFM_HTTP_PORT"))), "orchestrator stopped");
+    }
+
+    @Test
+    void aMigrationThroughThePlayedPodsSurvivesACopierPodKilledMidCopyAndCutsOverWithNothingLost() throws Exception {
+        String scaled = play(Duration.ofMinutes(10), "scale", "copier", "3");
+        assertTrue(scaled.contains("copier: 3 pod(s) ready"), scaled);
+        assertTrue(play(Duration.ofMinutes(1), "status").contains("dfm-copier-3-pod-0"));
+        Vertx vertx = Vertx.vertx();
+        try (RedisServer source = RedisServer.start(); RedisServer target = RedisServer.start()) {
+            AcceptanceTest.load(source); // every type, TTLs, 3 databases, streams, a big hash
+            source.cli("DEBUG", "POPULATE", "200000", "key", "64");
+            String id = api.create("kube-play", source.uri(), target.uri(), null);
+            assertEquals(202, api.post("/api/migrations/" + id + "/validate", null).status());
+            JsonNode validated = api.await(id, m -> !m.path("state").asText().equals("VALIDATING"), Duration.ofSeconds(120));
+            assertEquals("VALIDATED", validated.get("state").asText(), validated.toString());
+
+            AtomicBoolean writing = new AtomicBoolean(true);
+            AtomicLong writes = new AtomicLong();
+            Thread writer = Thread.ofVirtual().start(() -> DataPathAndRecoveryTest.write(vertx, source, writing, writes));
+            try {
+                assertEquals(202, api.post("/api/migrations/" + id + "/start", null).status());
+                api.await(id, m -> m.at("/progress/batchesDone").asLong() >= 2, Duration.ofSeconds(300));
+                run(Duration.ofMinutes(1), "podman", "pod", "kill", "dfm-copier-2-pod-0");
+                JsonNode atKill = api.get("/api/migrations/" + id).json();
+                assertEquals("COPYING", atKill.get("state").asText(), "the copier pod was killed mid-copy: " + atKill);
+                assertTrue(atKill.at("/progress/keysCopied").asLong() < atKill.at("/progress/keysTotal").asLong() / 2, atKill.toString());
+                // the surviving pods take over the killed pod's partitions; its unacknowledged batches are copied again
+                JsonNode replicating = api.await(id, m -> m.path("state").asText().matches("REPLICATING|FAILED"), Duration.ofSeconds(600));
+                assertEquals("REPLICATING", replicating.get("state").asText(), replicating.toString());
+                assertEquals(replicating.at("/progress/batchesTotal").asLong(), replicating.at("/progress/batchesDone").asLong(),
+                        replicating.toString());
+                E2e.sleep(2000); // keep writing while replicating
+            } finally {
+                writing.set(false);
+                writer.join();
+            }
+            assertTrue(writes.get() > 1000, "the writer made " + writes.get() + " writes");
+            api.await(id, m -> m.at("/replication/pendingChanges").asLong(-1) == 0 && m.at("/replication/appliedChanges").asLong() > 0,
+                    Duration.ofSeconds(120));
+            Api.Reply cut = api.post("/api/migrations/" + id + "/complete", "{\"cutover\":true}");
+            assertEquals(202, cut.status(), cut.body());
+            JsonNode done = api.await(id, m -> m.path("state").asText().equals("FAILED")
+                    || m.path("state").asText().equals("COMPLETED") && m.at("/cutover/state").asText().matches("DONE|MISMATCH"),
+                    Duration.ofSeconds(120));
+            assertEquals("COMPLETED", done.get("state").asText(), done.toString());
+            assertEquals("DONE", done.at("/cutover/state").asText(), done.toString());
+            AcceptanceTest.assertSame(source, target);
+            assertTrue(play(Duration.ofMinutes(1), "status").contains("dfm-copier-2-pod-0"));
+        } finally {
+            vertx.close();
+        }
+        String scaledDown = play(Duration.ofMinutes(5), "scale", "copier", "1");
+        assertTrue(scaledDown.contains("copier: 1 pod(s) ready"), scaledDown);
+        assertEquals("", run(Duration.ofMinutes(1), "podman", "pod", "ps", "--noheading", "--filter", "name=^dfm-copier-[23]-pod").strip());
+    }
+
+    /** A free port p such that p + 10, p + 20 ... (pods 2..n of a service on the host's network) are free too. */
+    static int freeEveryTen(int pods) {
+        while (true) {
+            int p = Ports.free();
+            boolean all = p + 10 * pods < 65536;
+            for (int k = 1; all && k < pods; k++) {
+                all = !Ports.isListening(p + 10 * k);
+            }
+            if (all) {
+                return p;
+            }
+        }
+    }
+
+    static String play(Duration limit, String... args) throws IOException, InterruptedException {
+        String[] cmd = new String[args.length + 1];
+        cmd[0] = HOME.resolve("deploy/kubernetes/play.sh").toString();
+        System.arraycopy(args, 0, cmd, 1, args.length);
+        return run(limit, cmd);
+    }
+
+    /** Runs a command in the clone's root with the play's settings; its output is appended to target/kube-play.log. */
+    static String run(Duration limit, String... cmd) throws IOException, InterruptedException {
+        Path out = Files.createTempFile("dfm-play", ".out");
+        try {
+            ProcessBuilder pb = new ProcessBuilder(cmd).directory(HOME.toFile()).redirectErrorStream(true).redirectOutput(out.toFile());
+            pb.environment().putAll(ENV);
+            pb.environment().put("CONTAINERS_CONF", HOME.resolve("deploy/images/containers.conf").toString());
+            Process p = pb.start();
+            boolean ended = p.waitFor(limit.toMillis(), TimeUnit.MILLISECONDS);
+            if (!ended) {
+                p.descendants().forEach(ProcessHandle::destroy);
+                p.destroy();
+            }
+            String text = Files.readString(out, StandardCharsets.UTF_8);
+            Files.writeString(LOG, "$ " + String.join(" ", List.of(cmd)) + "\n" + text, StandardCharsets.UTF_8,
+                    java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
+            assertTrue(ended, String.join(" ", cmd) + " did not end within " + limit + ":\n" + text);
+            assertEquals(0, p.exitValue(), String.join(" ", cmd) + " failed:\n" + text);
+            return text;
+        } finally {
+            Files.deleteIfExists(out);
+        }
+    }
+}
