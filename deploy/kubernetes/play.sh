@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # dfmigrate from its Kubernetes manifests, played for real on this machine with `podman kube play` (podman + runc, no
-# cluster): the four service images, the local overlay (deploy/kubernetes/overlays/local) on the host's network, and
-# the local stack's Kafka and PostgreSQL (the launcher of deploy/local/run.sh, DFM_INFRA_ONLY=1).
-#   deploy/kubernetes/play.sh up               builds what is missing, starts Kafka and PostgreSQL, plays the overlay,
-#                                              waits until the orchestrator is ready and prints how to authenticate
+# cluster): Kafka and PostgreSQL as pods (deploy/kubernetes/play/infra.yaml; images from Debian packages and the Kafka
+# jars) and the four services from the local overlay (deploy/kubernetes/overlays/local), all on the host's network.
+#   deploy/kubernetes/play.sh up               builds the images that are missing, plays Kafka, PostgreSQL and the
+#                                              overlay, waits until the orchestrator is ready, prints how to authenticate
 #   deploy/kubernetes/play.sh scale copier 3   runs 3 copier pods (copier, validator or replicator; 0 stops them all)
 #   deploy/kubernetes/play.sh status           the played pods, their ports and states
 #   deploy/kubernetes/play.sh down             removes every pod and stops Kafka and PostgreSQL: nothing is left running
@@ -11,11 +11,12 @@
 #   DFM_HTTP_PORT (8080)  DFM_VALIDATOR_PORT (8081)  DFM_COPIER_PORT (8082)  DFM_REPLICATOR_PORT (8083)
 #   DFM_KAFKA_PORT (19092)  DFM_KAFKA_CONTROLLER_PORT (19093)  DFM_PG_PORT (15432)  DFM_DB_URL / DFM_DB_USER / DFM_DB_PASSWORD
 #   DFM_SECRET_KEY, DFM_EVENT_KEY, DFM_ORCHESTRATOR_API_TOKEN (default: generated once into the state directory)
-#   DFM_STATE_DIR (/var/lib/dfmigrate-play as root, else ~/.dfmigrate-play): Kafka, PostgreSQL, keys, logs, played files
+#   DFM_STATE_DIR (/var/lib/dfmigrate-play as root, else ~/.dfmigrate-play): Kafka's and PostgreSQL's data, keys, played files
 #   DFM_REBUILD=1: rebuild the jars and images even if they are built
 # On the host's network every pod needs its own port: pod k of a service listens on the service's port + 10*(k-1).
 # podman plays one pod per Deployment (it ignores `replicas`), so pod k>1 is the service's Deployment renamed
-# dfm-<service>-k. Needs podman, runc and mmdebstrap (installed as root when missing) and kubectl (for kustomize).
+# dfm-<service>-k. Needs podman, runc and mmdebstrap (installed as root when missing), kubectl (for kustomize) and a
+# JDK 21+ (creates the topics with the local stack's code).
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$ROOT"
@@ -46,7 +47,7 @@ wait_for() { # description, timeout seconds, command...
     sleep 1
   done
 }
-infra_running() { [ -f "$PLAY/infra.pid" ] && kill -0 "$(cat "$PLAY/infra.pid")" 2>/dev/null; }
+infra_running() { podman pod exists dfm-kafka-pod-0 2>/dev/null; }
 pod_file() { echo "$PLAY/pods/$1-$2.yaml"; } # service, pod number
 pods_of() { ls "$PLAY/pods/$1-"*.yaml 2>/dev/null | sed 's/.*-\([0-9]*\)\.yaml$/\1/' | sort -n; }
 
@@ -88,19 +89,72 @@ build_images() {
   fi
 }
 
+# The keys and the API token: from the environment, else generated once into the state directory (mode 0600).
+keys() {
+  local f
+  umask 077
+  for f in secret.key event.key; do
+    [ -s "$STATE/$f" ] || head -c 32 /dev/urandom | base64 -w0 >"$STATE/$f"
+  done
+  [ -s "$STATE/api-token" ] || head -c 32 /dev/urandom | base64 -w0 | tr -d '/+=' >"$STATE/api-token"
+  umask 022
+}
+
+# Kafka's image: the JRE base and the kafka_2.13 jars of the local stack; PostgreSQL's: Debian's postgresql package.
+build_infra_images() {
+  local ctx cp base=localhost/dfmigrate/postgres-base:trixie
+  if [ "${DFM_REBUILD:-0}" = 1 ] || ! podman image exists "localhost/dfmigrate/kafka:$VERSION"; then
+    cp=deploy/local/kafka-broker/target/classes/dfmigrate/kafka-classpath.txt
+    [ -f "$cp" ] || ./mvnw -B -q install -DskipTests -pl deploy/local/kafka-broker -am
+    ctx=$PLAY/kafka-image
+    rm -rf "$ctx" && mkdir -p "$ctx/libs"
+    tr ':' '\n' <"$cp" | xargs -I{} cp {} "$ctx/libs/"
+    cp deploy/images/kafka/Dockerfile deploy/images/kafka/kafka.sh "$ctx/"
+    say "building localhost/dfmigrate/kafka:$VERSION"
+    podman build --quiet -t "dfmigrate/kafka:$VERSION" "$ctx" >/dev/null
+    rm -rf "$ctx"
+  fi
+  if [ -z "${DFM_DB_URL:-}" ] && { [ "${DFM_REBUILD:-0}" = 1 ] || ! podman image exists "localhost/dfmigrate/postgres:$VERSION"; }; then
+    if ! podman image exists "$base"; then
+      local mirror tmp
+      mirror=${DFM_DEBIAN_MIRROR:-$(sed -n 's/^URIs: *//p' /etc/apt/sources.list.d/debian.sources 2>/dev/null | head -1)}
+      tmp=$(mktemp -d)
+      say "building $base from Debian trixie packages (${mirror:-http://deb.debian.org/debian})"
+      mmdebstrap --quiet --variant=apt --include=postgresql --mode=root trixie "$tmp/rootfs.tar" "${mirror:-http://deb.debian.org/debian}"
+      podman import --quiet --change "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" "$tmp/rootfs.tar" "$base" >/dev/null
+      rm -rf "$tmp"
+    fi
+    say "building localhost/dfmigrate/postgres:$VERSION"
+    podman build --quiet -t "dfmigrate/postgres:$VERSION" deploy/images/postgres >/dev/null
+  fi
+}
+
+# Kafka and PostgreSQL as pods (PostgreSQL only without DFM_DB_URL), then the topics.
 start_infra() {
   if infra_running; then
-    say "Kafka and PostgreSQL already running (launcher pid $(cat "$PLAY/infra.pid"))"
+    say "Kafka and PostgreSQL already running"
     return
   fi
-  say "starting Kafka and PostgreSQL (state in $STATE, log $PLAY/infra.log)"
-  # its own session, so that it outlives this script and `down` stops it with its children
-  DFM_STATE_DIR="$STATE" DFM_INFRA_ONLY=1 setsid deploy/local/run.sh >"$PLAY/infra.log" 2>&1 </dev/null &
-  echo $! >"$PLAY/infra.pid"
-  until grep -q "infrastructure ready" "$PLAY/infra.log"; do
-    infra_running || { cat "$PLAY/infra.log" >&2; fail "the infrastructure did not start"; }
-    sleep 1
-  done
+  mkdir -p "$STATE/kafka" "$STATE/postgresql"
+  sed -e "s|@VERSION@|$VERSION|g" -e "s|@STATE@|$STATE|g" -e "s|@KAFKA_PORT@|${DFM_KAFKA_PORT:-19092}|g" \
+    -e "s|@KAFKA_CONTROLLER_PORT@|${DFM_KAFKA_CONTROLLER_PORT:-19093}|g" -e "s|@PG_PORT@|${DFM_PG_PORT:-15432}|g" \
+    deploy/kubernetes/play/infra.yaml >"$PLAY/infra.yaml"
+  if [ -n "${DFM_DB_URL:-}" ]; then
+    awk 'BEGIN{RS="\n---\n"; ORS="\n---\n"} !/name: dfm-postgres\n/' "$PLAY/infra.yaml" >"$PLAY/infra.tmp" && mv "$PLAY/infra.tmp" "$PLAY/infra.yaml"
+  fi
+  say "podman kube play Kafka${DFM_DB_URL:- and PostgreSQL} (data in $STATE)"
+  podman kube play --quiet --replace "$PLAY/infra.yaml" >/dev/null
+  if [ -z "${DFM_DB_URL:-}" ]; then
+    wait_for "PostgreSQL on port ${DFM_PG_PORT:-15432} (podman logs dfm-postgres-pod-0-postgres)" 180 \
+      bash -c "podman logs dfm-postgres-pod-0-postgres 2>&1 | grep -q 'dfm-postgres: ready'"
+  fi
+  [ -f deploy/local/target/launcher-classpath.txt ] || ./mvnw -B -q install -DskipTests -pl deploy/local -am
+  # shellcheck source=../local/prereqs.sh
+  . deploy/local/prereqs.sh
+  dfm_select_jdk
+  wait_for "Kafka on port ${DFM_KAFKA_PORT:-19092} to take the topics (podman logs dfm-kafka-pod-0-kafka)" 180 \
+    "$JAVA_HOME/bin/java" -cp "deploy/local/target/classes:$(cat deploy/local/target/launcher-classpath.txt)" \
+    io.dfmigrate.localstack.KafkaBroker "127.0.0.1:${DFM_KAFKA_PORT:-19092}"
 }
 
 # Renders the local overlay with this run's ports and keys into $PLAY: the ConfigMap, one file per pod, the Secret as
@@ -197,7 +251,9 @@ up() {
   need_tools
   mkdir -p "$PLAY"
   chmod 700 "$STATE"
+  keys
   build_images
+  build_infra_images
   start_infra
   render
   local s
@@ -245,8 +301,10 @@ scale() { # service, replicas
 pod_name() { if [ "$2" = 1 ]; then echo "dfm-$1-pod-0"; else echo "dfm-$1-$2-pod-0"; fi; }
 
 status() {
-  infra_running && say "Kafka and PostgreSQL: running (launcher pid $(cat "$PLAY/infra.pid"))" || say "Kafka and PostgreSQL: not running"
-  local s k
+  local s k p
+  for p in dfm-kafka-pod-0 dfm-postgres-pod-0; do
+    printf 'play: %-22s %-10s %s\n' "$p" "" "$(podman pod inspect --format '{{.State}}' "$p" 2>/dev/null || echo absent)"
+  done
   for s in $SERVICES; do
     for k in $(pods_of "$s"); do
       printf 'play: %-22s port %-5s %s\n' "$(pod_name "$s" "$k")" "$(port_of "$s" "$k")" \
@@ -256,7 +314,7 @@ status() {
 }
 
 down() {
-  local s k pid
+  local s k
   if [ -d "$PLAY/pods" ]; then
     for s in $SERVICES; do
       for k in $(pods_of "$s"); do
@@ -266,14 +324,13 @@ down() {
     done
     rm -f "$PLAY"/pods/*.yaml
   fi
-  if command -v podman >/dev/null; then podman secret rm dfmigrate-secrets >/dev/null 2>&1 || true; fi
-  if infra_running; then
-    pid=$(cat "$PLAY/infra.pid")
-    say "stopping Kafka and PostgreSQL"
-    kill -TERM "$pid" 2>/dev/null || true
-    wait_for "the launcher to stop" 120 bash -c "! kill -0 $pid" || kill -KILL -- "-$pid" 2>/dev/null || true
+  if command -v podman >/dev/null; then
+    podman secret rm dfmigrate-secrets >/dev/null 2>&1 || true
+    if [ -f "$PLAY/infra.yaml" ]; then
+      say "removing Kafka and PostgreSQL (their data stays in $STATE)"
+      podman kube down "$PLAY/infra.yaml" >/dev/null 2>&1 || true
+    fi
   fi
-  rm -f "$PLAY/infra.pid"
   say "down: nothing of the play is running"
 }
 

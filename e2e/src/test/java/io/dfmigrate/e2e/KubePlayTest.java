@@ -26,8 +26,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The Kubernetes manifests played for real, as docs/deploy.md tells users to: {@code deploy/kubernetes/play.sh up}
- * builds the four images on a base made from Debian packages and runs the local overlay with {@code podman kube play}
- * (podman + runc) against the local stack's Kafka and PostgreSQL. A migration of mixed data with live writes runs
+ * builds the images on bases made from Debian packages and runs Kafka, PostgreSQL and the local overlay with
+ * {@code podman kube play} (podman + runc). A migration of mixed data with live writes runs
  * through three copier pods, one of which is killed mid-copy, then replication and cutover; source and target are
  * compared with DEBUG DIGEST. {@code play.sh down} leaves nothing running.
  */
@@ -70,6 +70,8 @@ class KubePlayTest {
                 "no pod left after play.sh down");
         assertFalse(Ports.isListening(Integer.parseInt(ENV.get("DFM_KAFKA_PORT"))), "Kafka stopped");
         assertFalse(Ports.isListening(Integer.parseInt(ENV.get("DFM_HTTP_PORT"))), "orchestrator stopped");
+        assertFalse(Ports.isListening(Integer.parseInt(ENV.get("DFM_PG_PORT"))), "PostgreSQL stopped");
+        run(Duration.ofMinutes(1), "rm", "-rf", ENV.get("DFM_STATE_DIR")); // Kafka's and PostgreSQL's data of this play
     }
 
     @Test

@@ -143,7 +143,23 @@ public final class KafkaBroker implements AutoCloseable {
 
     /** Creates the dfmigrate topics that do not exist yet, with {@link Topics#defaultPartitions(String)}. */
     public void createTopics() {
-        try (Admin admin = admin()) {
+        createTopics(admin());
+    }
+
+    /** The same for a broker started elsewhere (deploy/kubernetes/play.sh: Kafka in a pod): {@code KafkaBroker <bootstrap>}. */
+    public static void main(String[] args) {
+        if (args.length != 1) {
+            System.err.println("usage: KafkaBroker <bootstrap servers>");
+            System.exit(2);
+        }
+        Properties p = new Properties();
+        p.put("bootstrap.servers", args[0]);
+        createTopics(Admin.create(p));
+        System.out.println("dfmigrate topics ready on " + args[0]);
+    }
+
+    private static void createTopics(Admin client) {
+        try (Admin admin = client) {
             Set<String> existing = admin.listTopics().names().get(30, TimeUnit.SECONDS);
             List<NewTopic> missing = Arrays.stream(Topics.ALL)
                     .filter(t -> !existing.contains(t))

@@ -303,7 +303,7 @@ public final class LocalStack implements AutoCloseable {
             return;
         }
         LocalStack stack = new LocalStack(config);
-        // DFM_INFRA_ONLY=1: Kafka and PostgreSQL only, for services run elsewhere (deploy/kubernetes/play.sh)
+        // DFM_INFRA_ONLY=1: Kafka and PostgreSQL only, for services run elsewhere (from an IDE, say)
         boolean infrastructureOnly = "1".equals(System.getenv("DFM_INFRA_ONLY"));
         CountDownLatch stopped = new CountDownLatch(1);
         Thread hook = new Thread(() -> {
