@@ -422,16 +422,76 @@ class DataPathAndRecoveryTest {
         }
     }
 
+    /**
+     * A run that outlives the retention of dfm.phases: its replicate command is gone from there, yet a replicator
+     * instance started afterwards (a new pod, a scale-up) joins the run's appliers, from the compacted dfm.runs. (A
+     * capture takeover would send the run's commands again; here the capturing instance stays, so nothing is resent.)
+     */
+    @Test
+    void aReplicatorStartedAfterThePhasesTopicLostTheRunsCommandsStillJoinsItsAppliers() throws Exception {
+        var second = stack.service("replicator-2"); // left by another test: this run is captured by "replicator" alone
+        if (second != null && second.isAlive()) {
+            second.stop();
+        }
+        try (RedisServer source = RedisServer.start(); RedisServer target = RedisServer.start();
+             var admin = stack.kafka().admin()) {
+            String id = replicating("outlives-retention", source, target, 2000);
+            String group = io.dfmigrate.common.Topics.applierGroup(id, 1);
+            api.await(id, m -> appliers(admin, group) == 1, Duration.ofSeconds(60));
+            // what retention does to dfm.phases in a long run: every command given so far is deleted
+            var partitions = admin.describeTopics(List.of(io.dfmigrate.common.Topics.PHASES)).allTopicNames().get()
+                    .get(io.dfmigrate.common.Topics.PHASES).partitions().stream()
+                    .map(p -> new org.apache.kafka.common.TopicPartition(io.dfmigrate.common.Topics.PHASES, p.partition())).toList();
+            Map<org.apache.kafka.common.TopicPartition, org.apache.kafka.clients.admin.OffsetSpec> latest = new java.util.HashMap<>();
+            partitions.forEach(tp -> latest.put(tp, org.apache.kafka.clients.admin.OffsetSpec.latest()));
+            Map<org.apache.kafka.common.TopicPartition, org.apache.kafka.clients.admin.RecordsToDelete> all = new java.util.HashMap<>();
+            admin.listOffsets(latest).all().get()
+                    .forEach((tp, o) -> all.put(tp, org.apache.kafka.clients.admin.RecordsToDelete.beforeOffset(o.offset())));
+            admin.deleteRecords(all).all().get();
+
+            stack.startService("replicator", "replicator-3", Ports.free());
+            try {
+                JsonNode joined = api.await(id, m -> appliers(admin, group) == 2, Duration.ofSeconds(90));
+                assertEquals(2, appliers(admin, group), "the new instance applies this run's changes too: " + joined);
+                // the new instance takes its share of the changes: every partition of dfm.changes is applied by one of two
+                for (int i = 0; i < 200; i++) {
+                    source.cli("SET", "after-scale-up:" + i, Integer.toString(i));
+                }
+                api.await(id, m -> source.cli("DEBUG", "DIGEST").equals(target.cli("DEBUG", "DIGEST")), Duration.ofSeconds(60));
+                assertEquals("REPLICATING", api.get("/api/migrations/" + id).json().get("state").asText());
+            } finally {
+                stack.service("replicator-3").stop();
+            }
+            api.post("/api/migrations/" + id + "/complete", "{\"cutover\":false}");
+            api.awaitState(id, "COMPLETED", Duration.ofSeconds(30));
+        }
+    }
+
+    /** A migration of {@code keys} strings, validated, started and REPLICATING (notifications enabled on the source). */
+    static String replicating(String name, RedisServer source, RedisServer target, int keys) {
+        source.cli("DEBUG", "POPULATE", Integer.toString(keys), "k", "16");
+        source.cli("CONFIG", "SET", "notify-keyspace-events", "KEA");
+        String id = create(name, source.uri(), target.uri(), null);
+        api.post("/api/migrations/" + id + "/validate", null);
+        api.awaitState(id, "VALIDATED", Duration.ofSeconds(30));
+        api.post("/api/migrations/" + id + "/start", null);
+        api.awaitState(id, "REPLICATING", Duration.ofSeconds(60));
+        return id;
+    }
+
+    /** Members of a run's applier group (one per replicator instance that applies the run). */
+    static int appliers(org.apache.kafka.clients.admin.Admin admin, String group) {
+        try {
+            return admin.describeConsumerGroups(List.of(group)).all().get().get(group).members().size();
+        } catch (Exception e) {
+            return -1;
+        }
+    }
+
     @Test
     void whatNotificationsCannotShowIsReconciledAndALostSourceFailsLoudly() {
         try (RedisServer source = RedisServer.start(); RedisServer target = RedisServer.start()) {
-            source.cli("DEBUG", "POPULATE", "1000", "k", "16");
-            source.cli("CONFIG", "SET", "notify-keyspace-events", "KEA");
-            String flushed = create("flushed", source.uri(), target.uri(), null);
-            api.post("/api/migrations/" + flushed + "/validate", null);
-            api.awaitState(flushed, "VALIDATED", Duration.ofSeconds(30));
-            api.post("/api/migrations/" + flushed + "/start", null);
-            api.awaitState(flushed, "REPLICATING", Duration.ofSeconds(60));
+            String flushed = replicating("flushed", source, target, 1000);
             source.cli("FLUSHALL");
             source.cli("SET", "after-flush", "1");
             source.cli("-n", "4", "SET", "elsewhere", "2");
@@ -477,13 +537,7 @@ class DataPathAndRecoveryTest {
             assertTrue(off.get("error").asText().contains("notify-keyspace-events was changed to ''"), off.toString());
         }
         try (RedisServer source = RedisServer.start(); RedisServer target = RedisServer.start()) {
-            source.cli("DEBUG", "POPULATE", "1000", "k", "16");
-            source.cli("CONFIG", "SET", "notify-keyspace-events", "KEA");
-            String lost = create("source-lost", source.uri(), target.uri(), null);
-            api.post("/api/migrations/" + lost + "/validate", null);
-            api.awaitState(lost, "VALIDATED", Duration.ofSeconds(30));
-            api.post("/api/migrations/" + lost + "/start", null);
-            api.awaitState(lost, "REPLICATING", Duration.ofSeconds(60));
+            String lost = replicating("source-lost", source, target, 1000);
             source.kill();
             JsonNode failed = api.awaitState(lost, "FAILED", Duration.ofSeconds(15));
             assertTrue(failed.get("error").asText().contains("change capture from the source was lost"), failed.toString());

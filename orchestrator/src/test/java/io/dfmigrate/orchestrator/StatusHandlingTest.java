@@ -112,6 +112,29 @@ class StatusHandlingTest {
                             "CREATED", "VALIDATING", "VALIDATED", "COPYING", null, null, "REPLICATING", "COMPLETED")))
                     .body("action", hasItems("create", "validate", "start", "capture-ready", "key-errors", "copy-done", "complete"));
         }
+        // the compacted control state: the run's replicate and complete, signed, in one partition, then the tombstones
+        // that delete its replicate, reconcile and cutover once it ended
+        try (KafkaConsumer<String, String> runs = consumer()) {
+            runs.subscribe(List.of(Topics.RUNS));
+            List<ConsumerRecord<String, String>> seen = new java.util.ArrayList<>();
+            await(() -> {
+                runs.poll(java.time.Duration.ofMillis(500)).forEach(r -> {
+                    if (r.key().startsWith(id + ":1|")) {
+                        seen.add(r);
+                    }
+                });
+                return seen.stream().filter(r -> r.value() == null).count() == 3;
+            }, "the run's records on dfm.runs");
+            List<String> keys = seen.stream().map(r -> r.key() + (r.value() == null ? " (deleted)" : "")).toList();
+            assertEquals(List.of(id + ":1|replicate", id + ":1|complete", id + ":1|replicate (deleted)", id + ":1|cutover (deleted)",
+                    id + ":1|reconcile (deleted)"), keys);
+            assertEquals(1, seen.stream().map(ConsumerRecord::partition).distinct().count(), "one partition per migration");
+            for (ConsumerRecord<String, String> r : seen.subList(0, 2)) {
+                assertNotNull(r.headers().lastHeader("ce_dfmsig"), "signed like on dfm.phases");
+                assertEquals(r.key().endsWith("replicate") ? EventTypes.PHASE_REPLICATE : EventTypes.PHASE_COMPLETE,
+                        Json.read(r.value(), PhaseEvent.class).type());
+            }
+        }
     }
 
     @Test

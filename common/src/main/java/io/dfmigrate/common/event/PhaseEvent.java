@@ -103,6 +103,21 @@ public sealed interface PhaseEvent {
     enum Kind {
         VALIDATE, CAPTURE, COPY, REPLICATE, CUTOVER, RECONCILE, STOP, COMPLETE, VERIFY;
 
+        /** The kind of a command. */
+        public static Kind of(PhaseEvent p) {
+            return switch (p) {
+                case Validate v -> VALIDATE;
+                case Capture c -> CAPTURE;
+                case Copy c -> COPY;
+                case Replicate r -> REPLICATE;
+                case Cutover c -> CUTOVER;
+                case Reconcile r -> RECONCILE;
+                case Stop s -> STOP;
+                case Complete c -> COMPLETE;
+                case Verify v -> VERIFY;
+            };
+        }
+
         public String type() {
             return EventTypes.nameOf(switch (this) {
                 case VALIDATE -> Validate.class;

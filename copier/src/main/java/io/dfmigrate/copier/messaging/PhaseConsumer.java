@@ -54,8 +54,12 @@ public class PhaseConsumer {
         }
     }
 
+    /** The control commands, from the compacted dfm.runs: the live runs' latest ones first when this instance starts. */
     @Incoming("control-in")
     public void onControl(String json, Optional<IncomingCloudEventMetadata> ce) {
+        if (json == null) {
+            return; // a deleted command of an ended run (a tombstone on dfm.runs)
+        }
         if (!signatures.verified(EventSigner.PHASES, json, ce)) {
             return;
         }

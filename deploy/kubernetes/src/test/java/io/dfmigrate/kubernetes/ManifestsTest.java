@@ -78,7 +78,7 @@ class ManifestsTest {
                 "ScaledObject", "PodDisruptionBudget", "NetworkPolicy", "ServiceMonitor", "Kustomization", "Component")) {
             assertTrue(kinds.containsKey(k), "a " + k + " among " + kinds);
         }
-        assertEquals(5, kinds.get("KafkaTopic"), "one KafkaTopic per topic: " + kinds);
+        assertEquals(6, kinds.get("KafkaTopic"), "one KafkaTopic per topic: " + kinds);
     }
 
     /** The checker refuses what it must: a misspelled field, a field in the wrong place, an unknown kind, a bad enum. */

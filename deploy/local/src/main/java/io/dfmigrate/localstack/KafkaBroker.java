@@ -24,20 +24,75 @@ import org.apache.kafka.clients.admin.NewTopic;
  * A single-node KRaft Kafka broker in its own JVM, from the {@code kafka_2.13} jars (listed at build time in
  * {@code dfmigrate/kafka-classpath.txt}). Its log lives in {@code dir}, so a restart keeps the topics. With a
  * {@link Scram} user its client listener is {@code SASL_PLAINTEXT} with SCRAM-SHA-512 (the user is created when the
- * storage is formatted), and every client must log in; {@link #clientProperties()} says how.
+ * storage is formatted), and every client must log in; with {@link MutualTls} it is {@code SSL} and every client must
+ * present a certificate of the local CA; {@link #clientProperties()} says how.
  */
 public final class KafkaBroker implements AutoCloseable {
     private final Path dir;
     private final int port;
     private final int controllerPort;
-    private final Scram scram;
+    private final Security security;
     private ManagedProcess process;
 
+    /** How clients must connect: {@link Scram} or {@link MutualTls}; none (null) is plaintext. */
+    public sealed interface Security permits Scram, MutualTls {
+        /** The protocol of the client listener. */
+        String protocol();
+
+        /** Broker settings for that listener. */
+        List<String> brokerSettings();
+
+        /** What a client needs besides the bootstrap servers (kafka.* settings of the services). */
+        Map<String, String> clientProperties();
+    }
+
     /** The SCRAM-SHA-512 user clients log in as. */
-    public record Scram(String user, String password) {
+    public record Scram(String user, String password) implements Security {
         String jaas() {
             return "org.apache.kafka.common.security.scram.ScramLoginModule required username=\"" + user + "\" password=\""
                     + password + "\";";
+        }
+
+        @Override
+        public String protocol() {
+            return "SASL_PLAINTEXT";
+        }
+
+        @Override
+        public List<String> brokerSettings() {
+            return List.of("sasl.enabled.mechanisms=SCRAM-SHA-512", "sasl.mechanism.inter.broker.protocol=SCRAM-SHA-512",
+                    "listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config=" + jaas());
+        }
+
+        @Override
+        public Map<String, String> clientProperties() {
+            return Map.of("security.protocol", "SASL_PLAINTEXT", "sasl.mechanism", "SCRAM-SHA-512", "sasl.jaas.config", jaas());
+        }
+    }
+
+    /** TLS with client certificates ({@code ssl.client.auth=required}): the stores {@link LocalCertificates} made. */
+    public record MutualTls(LocalCertificates certificates) implements Security {
+        @Override
+        public String protocol() {
+            return "SSL";
+        }
+
+        @Override
+        public List<String> brokerSettings() {
+            LocalCertificates c = certificates;
+            return List.of("ssl.client.auth=required",
+                    "ssl.keystore.type=PKCS12", "ssl.keystore.location=" + c.brokerKeystore(), "ssl.keystore.password=" + c.password(),
+                    "ssl.key.password=" + c.password(),
+                    "ssl.truststore.type=PKCS12", "ssl.truststore.location=" + c.truststore(), "ssl.truststore.password=" + c.password());
+        }
+
+        @Override
+        public Map<String, String> clientProperties() {
+            LocalCertificates c = certificates;
+            return Map.of("security.protocol", "SSL",
+                    "ssl.truststore.type", "PKCS12", "ssl.truststore.location", c.truststore().toString(), "ssl.truststore.password", c.password(),
+                    "ssl.keystore.type", "PKCS12", "ssl.keystore.location", c.clientKeystore().toString(), "ssl.keystore.password", c.password(),
+                    "ssl.key.password", c.password());
         }
     }
 
@@ -45,21 +100,20 @@ public final class KafkaBroker implements AutoCloseable {
         this(dir, port, controllerPort, null);
     }
 
-    public KafkaBroker(Path dir, int port, int controllerPort, Scram scram) {
+    public KafkaBroker(Path dir, int port, int controllerPort, Security security) {
         this.dir = dir;
         this.port = port;
         this.controllerPort = controllerPort;
-        this.scram = scram;
+        this.security = security;
     }
 
     /**
      * The client settings besides the bootstrap servers: none for a plain broker; security protocol, mechanism and
-     * JAAS login for SCRAM. The services get them as {@code KAFKA_SECURITY_PROTOCOL}, {@code KAFKA_SASL_MECHANISM},
-     * {@code KAFKA_SASL_JAAS_CONFIG}.
+     * JAAS login for SCRAM; protocol SSL with trust and key stores for mutual TLS. The services get them as
+     * {@code KAFKA_<SETTING>} ({@code KAFKA_SECURITY_PROTOCOL}, {@code KAFKA_SASL_JAAS_CONFIG}, {@code KAFKA_SSL_KEYSTORE_LOCATION} …).
      */
     public Map<String, String> clientProperties() {
-        return scram == null ? Map.of() : Map.of("security.protocol", "SASL_PLAINTEXT", "sasl.mechanism", "SCRAM-SHA-512",
-                "sasl.jaas.config", scram.jaas());
+        return security == null ? Map.of() : security.clientProperties();
     }
 
     public String bootstrapServers() {
@@ -75,11 +129,8 @@ public final class KafkaBroker implements AutoCloseable {
             Files.createDirectories(dir);
             Path logDir = dir.resolve("data");
             Path props = dir.resolve("server.properties");
-            String listener = scram == null ? "PLAINTEXT" : "SASL_PLAINTEXT";
-            List<String> security = scram == null ? List.of() : List.of(
-                    "sasl.enabled.mechanisms=SCRAM-SHA-512",
-                    "sasl.mechanism.inter.broker.protocol=SCRAM-SHA-512",
-                    "listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config=" + scram.jaas());
+            String listener = security == null ? "PLAINTEXT" : security.protocol();
+            List<String> settings = security == null ? List.of() : security.brokerSettings();
             Files.writeString(props, String.join("\n",
                     "process.roles=broker,controller",
                     "node.id=1",
@@ -89,7 +140,7 @@ public final class KafkaBroker implements AutoCloseable {
                     "controller.listener.names=CONTROLLER",
                     "listener.security.protocol.map=CONTROLLER:PLAINTEXT," + listener + ":" + listener,
                     "inter.broker.listener.name=" + listener,
-                    String.join("\n", security),
+                    String.join("\n", settings),
                     "log.dirs=" + logDir,
                     "num.partitions=3",
                     "offsets.topic.replication.factor=1",
@@ -108,7 +159,7 @@ public final class KafkaBroker implements AutoCloseable {
                 uuid = uuid.lines().reduce((a, b) -> b).orElse(uuid).strip();
                 List<String> format = new ArrayList<>(List.of(java, "-cp", classpath, "kafka.tools.StorageTool", "format",
                         "-t", uuid, "-c", props.toString(), "--ignore-formatted"));
-                if (scram != null) {
+                if (security instanceof Scram scram) {
                     format.addAll(List.of("--add-scram", "SCRAM-SHA-512=[name=" + scram.user() + ",password=" + scram.password() + "]"));
                 }
                 ManagedProcess.run("kafka storage format", format, Duration.ofSeconds(60));
@@ -163,7 +214,7 @@ public final class KafkaBroker implements AutoCloseable {
             Set<String> existing = admin.listTopics().names().get(30, TimeUnit.SECONDS);
             List<NewTopic> missing = Arrays.stream(Topics.ALL)
                     .filter(t -> !existing.contains(t))
-                    .map(t -> new NewTopic(t, Topics.defaultPartitions(t), (short) 1))
+                    .map(t -> new NewTopic(t, Topics.defaultPartitions(t), (short) 1).configs(Topics.configs(t)))
                     .collect(Collectors.toList());
             if (!missing.isEmpty()) {
                 admin.createTopics(missing).all().get(30, TimeUnit.SECONDS);

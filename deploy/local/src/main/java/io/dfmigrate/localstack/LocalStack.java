@@ -131,9 +131,9 @@ public final class LocalStack implements AutoCloseable {
         EventSigner.of(eventKey, List.of()); // fail fast on a bad key
         apiToken = config.apiToken() != null ? config.apiToken() : fromStateDir("api-token", LocalStack::newApiToken);
         Path kafkaDir = config.stateDir().resolve("kafka");
-        KafkaBroker.Scram scram = kafkaScram();
-        kafka = config.randomPorts() ? StackException.onFreePorts((p, c) -> new KafkaBroker(kafkaDir, p, c, scram).start())
-                : new KafkaBroker(kafkaDir, config.kafkaPort(), config.kafkaControllerPort(), scram).start();
+        KafkaBroker.Security security = kafkaSecurity();
+        kafka = config.randomPorts() ? StackException.onFreePorts((p, c) -> new KafkaBroker(kafkaDir, p, c, security).start())
+                : new KafkaBroker(kafkaDir, config.kafkaPort(), config.kafkaControllerPort(), security).start();
         started.add(kafka);
         kafka.createTopics();
         if (config.dbUrl() == null) {
@@ -251,16 +251,31 @@ public final class LocalStack implements AutoCloseable {
     /** A secret kept in the state directory: created once, readable by this user only from its first byte. */
     /**
      * {@code DFM_KAFKA_SASL=scram}: the broker accepts only SCRAM-SHA-512 logins over SASL_PLAINTEXT, as user
-     * {@code dfmigrate} with a password generated once into {@code $DFM_STATE_DIR/kafka-password} (mode 600); {@code none}
-     * (default): plaintext, as a broker on the loopback interface of one machine.
+     * {@code dfmigrate} with a password generated once into {@code $DFM_STATE_DIR/kafka-password} (mode 600);
+     * {@code DFM_KAFKA_TLS=mtls}: the broker speaks only TLS and wants a client certificate of the local CA made once
+     * into {@code $DFM_STATE_DIR/kafka-tls} ({@link LocalCertificates}); neither (default): plaintext, as a broker on the
+     * loopback interface of one machine.
      */
-    private KafkaBroker.Scram kafkaScram() {
-        String mode = config.extraEnv().getOrDefault("DFM_KAFKA_SASL", System.getenv().getOrDefault("DFM_KAFKA_SASL", "none")).strip();
-        return switch (mode) {
-            case "", "none" -> null;
-            case "scram" -> new KafkaBroker.Scram("dfmigrate", fromStateDir("kafka-password", LocalStack::newApiToken));
-            default -> throw new StackException("DFM_KAFKA_SASL=" + mode + " is not known: use scram or none");
-        };
+    private KafkaBroker.Security kafkaSecurity() {
+        String sasl = setting("DFM_KAFKA_SASL", "none");
+        String tls = setting("DFM_KAFKA_TLS", "none");
+        if (!List.of("", "none", "scram").contains(sasl)) {
+            throw new StackException("DFM_KAFKA_SASL=" + sasl + " is not known: use scram or none");
+        }
+        if (!List.of("", "none", "mtls").contains(tls)) {
+            throw new StackException("DFM_KAFKA_TLS=" + tls + " is not known: use mtls or none");
+        }
+        if (sasl.equals("scram") && tls.equals("mtls")) {
+            throw new StackException("DFM_KAFKA_SASL=scram and DFM_KAFKA_TLS=mtls together are not supported by the local stack: choose one");
+        }
+        if (sasl.equals("scram")) {
+            return new KafkaBroker.Scram("dfmigrate", fromStateDir("kafka-password", LocalStack::newApiToken));
+        }
+        return tls.equals("mtls") ? new KafkaBroker.MutualTls(LocalCertificates.in(config.stateDir().resolve("kafka-tls"))) : null;
+    }
+
+    private String setting(String name, String dflt) {
+        return config.extraEnv().getOrDefault(name, System.getenv().getOrDefault(name, dflt)).strip();
     }
 
     private String fromStateDir(String name, Supplier<String> generate) {
