@@ -45,6 +45,10 @@ class CopyBenchmark {
         assumeTrue(Boolean.getBoolean("dfm.benchmark"), "benchmarks run with -Ddfm.benchmark=true (deploy/local/benchmark.sh)");
         stack = E2e.startStack(E2e.benchmarkEnv());
         api = new Api(stack);
+        // -Ddfm.benchmark.copiers=N: N copier instances share the batches (the consumer group dfm-copier-workers)
+        for (int i = 2; i <= Integer.getInteger("dfm.benchmark.copiers", 1); i++) {
+            stack.startService("copier", "copier-" + i, io.dfmigrate.localstack.Ports.free());
+        }
     }
 
     @AfterAll
