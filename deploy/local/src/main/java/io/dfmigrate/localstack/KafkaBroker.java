@@ -151,6 +151,8 @@ public final class KafkaBroker implements AutoCloseable {
                     "auto.create.topics.enable=true",
                     "log.retention.hours=168",
                     "") + "\n");
+            // it holds the SCRAM login or the TLS store password: readable by this user only
+            Files.setPosixFilePermissions(props, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
             String classpath = classpath();
             String java = javaExecutable();
             if (!Files.exists(logDir.resolve("meta.properties"))) {
