@@ -13,11 +13,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.dfmigrate.common.event.RunKey;
 import io.dfmigrate.common.event.StatusEvent;
+import io.dfmigrate.localstack.RedisServer;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 import io.restassured.RestAssured;
+import io.restassured.http.ContentType;
 import java.io.ByteArrayInputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -40,7 +42,8 @@ class LimitsTest {
     public static class Profile implements QuarkusTestProfile {
         @Override
         public Map<String, String> getConfigOverrides() {
-            return Map.of("dfm.orchestrator.max-live-migrations", "1", "dfm.orchestrator.sse-max-per-migration", "1");
+            return Map.of("dfm.orchestrator.max-live-migrations", "1", "dfm.orchestrator.sse-max-per-migration", "1",
+                    "dfm.orchestrator.target-own-keys-limit", "5");
         }
     }
 
@@ -63,6 +66,26 @@ class LimitsTest {
             given().post("/api/migrations/" + a + "/stop").then().statusCode(202);
             given().post("/api/migrations/" + b + "/start").then().statusCode(202);
             given().post("/api/migrations/" + b + "/stop").then().statusCode(202);
+        }
+    }
+
+    @Test
+    void aTargetWithMoreKeysOfItsOwnThanCanBeRecordedIsRefusedAtStartWithTheRemedy() throws Exception {
+        try (RedisServer source = RedisServer.start(); RedisServer target = RedisServer.start()) {
+            for (int i = 0; i < 6; i++) {
+                target.cli("SET", "own:" + i, "x");
+            }
+            String id = given().contentType(ContentType.JSON).body(TestSupport.body("own-limit", source.uri(), target.uri(),
+                    "{\"overwrite\":true,\"guardTarget\":false}")).post("/api/migrations").then().statusCode(201).extract().path("id");
+            try (KafkaProducer<String, String> producer = producer()) {
+                validate(id, producer);
+                given().post("/api/migrations/" + id + "/start").then().statusCode(409).contentType("application/problem+json")
+                        .body("detail", containsString("more than 5 key(s) of its own"))
+                        .body("detail", containsString("DFM_ORCHESTRATOR_TARGET_OWN_KEYS_LIMIT")).body("state", equalTo("VALIDATED"));
+                target.cli("DEL", "own:0");
+                given().post("/api/migrations/" + id + "/start").then().statusCode(202).body("targetOwnKeys", equalTo(5));
+                given().post("/api/migrations/" + id + "/stop").then().statusCode(202);
+            }
         }
     }
 

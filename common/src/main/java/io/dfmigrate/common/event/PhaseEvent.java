@@ -4,6 +4,7 @@ import com.fasterxml.jackson.annotation.JsonSubTypes;
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import com.fasterxml.jackson.annotation.JsonTypeName;
 import java.time.Instant;
+import java.util.Map;
 
 /**
  * A phase command on {@code dfm.phases}, keyed by migration id: one record per command, the wire {@code type} from its
@@ -83,10 +84,14 @@ public sealed interface PhaseEvent {
                 MigrationOptions options) implements PhaseEvent {
     }
 
-    /** The run is complete (after a cutover: the write pause ends). */
+    /**
+     * The run is complete (after a cutover: the write pause ends). {@code targetOwnKeys} (db → count; null when none):
+     * keys without a TTL that the target held before the migration and the source does not have, left out of the
+     * target's key counts when the cutover compares them.
+     */
     @JsonTypeName(EventTypes.PHASE_COMPLETE)
     record Complete(String id, String migrationId, int run, Instant time, EndpointRef source, EndpointRef target,
-                    MigrationOptions options) implements PhaseEvent {
+                    MigrationOptions options, Map<Integer, Long> targetOwnKeys) implements PhaseEvent {
     }
 
     /**
@@ -143,7 +148,7 @@ public sealed interface PhaseEvent {
                 case CUTOVER -> new Cutover(id, migrationId, run, time, source, target, options);
                 case RECONCILE -> new Reconcile(id, migrationId, run, time, source, target, options, pass);
                 case STOP -> new Stop(id, migrationId, run, time, source, target, options);
-                case COMPLETE -> new Complete(id, migrationId, run, time, source, target, options);
+                case COMPLETE -> new Complete(id, migrationId, run, time, source, target, options, null);
                 case VERIFY -> throw new IllegalArgumentException("a verify command is built with its VerifyRequest");
             };
         }

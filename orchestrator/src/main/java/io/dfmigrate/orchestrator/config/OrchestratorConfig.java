@@ -104,6 +104,13 @@ public interface OrchestratorConfig {
     @WithDefault("20")
     int maxLiveMigrations();
 
+    /**
+     * With {@code options.overwrite}: the most keys of its own a target may hold at the first start. They are recorded (in
+     * PostgreSQL) to tell them apart from migrated keys; a start onto a target with more is refused with 409.
+     */
+    @WithDefault("100000")
+    int targetOwnKeysLimit();
+
     /** Server-sent event streams open at once, per migration and in total; more get 429. */
     @WithDefault("16")
     int sseMaxPerMigration();

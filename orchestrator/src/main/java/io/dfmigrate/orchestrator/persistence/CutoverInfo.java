@@ -21,6 +21,12 @@ public class CutoverInfo {
     public Long pauseMillis;
     @Column(name = "cutover_detail")
     public String detail;
+    /** Drained, and the target has keys of its own: the keeper counts them (writes still paused) before the comparison. */
+    @Column(name = "cutover_own_pending")
+    public boolean ownPending;
+    /** JSON db → the target's own keys without a TTL that the source does not have, sent with the complete command. */
+    @Column(name = "cutover_target_own")
+    public String targetOwn;
 
     /** Moves to {@code to}, or refuses an illegal move with an {@link IllegalStateException}. */
     public void moveTo(CutoverPhase to) {

@@ -52,6 +52,12 @@ public class Migration extends PanacheEntityBase {
     public String sourceServer;
     @Column(name = "target_server")
     public String targetServer;
+    /**
+     * With {@code options.overwrite}: how many keys the target held when the migration first started (the keys are in
+     * {@link TargetOwnKey}); null when none were recorded. Kept across restarts: by then the target holds migrated keys too.
+     */
+    @Column(name = "target_own_keys")
+    public Long targetOwnKeys;
     /** The last ended run whose temporary keys were swept from the target (null: none yet). */
     @Column(name = "tmp_swept_run")
     public Integer tmpSweptRun;

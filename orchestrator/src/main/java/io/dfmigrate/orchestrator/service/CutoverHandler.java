@@ -73,15 +73,27 @@ final class CutoverHandler {
         CutoverInfo c = m.cutover;
         if (m.cuttingOver() && c.phase == CutoverPhase.DRAINING && c.captured != null && m.capture.applied >= c.captured) {
             boolean guarded = m.guard.is(GuardStatus.ACTIVE);
+            boolean own = m.targetOwnKeys != null && m.targetOwnKeys > 0;
             c.moveTo(CutoverPhase.VERIFYING);
             j.audit(actor, "cutover-drained", "all " + c.captured + " captured change(s) applied; "
-                    + (guarded ? "lifting the target write guard, then " : "") + "comparing key counts and lifting the write pause");
-            if (guarded) {
-                // the keeper lifts the guard first, then sends the complete that ends the pause (KeeperSteps.guardLifted)
-                m.guard.moveTo(GuardStatus.LIFTING_FOR_CUTOVER);
+                    + (own ? "counting the target's own keys, " : "") + (guarded ? "lifting the target write guard, then " : "")
+                    + "comparing key counts and lifting the write pause");
+            if (own) {
+                // the keeper counts them while writes are paused (KeeperSteps.ownKeysCounted), then goes on with verify
+                c.ownPending = true;
             } else {
-                j.phase(PhaseEvent.Kind.COMPLETE);
+                verify(j);
             }
+        }
+    }
+
+    /** Lifts the guard (the keeper then sends the complete that ends the pause, KeeperSteps.guardLifted), or completes. */
+    static void verify(Journal j) {
+        Migration m = j.migration();
+        if (m.guard.is(GuardStatus.ACTIVE)) {
+            m.guard.moveTo(GuardStatus.LIFTING_FOR_CUTOVER);
+        } else {
+            j.phase(PhaseEvent.Kind.COMPLETE);
         }
     }
 

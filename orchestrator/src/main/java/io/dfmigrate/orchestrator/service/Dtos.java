@@ -126,7 +126,8 @@ public final class Dtos {
                                 MigrationOptions options, ValidationView validation, ProgressView progress,
                                 ReplicationView replication, CutoverView cutover, GuardView targetGuard, String error,
                                 List<String> allowedActions,
-                                TimestampsView timestamps, Instant createdAt, Instant updatedAt, VerificationView verification) {
+                                TimestampsView timestamps, Instant createdAt, Instant updatedAt, VerificationView verification,
+                                Long targetOwnKeys) {
     }
 
     public record AuditView(String id, Instant time, String type, String actor, String action, String fromState,

@@ -43,13 +43,15 @@ public class EndpointKeeper {
     private final Vertx vertx;
     private final OrchestratorConfig config;
     private final AdvisoryLocks advisory;
+    private final TargetOwnKeys ownKeys;
     private final Map<UUID, ReentrantLock> locks = new ConcurrentHashMap<>();
     /** The drift last reported per migration: the same drift right after its reconciliation is not reconciled again. */
     private final Map<UUID, String> lastDrift = new ConcurrentHashMap<>();
 
     public EndpointKeeper(KeeperSteps steps, TargetGuard guard, SecretBox box, Vertx vertx, OrchestratorConfig config,
-                          AdvisoryLocks advisory) {
+                          AdvisoryLocks advisory, TargetOwnKeys ownKeys) {
         this.advisory = advisory;
+        this.ownKeys = ownKeys;
         this.steps = steps;
         this.guard = guard;
         this.box = box;
@@ -76,6 +78,11 @@ public class EndpointKeeper {
                 if (v == null) {
                     return changed;
                 }
+                if (v.ownPending()) {
+                    countOwnKeys(v);
+                    changed = true;
+                    continue; // counted (or not): the cutover goes on with the guard's lift or the complete
+                }
                 if (v.live() && v.guardStatus() == GuardStatus.APPLYING) {
                     applyGuard(v);
                     changed = true;
@@ -97,6 +104,17 @@ public class EndpointKeeper {
             return false;
         } finally {
             lock.unlock();
+        }
+    }
+
+    /** A cutover's writes are paused and drained: which of the target's own keys to leave out of its key counts. */
+    private void countOwnKeys(KeeperSteps.KeeperView v) {
+        try {
+            Map<Integer, Long> own = ownKeys.count(v.id(), v.sourceSealed(), v.targetSealed());
+            steps.ownKeysCounted(v.id(), v.run(), own, null);
+        } catch (RuntimeException e) {
+            LOG.warnf("migration %s: the target's own keys could not be counted for the cutover: %s", v.id(), e.getMessage());
+            steps.ownKeysCounted(v.id(), v.run(), null, e.getMessage());
         }
     }
 
@@ -216,8 +234,9 @@ public class EndpointKeeper {
      * The DBSIZE drift watch. For each REPLICATING migration with nothing in flight, reads the per-database count of keys
      * without a TTL on source and target, then waits two report intervals: if no change was captured or applied
      * meanwhile, the counts must be equal, and a difference starts a reconciliation. (Keys with a TTL are left out: they
-     * expire at slightly different moments on the two servers.) A source that is never quiet for a few seconds is not
-     * checked; the cutover's own comparison still is.
+     * expire at slightly different moments on the two servers; so are the target's own keys, {@link TargetOwnKeys}, that
+     * the source does not have.) A source that is never quiet for a few seconds is not checked; the cutover's own
+     * comparison still is.
      */
     @Scheduled(every = "${dfm.orchestrator.drift-check-interval}", delayed = "10s", concurrentExecution = Scheduled.ConcurrentExecution.SKIP,
             skipExecutionIf = WatchLeader.class)
@@ -242,14 +261,15 @@ public class EndpointKeeper {
         }
     }
 
-    /** Returns the drift found (null: none, or not quiet enough to tell). Package-private for tests. */
-    String checkDrift(UUID id) throws InterruptedException {
+    /** Returns the drift found (null: none, or not quiet enough to tell). Public for tests. */
+    public String checkDrift(UUID id) throws InterruptedException {
         KeeperSteps.KeeperView before = steps.view(id);
         if (before == null || !"*".equals(before.options().keyPattern())) {
             return null; // a key pattern copies part of the source: counts cannot match
         }
         Map<Integer, long[]> s;
         Map<Integer, long[]> t;
+        Map<Integer, Long> own = before.targetOwnKeys() > 0 ? ownKeys.count(id, before.sourceSealed(), before.targetSealed()) : null;
         try (BlockingRedis src = BlockingRedis.connect(vertx, RedisEndpoint.parse(box.open(before.sourceSealed(), SecretBox.context(id, SecretBox.SOURCE))), 0, config.redisTimeout());
              BlockingRedis tgt = BlockingRedis.connect(vertx, RedisEndpoint.parse(box.open(before.targetSealed(), SecretBox.context(id, SecretBox.TARGET))), 0, config.redisTimeout())) {
             s = KeyScanner.keyspaceWithExpires(src);
@@ -261,7 +281,7 @@ public class EndpointKeeper {
                 || after.captured() != before.captured() || after.applied() < after.captured()) {
             return null; // something moved: not a quiet moment
         }
-        KeyCounts counts = KeyCounts.compare(s, t, before.options().dbs());
+        KeyCounts counts = KeyCounts.compare(s, t, before.options().dbs(), own);
         if (counts.equal()) {
             lastDrift.remove(id);
             return null;

@@ -30,12 +30,14 @@ public final class Journal {
     private final Migration m;
     private final MigrationState stateBefore;
     private final GuardStatus guardBefore;
+    private final boolean ownPendingBefore;
     private final List<OutboxEvent> written = new ArrayList<>();
 
     public Journal(Migration m) {
         this.m = m;
         this.stateBefore = m.state;
         this.guardBefore = m.guard.status;
+        this.ownPendingBefore = m.cutover.ownPending;
     }
 
     public Migration migration() {
@@ -49,7 +51,7 @@ public final class Journal {
 
     /** The state or the target guard moved: the keeper may have something to do. */
     public boolean keeperMayAct() {
-        return m.state != stateBefore || !Objects.equals(guardBefore, m.guard.status);
+        return m.state != stateBefore || !Objects.equals(guardBefore, m.guard.status) || (m.cutover.ownPending && !ownPendingBefore);
     }
 
     public void touch() {
@@ -107,8 +109,13 @@ public final class Journal {
     public OutboxEvent phase(PhaseEvent.Kind kind, String idSuffix) {
         boolean reconcile = kind == PhaseEvent.Kind.RECONCILE;
         String id = new RunKey(m.id.toString(), m.run) + ":" + kind.type() + (reconcile ? ":" + m.reconcilePass : "") + idSuffix;
-        return phase(kind.create(id, m.id.toString(), m.run, Instant.now(), new EndpointRef(m.sourceUri, m.sourceSealed), target(),
-                options(m), reconcile ? m.reconcilePass : null));
+        PhaseEvent p = kind.create(id, m.id.toString(), m.run, Instant.now(), new EndpointRef(m.sourceUri, m.sourceSealed), target(),
+                options(m), reconcile ? m.reconcilePass : null);
+        if (p instanceof PhaseEvent.Complete c && m.cutover.targetOwn != null) {
+            p = new PhaseEvent.Complete(c.id(), c.migrationId(), c.run(), c.time(), c.source(), c.target(), c.options(),
+                    TargetOwnKeys.counts(m.cutover.targetOwn));
+        }
+        return phase(p);
     }
 
     /** The target as workers reach it: while it is guarded, as the migration's own ACL user. */

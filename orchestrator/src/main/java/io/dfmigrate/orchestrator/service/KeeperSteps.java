@@ -10,6 +10,7 @@ import io.quarkus.narayana.jta.QuarkusTransaction;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.EnumSet;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 
 /**
@@ -28,7 +29,7 @@ public class KeeperSteps {
     /** What the keeper needs of a migration, read in one transaction. */
     record KeeperView(UUID id, int run, MigrationState state, GuardStatus guardStatus, String guardSealed, String sourceSealed,
                       String targetSealed, String notifyPrevious, boolean reconciling, boolean cuttingOver, long captured,
-                      long applied, MigrationOptions options) {
+                      long applied, MigrationOptions options, long targetOwnKeys, boolean ownPending) {
         boolean live() {
             return state.live();
         }
@@ -42,16 +43,17 @@ public class KeeperSteps {
         return QuarkusTransaction.requiringNew().call(() -> {
             Migration m = Migration.findById(id);
             return m == null ? null : new KeeperView(m.id, m.run, m.state, m.guard.status, m.guard.sealed, m.sourceSealed, m.targetSealed,
-                    m.capture.notifyPrevious, m.reconciling, m.cuttingOver(), m.capture.captured, m.capture.applied, Journal.options(m));
+                    m.capture.notifyPrevious, m.reconciling, m.cuttingOver(), m.capture.captured, m.capture.applied, Journal.options(m),
+                    m.targetOwnKeys == null ? 0 : m.targetOwnKeys, m.cuttingOver() && m.cutover.ownPending);
         });
     }
 
     /** Migrations whose guard or source setting needs the keeper: a guard to apply or lift, a notify setting to restore. */
     List<UUID> needingKeeper() {
-        return QuarkusTransaction.requiringNew().call(() -> Migration.<Migration>list("guard.status in ?1 or capture.notifyPrevious is not null",
-                        EnumSet.complementOf(EnumSet.of(GuardStatus.LIFTED))).stream()
+        return QuarkusTransaction.requiringNew().call(() -> Migration.<Migration>list("guard.status in ?1 or capture.notifyPrevious is not null "
+                                + "or cutover.ownPending = true", EnumSet.complementOf(EnumSet.of(GuardStatus.LIFTED))).stream()
                 .filter(m -> (m.guard.up() && (!m.state.live() || !m.guard.is(GuardStatus.ACTIVE)))
-                        || (!m.state.live() && m.capture.notifyPrevious != null))
+                        || (!m.state.live() && m.capture.notifyPrevious != null) || (m.cuttingOver() && m.cutover.ownPending))
                 .map(m -> m.id).toList());
     }
 
@@ -126,6 +128,27 @@ public class KeeperSteps {
             }
             m.guard.detail = reason;
             j.fail("orchestrator", reason);
+            return true;
+        });
+    }
+
+    /**
+     * The target's own keys are counted for a cutover being verified ({@code own}: db → keys to leave out of the target's
+     * count; null when they could not be counted, {@code error} says why): on with the verification.
+     */
+    void ownKeysCounted(UUID id, int run, Map<Integer, Long> own, String error) {
+        tx.record(id, j -> {
+            Migration m = j.migration();
+            if (m.run != run || !m.cuttingOver() || m.cutover.phase != CutoverPhase.VERIFYING || !m.cutover.ownPending) {
+                return false;
+            }
+            m.cutover.ownPending = false;
+            m.cutover.targetOwn = own == null ? null : TargetOwnKeys.json(own);
+            long n = own == null ? 0 : own.values().stream().mapToLong(Long::longValue).sum();
+            j.audit("orchestrator", "cutover-own-keys", own == null ? "the target's own keys could not be counted (" + error
+                    + "): the comparison counts them as the source's" : n + " key(s) the target held before the migration and the source "
+                    + "does not have are left out of the target's key counts " + own);
+            CutoverHandler.verify(j);
             return true;
         });
     }

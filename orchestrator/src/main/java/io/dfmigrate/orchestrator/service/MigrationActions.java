@@ -13,6 +13,7 @@ import io.dfmigrate.orchestrator.config.OrchestratorConfig;
 import io.dfmigrate.orchestrator.persistence.CutoverPhase;
 import io.dfmigrate.orchestrator.persistence.GuardStatus;
 import io.dfmigrate.orchestrator.persistence.Migration;
+import io.dfmigrate.orchestrator.persistence.TargetOwnKey;
 import io.dfmigrate.orchestrator.persistence.VerificationDiff;
 import io.dfmigrate.orchestrator.persistence.MigrationState.Action;
 import io.dfmigrate.orchestrator.persistence.MigrationState;
@@ -38,29 +39,44 @@ public class MigrationActions {
     private final MigrationTx tx;
     private final MigrationQueries queries;
     private final ServerIdentity servers;
+    private final TargetOwnKeys ownKeys;
     private final int maxLive;
+    private final int ownKeysLimit;
     private final long verifyTtlTolerance;
 
-    public MigrationActions(SecretBox box, MigrationTx tx, MigrationQueries queries, ServerIdentity servers, OrchestratorConfig config) {
+    public MigrationActions(SecretBox box, MigrationTx tx, MigrationQueries queries, ServerIdentity servers, TargetOwnKeys ownKeys,
+                            OrchestratorConfig config) {
         this.box = box;
         this.tx = tx;
         this.queries = queries;
         this.servers = servers;
+        this.ownKeys = ownKeys;
         this.maxLive = config.maxLiveMigrations();
+        this.ownKeysLimit = config.targetOwnKeysLimit();
         this.verifyTtlTolerance = config.verifyTtlTolerance().toMillis();
     }
 
     /** Source and target servers of a migration about to start, asked before its transaction (network calls). */
-    private record Servers(Optional<ServerIdentity.Server> source, Optional<ServerIdentity.Server> target) {
+    private record Servers(Optional<ServerIdentity.Server> source, Optional<ServerIdentity.Server> target,
+                           TargetOwnKeys.Scanned targetOwn) {
+    }
+
+    private record Started(UUID id, String sourceSealed, String targetSealed, boolean overwrite, boolean ownRecorded) {
     }
 
     private Servers servers(String id) {
-        String[] sealed = tx.read(() -> {
-            Migration m = MigrationTx.find(id);
-            return new String[] {m.sourceSealed, m.targetSealed, m.id.toString()};
+        Started m = tx.read(() -> {
+            Migration found = MigrationTx.find(id);
+            return new Started(found.id, found.sourceSealed, found.targetSealed, Boolean.TRUE.equals(Journal.options(found).overwrite()),
+                    found.targetOwnKeys != null);
         });
-        return new Servers(servers.of(sealed[0], SecretBox.context(sealed[2], SecretBox.SOURCE)),
-                servers.of(sealed[1], SecretBox.context(sealed[2], SecretBox.TARGET)));
+        Optional<ServerIdentity.Server> target = servers.of(m.targetSealed(), SecretBox.context(m.id(), SecretBox.TARGET));
+        // the target's own keys, recorded at the first start only: later the target holds the migration's keys as well
+        TargetOwnKeys.Scanned own = null;
+        if (m.overwrite() && !m.ownRecorded() && target.isPresent() && target.get().keys(null) > 0) {
+            own = ownKeys.scan(m.targetSealed(), m.id(), target.get().keyspace().keySet());
+        }
+        return new Servers(servers.of(m.sourceSealed(), SecretBox.context(m.id(), SecretBox.SOURCE)), target, own);
     }
 
     public Dtos.MigrationView create(Dtos.CreateMigrationRequest req, String actor) {
@@ -143,6 +159,10 @@ public class MigrationActions {
                 m.targetUri = target.masked();
                 m.targetSealed = box.seal(target.toUri(), SecretBox.context(m.id, SecretBox.TARGET));
                 changed.add("target " + m.targetUri);
+                if (m.targetOwnKeys != null) {
+                    TargetOwnKey.delete("migrationId", m.id); // another target: its own keys are recorded at the next start
+                    m.targetOwnKeys = null;
+                }
             }
             if (options != null) {
                 m.options = Json.write(options.withDefaults());
@@ -283,7 +303,7 @@ public class MigrationActions {
                     journal.transition(MigrationState.VALIDATING, actor, action.path(), null);
                     journal.phase(PhaseEvent.Kind.VALIDATE);
                 }
-                case start -> start(journal, body, actor, maxLive, ids);
+                case start -> start(journal, body, actor, maxLive, ownKeysLimit, ids);
                 case stop -> {
                     m.endedAt = Instant.now();
                     if (m.cutover.phase != null && m.cutover.phase.abandonable()) {
@@ -369,7 +389,7 @@ public class MigrationActions {
         LOG.infof("migration %s deleted by %s", id, actor);
     }
 
-    private static void start(Journal j, Object body, String actor, int maxLive, Servers ids) {
+    private static void start(Journal j, Object body, String actor, int maxLive, int ownKeysLimit, Servers ids) {
         Migration m = j.migration();
         refuseSharedServers(m, ids);
         long live = Migration.count("state in ?1", List.of(MigrationState.COPYING, MigrationState.REPLICATING));
@@ -383,6 +403,19 @@ public class MigrationActions {
             throw ApiException.conflict("validation left " + warnings
                     + " warning(s); read them and send {\"acknowledgeWarnings\": true} to start anyway", m.state.name(),
                     m.state.allowedActionNames());
+        }
+        if (m.targetOwnKeys == null && ids.targetOwn() == null) {
+            m.targetOwnKeys = 0L; // the first start: the target is empty (or could not be asked), and later runs must not scan it
+        } else if (m.targetOwnKeys == null) {
+            if (ids.targetOwn().keys() == null) {
+                throw ApiException.conflict("the target " + m.targetUri + " holds more than " + ownKeysLimit + " key(s) of its own ("
+                        + ids.targetOwn().count() + " found so far); with options.overwrite dfmigrate records the target's own keys "
+                        + "to tell them from migrated ones: empty the target, or raise DFM_ORCHESTRATOR_TARGET_OWN_KEYS_LIMIT",
+                        m.state.name(), m.allowedActionNames());
+            }
+            m.targetOwnKeys = TargetOwnKeys.store(m.id, ids.targetOwn().keys());
+            j.audit(actor, "target-own-keys", m.targetOwnKeys + " key(s) on the target before the migration recorded as its own: "
+                    + "never deleted by a reconciliation, and those the source does not have are left out of the key counts");
         }
         m.copy.startedAt = Instant.now();
         j.transition(MigrationState.COPYING, actor, "start", warnings > 0 ? warnings + " warning(s) acknowledged" : null);

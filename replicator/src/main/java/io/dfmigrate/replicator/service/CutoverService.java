@@ -97,7 +97,9 @@ public class CutoverService {
         boolean verified;
         try (BlockingRedis t = BlockingRedis.connect(vertx, RedisEndpoint.parse(box.open(end.target().sealed(), SecretBox.context(end.migrationId(), SecretBox.TARGET))), 0, config.timeout())) {
             Map<Integer, long[]> sourceKeys = KeyScanner.keyspaceWithExpires(c.admin);
-            KeyCounts counts = KeyCounts.compare(sourceKeys, KeyScanner.keyspaceWithExpires(t), null);
+            // the target's own keys (options.overwrite), counted by the orchestrator after the drain, are not the source's
+            KeyCounts counts = KeyCounts.compare(sourceKeys, KeyScanner.keyspaceWithExpires(t), null,
+                    end instanceof PhaseEvent.Complete done ? done.targetOwnKeys() : null);
             verified = counts.equal() && end instanceof PhaseEvent.Complete;
             detail = counts.describe();
             if (verified) {

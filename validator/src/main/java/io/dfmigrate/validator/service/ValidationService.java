@@ -214,7 +214,8 @@ public class ValidationService {
         String where = t.keyspace().entrySet().stream().map(e -> "db" + e.getKey() + "=" + e.getValue()).collect(Collectors.joining(", "));
         if (Boolean.TRUE.equals(o.overwrite())) {
             r.add("target.not-empty", WARNING, "the target already holds " + keys + " key(s) (" + where
-                    + "); keys with the same names will be replaced, others stay", "acknowledge, or empty the target first (FLUSHALL)");
+                    + "); keys with the same names will be replaced, the others are recorded at start as the target's own and stay",
+                    "acknowledge, or empty the target first (FLUSHALL)");
         } else {
             r.add("target.not-empty", ERROR, "the target already holds " + keys + " key(s) (" + where + ")",
                     "empty the target (FLUSHALL), or set options.overwrite=true to copy over its data");
