@@ -10,6 +10,7 @@ import io.vertx.core.net.PemTrustOptions;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.RedisConnection;
 import io.vertx.redis.client.RedisOptions;
+import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Request;
 import io.vertx.redis.client.Response;
 import io.vertx.redis.client.impl.types.ErrorType;
@@ -35,6 +36,8 @@ public final class BlockingRedis implements AutoCloseable {
     private final Redis client;
     private final RedisConnection connection;
     private final Duration timeout;
+    private volatile DumpPayload.Format payloadFormat;
+    private volatile boolean payloadFormatAsked;
 
     private BlockingRedis(RedisEndpoint endpoint, int db, Redis client, RedisConnection connection, Duration timeout) {
         this.endpoint = endpoint;
@@ -102,6 +105,23 @@ public final class BlockingRedis implements AutoCloseable {
 
     public int db() {
         return db;
+    }
+
+    /**
+     * The server's DUMP payload format ({@code INFO server}: RDB version, accepted type bytes), asked once per connection;
+     * null when it cannot tell.
+     */
+    public DumpPayload.Format payloadFormat() {
+        if (!payloadFormatAsked) {
+            try {
+                Response info = send(Request.cmd(Command.INFO).arg("server"));
+                payloadFormat = DumpPayload.Format.of(info == null ? null : info.toString());
+            } catch (RedisCommandException e) {
+                payloadFormat = null;
+            }
+            payloadFormatAsked = true;
+        }
+        return payloadFormat;
     }
 
     public Response send(Request request) {

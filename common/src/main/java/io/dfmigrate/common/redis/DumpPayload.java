@@ -104,10 +104,10 @@ public final class DumpPayload {
         if (target == null || version < 0 || version <= target.rdbVersion() || !target.accepts(payload[0] & 0xff)) {
             return null;
         }
-        int body = payload.length - 8;
-        if (crc64(payload, 0, body) != readLong(payload, body)) {
+        if (!wellFormed(payload)) {
             return null;
         }
+        int body = payload.length - 8;
         byte[] out = payload.clone();
         out[body - 2] = (byte) target.rdbVersion();
         out[body - 1] = (byte) (target.rdbVersion() >>> 8);
@@ -116,6 +116,12 @@ public final class DumpPayload {
             out[body + i] = (byte) (crc >>> (8 * i));
         }
         return out;
+    }
+
+    /** Whether the payload ends in the CRC-64 of everything before it (a payload carries one since RDB version 5). */
+    public static boolean wellFormed(byte[] payload) {
+        int body = payload.length - 8;
+        return payload.length >= 11 && crc64(payload, 0, body) == readLong(payload, body);
     }
 
     private static long readLong(byte[] b, int at) {

@@ -117,29 +117,32 @@ public final class KeySync {
     }
 
     /** Counts written keys, bytes, failures and big-key elements into {@code progress} as the work goes (live progress). */
-    /** Set while re-stamped payloads are written: one refused again goes by type, it is not re-stamped twice. */
-    private boolean restamping;
-    private boolean formatAsked;
-    private DumpPayload.Format targetFormat;
     private long restamped;
+    private long converted;
+    private boolean conversion = true;
 
-    /** Keys this engine RESTOREd with a payload re-stamped for the target's RDB version ({@link DumpPayload}). */
+    /** Keys this engine sent with a payload re-stamped for the target's RDB version ({@link DumpPayload}). */
     public long restamped() {
         return restamped;
     }
 
-    /** The target's payload format, asked once (INFO server) when the first payload is refused; null when unknown. */
+    /** Keys this engine sent with a payload converted to an older encoding for the target ({@link DumpConversion}). */
+    public long converted() {
+        return converted;
+    }
+
+    /** The target's payload format (asked once per connection, {@link BlockingRedis#payloadFormat}); null when unknown. */
     private DumpPayload.Format targetFormat() {
-        if (!formatAsked) {
-            formatAsked = true;
-            try {
-                Response info = target.send(Request.cmd(Command.INFO).arg("server"));
-                targetFormat = DumpPayload.Format.of(info == null ? null : info.toString());
-            } catch (RedisCommandException e) {
-                targetFormat = null;
-            }
-        }
-        return targetFormat;
+        return target.payloadFormat();
+    }
+
+    /**
+     * Refused payloads are not converted ({@link DumpConversion}), only re-stamped or copied by type: for tests of the
+     * by-type paths, which payloads that cannot be converted (hash-field TTLs into Dragonfly, big keys) take.
+     */
+    KeySync withoutConversion() {
+        this.conversion = false;
+        return this;
     }
 
     public KeySync reporting(CopyProgress progress) {
@@ -652,6 +655,7 @@ public final class KeySync {
      */
     private void write(List<byte[]> keys, List<Long> ttls, List<Buffer> payloads, List<byte[]> gone, List<KeyFailure> failures,
                        List<byte[]> structural, List<Long> structuralTtl, long[] totals) {
+        payloads = adapted(payloads);
         List<Request> writes = new ArrayList<>(keys.size() + gone.size());
         List<byte[]> writtenKeys = new ArrayList<>(keys.size() + gone.size());
         List<Long> writtenTtl = new ArrayList<>(keys.size() + gone.size());
@@ -681,10 +685,6 @@ public final class KeySync {
         List<BlockingRedis.Result> written = target.pipeline(writes);
         long before = totals[0] + totals[1];
         List<Integer> busy = new ArrayList<>();
-        List<byte[]> restampKeys = new ArrayList<>();
-        List<Long> restampTtl = new ArrayList<>();
-        List<Buffer> restampPayloads = new ArrayList<>();
-        byte[] again;
         for (int i = 0; i < written.size(); i++) {
             BlockingRedis.Result r = written.get(i);
             boolean isRestore = writes.get(i).command() == Command.RESTORE;
@@ -694,15 +694,9 @@ public final class KeySync {
                 } else {
                     totals[1]++;
                 }
-            } else if (isRestore && formatRefused(r.error()) && !restamping
-                    && (again = DumpPayload.restamp(writtenPayloads.get(i).getBytes(), targetFormat())) != null) {
-                restampKeys.add(writtenKeys.get(i)); // another RDB version, a type the target knows: the same payload re-stamped
-                restampTtl.add(writtenTtl.get(i));
-                restampPayloads.add(Buffer.buffer(again));
             } else if (isRestore && formatRefused(r.error())) {
-                boolean small = !keepExisting && writtenPayloads.get(i).length() <= SMALL_TYPED_BYTES;
-                (small ? typed : structural).add(writtenKeys.get(i));
-                (small ? typedTtl : structuralTtl).add(writtenTtl.get(i));
+                // neither re-stamped nor converted (adapted), or the target's format is unknown: by type
+                byType(writtenKeys.get(i), writtenTtl.get(i), writtenPayloads.get(i).length(), structural, structuralTtl);
             } else if (isRestore && keepExisting && r.error().startsWith("BUSYKEY")) {
                 busy.add(i);
             } else {
@@ -728,21 +722,56 @@ public final class KeySync {
             progress.keys.add(totals[0] + totals[1] - before);
             progress.bytes.add(payloads.stream().mapToLong(Buffer::length).sum());
         }
-        if (!restampKeys.isEmpty()) {
-            long sentBefore = restampPayloads.stream().mapToLong(Buffer::length).sum(); // counted when first sent
-            totals[2] -= sentBefore;
-            if (progress != null) {
-                progress.bytes.add(-sentBefore);
-            }
-            long restoredBefore = totals[0];
-            restamping = true;
-            try {
-                write(restampKeys, restampTtl, restampPayloads, new ArrayList<>(), failures, structural, structuralTtl, totals);
-            } finally {
-                restamping = false;
-            }
-            restamped += totals[0] - restoredBefore;
+    }
+
+    /**
+     * The payloads newer than the target's RDB version, made restorable before they are sent: re-stamped where the target
+     * knows the type, else converted to an older encoding where one exists. The rest is sent as it is (a payload the
+     * target refuses then goes by type), also when the target's format is unknown.
+     */
+    private List<Buffer> adapted(List<Buffer> payloads) {
+        DumpPayload.Format format = targetFormat();
+        if (format == null) {
+            return payloads;
         }
+        List<Buffer> out = null;
+        List<Integer> convertAt = new ArrayList<>();
+        List<byte[]> convertFrom = new ArrayList<>();
+        for (int i = 0; i < payloads.size(); i++) {
+            Buffer p = payloads.get(i);
+            int at = p.length() - 10;
+            if (at < 1 || ((p.getByte(at) & 0xff) | (p.getByte(at + 1) & 0xff) << 8) <= format.rdbVersion()) {
+                continue; // the target reads this version
+            }
+            byte[] bytes = p.getBytes();
+            byte[] again = DumpPayload.restamp(bytes, format);
+            if (again != null) {
+                out = out == null ? new ArrayList<>(payloads) : out;
+                out.set(i, Buffer.buffer(again));
+                restamped++;
+            } else if (conversion && DumpConversion.convertible(bytes, format)) {
+                convertAt.add(i);
+                convertFrom.add(bytes);
+            }
+        }
+        if (!convertAt.isEmpty()) {
+            List<byte[]> converted = DumpConversion.convert(convertFrom, format);
+            for (int j = 0; j < convertAt.size(); j++) {
+                if (converted.get(j) != null) {
+                    out = out == null ? new ArrayList<>(payloads) : out;
+                    out.set(convertAt.get(j), Buffer.buffer(converted.get(j)));
+                    this.converted++;
+                }
+            }
+        }
+        return out == null ? payloads : out;
+    }
+
+    /** A refused payload's key goes by type: small ones many at once, big ones (or without overwrite) key by key. */
+    private void byType(byte[] key, long ttl, int payloadLength, List<byte[]> structural, List<Long> structuralTtl) {
+        boolean small = !keepExisting && payloadLength <= SMALL_TYPED_BYTES;
+        (small ? typed : structural).add(key);
+        (small ? typedTtl : structuralTtl).add(ttl);
     }
 
     /** Waits for {@code ops} source operations when a rate limit is set (options.maxSourceOpsPerSecond). */

@@ -139,24 +139,32 @@ class KeySyncTest {
     }
 
     @Test
-    void aTargetThatRefusesTheDumpFormatGetsEveryTypeStructurally() {
+    void aTargetThatRefusesTheDumpFormatGetsEveryTypeReStampedConvertedOrStructurally() {
         // redis-server 6.2 refuses Redis 7.0 DUMP payloads, as Dragonfly refuses those of Redis 7.4+
         try (RedisServer source = RedisServer.start(); RedisServer old = RedisServer.startBinary(RedisServer.redis62Binary(), false);
              BlockingRedis s = connect(source, 0); BlockingRedis t = connect(old, 0)) {
             loadEveryType(s, 300);
-            KeySync sync = new KeySync(s, t);
-            KeySync.Result r = sync.sync(scanAll(s));
-            assertEquals(0, r.failed(), r.failures().toString());
-            assertEquals(7, r.written());
-            // every payload was refused as it was; those of types 6.2 knows (the strings, the hashtable set and the
-            // skiplist zset) were re-stamped with its RDB version; the listpack hash, quicklist2 list and stream went by type
-            assertEquals(4, sync.restamped());
-            assertEquals(3, r.structural());
-            assertEquals(source.cli("DEBUG", "DIGEST"), old.cli("DEBUG", "DIGEST"));
-            long ttl = Long.parseLong(old.cli("PTTL", "h"));
-            assertTrue(ttl > 890_000 && ttl <= 900_000, "ttl kept: " + ttl);
-            assertTrue(old.cli("XINFO", "GROUPS", "st").contains("g"), "consumer group created");
-            assertEquals("", old.cli("KEYS", "dfm:tmp:*"), "no temporary key left");
+            for (boolean conversion : List.of(true, false)) {
+                old.cli("FLUSHALL");
+                KeySync sync = conversion ? new KeySync(s, t) : new KeySync(s, t).withoutConversion();
+                long errorsBefore = errorReplies(old);
+                KeySync.Result r = sync.sync(scanAll(s));
+                assertEquals(0, r.failed(), r.failures().toString());
+                // the target's format is known before the first RESTORE: adapted payloads are never refused first
+                assertEquals(conversion, errorReplies(old) == errorsBefore, "error replies of the target: " + (errorReplies(old) - errorsBefore));
+                assertEquals(7, r.written());
+                // every payload was refused as it was; those of types 6.2 knows (the strings, the hashtable set and the
+                // skiplist zset) were re-stamped with its RDB version; the listpack hash, quicklist2 list and stream were
+                // converted to older encodings, or (without conversion) went by type
+                assertEquals(4, sync.restamped());
+                assertEquals(conversion ? 3 : 0, sync.converted());
+                assertEquals(conversion ? 0 : 3, r.structural());
+                assertEquals(source.cli("DEBUG", "DIGEST"), old.cli("DEBUG", "DIGEST"), "conversion " + conversion);
+                long ttl = Long.parseLong(old.cli("PTTL", "h"));
+                assertTrue(ttl > 890_000 && ttl <= 900_000, "ttl kept: " + ttl);
+                assertTrue(old.cli("XINFO", "GROUPS", "st").contains("g"), "consumer group created");
+                assertEquals("", old.cli("KEYS", "dfm:tmp:*"), "no temporary key left");
+            }
         }
     }
 
@@ -341,6 +349,12 @@ class KeySyncTest {
         }
     }
 
+    /** {@code total_error_replies} of {@code INFO stats}: how many commands the server refused so far. */
+    static long errorReplies(RedisServer server) {
+        return server.cli("INFO", "stats").lines().filter(l -> l.startsWith("total_error_replies:"))
+                .mapToLong(l -> Long.parseLong(l.substring(l.indexOf(':') + 1).strip())).findFirst().orElseThrow();
+    }
+
     @Test
     void ttlsAreExactOnTheStructuralPathEvenWhenTheCopyTakesSeconds() {
         // every payload of a 7.0 source is refused by a 6.2 target: all 10,000 keys go through the structural copy, one
@@ -354,11 +368,11 @@ class KeySyncTest {
             List<byte[]> keys = scanAll(s);
             assertEquals(10_000, keys.size());
             long t0 = System.nanoTime();
-            KeySync sync = new KeySync(s, t);
+            KeySync sync = new KeySync(s, t).withoutConversion();
             KeySync.Result r = sync.sync(keys);
             long tookMs = (System.nanoTime() - t0) / 1_000_000;
             assertEquals(0, r.failed(), r.failures().toString());
-            assertEquals(5_000, r.structural(), "listpack hashes and quicklist2 lists go by type");
+            assertEquals(5_000, r.structural(), "listpack hashes and quicklist2 lists go by type (not converted)");
             assertEquals(5_000, sync.restamped(), "strings and intsets are re-stamped for 6.2");
 
             long worst = 0;
@@ -391,7 +405,7 @@ class KeySyncTest {
     /**
      * A target that holds writes back for seconds (CLIENT PAUSE WRITE, as a stalled or busy target does): the writes wait in
      * its queue, so a relative TTL would grow by the wait. Absolute deadlines on the target's clock keep every path exact:
-     * RESTORE (7.0 → 7.0), by type and structurally (7.0 → 6.2: payloads refused).
+     * RESTORE (7.0 → 7.0), re-stamped and converted payloads (7.0 → 6.2), and by type (7.0 → 6.2 without conversion).
      */
     @Test
     void ttlsStayExactWhenTheTargetHoldsTheWritesBackForSeconds() throws Exception {
@@ -402,11 +416,13 @@ class KeySyncTest {
                     + "if i % 3 == 0 then redis.call('HSET', k, 'f', i) elseif i % 3 == 1 then redis.call('RPUSH', k, i, 'x') "
                     + "else redis.call('SET', k, i) end redis.call('PEXPIRE', k, 600000 + i) end", "0");
             List<byte[]> keys = scanAll(s);
-            for (RedisServer target : List.of(same, old)) {
+            for (int pass = 0; pass < 3; pass++) {
+                RedisServer target = pass == 0 ? same : old; // 6.2: payloads re-stamped or converted, then by type
                 try (BlockingRedis t = connect(target, 0)) {
+                    target.cli("FLUSHALL");
                     target.cli("CLIENT", "PAUSE", "3000", "WRITE");
                     long t0 = System.nanoTime();
-                    KeySync sync = new KeySync(s, t);
+                    KeySync sync = pass == 2 ? new KeySync(s, t).withoutConversion() : new KeySync(s, t);
                     KeySync.Result r = sync.sync(keys);
                     long tookMs = (System.nanoTime() - t0) / 1_000_000;
                     assertEquals(0, r.failed(), r.failures().toString());
@@ -436,7 +452,7 @@ class KeySyncTest {
                     + "redis.call('SET', 'bin\\0str', '\\255\\0x') redis.call('ZADD', 'inf-zset', 'inf', 'top', '-inf', 'bottom')", "0");
             List<byte[]> keys = scanAll(s);
             CopyProgress live = new CopyProgress();
-            KeySync sync = new KeySync(s, t, new KeySync.Limits(64L << 20, 100)).reporting(live);
+            KeySync sync = new KeySync(s, t, new KeySync.Limits(64L << 20, 100)).withoutConversion().reporting(live);
             KeySync.Result r = sync.sync(keys);
             assertEquals(0, r.failed(), r.failures().toString());
             assertEquals(keys.size(), r.written());

@@ -306,16 +306,18 @@ public class ValidationService {
             case RESTORE_WORKS -> {
                 if (dragonfly && p.rdbVersion() > 12) {
                     r.add("copy.method", INFO, "the source writes DUMP payloads of RDB version " + p.rdbVersion()
-                            + ", newer than Dragonfly accepts (12): keys will be copied structurally by type (slower; pending "
-                            + "entries of stream consumer groups are not copied)", null);
+                            + ", newer than Dragonfly accepts (12): payloads of types Dragonfly knows are re-stamped with version 12 "
+                            + "and RESTOREd; hashes with field TTLs are copied structurally by type (slower)", null);
                 } else {
                     r.add("copy.method", INFO, "DUMP/RESTORE works between source and target (RDB version " + p.rdbVersion()
                             + "): keys are copied with RESTORE", null);
                 }
             }
             case FORMAT_REFUSED -> r.add("copy.method", INFO, "the target refuses this source's DUMP payloads (RDB version "
-                    + p.rdbVersion() + ": " + p.detail() + "): keys will be copied structurally by type (slower; pending entries of "
-                    + "stream consumer groups are not copied)", null);
+                    + p.rdbVersion() + ": " + p.detail() + "): payloads of types the target knows are re-stamped with its RDB version, "
+                    + "newer encodings (listpacks, quicklist-2 lists, newer streams) converted to older ones, and what neither "
+                    + "helps (hash-field TTLs, module types) is copied structurally by type (slower; pending entries of stream "
+                    + "consumer groups are not copied then)", null);
             case NOT_PERMITTED -> r.add("copy.method", ERROR, "the target user may not RESTORE: " + p.detail(),
                     "grant the target user +restore +del (ACL SETUSER <user> +restore +del), or use a user with +@write");
             case FAILED -> r.add("copy.method", WARNING, "the DUMP/RESTORE probe failed: " + p.detail(),
