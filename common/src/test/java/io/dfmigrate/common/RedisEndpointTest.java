@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.dfmigrate.common.endpoint.InvalidEndpointException;
 import io.dfmigrate.common.endpoint.RedisEndpoint;
 import java.util.Base64;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class RedisEndpointTest {
@@ -39,8 +40,14 @@ class RedisEndpointTest {
         assertTrue(assertThrows(InvalidEndpointException.class, () -> e.withCaPem("not a certificate")).getMessage().contains("PEM"));
         assertThrows(InvalidEndpointException.class,
                 () -> e.withCaPem("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----"));
-        assertTrue(assertThrows(InvalidEndpointException.class, () -> RedisEndpoint.parse("rediss://h:1?sni=other"))
-                .getMessage().contains("host name the server's certificate names"), "sni is refused, not silently ignored");
+        assertEquals("redis.internal", RedisEndpoint.parse("rediss://10.0.0.5:6380?sni=redis.internal").sni());
+        assertNull(RedisEndpoint.parse("rediss://h:1").sni());
+        assertTrue(assertThrows(InvalidEndpointException.class, () -> RedisEndpoint.parse("redis://h:1?sni=other"))
+                .getMessage().contains("only applies to TLS"));
+        for (String bad : List.of("10.0.0.5", "-x.internal", "a..b", "bad_name", "x".repeat(64) + ".internal")) {
+            assertTrue(assertThrows(InvalidEndpointException.class, () -> RedisEndpoint.parse("rediss://h:1?sni=" + bad))
+                    .getMessage().contains("not a DNS host name"), bad);
+        }
     }
 
     /** A self-signed certificate made by the JDK's keytool, DER-encoded. */

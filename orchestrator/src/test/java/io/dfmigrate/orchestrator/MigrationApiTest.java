@@ -116,7 +116,8 @@ class MigrationApiTest {
                         + "\"target\":{\"uri\":\"" + TARGET + "\"}}", "source.caPem"),
                 new Case("{\"name\":\"a\",\"source\":{\"uri\":\"" + SOURCE + "\"},\"target\":{\"uri\":\"" + TARGET
                         + "\",\"caPem\":\"-----BEGIN CERTIFICATE-----\"}}", "target.caPem"),
-                new Case(body("a", "rediss://127.0.0.1:7001?sni=cache.internal", TARGET, null), "source.uri"),
+                new Case(body("a", "rediss://127.0.0.1:7001?sni=10.0.0.9", TARGET, null), "source.uri"),
+                new Case(body("a", "redis://127.0.0.1:7001?sni=cache.internal", TARGET, null), "source.uri"),
                 new Case("{\"name\": \"a\", ", "body"),
                 new Case("[]", "body"),
                 new Case("", "body"));

@@ -17,10 +17,10 @@ import java.util.Map;
 
 /**
  * A Redis (or RESP-compatible) endpoint parsed from a {@code redis://} or {@code rediss://} URI:
- * {@code redis[s]://[[user][:password]@]host[:port][/db][?verify=none|full&ca=/path/ca.pem]}. A CA given as PEM content
- * (the API's {@code caPem}) travels as {@code ca-pem=<base64url of the PEM>}, sealed with the rest of the URI, so no
- * worker needs a file; masked URIs show only its fingerprint. {@code sni} is refused: the connection presents the URI's
- * host name, which is what the server's certificate must name.
+ * {@code redis[s]://[[user][:password]@]host[:port][/db][?verify=none|full&ca=/path/ca.pem&sni=name]}. A CA given as PEM
+ * content (the API's {@code caPem}) travels as {@code ca-pem=<base64url of the PEM>}, sealed with the rest of the URI, so
+ * no worker needs a file; masked URIs show only its fingerprint. {@code sni} names the TLS server name to present and
+ * to verify the certificate against (default: the URI's host).
  * <p>
  * {@link #toString()} and {@link #masked()} never show the password; only {@link #toUri()} does, and it is
  * meant for sealing with {@link io.dfmigrate.common.secret.SecretBox}, never for printing.
@@ -31,6 +31,9 @@ public final class RedisEndpoint {
     /** Most characters of PEM a {@code caPem} may have (a CA bundle of a few certificates). */
     public static final int MAX_CA_PEM_CHARS = 16 * 1024;
     private static final String CA_PEM = "ca-pem";
+    /** A DNS host name: labels of letters, digits and hyphens, not a dotted IPv4 address. */
+    private static final java.util.regex.Pattern SERVER_NAME = java.util.regex.Pattern.compile(
+            "(?=.{1,253}$)(?!\\d+(\\.\\d+){3}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*");
 
     private final boolean tls;
     private final String host;
@@ -129,10 +132,16 @@ public final class RedisEndpoint {
                         }
                     }
                     case CA_PEM -> checkCaPem(decodeCaPem(v));
-                    case "sni" -> throw new InvalidEndpointException("has sni=…, which is not supported: the connection presents the "
-                            + "URI's host as the TLS server name, so use the host name the server's certificate names");
+                    case "sni" -> {
+                        if (!tls) {
+                            throw new InvalidEndpointException("has sni=…, which only applies to TLS (rediss://)");
+                        }
+                        if (!SERVER_NAME.matcher(v).matches()) {
+                            throw new InvalidEndpointException("has an sni that is not a DNS host name (a TLS server name is never an IP address)");
+                        }
+                    }
                     default -> throw new InvalidEndpointException(
-                            "has unknown parameter '" + k + "' (known: verify, ca; a CA as PEM goes in the endpoint's caPem)");
+                            "has unknown parameter '" + k + "' (known: verify, ca, sni; a CA as PEM goes in the endpoint's caPem)");
                 }
                 params.put(k, v);
             }
@@ -185,6 +194,14 @@ public final class RedisEndpoint {
     /** TLS certificate verification: true unless {@code verify=none}. */
     public boolean verifyPeer() {
         return !"none".equals(params.get("verify"));
+    }
+
+    /**
+     * The TLS server name to present (SNI) and to find in the server's certificate instead of the URI's host, e.g. when
+     * connecting by IP address or through a TLS proxy that routes by name; null: the URI's host.
+     */
+    public String sni() {
+        return params.get("sni");
     }
 
     /** Path of a PEM CA bundle for TLS, or null for the JVM's trust store. */

@@ -84,6 +84,9 @@ public final class BlockingRedis implements AutoCloseable {
                 .setTcpKeepAlive(true);
         if (endpoint.tls()) {
             net.setSsl(true);
+            if (endpoint.sni() != null) {
+                net.setSslEngineOptions(new ServerNameEngineOptions(endpoint.sni()));
+            }
             if (endpoint.verifyPeer()) {
                 net.setHostnameVerificationAlgorithm("HTTPS");
                 if (endpoint.caPem() != null) {
