@@ -15,7 +15,7 @@
 #   DFM_REBUILD=1: rebuild the jars and images even if they are built
 # On the host's network every pod needs its own port: pod k of a service listens on the service's port + 10*(k-1).
 # podman plays one pod per Deployment (it ignores `replicas`), so pod k>1 is the service's Deployment renamed
-# dfm-<service>-k. Needs podman, runc and mmdebstrap (installed as root when missing), kubectl (for kustomize) and a
+# dfm-<service>-k. Needs podman, runc, catatonit and mmdebstrap (installed as root when missing), kubectl (for kustomize) and a
 # JDK 21+ (creates the topics with the local stack's code).
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -56,6 +56,7 @@ need_tools() {
   command -v podman >/dev/null || need+=(podman)
   command -v runc >/dev/null || need+=(runc)
   command -v mmdebstrap >/dev/null || need+=(mmdebstrap)
+  command -v catatonit >/dev/null || need+=(catatonit)   # a pod's pause process (podman builds its pause image from it)
   if [ ${#need[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
       say "installing ${need[*]} (Debian packages)"

@@ -5,7 +5,7 @@
 #  - redis-server and redis-cli (Debian package redis-server): sources and targets of the tests and the quickstart
 #  - openssl: the TLS tests make their own CA
 #  - chromium and chromium-driver: the console's tests drive a real browser (headless)
-#  - podman, runc and mmdebstrap: the container tests of the images and the Kubernetes play (e2e KubePlayTest); kubectl
+#  - podman, runc, catatonit and mmdebstrap: the container tests of the images and the Kubernetes play (e2e KubePlayTest); kubectl
 #    (for `kubectl kustomize`) is not a Debian package of this release: it must be on the PATH for the play
 # Missing Debian packages are installed when running as root; otherwise the script says what to install.
 
@@ -55,7 +55,9 @@ dfm_prereqs() {
     need+=(chromium chromium-driver)   # the console's end-to-end test (e2e ConsoleTest)
   fi
   if [ "${DFM_PREREQS_CONTAINERS:-1}" = 1 ]; then
-    for tool in podman runc mmdebstrap; do   # the images' container tests and the Kubernetes play
+    # the images' container tests and the Kubernetes play; catatonit is the pause process of a pod (podman kube play
+    # builds its pause image from it), only recommended by Debian's podman package
+    for tool in podman runc mmdebstrap catatonit; do
       command -v "$tool" >/dev/null 2>&1 || need+=("$tool")
     done
   fi

@@ -61,19 +61,19 @@ public class MigrationActions {
                            TargetOwnKeys.Scanned targetOwn) {
     }
 
-    private record Started(UUID id, String sourceSealed, String targetSealed, boolean overwrite, boolean ownRecorded) {
+    private record Started(UUID id, String sourceSealed, String targetSealed, boolean overwrite, boolean ownRecorded, boolean startable) {
     }
 
     private Servers servers(String id) {
         Started m = tx.read(() -> {
             Migration found = MigrationTx.find(id);
             return new Started(found.id, found.sourceSealed, found.targetSealed, Boolean.TRUE.equals(Journal.options(found).overwrite()),
-                    found.targetOwnKeys != null);
+                    found.targetOwnKeys != null, found.allowedActionNames().contains(Action.start.path()));
         });
         Optional<ServerIdentity.Server> target = servers.of(m.targetSealed(), SecretBox.context(m.id(), SecretBox.TARGET));
         // the target's own keys, recorded at the first start only: later the target holds the migration's keys as well
         TargetOwnKeys.Scanned own = null;
-        if (m.overwrite() && !m.ownRecorded() && target.isPresent() && target.get().keys(null) > 0) {
+        if (m.startable() && m.overwrite() && !m.ownRecorded() && target.isPresent() && target.get().keys(null) > 0) {
             own = ownKeys.scan(m.targetSealed(), m.id(), target.get().keyspace().keySet());
         }
         return new Servers(servers.of(m.sourceSealed(), SecretBox.context(m.id(), SecretBox.SOURCE)), target, own);

@@ -43,7 +43,7 @@ public class TargetOwnKeys {
     record Scanned(Map<Integer, List<byte[]>> keys, long count) {
     }
 
-    /** Scans every database of {@code dbs} on the target; stops once more than the configured limit is found. */
+    /** Scans every database of {@code dbs} on the target; stops as soon as more than the configured limit is found. */
     Scanned scan(String targetSealed, UUID id, Iterable<Integer> dbs) {
         RedisEndpoint target = RedisEndpoint.parse(box.open(targetSealed, SecretBox.context(id, SecretBox.TARGET)));
         int limit = config.targetOwnKeysLimit();
@@ -54,14 +54,24 @@ public class TargetOwnKeys {
             try (BlockingRedis r = BlockingRedis.connect(vertx, target, db, config.redisTimeout())) {
                 new KeyScanner(r, "*", CHUNK).scan(CHUNK, Integer.MAX_VALUE, batch -> {
                     count[0] += batch.size();
-                    if (count[0] <= limit) {
-                        names.addAll(batch);
+                    if (count[0] > limit) {
+                        throw new OverLimit();
                     }
+                    names.addAll(batch);
                 });
+            } catch (OverLimit e) {
+                return new Scanned(null, count[0]);
             }
             keys.put(db, names);
         }
-        return count[0] > limit ? new Scanned(null, count[0]) : new Scanned(keys, count[0]);
+        return new Scanned(keys, count[0]);
+    }
+
+    /** Ends a scan that found more keys than can be recorded. */
+    private static final class OverLimit extends RuntimeException {
+        OverLimit() {
+            super(null, null, false, false);
+        }
     }
 
     /** Stores what {@link #scan} found (in the caller's transaction); returns how many keys. */
