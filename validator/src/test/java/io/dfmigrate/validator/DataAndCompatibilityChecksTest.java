@@ -11,11 +11,9 @@ import io.dfmigrate.common.event.Severity;
 import io.dfmigrate.common.event.ValidationCheck;
 import io.dfmigrate.localstack.Ports;
 import io.dfmigrate.localstack.RedisServer;
+import io.dfmigrate.localstack.TlsFiles;
 import io.dfmigrate.validator.service.ValidationService;
 import io.vertx.core.Vertx;
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
@@ -62,18 +60,11 @@ class DataAndCompatibilityChecksTest {
 
     @Test
     void tlsWithTheServersCaWorksAndWithoutItNamesTheCause() throws Exception {
-        Path certs = Files.createTempDirectory("dfm-tls");
-        openssl(certs, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=dfm-test-ca", "-keyout", "ca.key", "-out", "ca.crt");
-        openssl(certs, "req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost", "-keyout", "server.key", "-out", "server.csr");
-        Files.writeString(certs.resolve("ext.cnf"), "subjectAltName=DNS:localhost,IP:127.0.0.1\n");
-        openssl(certs, "x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-days", "2",
-                "-extfile", "ext.cnf", "-out", "server.crt");
+        TlsFiles tls = TlsFiles.create("localhost", "DNS:localhost,IP:127.0.0.1");
         int tlsPort = Ports.free();
-        try (RedisServer source = RedisServer.start("--tls-port", Integer.toString(tlsPort), "--tls-cert-file", certs.resolve("server.crt").toString(),
-                "--tls-key-file", certs.resolve("server.key").toString(), "--tls-ca-cert-file", certs.resolve("ca.crt").toString(),
-                "--tls-auth-clients", "no"); RedisServer target = RedisServer.start()) {
+        try (RedisServer source = RedisServer.start(tls.redisArgs(tlsPort)); RedisServer target = RedisServer.start()) {
             source.cli("SET", "k", "v");
-            List<ValidationCheck> ok = validate("rediss://127.0.0.1:" + tlsPort + "?ca=" + certs.resolve("ca.crt"), target.uri(), null);
+            List<ValidationCheck> ok = validate("rediss://127.0.0.1:" + tlsPort + "?ca=" + tls.ca(), target.uri(), null);
             ValidationCheck c = check(ok, "connectivity.source");
             assertEquals(Severity.INFO, c.severity(), ok.toString());
             assertTrue(c.message().contains("over TLS"), c.message());
@@ -84,7 +75,7 @@ class DataAndCompatibilityChecksTest {
             assertTrue(bad.remediation().contains("caPem"), bad.toString());
 
             // the CA as PEM content, sealed with the URI: no file on any worker
-            String pem = Files.readString(certs.resolve("ca.crt"));
+            String pem = tls.caPem();
             ValidationCheck byContent = check(validate(RedisEndpoint.parse("rediss://localhost:" + tlsPort).withCaPem(pem).toUri(),
                     target.uri(), null), "connectivity.source");
             assertEquals(Severity.INFO, byContent.severity(), byContent.toString());
@@ -105,14 +96,6 @@ class DataAndCompatibilityChecksTest {
             ValidationCheck plainOnTls = check(validate("redis://127.0.0.1:" + tlsPort, target.uri(), null), "connectivity.source");
             assertEquals(Severity.ERROR, plainOnTls.severity());
         }
-    }
-
-    static void openssl(Path dir, String... args) throws IOException, InterruptedException {
-        List<String> cmd = new ArrayList<>(List.of("openssl"));
-        cmd.addAll(List.of(args));
-        Process p = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes());
-        assertEquals(0, p.waitFor(), out);
     }
 
     @Test
