@@ -92,6 +92,9 @@ public sealed interface PhaseEvent {
     @JsonTypeName(EventTypes.PHASE_COMPLETE)
     record Complete(String id, String migrationId, int run, Instant time, EndpointRef source, EndpointRef target,
                     MigrationOptions options, Map<Integer, Long> targetOwnKeys) implements PhaseEvent {
+        public Complete withTargetOwnKeys(Map<Integer, Long> counts) {
+            return new Complete(id, migrationId, run, time, source, target, options, counts);
+        }
     }
 
     /**

@@ -29,7 +29,7 @@ public final class DumpConversion {
     /** Whether {@link #convert} may help this payload on this target (its type has an older encoding, its CRC is right). */
     public static boolean convertible(byte[] payload, DumpPayload.Format target) {
         int type = payload.length < 11 ? -1 : payload[0] & 0xff;
-        return target != null && !target.dragonfly() && CONVERTIBLE.contains(type) && !target.accepts(type)
+        return target != null && CONVERTIBLE.contains(type) && !target.accepts(type)
                 && DumpPayload.version(payload) > target.rdbVersion() && DumpPayload.wellFormed(payload);
     }
 

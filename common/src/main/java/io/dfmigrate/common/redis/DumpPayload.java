@@ -1,5 +1,6 @@
 package io.dfmigrate.common.redis;
 
+import io.vertx.core.buffer.Buffer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -93,6 +94,12 @@ public final class DumpPayload {
         }
         int at = payload.length - 10;
         return (payload[at] & 0xff) | (payload[at + 1] & 0xff) << 8;
+    }
+
+    /** As {@link #version(byte[])}, read in place from a payload as the client holds it. */
+    public static int version(Buffer payload) {
+        int at = payload.length() - 10;
+        return at < 1 ? -1 : (payload.getByte(at) & 0xff) | (payload.getByte(at + 1) & 0xff) << 8;
     }
 
     /**

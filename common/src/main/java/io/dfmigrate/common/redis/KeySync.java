@@ -137,8 +137,8 @@ public final class KeySync {
     }
 
     /**
-     * Refused payloads are not converted ({@link DumpConversion}), only re-stamped or copied by type: for tests of the
-     * by-type paths, which payloads that cannot be converted (hash-field TTLs into Dragonfly, big keys) take.
+     * Payloads newer than the target are not converted ({@link DumpConversion}), only re-stamped or copied by type: for
+     * tests of the by-type paths, which payloads that cannot be converted (hash-field TTLs into Dragonfly) take.
      */
     KeySync withoutConversion() {
         this.conversion = false;
@@ -738,12 +738,10 @@ public final class KeySync {
         List<Integer> convertAt = new ArrayList<>();
         List<byte[]> convertFrom = new ArrayList<>();
         for (int i = 0; i < payloads.size(); i++) {
-            Buffer p = payloads.get(i);
-            int at = p.length() - 10;
-            if (at < 1 || ((p.getByte(at) & 0xff) | (p.getByte(at + 1) & 0xff) << 8) <= format.rdbVersion()) {
-                continue; // the target reads this version
+            if (DumpPayload.version(payloads.get(i)) <= format.rdbVersion()) {
+                continue; // the target reads this version (or it is no payload)
             }
-            byte[] bytes = p.getBytes();
+            byte[] bytes = payloads.get(i).getBytes();
             byte[] again = DumpPayload.restamp(bytes, format);
             if (again != null) {
                 out = out == null ? new ArrayList<>(payloads) : out;

@@ -53,8 +53,9 @@ public class Migration extends PanacheEntityBase {
     @Column(name = "target_server")
     public String targetServer;
     /**
-     * With {@code options.overwrite}: how many keys the target held when the migration first started (the keys are in
-     * {@link TargetOwnKey}); null when none were recorded. Kept across restarts: by then the target holds migrated keys too.
+     * How many keys the target held when the migration first started, recorded with {@code options.overwrite} (the keys
+     * are in {@link TargetOwnKey}; 0 without overwrite or for an empty target); null until the first start (or after the
+     * target was edited). Kept across restarts: by then the target holds migrated keys too.
      */
     @Column(name = "target_own_keys")
     public Long targetOwnKeys;

@@ -112,8 +112,7 @@ public final class Journal {
         PhaseEvent p = kind.create(id, m.id.toString(), m.run, Instant.now(), new EndpointRef(m.sourceUri, m.sourceSealed), target(),
                 options(m), reconcile ? m.reconcilePass : null);
         if (p instanceof PhaseEvent.Complete c && m.cutover.targetOwn != null) {
-            p = new PhaseEvent.Complete(c.id(), c.migrationId(), c.run(), c.time(), c.source(), c.target(), c.options(),
-                    TargetOwnKeys.counts(m.cutover.targetOwn));
+            p = c.withTargetOwnKeys(TargetOwnKeys.counts(m.cutover.targetOwn));
         }
         return phase(p);
     }
