@@ -189,7 +189,10 @@ class SoakBenchmark {
         long keys = Long.getLong("dfm.soak.keys", 10_000_000L);
         int rate = Integer.getInteger("dfm.soak.writes", 5000);
         Duration replicate = Duration.parse(System.getProperty("dfm.soak.replicate", "PT10M"));
-        try (RedisServer source = RedisServer.start(); RedisServer target = RedisServer.start()) {
+        // dfm.soak.target=6.2: a redis-server 6.2 target, so every 7.0 payload is re-stamped or converted (the path of newer sources)
+        boolean olderTarget = "6.2".equals(System.getProperty("dfm.soak.target", ""));
+        try (RedisServer source = RedisServer.start();
+                RedisServer target = olderTarget ? RedisServer.startBinary(RedisServer.redis62Binary(), false) : RedisServer.start()) {
             // mixed types: 88 % strings of 160 B, then hashes, lists, sets, sorted sets (a tenth with TTLs), streams in db 1
             long strings = keys * 88 / 100;
             long each = (keys - strings) / 4;
@@ -205,8 +208,8 @@ class SoakBenchmark {
             try (RedisServer replica = RedisServer.start()) {
                 nativeSeconds = E2e.nativeFullSyncSeconds(source, replica);
             }
-            System.out.printf(Locale.ROOT, "SOAK | loaded %d keys, %.2f GB used on the source; native REPLICAOF %.1f s%n", total,
-                    usedBytes / 1e9, nativeSeconds);
+            System.out.printf(Locale.ROOT, "SOAK | loaded %d keys, %.2f GB used on the source; native REPLICAOF %.1f s; target %s%n", total,
+                    usedBytes / 1e9, nativeSeconds, target.cli("INFO", "server").lines().filter(l -> l.startsWith("redis_version:")).findFirst().orElse("?"));
 
             AtomicBoolean writing = new AtomicBoolean(true);
             AtomicLong writes = new AtomicLong();
@@ -269,11 +272,11 @@ class SoakBenchmark {
             double bytesPerSecond = usedBytes / copySeconds;
             System.out.printf(Locale.ROOT, "SOAK | %d keys (%.2f GB) | copy %.1f s, %.0f keys/s | native %.1f s | ratio %.1fx | writes %d "
                             + "(%d during the copy, ~%d/s) | backlog %d drained in %.1f s | steady lag p50 %d ms, p99 %d ms over %d s | "
-                            + "Kafka disk %.0f MB | cutover %s, pause %d ms | digest %s | 100 GB at this rate: copy %.1f h, native %.1f h%n",
+                            + "Kafka disk %.0f MB | cutover %s, pause %d ms | digest %s | keys by type %d | 100 GB at this rate: copy %.1f h, native %.1f h%n",
                     total, usedBytes / 1e9, copySeconds, total / copySeconds, nativeSeconds, copySeconds / nativeSeconds, writes.get(),
                     writesDuringCopy, rate, backlog, drainSeconds, CopyBenchmark.pct(lags, 50), CopyBenchmark.pct(lags, 99),
                     replicate.toSeconds(), kafkaBytes / 1048576.0, done.at("/cutover/state").asText(), done.at("/cutover/pauseMillis").asLong(),
-                    equal ? "equal" : "DIFFERENT", 100e9 / bytesPerSecond / 3600, 100e9 / (usedBytes / nativeSeconds) / 3600);
+                    equal ? "equal" : "DIFFERENT", done.at("/progress/keysStructural").asLong(-1), 100e9 / bytesPerSecond / 3600, 100e9 / (usedBytes / nativeSeconds) / 3600);
             System.out.println("SOAK | audit: " + audit(id).stream().filter(a -> !a.startsWith("validate")).toList());
         }
     }

@@ -10,6 +10,7 @@ import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.HashSet;
 import java.util.List;
 import io.vertx.redis.client.ResponseType;
 import java.security.MessageDigest;
@@ -152,9 +153,10 @@ public final class KeySync {
 
     /**
      * The initial copy without {@code options.overwrite}: a key the target already has is never replaced or deleted.
-     * RESTORE goes without REPLACE; a key it finds ({@code BUSYKEY}) holding the same payload is this copy's own earlier
-     * write (a retried batch) and counts as written, one holding anything else is a conflict, reported as a failure of
-     * that key and left as it is. Keys gone from the source are not deleted on the target (change capture deletes what
+     * RESTORE goes without REPLACE; a key it finds ({@code BUSYKEY}) holding the same payload, or (on a target that
+     * re-encodes what it restores, e.g. Dragonfly or a converted payload) the same value and TTL as the source, is this
+     * copy's own earlier write (a retried batch) and counts as written; one holding anything else is a conflict, reported
+     * as a failure of that key and left as it is. Keys gone from the source are not deleted on the target (change capture deletes what
      * this migration wrote). Structural copies put the key in place with RENAMENX.
      */
     public KeySync keepingExisting(boolean keep) {
@@ -169,6 +171,16 @@ public final class KeySync {
     }
 
     /** The failure reason of a key the target already had, which the copy without overwrite keeps. */
+    /** A retried batch's keys compared once, as the verification compares them (values, TTLs within a second). */
+    private static final KeyVerifier.Settings SAME_VALUE = new KeyVerifier.Settings(1000, 1000, List.of(), null);
+
+    /** Of {@code keys}, those the target does not hold with the source's value and TTL (compared once, as the verification does). */
+    static Set<ByteBuffer> differFromSource(BlockingRedis source, BlockingRedis target, List<byte[]> keys) {
+        Set<ByteBuffer> differ = new HashSet<>();
+        new KeyVerifier(source, target, SAME_VALUE).verify(keys, true).differences().forEach(d -> differ.add(ByteBuffer.wrap(d.key())));
+        return differ;
+    }
+
     public static final String CONFLICT = "the target already has this key with another value; options.overwrite=false keeps it";
 
     /**
@@ -708,13 +720,26 @@ public final class KeySync {
             // keys the target already has: the same payload is this copy's own earlier write, anything else a conflict
             List<Request> dumps = busy.stream().map(i -> Request.cmd(Command.DUMP).arg(Buffer.buffer(writtenKeys.get(i)))).toList();
             List<BlockingRedis.Result> there = target.pipeline(dumps);
+            List<byte[]> otherPayload = new ArrayList<>();
             for (int j = 0; j < busy.size(); j++) {
                 int i = busy.get(j);
                 BlockingRedis.Result d = there.get(j);
                 if (d.ok() && d.response() != null && d.response().toBuffer().equals(writtenPayloads.get(i))) {
                     totals[0]++;
                 } else {
-                    failures.add(new KeyFailure(target.db(), printable(writtenKeys.get(i)), "target: " + CONFLICT));
+                    otherPayload.add(writtenKeys.get(i));
+                }
+            }
+            if (!otherPayload.isEmpty()) {
+                // a target that re-encodes what it restores (Dragonfly, a converted payload) DUMPs the copy's own write
+                // differently: the value and TTL compared as the verification does tell it from someone else's key
+                Set<ByteBuffer> differ = differFromSource(source, target, otherPayload);
+                for (byte[] key : otherPayload) {
+                    if (differ.contains(ByteBuffer.wrap(key))) {
+                        failures.add(new KeyFailure(target.db(), printable(key), "target: " + CONFLICT));
+                    } else {
+                        totals[0]++;
+                    }
                 }
             }
         }

@@ -88,7 +88,8 @@ public final class StructuralCopy {
                 }
             } else if (tgt.send(Request.cmd(Command.RENAMENX).arg(tmp).arg(k)).toLong() == 0) {
                 tgt.send(Request.cmd(Command.DEL).arg(tmp));
-                return "target: " + KeySync.CONFLICT;
+                // the key there already: this copy's own write in an earlier attempt of the batch when it holds the source's value
+                return KeySync.differFromSource(src, tgt, List.of(key)).isEmpty() ? null : "target: " + KeySync.CONFLICT;
             }
             return null;
         } catch (RedisCommandException | IllegalStateException e) {

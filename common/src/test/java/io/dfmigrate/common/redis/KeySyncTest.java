@@ -2,9 +2,11 @@ package io.dfmigrate.common.redis;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.dfmigrate.common.endpoint.RedisEndpoint;
+import io.dfmigrate.common.event.KeyFailure;
 import io.dfmigrate.localstack.RedisServer;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -14,6 +16,8 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -346,6 +350,49 @@ class KeySyncTest {
             // with overwrite (the default of KeySync, and of reconciliation and replication) the source wins
             new KeySync(s, t).sync(keys);
             assertEquals("from-source", target.cli("GET", "theirs"));
+        }
+    }
+
+    @Test
+    void withoutOverwriteAKeyTheTargetEncodedDifferentlyButHoldingTheSourcesValueIsNoConflict() {
+        // a target that re-encodes what it restores (Dragonfly; a 6.2 target given a converted payload) DUMPs this copy's
+        // own earlier write differently from the payload sent: here a 7.0 target keeping hashes as hashtables
+        try (RedisServer source = RedisServer.start(); RedisServer target = RedisServer.start("--hash-max-listpack-entries", "0");
+             BlockingRedis s = connect(source, 0); BlockingRedis t = connect(target, 0)) {
+            source.cli("HSET", "mine", "a", "1", "b", "2");
+            source.cli("PEXPIRE", "mine", "900000");
+            source.cli("HSET", "theirs", "a", "1", "b", "2");
+            source.cli("HSET", "same-value-other-ttl", "a", "1");
+            new KeySync(s, t).keepingExisting(true).sync(List.of(bytes("mine"))); // an earlier attempt of the batch
+            target.cli("HSET", "theirs", "a", "1", "b", "other");
+            target.cli("HSET", "same-value-other-ttl", "a", "1");
+            target.cli("EXPIRE", "same-value-other-ttl", "500");
+            assertEquals("hashtable", target.cli("OBJECT", "ENCODING", "mine"));
+            assertNotEquals(source.cli("--no-raw", "DUMP", "mine"), target.cli("--no-raw", "DUMP", "mine"), "the payloads differ");
+
+            KeySync.Result r = new KeySync(s, t).keepingExisting(true)
+                    .sync(List.of(bytes("mine"), bytes("theirs"), bytes("same-value-other-ttl")));
+            assertEquals(1, r.written(), "mine: the same value and TTL, this copy's own write: " + r.failures());
+            assertEquals(2, r.failed(), r.failures().toString());
+            assertEquals(Set.of("theirs", "same-value-other-ttl"), r.failures().stream().map(KeyFailure::key).collect(Collectors.toSet()));
+            assertTrue(r.failures().stream().allMatch(f -> f.reason().contains("options.overwrite=false keeps it")), r.failures().toString());
+            assertEquals("other", target.cli("HGET", "theirs", "b"));
+            assertTrue(Long.parseLong(target.cli("TTL", "same-value-other-ttl")) <= 500);
+        }
+        // the same on the structural path (big keys, built in chunks): a retried batch finds its own key in place (RENAMENX refused)
+        try (RedisServer source = RedisServer.start(); RedisServer old = RedisServer.start();
+             BlockingRedis s = connect(source, 0); BlockingRedis o = connect(old, 0)) {
+            source.cli("RPUSH", "mine", "a", "b", "c");
+            source.cli("RPUSH", "theirs", "a", "b", "c");
+            KeySync.Limits everyKeyBig = new KeySync.Limits(1, 2);
+            KeySync.Result first = new KeySync(s, o, everyKeyBig).keepingExisting(true).sync(List.of(bytes("mine")));
+            assertEquals(1, first.structural(), "copied in chunks");
+            old.cli("RPUSH", "theirs", "a", "b");
+            KeySync.Result r = new KeySync(s, o, everyKeyBig).keepingExisting(true).sync(List.of(bytes("mine"), bytes("theirs")));
+            assertEquals(1, r.written(), r.failures().toString());
+            assertEquals(List.of("theirs"), r.failures().stream().map(KeyFailure::key).toList());
+            assertEquals("a\nb", old.cli("LRANGE", "theirs", "0", "-1"));
+            assertEquals("", old.cli("KEYS", "dfm:tmp:*"));
         }
     }
 
