@@ -47,5 +47,11 @@ class EventContractTest {
                 List.copyOf(new MigrationOptions(null, List.of(0, 0, -1), "", "redis", null, null, "explode", 0).problems().keySet()));
         assertTrue(MigrationOptions.DEFAULTS.problems().isEmpty());
         assertEquals(Boolean.TRUE, new MigrationOptions(null, null, null, null, null, null, null, null).withDefaults().guardTarget());
+        assertEquals("scan", new MigrationOptions(null, null, null, null, null, null, null, null).withDefaults().copyMode());
+        assertEquals(List.of("copyMode"),
+                List.copyOf(new MigrationOptions(null, null, null, null, null, null, null, null, "rdb").problems().keySet()));
+        var snapshotWithPattern = new MigrationOptions(null, null, "user:*", null, null, null, null, null, "snapshot").problems();
+        assertTrue(snapshotWithPattern.get("keyPattern").contains("copyMode 'scan'"), snapshotWithPattern.toString());
+        assertTrue(new MigrationOptions(null, List.of(0, 2), "*", null, null, null, null, 500, "snapshot").problems().isEmpty());
     }
 }

@@ -219,8 +219,11 @@ class CopyBenchmark {
             long keys = E2e.keyCount(source);
             double nativeSeconds = E2e.nativeFullSyncSeconds(source, replica); // native replication, same data, same run
 
+            // -Ddfm.benchmark.copyMode=snapshot: the initial copy from the source's RDB snapshot instead of SCAN + DUMP
+            String mode = System.getProperty("dfm.benchmark.copyMode", "");
             Api.Reply created = api.post("/api/migrations", "{\"name\":\"bench\",\"source\":{\"uri\":\"" + source.uri()
-                    + "\"},\"target\":{\"uri\":\"" + target.uri() + "\"}}");
+                    + "\"},\"target\":{\"uri\":\"" + target.uri() + "\"}"
+                    + (mode.isBlank() ? "" : ",\"options\":{\"copyMode\":\"" + mode + "\"}") + "}");
             String id = created.json().get("id").asText();
             api.post("/api/migrations/" + id + "/validate", null);
             api.await(id, m -> !m.path("state").asText().equals("VALIDATING"), Duration.ofSeconds(60));
@@ -237,9 +240,9 @@ class CopyBenchmark {
             double copySeconds = Duration.between(Instant.parse(m.at("/timestamps/copyStartedAt").asText()),
                     Instant.parse(m.at("/timestamps/copyFinishedAt").asText())).toMillis() / 1000.0;
             long bytes = m.at("/progress/bytesCopied").asLong();
-            String line = String.format(Locale.ROOT, "BENCHMARK | %s | %d keys | copy %.2f s | %.0f keys/s | %.1f MB/s | %d structural "
+            String line = String.format(Locale.ROOT, "BENCHMARK | %s%s | %d keys | copy %.2f s | %.0f keys/s | %.1f MB/s | %d structural "
                             + "| copier peak heap %d MB | native %.2f s | ratio %.1fx | state %s | digest %s",
-                    dataset, keys, copySeconds, keys / copySeconds, bytes / 1048576.0 / copySeconds, m.at("/progress/keysStructural").asLong(),
+                    dataset, mode.isBlank() ? "" : " (copyMode " + mode + ")", keys, copySeconds, keys / copySeconds, bytes / 1048576.0 / copySeconds, m.at("/progress/keysStructural").asLong(),
                     peakHeap.get() >> 20, nativeSeconds, copySeconds / nativeSeconds, m.get("state").asText(),
                     source.cli("DEBUG", "DIGEST").equals(target.cli("DEBUG", "DIGEST")) ? "equal" : "DIFFERENT");
             System.out.println(line);

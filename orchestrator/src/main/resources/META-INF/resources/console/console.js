@@ -217,6 +217,8 @@ const OPTION_HELP = {
   configureSourceNotifications: 'Let dfmigrate set notify-keyspace-events on the source (restored afterwards).',
   onKeyError: 'skip: record a key that cannot be copied and go on; fail: stop the migration.',
   maxSourceOpsPerSecond: 'Rate limit on the source in operations per second; empty: unlimited.',
+  copyMode: 'scan: SCAN and DUMP each key (works on any source). snapshot: read the source\'s RDB snapshot as a replica '
+    + 'would (faster, one fork on the source; its user needs +psync +replconf; Redis up to 7.2; every key of the databases).',
 };
 
 /** Host, port, user, path and query of a (masked) endpoint URI; the password is never known to the console. */
@@ -281,7 +283,7 @@ class FieldProblem extends Error {
 
 function optionFields(current) {
   const o = current || { overwrite: false, dbs: [], keyPattern: '*', targetProfile: 'auto', configureSourceNotifications: false,
-    guardTarget: true, onKeyError: 'skip', maxSourceOpsPerSecond: null };
+    guardTarget: true, onKeyError: 'skip', maxSourceOpsPerSecond: null, copyMode: 'scan' };
   const id = (f) => 'opt-' + f;
   const help = (f) => h('p', { class: 'help', id: id(f) + '-help' }, OPTION_HELP[f]);
   const error = (f) => h('p', { class: 'field-error', 'data-error': 'options.' + f, role: 'alert' });
@@ -301,7 +303,9 @@ function optionFields(current) {
     h('div', { class: 'grid2' },
       select('targetProfile', 'Target profile', ['auto', 'dragonfly'], o.targetProfile),
       select('onKeyError', 'On a key error', ['skip', 'fail'], o.onKeyError)),
-    text('maxSourceOpsPerSecond', 'Rate limit (operations/s on the source)', o.maxSourceOpsPerSecond, { type: 'number', min: 1, placeholder: 'unlimited' }),
+    h('div', { class: 'grid2' },
+      select('copyMode', 'Initial copy', ['scan', 'snapshot'], o.copyMode || 'scan'),
+      text('maxSourceOpsPerSecond', 'Rate limit (operations/s on the source)', o.maxSourceOpsPerSecond, { type: 'number', min: 1, placeholder: 'unlimited' })),
     check('guardTarget', 'Guard the target', o.guardTarget),
     check('overwrite', 'Allow a non-empty target (overwrite)', o.overwrite),
     check('configureSourceNotifications', 'Configure the source\'s keyspace notifications', o.configureSourceNotifications));
@@ -322,6 +326,7 @@ function readOptions() {
     guardTarget: v('guardTarget').checked,
     onKeyError: v('onKeyError').value,
     maxSourceOpsPerSecond: rate ? Number(rate) : null,
+    copyMode: v('copyMode').value,
   };
 }
 

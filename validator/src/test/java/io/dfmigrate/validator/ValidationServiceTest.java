@@ -93,6 +93,28 @@ class ValidationServiceTest {
     }
 
     @Test
+    void snapshotCopyNeedsAUserThatMayPsyncAndASourceWhoseRdbTheReaderParses() {
+        MigrationOptions snapshot = new MigrationOptions(null, null, null, null, null, null, null, null, MigrationOptions.COPY_SNAPSHOT);
+        try (RedisServer source = RedisServer.start(); RedisServer target = RedisServer.start()) {
+            source.cli("SET", "a", "1");
+            source.cli("ACL", "SETUSER", "reader", "on", ">pw", "~*", "&*", "+@all", "-psync", "-sync");
+            List<ValidationCheck> denied = service.validate(ep("redis://reader:pw@127.0.0.1:" + source.port()), ep(target.uri()), snapshot);
+            ValidationCheck c = check(denied, "copy.snapshot").orElseThrow();
+            assertEquals(Severity.ERROR, c.severity(), c.toString());
+            assertTrue(c.message().contains("psync"), c.message());
+            assertTrue(c.remediation().contains("ACL SETUSER reader +psync +replconf"), c.remediation());
+            assertTrue(check(denied, "copy.read").isEmpty(), "the read script is not what this copy uses");
+
+            source.cli("ACL", "SETUSER", "reader", "+psync");
+            List<ValidationCheck> allowed = service.validate(ep("redis://reader:pw@127.0.0.1:" + source.port()), ep(target.uri()), snapshot);
+            ValidationCheck ok = check(allowed, "copy.snapshot").orElseThrow();
+            assertEquals(Severity.INFO, ok.severity(), ok.toString());
+            assertTrue(ok.message().contains("forks once") && ok.message().contains("limit 268435456 67108864 60"), ok.message());
+            assertTrue(check(service.validate(ep(source.uri()), ep(target.uri()), MigrationOptions.DEFAULTS), "copy.snapshot").isEmpty());
+        }
+    }
+
+    @Test
     void wrongPasswordIsNamed() {
         try (RedisServer source = RedisServer.start("--requirepass", "right"); RedisServer target = RedisServer.start()) {
             List<ValidationCheck> checks = service.validate(ep("redis://:wrong@127.0.0.1:" + source.port()), ep(target.uri()),
@@ -130,7 +152,12 @@ class ValidationServiceTest {
             ValidationCheck db = check(checks, "databases").orElseThrow();
             assertEquals(Severity.ERROR, db.severity());
             assertTrue(db.message().contains("[5]") && db.message().contains("only 2"), db.message());
+            source.cli("-n", "5", "FLUSHDB"); // a 2-database replica cannot load db 5: it would exit
             target.cli("REPLICAOF", "127.0.0.1", Integer.toString(source.port()));
+            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos(); // probed after its sync (not while loading)
+            while (!target.cli("INFO", "replication").contains("master_link_status:up") && System.nanoTime() < deadline) {
+                Thread.onSpinWait();
+            }
             List<ValidationCheck> replica = service.validate(ep(source.uri()), ep(target.uri()), MigrationOptions.DEFAULTS);
             assertEquals(Severity.ERROR, check(replica, "role.target").orElseThrow().severity(), replica.toString());
         }

@@ -19,9 +19,24 @@ public record MigrationOptions(
         Boolean configureSourceNotifications,
         Boolean guardTarget,
         String onKeyError,
-        Integer maxSourceOpsPerSecond) {
+        Integer maxSourceOpsPerSecond,
+        String copyMode) {
 
-    public static final MigrationOptions DEFAULTS = new MigrationOptions(false, List.of(), "*", "auto", false, true, "skip", null);
+    /** The initial copy SCANs the source and reads each key with DUMP (the default; works wherever a client may read). */
+    public static final String COPY_SCAN = "scan";
+    /** The initial copy reads the source's RDB snapshot as a replica would (PSYNC): less work for the source, faster. */
+    public static final String COPY_SNAPSHOT = "snapshot";
+
+    public static final MigrationOptions DEFAULTS = new MigrationOptions(false, List.of(), "*", "auto", false, true, "skip", null, COPY_SCAN);
+
+    public MigrationOptions(Boolean overwrite, List<Integer> dbs, String keyPattern, String targetProfile, Boolean configureSourceNotifications,
+                            Boolean guardTarget, String onKeyError, Integer maxSourceOpsPerSecond) {
+        this(overwrite, dbs, keyPattern, targetProfile, configureSourceNotifications, guardTarget, onKeyError, maxSourceOpsPerSecond, null);
+    }
+
+    public boolean snapshotCopy() {
+        return COPY_SNAPSHOT.equals(copyMode);
+    }
 
     public MigrationOptions withDefaults() {
         return new MigrationOptions(
@@ -32,7 +47,8 @@ public record MigrationOptions(
                 configureSourceNotifications != null ? configureSourceNotifications : DEFAULTS.configureSourceNotifications,
                 guardTarget != null ? guardTarget : DEFAULTS.guardTarget,
                 onKeyError != null ? onKeyError : DEFAULTS.onKeyError,
-                maxSourceOpsPerSecond);
+                maxSourceOpsPerSecond,
+                copyMode != null ? copyMode : DEFAULTS.copyMode);
     }
 
     /** Field path (relative to {@code options}) → problem, empty when valid. */
@@ -62,6 +78,11 @@ public record MigrationOptions(
         }
         if (maxSourceOpsPerSecond != null && maxSourceOpsPerSecond <= 0) {
             out.put("maxSourceOpsPerSecond", "must be a positive number of operations per second");
+        }
+        if (copyMode != null && !List.of(COPY_SCAN, COPY_SNAPSHOT).contains(copyMode)) {
+            out.put("copyMode", "must be 'scan' or 'snapshot'");
+        } else if (COPY_SNAPSHOT.equals(copyMode) && keyPattern != null && !"*".equals(keyPattern)) {
+            out.put("keyPattern", "copyMode 'snapshot' copies every key of the selected databases: leave keyPattern '*' or use copyMode 'scan'");
         }
         return out;
     }

@@ -17,6 +17,7 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
@@ -77,7 +78,8 @@ public final class KeySync {
     private final BlockingRedis source;
     private final BlockingRedis target;
     /** TTLs are held as deadlines on this process's monotonic clock, in ms since this instant (see {@link #deadline}). */
-    private final long origin = System.nanoTime();
+    /** One ORIGIN for every instance: {@link #now()} is this process's monotonic clock, so a target's offset is shared. */
+    private static final long ORIGIN = System.nanoTime();
     private final Limits limits;
     private CopyProgress progress;
     private boolean keepExisting;
@@ -220,7 +222,7 @@ public final class KeySync {
     }
 
     /**
-     * A TTL read at {@code readAt} (ms since {@link #origin}) as a deadline on the same scale: always ≥ 1 for a key that
+     * A TTL read at {@code readAt} (ms since {@link #ORIGIN}) as a deadline on the same scale: always ≥ 1 for a key that
      * expires, so the other values keep their meaning (-1 no TTL, -2 gone, 0 expires now). Every write turns it back into
      * the time left at that moment ({@link #remaining}): a key copied seconds after its TTL was read (a big key, a slow
      * structural copy, a long pipeline) gets the TTL it has then on the source, not the one it had when it was read.
@@ -235,35 +237,64 @@ public final class KeySync {
     }
 
     private long now() {
-        return (System.nanoTime() - origin) / 1_000_000;
+        return (System.nanoTime() - ORIGIN) / 1_000_000;
     }
 
-    /** The target's wall clock (Unix ms) minus {@link #now()}, learnt once with TIME; unknown until the first write. */
+    /** The target's wall clock (Unix ms) minus {@link #now()}; unknown until the first write. */
     private long targetClock = Long.MIN_VALUE;
+
+    /**
+     * Per target address: {offset, round trip, measured at} of the TIME with the shortest round trip in the last minute.
+     * A TIME behind other pipelines on a busy shared connection has a long round trip and would put the offset off by
+     * half of it: such a sample is only used when no better one is known.
+     */
+    private static final Map<String, long[]> TARGET_CLOCKS = new ConcurrentHashMap<>();
+    private static final long CLOCK_FRESH_MILLIS = 60_000;
 
     /**
      * A deadline as an absolute time on the target's clock, for {@code RESTORE … ABSTTL} and {@code PEXPIREAT}: a write
      * that waits in the target's queue (a paused or busy target, a long pipeline) still expires with the source's key,
      * where a relative TTL would grow by the wait. The offset comes from the target's TIME, halfway through its round
-     * trip, so neither this process's nor the source's clock needs to agree with the target's; a target that refuses
-     * TIME is taken to share this machine's clock.
+     * trip (the quickest round trip of the last minute, {@link #TARGET_CLOCKS}), so neither this process's nor the
+     * source's clock needs to agree with the target's; a target that refuses TIME is taken to share this machine's clock.
      */
     long targetAt(long deadline) {
         if (targetClock == Long.MIN_VALUE) {
-            long before = now();
-            try {
+            targetClock = clockOffset();
+        }
+        return deadline + targetClock;
+    }
+
+    private long clockOffset() {
+        String address = target.endpoint().address();
+        long[] known = TARGET_CLOCKS.get(address);
+        boolean fresh = known != null && now() - known[2] < CLOCK_FRESH_MILLIS;
+        if (fresh && known[1] <= 1) {
+            return known[0]; // as good as a measurement gets
+        }
+        long before = now();
+        try {
+            long[] sample = null;
+            for (int i = 0; i < 3 && (sample == null || sample[1] > 1); i++) { // the quickest of up to three
+                long sent = now();
                 Response t = target.send(Request.cmd(Command.TIME));
                 long after = now();
                 long targetMillis = Long.parseLong(t.get(0).toString()) * 1000 + Long.parseLong(t.get(1).toString()) / 1000;
-                targetClock = targetMillis - (before + after) / 2;
-            } catch (RedisCommandException e) {
-                if (!BlockingRedis.isReplyError(e.getCause())) {
-                    throw e;
+                if (sample == null || after - sent < sample[1]) {
+                    sample = new long[] {targetMillis - (sent + after) / 2, after - sent, after};
                 }
-                targetClock = System.currentTimeMillis() - before;
             }
+            if (fresh && known[1] < sample[1]) {
+                return known[0];
+            }
+            TARGET_CLOCKS.put(address, sample);
+            return sample[0];
+        } catch (RedisCommandException e) {
+            if (!BlockingRedis.isReplyError(e.getCause())) {
+                throw e;
+            }
+            return System.currentTimeMillis() - before;
         }
-        return deadline + targetClock;
     }
 
     public Result sync(List<byte[]> keys) {
@@ -283,6 +314,48 @@ public final class KeySync {
         if (!pending.isEmpty()) {
             syncByPipelines(pending, failures, structural, structuralTtl, totals);
         }
+        long[] viaTypes = {0};
+        copySmallByType(failures, structural, structuralTtl, totals, viaTypes);
+        Result result = copyStructurally(failures, structural, structuralTtl, totals, viaTypes[0]);
+        if (progress != null) {
+            progress.failed.add(result.failed());
+        }
+        return result;
+    }
+
+    /**
+     * Keys whose DUMP payloads were read elsewhere ({@link SnapshotReader}, {@code copyMode=snapshot}), each with its expiry
+     * as Unix ms on this machine's clock (-1: no TTL; the caller converts the source's clock). Written exactly as {@link #sync} writes what it reads: payloads
+     * adapted to the target's format, what the target refuses and payloads over {@code bigKeyBytes} copied by type from the
+     * live source (in chunks), {@link #keepingExisting} honoured, failures per key. Expired keys are not passed in.
+     */
+    public Result restore(List<byte[]> keys, List<Long> expireAtMillis, List<Buffer> payloads) {
+        if (keys.isEmpty()) {
+            return new Result(0, 0, 0, 0, List.of());
+        }
+        List<KeyFailure> failures = new ArrayList<>();
+        List<byte[]> structural = new ArrayList<>();
+        List<Long> structuralTtl = new ArrayList<>();
+        long[] totals = {0, 0, 0};
+        typed.clear();
+        typedTtl.clear();
+        long wallMinusNow = System.currentTimeMillis() - now();
+        List<byte[]> small = new ArrayList<>(keys.size());
+        List<Long> smallTtl = new ArrayList<>(keys.size());
+        List<Buffer> smallPayloads = new ArrayList<>(keys.size());
+        for (int i = 0; i < keys.size(); i++) {
+            // a deadline on now()'s scale, ≥ 1 (an expiry already passed is written as expiring at once, never as no TTL)
+            long deadline = expireAtMillis.get(i) < 0 ? -1 : Math.max(1, expireAtMillis.get(i) - wallMinusNow);
+            if (payloads.get(i).length() > limits.bigKeyBytes()) {
+                structural.add(keys.get(i));
+                structuralTtl.add(deadline);
+            } else {
+                small.add(keys.get(i));
+                smallTtl.add(deadline);
+                smallPayloads.add(payloads.get(i));
+            }
+        }
+        write(small, smallTtl, smallPayloads, new ArrayList<>(), failures, structural, structuralTtl, totals);
         long[] viaTypes = {0};
         copySmallByType(failures, structural, structuralTtl, totals, viaTypes);
         Result result = copyStructurally(failures, structural, structuralTtl, totals, viaTypes[0]);

@@ -62,6 +62,14 @@ public interface CopierConfig {
     @WithDefault("200")
     int verifyDifferencesPerReport();
 
+    /** copyMode=snapshot: batches of keys from the snapshot written to the target at once (each one RESTORE pipeline). */
+    @WithDefault("2")
+    int snapshotWriters();
+
+    /** copyMode=snapshot: upper bound of DUMP payload bytes per batch (bounds the copier's memory with batchSize). */
+    @WithDefault("8388608")
+    int snapshotBatchBytes();
+
     /** Attempts of a batch whose source or target connection failed, before the migration is failed. */
     @WithDefault("3")
     int retries();

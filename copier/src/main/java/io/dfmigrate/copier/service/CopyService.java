@@ -48,6 +48,7 @@ public class CopyService {
     private final KeyBatches batches;
     private final Set<RunKey> endedRuns = ConcurrentHashMap.newKeySet();
     private final KeySync.Limits limits;
+    private final SnapshotCopy snapshots;
     /** Migration runs this instance is working on (scan or batches), with how many tasks: heartbeats are sent for them. */
     private final Map<RunKey, AtomicInteger> busy = new ConcurrentHashMap<>();
     /** Live totals per migration run this instance copied for, and what the last report said (for the rate). */
@@ -70,6 +71,7 @@ public class CopyService {
         this.status = status;
         this.batches = batches;
         this.limits = new KeySync.Limits(config.bigKeyBytes(), config.chunkElements());
+        this.snapshots = new SnapshotCopy(this, connections, config, limits);
     }
 
     /** A stop, complete or failure of this run was announced: its remaining batches are dropped. */
@@ -151,13 +153,15 @@ public class CopyService {
             long estimate = dbs.stream().mapToLong(db -> keyspace.getOrDefault(db, 0L)).sum();
             status.publish(StatusEvent.scanStarted(run, status.worker(), estimate));
             long t0 = System.nanoTime();
-            long[] counts = scan(phase, options, source, dbs, run + ":");
+            long[] counts = options.snapshotCopy() ? snapshots.copy(phase, options, source, open(phase.target(), id, SecretBox.TARGET), dbs)
+                    : scan(phase, options, source, dbs, run + ":");
             if (counts == null) {
                 return;
             }
             status.publish(StatusEvent.scanCompleted(run, status.worker(), counts[0], counts[1], null));
-            LOG.infof("migration %s run %d: scanned %d key(s) of %d database(s) into %d batch(es) in %d ms", id, phase.run(), counts[1],
-                    dbs.size(), counts[0], (System.nanoTime() - t0) / 1_000_000);
+            LOG.infof("migration %s run %d: %s %d key(s) of %d database(s) in %d batch(es) in %d ms", id, phase.run(),
+                    options.snapshotCopy() ? "copied from the source's snapshot" : "scanned", counts[1], dbs.size(), counts[0],
+                    (System.nanoTime() - t0) / 1_000_000);
         } catch (RedisCommandException | SecretBox.SecretException e) {
             LOG.errorf("migration %s: scan failed: %s", id, e.getMessage());
             status.publish(StatusEvent.failed(run, status.worker(), "scan", "scanning the source failed: " + e.getMessage()));
@@ -264,12 +268,7 @@ public class CopyService {
                 KeySync.Result r = new KeySync(connections.get(source, batch.db()), connections.get(target, batch.db()),
                         limitsFor(batch)).reporting(live).keepingExisting(keep).forRun(batch.migrationId(), batch.run()).sync(batch.keys());
                 long t1 = System.nanoTime();
-                List<KeyFailure> reported = r.failures().size() > MAX_REPORTED_FAILURES
-                        ? r.failures().subList(0, MAX_REPORTED_FAILURES) : r.failures();
-                r.failures().forEach(f -> LOG.warnf("migration %s db %d key '%s': %s", batch.migrationId(), f.db(), f.key(), f.reason()));
-                status.publish(StatusEvent.batchDone(run, status.worker(),
-                        new StatusEvent.BatchResult(batch.batchId(), batch.keys().size(), r.failed(), r.bytes(), r.deleted(), r.structural(),
-                                List.copyOf(reported), batch.pass())));
+                acknowledge(run, batch.batchId(), batch.keys().size(), r, batch.pass());
                 if (LOG.isDebugEnabled()) {
                     LOG.debugf("batch %s: %d key(s) synced in %d ms, acknowledged in %d ms", batch.batchId(), batch.keys().size(),
                             (t1 - t0) / 1_000_000, (System.nanoTime() - t1) / 1_000_000);
@@ -285,6 +284,19 @@ public class CopyService {
         }
         status.publish(StatusEvent.failed(run, status.worker(), "copy",
                 "copy failed after " + config.retries() + " attempts: " + last.getMessage()));
+    }
+
+    /** Reports a batch done (its failed keys logged, the first of them in the report). */
+    void acknowledge(RunKey run, String batchId, int keys, KeySync.Result r, Integer pass) {
+        List<KeyFailure> reported = r.failures().size() > MAX_REPORTED_FAILURES ? r.failures().subList(0, MAX_REPORTED_FAILURES) : r.failures();
+        r.failures().forEach(f -> LOG.warnf("migration %s db %d key '%s': %s", run.migrationId(), f.db(), f.key(), f.reason()));
+        status.publish(StatusEvent.batchDone(run, status.worker(),
+                new StatusEvent.BatchResult(batchId, keys, r.failed(), r.bytes(), r.deleted(), r.structural(), List.copyOf(reported), pass)));
+    }
+
+    /** The live totals of the initial copy of {@code run} on this instance. */
+    CopyProgress liveCounters(RunKey run) {
+        return progress.computeIfAbsent(run, k -> new RunProgress()).counters;
     }
 
     private KeySync.Limits limitsFor(CopyBatch batch) {

@@ -140,6 +140,41 @@ class CopierFlowTest {
     }
 
     @Test
+    void aSnapshotCopyWhoseReplicaLinkIsKilledReadsTheSnapshotAgainAndEndsEqual() throws Exception {
+        try (RedisServer source = RedisServer.start(); RedisServer target = RedisServer.start()) {
+            String m = UUID.randomUUID().toString();
+            source.cli("DEBUG", "POPULATE", "20000", "key", "50");
+            source.cli("-n", "2", "EVAL", "for i=1,500 do redis.call('HSET','h'..i,'a',i) redis.call('PEXPIRE','h'..i,3600000+i) end", "0");
+            MigrationOptions snapshot = new MigrationOptions(null, null, null, null, null, null, null, null, MigrationOptions.COPY_SNAPSHOT);
+            // the target paused for writes: the first attempt's writers wait, so the snapshot's link is still open when killed
+            target.cli("CLIENT", "PAUSE", "3000", "WRITE");
+            Thread killer = Thread.ofVirtual().start(() -> {
+                long deadline = System.nanoTime() + WAIT.toNanos();
+                while (!source.cli("INFO", "replication").contains("slave0:") && System.nanoTime() < deadline) {
+                    Thread.onSpinWait();
+                }
+                source.cli("CLIENT", "KILL", "TYPE", "replica");
+            });
+            connector.<Message<String>>source("phases-in").send(SignedEvents.phase(
+                    command(PhaseEvent.Kind.COPY, m, source, target, null, snapshot)));
+            relayBatchesUntil(m, () -> everyBatchDone(m, null), "every batch of the snapshot copy");
+            killer.join();
+            assertEquals(source.cli("DEBUG", "DIGEST"), target.cli("DEBUG", "DIGEST"));
+            assertTrue(source.cli("INFO", "stats").contains("sync_full:2"), "the snapshot was read twice: " + source.cli("INFO", "stats"));
+            assertEquals(source.cli("-n", "2", "PEXPIRETIME", "h7"), target.cli("-n", "2", "PEXPIRETIME", "h7"));
+            List<StatusEvent> r = reports(m);
+            StatusEvent.ScanCompleted scan = (StatusEvent.ScanCompleted) r.stream().filter(StatusEvent.ScanCompleted.class::isInstance)
+                    .findFirst().orElseThrow();
+            assertEquals(20_500, scan.scan().keys());
+            assertEquals(scan.scan().batches(), r.stream().filter(StatusEvent.BatchDone.class::isInstance)
+                    .map(e -> ((StatusEvent.BatchDone) e).batch().batchId()).distinct().count(), "every batch id acknowledged");
+            assertTrue(r.stream().noneMatch(StatusEvent.Failed.class::isInstance), r.toString());
+            assertTrue(connector.sink("batches-out").received().stream().noneMatch(b -> b.getPayload().toString().contains(m)),
+                    "no key names went through Kafka");
+        }
+    }
+
+    @Test
     void aTargetOutOfMemoryFailsTheCopyInsteadOfAcknowledgingBatchesWithFailedKeys() {
         try (RedisServer source = RedisServer.start(); RedisServer target = RedisServer.start("--maxmemory", "4mb",
                 "--maxmemory-policy", "noeviction")) {

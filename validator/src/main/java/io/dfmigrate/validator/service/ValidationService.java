@@ -10,6 +10,7 @@ import io.dfmigrate.common.redis.KeyspaceNotifications;
 import io.dfmigrate.common.redis.AclUsers;
 import io.dfmigrate.common.redis.BlockingRedis;
 import io.dfmigrate.common.redis.KeySync;
+import io.dfmigrate.common.redis.SnapshotReader;
 import io.dfmigrate.common.event.ValidationCheck;
 import io.dfmigrate.validator.config.ValidatorConfig;
 import io.vertx.core.Vertx;
@@ -102,7 +103,11 @@ public class ValidationService {
             memory(src, tgt, r);
             copyMethod(source, target, samples, dragonfly, r);
         }
-        readPath(source, samples, r);
+        if (o.snapshotCopy()) {
+            snapshotCopy(source, src, r);
+        } else {
+            readPath(source, samples, r);
+        }
         CompatibilityChecks.modules(src, samples, r);
         CompatibilityChecks.functions(src, dragonfly, r);
         CompatibilityChecks.hashFieldTtls(src, tgt, dragonfly, r);
@@ -296,6 +301,50 @@ public class ValidationService {
         } catch (RuntimeException e) {
             r.add("copy.read", INFO, "could not try the copier's read script on the source: " + e.getMessage(), null);
         }
+    }
+
+    /**
+     * {@code copyMode=snapshot}: the source must write an RDB the reader parses (Redis up to 7.2, Valkey up to 8.x) and its
+     * user may PSYNC and REPLCONF; the snapshot costs the source a fork and holds writes in its replica output buffer.
+     */
+    private void snapshotCopy(RedisEndpoint source, EndpointProbe s, Report r) {
+        boolean valkey = s.info().containsKey("valkey_version");
+        int valkeyMajor = valkey ? Integer.parseInt(s.info().get("valkey_version").replaceAll("\\..*", "").strip()) : 0;
+        if (s.isDragonfly() || (!valkey && s.version() >= 704) || valkeyMajor >= 9) {
+            r.add("copy.snapshot", ERROR, "copyMode 'snapshot' reads RDB snapshots up to version " + SnapshotReader.MAX_RDB_VERSION
+                    + " (Redis 7.2, Valkey 8); " + s.product() + " writes a newer format", "use copyMode 'scan' (the default)");
+            return;
+        }
+        try (BlockingRedis b = BlockingRedis.connect(vertx, source, 0, config.timeout())) {
+            String user = b.send(Request.cmd(Command.ACL).arg("WHOAMI")).toString();
+            for (List<String> cmd : List.of(List.of("PSYNC", "?", "-1"), List.of("REPLCONF", "capa", "eof"))) {
+                Request dry = Request.cmd(Command.ACL).arg("DRYRUN").arg(user);
+                cmd.forEach(dry::arg);
+                BlockingRedis.Result res = b.pipeline(List.of(dry)).get(0);
+                String answer = res.ok() ? res.response().toString() : res.error();
+                if (!res.ok()) {
+                    r.add("copy.snapshot", WARNING, "could not check that the source user may " + cmd.get(0) + " (" + answer + ")",
+                            "make sure the source user has +psync +replconf, or use copyMode 'scan'");
+                    return;
+                }
+                if (!"OK".equals(answer)) {
+                    r.add("copy.snapshot", ERROR, "copyMode 'snapshot' needs the source user '" + user + "' to run " + cmd.get(0) + ": " + answer,
+                            "ACL SETUSER " + user + " +psync +replconf, or use copyMode 'scan'");
+                    return;
+                }
+            }
+        } catch (RuntimeException e) {
+            r.add("copy.snapshot", WARNING, "could not check that the source user may PSYNC: " + e.getMessage(),
+                    "make sure the source user has +psync +replconf (Redis 6.2 has no ACL DRYRUN), or use copyMode 'scan'");
+            return;
+        }
+        String buffer = s.config().getOrDefault("client-output-buffer-limit", "");
+        String replica = buffer.replaceAll(".*(?:slave|replica) (\\S+ \\S+ \\S+).*", "$1");
+        r.add("copy.snapshot", INFO, "the initial copy reads the source's RDB snapshot as a replica would: the source forks once "
+                + "(copy-on-write memory grows with the writes made while the snapshot is written), waits repl-diskless-sync-delay "
+                + "first when it streams diskless, and holds the writes made meanwhile in its replica output buffer"
+                + (replica.equals(buffer) || replica.isEmpty() ? "" : " (limit " + replica + ": past it the source drops the link and "
+                + "the copier reads the snapshot again)"), null);
     }
 
     private void copyMethod(RedisEndpoint source, RedisEndpoint target, List<KeySampler.Sample> samples, boolean dragonfly, Report r) {

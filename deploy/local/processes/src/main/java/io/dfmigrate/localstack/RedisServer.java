@@ -56,7 +56,8 @@ public final class RedisServer implements AutoCloseable {
                 throw new StackException("cannot create a directory for redis-server: " + e.getMessage(), e);
             }
             List<String> cmd = new ArrayList<>(List.of(binary, "--port", Integer.toString(port), "--bind", "127.0.0.1",
-                    "--save", "", "--appendonly", "no", "--daemonize", "no", "--dir", dir.toString(), "--protected-mode", "no"));
+                    "--save", "", "--appendonly", "no", "--daemonize", "no", "--dir", dir.toString(), "--protected-mode", "no",
+                    "--repl-diskless-sync-delay", "0")); // a full sync (native REPLICAOF, copyMode=snapshot) starts at once
             if (debugCommand) {
                 cmd.addAll(List.of("--enable-debug-command", "yes"));
             }

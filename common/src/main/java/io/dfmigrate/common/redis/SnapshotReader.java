@@ -1,0 +1,325 @@
+package io.dfmigrate.common.redis;
+
+import com.moilioncircle.redis.replicator.Configuration;
+import com.moilioncircle.redis.replicator.FileType;
+import com.moilioncircle.redis.replicator.RedisReplicator;
+import com.moilioncircle.redis.replicator.event.PostRdbSyncEvent;
+import com.moilioncircle.redis.replicator.rdb.datatype.ExpiredType;
+import com.moilioncircle.redis.replicator.rdb.dump.DumpRdbVisitor;
+import com.moilioncircle.redis.replicator.rdb.dump.datatype.DumpKeyValuePair;
+import io.dfmigrate.common.endpoint.EndpointPolicy;
+import io.dfmigrate.common.endpoint.RedisEndpoint;
+import java.io.BufferedInputStream;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.EOFException;
+import java.io.FileInputStream;
+import java.io.FilterInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.security.SecureRandom;
+import java.security.cert.Certificate;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.util.List;
+import java.util.regex.Pattern;
+import javax.net.ssl.SNIHostName;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLSocket;
+import javax.net.ssl.TrustManager;
+import javax.net.ssl.TrustManagerFactory;
+import javax.net.ssl.X509TrustManager;
+
+/**
+ * {@code options.copyMode=snapshot}: the source's keys as of one moment, read from the RDB snapshot the source streams to
+ * a new replica ({@code PSYNC ? -1}, a full sync) instead of a DUMP per key, parsed by redis-replicator's
+ * {@link DumpRdbVisitor} into one DUMP payload per key (type byte, value, RDB version, CRC: what DUMP returns). The
+ * connection is our own socket (credentials, TLS, SNI and CA as every other connection; the endpoint policy applies), so
+ * nothing of the library's own replica (retries, its logging of AUTH) is used. The link is closed right after the
+ * snapshot: the source's replication stream is not read (change capture carries the changes, as in scan mode).
+ *
+ * <p>The source pays one fork (copy-on-write memory while the snapshot is written, as for any replica's full sync or
+ * BGSAVE) and sends the data once, sequentially; its main thread does no per-key work. It lists a replica with port 0
+ * for as long as the snapshot streams.
+ */
+public final class SnapshotReader {
+    /** One key: {@code expireAtMillis} is Unix ms on the source's clock, -1 without a TTL. */
+    public record Entry(int db, byte[] key, long expireAtMillis, byte[] payload) {
+    }
+
+    /** Receives the keys in snapshot order; may block (back-pressure: the source's transfer waits) or throw to abort. */
+    @FunctionalInterface
+    public interface Sink {
+        void accept(Entry entry) throws Exception;
+    }
+
+    /** The highest RDB version the parser reads (Redis 7.2); newer snapshots (7.4+: hash-field TTLs) need copyMode scan. */
+    public static final int MAX_RDB_VERSION = 11;
+
+    private static final Pattern ERROR_CODE = Pattern.compile("^-([A-Z]+)");
+
+    private SnapshotReader() {
+    }
+
+    /**
+     * Reads the whole snapshot of {@code source} into {@code sink} and returns the number of keys; {@code timeout} bounds
+     * connecting and every read (the source sends keep-alive newlines while it prepares the snapshot). Fails with a
+     * {@link RedisCommandException} that names the endpoint and never a credential.
+     */
+    public static long read(RedisEndpoint source, Duration timeout, Sink sink) {
+        try {
+            EndpointPolicy.current().require(source);
+        } catch (EndpointPolicy.NotAllowedException e) {
+            throw new RedisCommandException(source.address() + ": not allowed: " + e.getMessage(), e);
+        }
+        try (Socket socket = connect(source, timeout)) {
+            InputStream in = new BufferedInputStream(socket.getInputStream(), 1 << 16);
+            OutputStream out = socket.getOutputStream();
+            if (source.password() != null) {
+                String reply = source.user() == null ? command(out, in, "AUTH", source.password())
+                        : command(out, in, "AUTH", source.user(), source.password());
+                if (reply.startsWith("-")) {
+                    throw new RedisCommandException(source.address() + ": the source refused the credentials (" + code(reply) + ")");
+                }
+            }
+            expectOk(source, command(out, in, "REPLCONF", "capa", "eof", "capa", "psync2"), "REPLCONF");
+            String sync = command(out, in, "PSYNC", "?", "-1");
+            while (sync.isEmpty()) {
+                sync = line(in); // keep-alive newlines until the source starts the snapshot (repl-diskless-sync-delay)
+            }
+            if (!sync.startsWith("+FULLRESYNC")) {
+                throw refused(source, "PSYNC", sync);
+            }
+            InputStream rdb = rdbPayload(in);
+            return parse(rdb, sink, source);
+        } catch (IOException e) {
+            throw new RedisCommandException(source.address() + ": the snapshot could not be read: " + e.getMessage(), e);
+        }
+    }
+
+    private static long parse(InputStream rdb, Sink sink, RedisEndpoint source) throws IOException {
+        long[] keys = {0};
+        Exception[] failed = {null};
+        RuntimeException[] sinkFailed = {null};
+        boolean[] ended = {false};
+        RedisReplicator replicator = new RedisReplicator(rdb, FileType.RDB, Configuration.defaultSetting().setUseDefaultExceptionListener(false));
+        try {
+            replicator.setRdbVisitor(new DumpRdbVisitor(replicator, -1, 256)); // 256: each value's first buffer (8 KB by default)
+            replicator.addEventListener((r, event) -> {
+                if (event instanceof PostRdbSyncEvent) {
+                    ended[0] = true; // the parser met the snapshot's end marker (a cut stream ends quietly without it)
+                }
+                if (failed[0] != null || !(event instanceof DumpKeyValuePair kv)) {
+                    return;
+                }
+                long expireAt = kv.getExpiredType() == ExpiredType.NONE ? -1
+                        : kv.getExpiredType() == ExpiredType.SECOND ? kv.getExpiredValue() * 1000 : kv.getExpiredValue();
+                try {
+                    sink.accept(new Entry((int) kv.getDb().getDbNumber(), kv.getKey(), expireAt, kv.getValue()));
+                    keys[0]++;
+                } catch (Exception e) {
+                    failed[0] = e;
+                    sinkFailed[0] = e instanceof RuntimeException re ? re : null;
+                    try {
+                        r.close(); // stops the parser: nothing more is read
+                    } catch (IOException ignored) {
+                        // closing
+                    }
+                }
+            });
+            replicator.addExceptionListener((r, error, event) -> {
+                if (failed[0] == null) {
+                    failed[0] = error instanceof Exception ex ? ex : new IOException(error);
+                }
+            });
+            replicator.open();
+        } catch (RuntimeException e) {
+            if (failed[0] == null) {
+                failed[0] = e;
+            }
+        } finally {
+            replicator.close();
+        }
+        if (sinkFailed[0] != null) {
+            throw sinkFailed[0]; // the sink's own reason (e.g. the run ended, a write failed), as it was thrown
+        }
+        if (failed[0] != null) {
+            throw new RedisCommandException(source.address() + ": the snapshot could not be read: " + failed[0], failed[0]);
+        }
+        if (!ended[0]) {
+            throw new RedisCommandException(source.address() + ": the source closed the link before the snapshot ended (after "
+                    + keys[0] + " key(s))");
+        }
+        return keys[0];
+    }
+
+    /** After {@code +FULLRESYNC}: keep-alive newlines, then {@code $<length>} (a snapshot on disk) or {@code $EOF:<mark>} (diskless). */
+    private static InputStream rdbPayload(InputStream in) throws IOException {
+        int c;
+        do {
+            c = in.read();
+        } while (c == '\n' || c == '\r');
+        if (c != '$') {
+            throw new IOException("the source sent no snapshot (first byte " + c + ")");
+        }
+        String header = line(in);
+        if (header.startsWith("EOF:")) {
+            return in; // the parser stops at the snapshot's end marker; the 40 bytes after it are not read
+        }
+        long length = Long.parseLong(header.strip());
+        return new FilterInputStream(in) {
+            long left = length;
+
+            @Override
+            public int read() throws IOException {
+                if (left <= 0) {
+                    return -1;
+                }
+                int b = super.read();
+                left -= b < 0 ? 0 : 1;
+                return b;
+            }
+
+            @Override
+            public int read(byte[] b, int off, int len) throws IOException {
+                if (left <= 0) {
+                    return -1;
+                }
+                int n = super.read(b, off, (int) Math.min(len, left));
+                left -= Math.max(0, n);
+                return n;
+            }
+        };
+    }
+
+    private static Socket connect(RedisEndpoint source, Duration timeout) throws IOException {
+        int millis = (int) Math.min(Integer.MAX_VALUE, timeout.toMillis());
+        Socket plain = new Socket();
+        try {
+            plain.connect(new InetSocketAddress(source.host(), source.port()), millis);
+            plain.setSoTimeout(millis);
+            plain.setTcpNoDelay(true);
+            plain.setKeepAlive(true);
+            if (!source.tls()) {
+                return plain;
+            }
+            // the name presented (SNI) and checked in the certificate: ?sni= when given, else the URI's host
+            String name = source.sni() != null ? source.sni() : source.host();
+            SSLSocket tls = (SSLSocket) tlsContext(source).getSocketFactory().createSocket(plain, name, source.port(), true);
+            SSLParameters params = tls.getSSLParameters();
+            if (source.verifyPeer()) {
+                params.setEndpointIdentificationAlgorithm("HTTPS");
+            }
+            if (source.sni() != null) {
+                params.setServerNames(List.of(new SNIHostName(source.sni())));
+            }
+            tls.setSSLParameters(params);
+            tls.startHandshake();
+            return tls;
+        } catch (IOException | RuntimeException e) {
+            plain.close();
+            throw e;
+        }
+    }
+
+    private static SSLContext tlsContext(RedisEndpoint source) throws IOException {
+        try {
+            TrustManager[] trust;
+            if (!source.verifyPeer()) {
+                trust = new TrustManager[] {new TrustAll()};
+            } else if (source.caPem() != null || source.caFile() != null) {
+                KeyStore store = KeyStore.getInstance(KeyStore.getDefaultType());
+                store.load(null, null);
+                try (InputStream pem = source.caPem() != null ? new ByteArrayInputStream(source.caPem().getBytes(StandardCharsets.US_ASCII))
+                        : new FileInputStream(source.caFile())) {
+                    int i = 0;
+                    for (Certificate cert : CertificateFactory.getInstance("X.509").generateCertificates(pem)) {
+                        store.setCertificateEntry("ca" + i++, cert);
+                    }
+                }
+                TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+                tmf.init(store);
+                trust = tmf.getTrustManagers();
+            } else {
+                trust = null; // the JVM's trust store
+            }
+            SSLContext context = SSLContext.getInstance("TLS");
+            context.init(null, trust, new SecureRandom());
+            return context;
+        } catch (GeneralSecurityException e) {
+            throw new IOException("TLS set-up failed: " + e.getMessage(), e);
+        }
+    }
+
+    /** {@code verify=none}: the operator chose not to check the certificate. */
+    private static final class TrustAll implements X509TrustManager {
+        @Override
+        public void checkClientTrusted(X509Certificate[] chain, String authType) {
+        }
+
+        @Override
+        public void checkServerTrusted(X509Certificate[] chain, String authType) {
+        }
+
+        @Override
+        public X509Certificate[] getAcceptedIssuers() {
+            return new X509Certificate[0];
+        }
+    }
+
+    /** Sends one command and returns its reply line (a status or an error; these commands answer with nothing else). */
+    private static String command(OutputStream out, InputStream in, String... args) throws IOException {
+        ByteArrayOutputStream b = new ByteArrayOutputStream();
+        b.write(("*" + args.length + "\r\n").getBytes(StandardCharsets.US_ASCII));
+        for (String a : args) {
+            byte[] bytes = a.getBytes(StandardCharsets.UTF_8);
+            b.write(("$" + bytes.length + "\r\n").getBytes(StandardCharsets.US_ASCII));
+            b.write(bytes);
+            b.write("\r\n".getBytes(StandardCharsets.US_ASCII));
+        }
+        out.write(b.toByteArray());
+        out.flush();
+        return line(in);
+    }
+
+    private static String line(InputStream in) throws IOException {
+        StringBuilder s = new StringBuilder();
+        for (int c = in.read(); c != '\n'; c = in.read()) {
+            if (c < 0) {
+                throw new EOFException("the source closed the connection");
+            }
+            if (c != '\r') {
+                s.append((char) c);
+            }
+            if (s.length() > 4096) {
+                throw new IOException("reply line too long");
+            }
+        }
+        return s.toString();
+    }
+
+    private static void expectOk(RedisEndpoint source, String reply, String what) {
+        if (!reply.startsWith("+")) {
+            throw refused(source, what, reply);
+        }
+    }
+
+    private static RedisCommandException refused(RedisEndpoint source, String what, String reply) {
+        String hint = reply.contains("NOPERM") || reply.contains("unknown command") || reply.contains("unknown")
+                ? ": its user needs +psync +replconf (and the server must allow replicas), or use options.copyMode=scan" : "";
+        return new RedisCommandException(source.address() + ": the source refused " + what + " (" + reply.strip() + ")" + hint);
+    }
+
+    private static String code(String reply) {
+        var m = ERROR_CODE.matcher(reply);
+        return m.find() ? m.group(1) : "error";
+    }
+}

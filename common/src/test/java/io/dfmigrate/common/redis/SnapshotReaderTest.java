@@ -1,0 +1,168 @@
+package io.dfmigrate.common.redis;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.dfmigrate.common.endpoint.RedisEndpoint;
+import io.dfmigrate.localstack.Ports;
+import io.dfmigrate.localstack.RedisServer;
+import io.dfmigrate.localstack.TlsFiles;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Request;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * copyMode=snapshot's reader against real redis-servers: the source's RDB snapshot (PSYNC) gives every key of every
+ * database with its payload and absolute TTL; restored with {@link KeySync#restore} into a 7.0 and a 6.2 target the
+ * digests equal the source's; credentials, a user without PSYNC and TLS behave as for every other connection.
+ */
+class SnapshotReaderTest {
+    static Vertx vertx;
+
+    @BeforeAll
+    static void start() {
+        vertx = Vertx.vertx();
+    }
+
+    @AfterAll
+    static void stop() {
+        vertx.close();
+    }
+
+    static BlockingRedis connect(RedisServer server, int db) {
+        return BlockingRedis.connect(vertx, RedisEndpoint.parse(server.uri()), db, Duration.ofSeconds(10));
+    }
+
+    /** Every encoding a 7.0 server writes, binary names and values, TTLs in ms, in db 0 and db 3. */
+    static void load(RedisServer server) {
+        byte[] bin = {0, (byte) 0xff, 10, 13, (byte) 0x80};
+        try (BlockingRedis s = connect(server, 0); BlockingRedis s3 = connect(server, 3)) {
+            s.send(Request.cmd(Command.SET).arg("str").arg("x".repeat(500)));
+            s.send(Request.cmd(Command.SET).arg("int").arg("12345"));
+            s.send(Request.cmd(Command.SET).arg(Buffer.buffer(bin)).arg(Buffer.buffer(bin)));
+            s.send(Request.cmd(Command.SET).arg("ttl-ms").arg("v").arg("PX").arg("987654321"));
+            s.send(Request.cmd(Command.RPUSH).arg("list-small").arg("a").arg("1").arg(Buffer.buffer(bin)));
+            Request bigList = Request.cmd(Command.RPUSH).arg("list-big");
+            Request bigZset = Request.cmd(Command.ZADD).arg("zset-big");
+            Request bigHash = Request.cmd(Command.HSET).arg("hash-big");
+            for (int i = 0; i < 3000; i++) {
+                bigList.arg("element-" + i + "-" + "y".repeat(i % 90));
+                bigZset.arg(Double.toString(i / 7.0)).arg("member-" + i);
+                bigHash.arg("field-" + i).arg("value-" + i);
+            }
+            s.send(bigList);
+            s.send(bigZset);
+            s.send(bigHash);
+            s.send(Request.cmd(Command.PEXPIRE).arg("hash-big").arg("86400123"));
+            s.send(Request.cmd(Command.SADD).arg("set-ints").arg("1").arg("2").arg("-300000"));
+            s.send(Request.cmd(Command.SADD).arg("set-strings").arg("a").arg("b").arg(Buffer.buffer(bin)));
+            s.send(Request.cmd(Command.ZADD).arg("zset-small").arg("1.5").arg("a").arg("-2").arg(Buffer.buffer(bin)));
+            s.send(Request.cmd(Command.HSET).arg("hash-small").arg("f").arg("v").arg(Buffer.buffer(bin)).arg("42"));
+            for (int i = 0; i < 250; i++) {
+                s.send(Request.cmd(Command.XADD).arg("stream").arg("*").arg("n").arg(Integer.toString(i)));
+            }
+            s.send(Request.cmd(Command.XGROUP).arg("CREATE").arg("stream").arg("readers").arg("0"));
+            s.send(Request.cmd(Command.XREADGROUP).arg("GROUP").arg("readers").arg("alice").arg("COUNT").arg("7").arg("STREAMS").arg("stream").arg(">"));
+            for (int i = 0; i < 2000; i++) {
+                s3.send(Request.cmd(Command.SET).arg("db3:" + i).arg("v" + i));
+            }
+            s3.send(Request.cmd(Command.EXPIRE).arg("db3:7").arg("5000"));
+        }
+    }
+
+    static Map<Integer, List<SnapshotReader.Entry>> read(RedisEndpoint source) {
+        // (the servers here have repl-diskless-sync-delay 0: Redis's default waits 5 s for more replicas first)
+        Map<Integer, List<SnapshotReader.Entry>> byDb = new TreeMap<>();
+        SnapshotReader.read(source, Duration.ofSeconds(30), e -> byDb.computeIfAbsent(e.db(), db -> new ArrayList<>()).add(e));
+        return byDb;
+    }
+
+    /** What the copier does with a batch: expiries on this machine's clock (the same machine as the source), then restore. */
+    static void restore(RedisServer source, RedisServer target, Map<Integer, List<SnapshotReader.Entry>> byDb) {
+        byDb.forEach((db, entries) -> {
+            try (BlockingRedis s = connect(source, db); BlockingRedis t = connect(target, db)) {
+                KeySync.Result r = new KeySync(s, t).restore(entries.stream().map(SnapshotReader.Entry::key).toList(),
+                        entries.stream().map(SnapshotReader.Entry::expireAtMillis).toList(),
+                        entries.stream().map(e -> Buffer.buffer(e.payload())).toList());
+                assertEquals(entries.size(), r.written(), r.failures().toString());
+                assertEquals(0, r.structural(), "every payload restored (re-stamped or converted for 6.2), none by type");
+            }
+        });
+    }
+
+    @Test
+    void theSnapshotHoldsEveryKeyOfEveryDatabaseAndRestoresIntoSevenZeroAndSixTwoWithEqualDigestsAndExactTtls() {
+        try (RedisServer source = RedisServer.start(); RedisServer same = RedisServer.start();
+             RedisServer old = RedisServer.startBinary(RedisServer.redis62Binary(), false)) {
+            load(source);
+            Map<Integer, List<SnapshotReader.Entry>> byDb = read(RedisEndpoint.parse(source.uri()));
+            assertEquals(List.of(0, 3), List.copyOf(byDb.keySet()));
+            assertEquals(13, byDb.get(0).size());
+            assertEquals(2000, byDb.get(3).size());
+            SnapshotReader.Entry ttl = byDb.get(0).stream().filter(e -> new String(e.key()).equals("ttl-ms")).findFirst().orElseThrow();
+            assertEquals(Long.parseLong(source.cli("PEXPIRETIME", "ttl-ms")), ttl.expireAtMillis(), "the snapshot's absolute expiry");
+
+            restore(source, same, byDb);
+            restore(source, old, byDb);
+            assertEquals(source.cli("DEBUG", "DIGEST"), same.cli("DEBUG", "DIGEST"));
+            assertEquals(source.cli("DEBUG", "DIGEST"), old.cli("DEBUG", "DIGEST"));
+            for (String key : List.of("ttl-ms", "hash-big")) {
+                long diff = Math.abs(Long.parseLong(source.cli("PEXPIRETIME", key)) - Long.parseLong(same.cli("PEXPIRETIME", key)));
+                assertTrue(diff <= 5, key + ": expiry off by " + diff + " ms");
+            }
+            long db3 = Math.abs(Long.parseLong(source.cli("-n", "3", "PEXPIRETIME", "db3:7")) - Long.parseLong(same.cli("-n", "3", "PEXPIRETIME", "db3:7")));
+            assertTrue(db3 <= 5, "db3:7: expiry off by " + db3 + " ms");
+            assertEquals("-1", same.cli("PTTL", "str"));
+        }
+    }
+
+    @Test
+    void aUserWithoutPsyncAndWrongCredentialsAreRefusedWithTheRemedyAndNoSecret() {
+        try (RedisServer source = RedisServer.start()) {
+            source.cli("ACL", "SETUSER", "reader", "on", ">s3cret-pass", "~*", "+@read", "+info", "+ping");
+            source.cli("SET", "k", "v");
+            int port = source.port();
+            RedisCommandException noPsync = assertThrows(RedisCommandException.class,
+                    () -> read(RedisEndpoint.parse("redis://reader:s3cret-pass@127.0.0.1:" + port)));
+            assertTrue(noPsync.getMessage().contains("copyMode=scan"), noPsync.getMessage());
+            assertTrue(noPsync.getMessage().contains("NOPERM"), noPsync.getMessage());
+            RedisCommandException wrong = assertThrows(RedisCommandException.class,
+                    () -> read(RedisEndpoint.parse("redis://reader:not-the-pass@127.0.0.1:" + port)));
+            assertTrue(wrong.getMessage().contains("refused the credentials (WRONGPASS)"), wrong.getMessage());
+            for (RedisCommandException e : List.of(noPsync, wrong)) {
+                assertFalse(e.getMessage().contains("s3cret-pass") || e.getMessage().contains("not-the-pass"), e.getMessage());
+            }
+            source.cli("ACL", "SETUSER", "reader", "+psync", "+replconf");
+            assertEquals(1, read(RedisEndpoint.parse("redis://reader:s3cret-pass@127.0.0.1:" + port)).get(0).size(),
+                    "with +psync +replconf the same user reads the snapshot");
+        }
+    }
+
+    @Test
+    void overTlsTheCertificateIsCheckedAgainstTheServerName() throws Exception {
+        TlsFiles tls = TlsFiles.create("redis.internal", "DNS:redis.internal");
+        int tlsPort = Ports.free();
+        try (RedisServer source = RedisServer.start(tls.redisArgs(tlsPort))) {
+            source.cli("SET", "k", "over TLS");
+            RedisEndpoint named = RedisEndpoint.parse("rediss://127.0.0.1:" + tlsPort + "?sni=redis.internal").withCaPem(tls.caPem());
+            assertEquals(1, read(named).get(0).size());
+            RedisEndpoint unnamed = RedisEndpoint.parse("rediss://127.0.0.1:" + tlsPort).withCaPem(tls.caPem());
+            RedisCommandException refused = assertThrows(RedisCommandException.class, () -> read(unnamed));
+            assertTrue(refused.getMessage().contains("127.0.0.1:" + tlsPort), refused.getMessage());
+            RedisCommandException insecure = assertThrows(RedisCommandException.class,
+                    () -> read(RedisEndpoint.parse("rediss://127.0.0.1:" + tlsPort + "?verify=none")));
+            assertTrue(insecure.getMessage().contains("not allowed"), "the endpoint policy applies: " + insecure.getMessage());
+        }
+    }
+}

@@ -1,0 +1,268 @@
+package io.dfmigrate.copier.service;
+
+import io.dfmigrate.common.endpoint.RedisEndpoint;
+import io.dfmigrate.common.event.MigrationOptions;
+import io.dfmigrate.common.event.PhaseEvent;
+import io.dfmigrate.common.event.RunKey;
+import io.dfmigrate.common.redis.BlockingRedis;
+import io.dfmigrate.common.redis.KeySync;
+import io.dfmigrate.common.redis.RedisCommandException;
+import io.dfmigrate.common.redis.RedisConnections;
+import io.dfmigrate.common.redis.SnapshotReader;
+import io.dfmigrate.copier.config.CopierConfig;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Request;
+import io.vertx.redis.client.Response;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.jboss.logging.Logger;
+
+/**
+ * The initial copy with {@code options.copyMode=snapshot}: one copier instance reads the source's RDB snapshot
+ * ({@link SnapshotReader}) and writes its keys in batches of {@code batchSize} keys (at most {@code snapshotBatchBytes} of
+ * payloads) with {@code snapshotWriters} RESTORE pipelines at once, through the same key-sync engine as a scanned batch
+ * ({@link KeySync#restore}). Each batch is acknowledged like a scanned one ({@code <run>:<db>:<seq>}), so the orchestrator's
+ * counting, progress and completion are the same. The snapshot is taken after the capture began, so every later write
+ * is re-read after the copy as in scan mode. A failed attempt (the source or target connection lost) reads the whole
+ * snapshot again, up to {@code retries} times: RESTOREs are idempotent and a batch id acknowledged twice counts once.
+ */
+final class SnapshotCopy {
+    private static final Logger LOG = Logger.getLogger(SnapshotCopy.class);
+
+    /** A batch of one database: key names, expiry as Unix ms on the source's clock (-1 none), payloads. */
+    private record Batch(String id, int db, List<byte[]> keys, List<Long> expireAt, List<Buffer> payloads, long[] bytes) {
+    }
+
+    private static final Batch END = new Batch(null, -1, List.of(), List.of(), List.of(), new long[1]);
+
+    private final CopyService copier;
+    private final RedisConnections connections;
+    private final CopierConfig config;
+    private final KeySync.Limits limits;
+
+    SnapshotCopy(CopyService copier, RedisConnections connections, CopierConfig config, KeySync.Limits limits) {
+        this.copier = copier;
+        this.connections = connections;
+        this.config = config;
+        this.limits = limits;
+    }
+
+    /** Copies the snapshot's keys of {@code dbs}; {batches, keys}, or null when the run ended meanwhile. */
+    long[] copy(PhaseEvent.Copy phase, MigrationOptions options, RedisEndpoint source, RedisEndpoint target, List<Integer> dbs) {
+        RedisCommandException last = null;
+        for (int attempt = 1; attempt <= config.retries(); attempt++) {
+            try {
+                return attempt(phase, options, source, target, Set.copyOf(dbs));
+            } catch (Ended e) {
+                LOG.infof("migration %s run %d ended; snapshot copy abandoned", phase.migrationId(), phase.run());
+                return null;
+            } catch (RuntimeException e) {
+                last = e instanceof RedisCommandException rce ? rce : new RedisCommandException(e.toString(), e);
+                dbs.forEach(db -> {
+                    connections.discard(source, db);
+                    connections.discard(target, db);
+                });
+                LOG.warnf("migration %s: snapshot copy, attempt %d failed: %s", phase.migrationId(), attempt, e.getMessage());
+                sleep(1000L * attempt);
+            }
+        }
+        throw new RedisCommandException("the snapshot copy failed after " + config.retries() + " attempts: " + last.getMessage(), last);
+    }
+
+    private static final class Ended extends RuntimeException {
+        Ended() {
+            super(null, null, false, false);
+        }
+    }
+
+    private long[] attempt(PhaseEvent.Copy phase, MigrationOptions options, RedisEndpoint source, RedisEndpoint target, Set<Integer> dbs) {
+        RunKey run = RunKey.of(phase);
+        long sourceClock = sourceMinusLocalMillis(source);
+        BlockingQueue<Batch> queue = new ArrayBlockingQueue<>(Math.max(1, config.snapshotWriters()));
+        AtomicReference<RuntimeException> failed = new AtomicReference<>();
+        boolean keep = !Boolean.TRUE.equals(options.overwrite()) && Boolean.FALSE.equals(options.guardTarget());
+        // acknowledgements wait for the broker (acks=all): sent in order by one thread of their own, off the writers' path
+        ExecutorService acks = Executors.newSingleThreadExecutor(Thread.ofVirtual().name("snapshot-acks-" + run).factory());
+        List<Future<?>> acked = Collections.synchronizedList(new ArrayList<>());
+        List<Thread> writers = new ArrayList<>();
+        for (int w = 0; w < Math.max(1, config.snapshotWriters()); w++) {
+            writers.add(Thread.ofVirtual().name("snapshot-writer-" + run + "-" + w).start(() -> {
+                try {
+                    for (Batch taken = queue.take(); taken != END; taken = queue.take()) {
+                        Batch b = taken;
+                        if (failed.get() == null) {
+                            KeySync.Result r = write(phase, run, source, target, b, sourceClock, keep);
+                            acked.add(acks.submit(() -> copier.acknowledge(run, b.id(), b.keys().size(), r, null)));
+                        }
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                } catch (RuntimeException e) {
+                    failed.compareAndSet(null, e);
+                    queue.clear(); // the reader must not wait for a writer that stopped
+                }
+            }));
+        }
+        Map<Integer, Batch> open = new HashMap<>();
+        Map<Integer, Long> seq = new HashMap<>();
+        long[] counts = {0, 0};
+        try {
+            SnapshotReader.read(source, config.timeout(), entry -> {
+                if (copier.ended(run)) {
+                    throw new Ended();
+                }
+                if (failed.get() != null) {
+                    throw failed.get();
+                }
+                if (!dbs.contains(entry.db())) {
+                    return;
+                }
+                // a snapshot holds its databases one after the other: the previous one's last batch can go
+                for (Integer db : List.copyOf(open.keySet())) {
+                    if (db != entry.db()) {
+                        counts[0]++;
+                        put(queue, open.remove(db), failed);
+                    }
+                }
+                Batch b = open.computeIfAbsent(entry.db(), db -> newBatch(run, db, seq));
+                b.keys().add(entry.key());
+                b.expireAt().add(entry.expireAtMillis());
+                b.payloads().add(Buffer.buffer(entry.payload()));
+                b.bytes()[0] += entry.payload().length;
+                counts[1]++;
+                if (b.keys().size() >= config.batchSize() || b.bytes()[0] >= config.snapshotBatchBytes()) {
+                    open.remove(entry.db());
+                    counts[0]++;
+                    put(queue, b, failed);
+                }
+            });
+            for (Batch b : open.values()) {
+                counts[0]++;
+                put(queue, b, failed);
+            }
+        } finally {
+            for (int w = 0; w < writers.size(); w++) {
+                end(queue, writers);
+            }
+            writers.forEach(SnapshotCopy::join);
+            acks.close(); // waits for the acknowledgements submitted so far
+        }
+        if (failed.get() != null) {
+            throw failed.get();
+        }
+        for (Future<?> f : acked) {
+            try {
+                f.get();
+            } catch (ExecutionException e) {
+                throw new RedisCommandException("a batch of the snapshot copy could not be acknowledged: " + e.getCause(), e.getCause());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new RedisCommandException("interrupted", e);
+            }
+        }
+        return counts;
+    }
+
+    private static Batch newBatch(RunKey run, int db, Map<Integer, Long> seq) {
+        long n = seq.merge(db, 1L, Long::sum) - 1;
+        return new Batch(run + ":" + db + ":" + n, db, new ArrayList<>(), new ArrayList<>(), new ArrayList<>(), new long[1]);
+    }
+
+    private KeySync.Result write(PhaseEvent.Copy phase, RunKey run, RedisEndpoint source, RedisEndpoint target, Batch b, long sourceClock,
+                                 boolean keep) {
+        // each expiry on this machine's clock; a key whose time ran out meanwhile has expired on the source too
+        long localNow = System.currentTimeMillis();
+        List<byte[]> keys = new ArrayList<>(b.keys().size());
+        List<Long> expireAt = new ArrayList<>(b.keys().size());
+        List<Buffer> payloads = new ArrayList<>(b.keys().size());
+        for (int i = 0; i < b.keys().size(); i++) {
+            long at = b.expireAt().get(i) < 0 ? -1 : b.expireAt().get(i) - sourceClock;
+            if (at < 0 || at > localNow) {
+                keys.add(b.keys().get(i));
+                expireAt.add(at);
+                payloads.add(b.payloads().get(i));
+            }
+        }
+        return new KeySync(connections.get(source, b.db()), connections.get(target, b.db()), limits)
+                .reporting(copier.liveCounters(run)).keepingExisting(keep).forRun(phase.migrationId(), phase.run())
+                .restore(keys, expireAt, payloads);
+    }
+
+    /**
+     * The source's clock minus this machine's, from TIME halfway through its round trip (TTLs in the snapshot are
+     * absolute): the quickest of five, as the first calls on a fresh connection in a cold process take tens of ms.
+     */
+    private long sourceMinusLocalMillis(RedisEndpoint source) {
+        BlockingRedis r = connections.get(source, 0);
+        long best = 0;
+        long bestRoundTrip = Long.MAX_VALUE;
+        for (int i = 0; i < 5 && bestRoundTrip > 1_000_000; i++) {
+            long before = System.nanoTime();
+            long wall = System.currentTimeMillis();
+            Response t = r.send(Request.cmd(Command.TIME));
+            long roundTrip = System.nanoTime() - before;
+            long sourceMillis = Long.parseLong(t.get(0).toString()) * 1000 + Long.parseLong(t.get(1).toString()) / 1000;
+            if (roundTrip < bestRoundTrip) {
+                bestRoundTrip = roundTrip;
+                best = sourceMillis - (wall + roundTrip / 2_000_000);
+            }
+        }
+        return best;
+    }
+
+    private static void put(BlockingQueue<Batch> queue, Batch b, AtomicReference<RuntimeException> failed) {
+        try {
+            // a writer that failed stops taking: then the reader stops too instead of waiting for room
+            while (!queue.offer(b, 200, TimeUnit.MILLISECONDS)) {
+                if (failed.get() != null) {
+                    throw failed.get();
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new RedisCommandException("interrupted", e);
+        }
+    }
+
+    /** Tells one writer to stop, unless none is left to take it. */
+    private static void end(BlockingQueue<Batch> queue, List<Thread> writers) {
+        try {
+            while (!queue.offer(END, 200, TimeUnit.MILLISECONDS)) {
+                if (writers.stream().noneMatch(Thread::isAlive)) {
+                    return;
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static void join(Thread t) {
+        try {
+            t.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
