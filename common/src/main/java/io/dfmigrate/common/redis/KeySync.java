@@ -297,6 +297,17 @@ public final class KeySync {
         }
     }
 
+    /** After the RESTOREs: the small keys the target refused by type, then the big ones in chunks; the batch's result. */
+    private Result finish(List<KeyFailure> failures, List<byte[]> structural, List<Long> structuralTtl, long[] totals) {
+        long[] viaTypes = {0};
+        copySmallByType(failures, structural, structuralTtl, totals, viaTypes);
+        Result result = copyStructurally(failures, structural, structuralTtl, totals, viaTypes[0]);
+        if (progress != null) {
+            progress.failed.add(result.failed());
+        }
+        return result;
+    }
+
     public Result sync(List<byte[]> keys) {
         if (keys.isEmpty()) {
             return new Result(0, 0, 0, 0, List.of());
@@ -314,13 +325,7 @@ public final class KeySync {
         if (!pending.isEmpty()) {
             syncByPipelines(pending, failures, structural, structuralTtl, totals);
         }
-        long[] viaTypes = {0};
-        copySmallByType(failures, structural, structuralTtl, totals, viaTypes);
-        Result result = copyStructurally(failures, structural, structuralTtl, totals, viaTypes[0]);
-        if (progress != null) {
-            progress.failed.add(result.failed());
-        }
-        return result;
+        return finish(failures, structural, structuralTtl, totals);
     }
 
     /**
@@ -356,13 +361,7 @@ public final class KeySync {
             }
         }
         write(small, smallTtl, smallPayloads, new ArrayList<>(), failures, structural, structuralTtl, totals);
-        long[] viaTypes = {0};
-        copySmallByType(failures, structural, structuralTtl, totals, viaTypes);
-        Result result = copyStructurally(failures, structural, structuralTtl, totals, viaTypes[0]);
-        if (progress != null) {
-            progress.failed.add(result.failed());
-        }
-        return result;
+        return finish(failures, structural, structuralTtl, totals);
     }
 
     /**
