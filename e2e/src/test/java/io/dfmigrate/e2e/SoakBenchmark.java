@@ -163,7 +163,11 @@ class SoakBenchmark {
     }
 
     static String validatedAndStarted(String name, RedisServer source, RedisServer target) {
-        String id = api.create(name, source.uri(), target.uri(), null);
+        return validatedAndStarted(name, source, target, null);
+    }
+
+    static String validatedAndStarted(String name, RedisServer source, RedisServer target, String options) {
+        String id = api.create(name, source.uri(), target.uri(), options);
         api.post("/api/migrations/" + id + "/validate", null);
         JsonNode v = api.await(id, m -> !m.path("state").asText().equals("VALIDATING"), Duration.ofMinutes(2));
         Api.Reply r = api.post("/api/migrations/" + id + "/start", "{\"acknowledgeWarnings\":true}");
@@ -191,6 +195,8 @@ class SoakBenchmark {
         Duration replicate = Duration.parse(System.getProperty("dfm.soak.replicate", "PT10M"));
         // dfm.soak.target=6.2: a redis-server 6.2 target, so every 7.0 payload is re-stamped or converted (the path of newer sources)
         boolean olderTarget = "6.2".equals(System.getProperty("dfm.soak.target", ""));
+        // dfm.soak.copyMode=snapshot: the initial copy from the source's RDB snapshot (PSYNC) instead of SCAN + DUMP
+        String copyMode = System.getProperty("dfm.soak.copyMode", "");
         try (RedisServer source = RedisServer.start();
                 RedisServer target = olderTarget ? RedisServer.startBinary(RedisServer.redis62Binary(), false) : RedisServer.start()) {
             // mixed types: 88 % strings of 160 B, then hashes, lists, sets, sorted sets (a tenth with TTLs), streams in db 1
@@ -208,8 +214,9 @@ class SoakBenchmark {
             try (RedisServer replica = RedisServer.start()) {
                 nativeSeconds = E2e.nativeFullSyncSeconds(source, replica);
             }
-            System.out.printf(Locale.ROOT, "SOAK | loaded %d keys, %.2f GB used on the source; native REPLICAOF %.1f s; target %s%n", total,
-                    usedBytes / 1e9, nativeSeconds, target.cli("INFO", "server").lines().filter(l -> l.startsWith("redis_version:")).findFirst().orElse("?"));
+            System.out.printf(Locale.ROOT, "SOAK | loaded %d keys, %.2f GB used on the source; native REPLICAOF %.1f s; target %s; copy mode %s%n", total,
+                    usedBytes / 1e9, nativeSeconds, target.cli("INFO", "server").lines().filter(l -> l.startsWith("redis_version:")).findFirst().orElse("?"),
+                    copyMode.isBlank() ? "scan" : copyMode);
 
             AtomicBoolean writing = new AtomicBoolean(true);
             AtomicLong writes = new AtomicLong();
@@ -223,7 +230,7 @@ class SoakBenchmark {
             long writesDuringCopy;
             try (Sampler sampler = new Sampler()) {
                 E2e.sleep(2000); // the writer runs before the start
-                id = validatedAndStarted("soak", source, target);
+                id = validatedAndStarted("soak", source, target, copyMode.isBlank() ? null : "{\"copyMode\":\"" + copyMode + "\"}");
                 JsonNode repl = api.await(id, m -> m.path("state").asText().matches("REPLICATING|FAILED"), Duration.ofHours(3));
                 writesDuringCopy = writes.get();
                 if (!"REPLICATING".equals(repl.path("state").asText())) {
