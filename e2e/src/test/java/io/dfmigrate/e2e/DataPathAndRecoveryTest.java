@@ -3,12 +3,14 @@ package io.dfmigrate.e2e;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.dfmigrate.localstack.LocalStack;
 import io.dfmigrate.localstack.Ports;
 import io.dfmigrate.localstack.RedisServer;
+import java.nio.file.Files;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -503,7 +505,7 @@ class DataPathAndRecoveryTest {
 
     @Test
     void aCopierKilledMidCopyIsReplacedByAnotherInstanceWithExactCounts() {
-        stack.startService("copier", "copier-2", Ports.free());
+        secondCopier();
         try (RedisServer source = RedisServer.start(); RedisServer target = RedisServer.start()) {
             source.cli("DEBUG", "POPULATE", "150000", "k", "16");
             source.cli("CONFIG", "SET", "notify-keyspace-events", "KEA");
@@ -523,6 +525,65 @@ class DataPathAndRecoveryTest {
         } finally {
             stack.startService("copier", "copier", stack.service("copier").httpPort());
         }
+    }
+
+    /**
+     * The copier reading the source's snapshot is killed mid-transfer: the copy command is redelivered to the other
+     * instance, which reads a new snapshot; the batches the dead one acknowledged count once.
+     */
+    @Test
+    void aCopierKilledMidSnapshotIsReplacedAndTheSnapshotIsReadAgain() throws Exception {
+        secondCopier();
+        String reader = null;
+        try (RedisServer source = RedisServer.start(); RedisServer target = RedisServer.start()) {
+            source.cli("DEBUG", "POPULATE", "500000", "k", "16");
+            source.cli("CONFIG", "SET", "notify-keyspace-events", "KEA");
+            String id = create("copier-killed-snapshot", source.uri(), target.uri(), "{\"copyMode\":\"snapshot\"}");
+            api.post("/api/migrations/" + id + "/validate", null);
+            api.awaitState(id, "VALIDATED", Duration.ofSeconds(30));
+            api.post("/api/migrations/" + id + "/start", null);
+            String started = "migration " + id + " run 1: reading the source's snapshot";
+            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            while (reader == null && System.nanoTime() < deadline) {
+                for (String name : List.of("copier", "copier-2")) {
+                    if (Files.readString(stack.service(name).log()).contains(started)) {
+                        reader = name;
+                    }
+                }
+                Thread.sleep(50);
+            }
+            assertNotNull(reader, "no copier logged: " + started);
+            api.await(id, x -> x.at("/progress/batchesDone").asLong() >= 2, Duration.ofSeconds(60)); // the snapshot is streaming
+            stack.service(reader).kill(); // mid-transfer: the source sees its replica link drop
+            String reading = reader;
+            JsonNode m = api.await(id, x -> x.path("state").asText().matches("REPLICATING|FAILED"), Duration.ofSeconds(180));
+            assertEquals("REPLICATING", m.get("state").asText(), m.toString());
+            assertFalse(Files.readString(stack.service(reading).log()).contains("migration " + id + " run 1: copied from the source's snapshot"),
+                    "the killed copier finished the snapshot before the kill; the test proves nothing");
+            assertTrue(info(source, "stats", "sync_full") >= 2, "the snapshot was read again: " + source.cli("INFO", "stats"));
+            assertEquals(500000, m.at("/progress/keysCopied").asLong(), m.toString());
+            assertEquals(m.at("/progress/batchesTotal").asLong(), m.at("/progress/batchesDone").asLong(), m.toString());
+            assertEquals(source.cli("DEBUG", "DIGEST"), target.cli("DEBUG", "DIGEST"));
+            api.assertVerifiedEqual(id);
+            api.post("/api/migrations/" + id + "/complete", "{\"cutover\":false}");
+        } finally {
+            if (!stack.service("copier").isAlive()) {
+                stack.startService("copier", "copier", stack.service("copier").httpPort());
+            }
+        }
+    }
+
+    /** A second copier instance (started once, kept for the other tests of this class). */
+    static void secondCopier() {
+        var second = stack.service("copier-2");
+        if (second == null || !second.isAlive()) {
+            stack.startService("copier", "copier-2", Ports.free());
+        }
+    }
+
+    static long info(RedisServer server, String section, String field) {
+        return server.cli("INFO", section).lines().filter(l -> l.startsWith(field + ":"))
+                .mapToLong(l -> Long.parseLong(l.substring(field.length() + 1).strip())).findFirst().orElse(-1);
     }
 
     /**

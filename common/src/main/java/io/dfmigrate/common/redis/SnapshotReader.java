@@ -313,7 +313,7 @@ public final class SnapshotReader {
     }
 
     private static RedisCommandException refused(RedisEndpoint source, String what, String reply) {
-        String hint = reply.contains("NOPERM") || reply.contains("unknown command") || reply.contains("unknown")
+        String hint = reply.contains("NOPERM") || reply.contains("unknown")
                 ? ": its user needs +psync +replconf (and the server must allow replicas), or use options.copyMode=scan" : "";
         return new RedisCommandException(source.address() + ": the source refused " + what + " (" + reply.strip() + ")" + hint);
     }

@@ -65,6 +65,8 @@ final class SnapshotCopy {
         RedisCommandException last = null;
         for (int attempt = 1; attempt <= config.retries(); attempt++) {
             try {
+                LOG.infof("migration %s run %d: reading the source's snapshot (database(s) %s), attempt %d of %d", phase.migrationId(),
+                        phase.run(), dbs, attempt, config.retries());
                 return attempt(phase, options, source, target, Set.copyOf(dbs));
             } catch (Ended e) {
                 LOG.infof("migration %s run %d ended; snapshot copy abandoned", phase.migrationId(), phase.run());
