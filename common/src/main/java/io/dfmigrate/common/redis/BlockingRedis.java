@@ -2,7 +2,9 @@ package io.dfmigrate.common.redis;
 
 import io.dfmigrate.common.endpoint.EndpointPolicy;
 import io.dfmigrate.common.endpoint.RedisEndpoint;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.net.NetClientOptions;
@@ -23,6 +25,7 @@ import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Supplier;
 import javax.net.ssl.SSLException;
 
 /**
@@ -34,15 +37,17 @@ public final class BlockingRedis implements AutoCloseable {
     private final RedisEndpoint endpoint;
     private final int db;
     private final Redis client;
+    private final Context context;
     private final RedisConnection connection;
     private final Duration timeout;
     private volatile DumpPayload.Format payloadFormat;
     private volatile boolean payloadFormatAsked;
 
-    private BlockingRedis(RedisEndpoint endpoint, int db, Redis client, RedisConnection connection, Duration timeout) {
+    private BlockingRedis(RedisEndpoint endpoint, int db, Redis client, Context context, RedisConnection connection, Duration timeout) {
         this.endpoint = endpoint;
         this.db = db;
         this.client = client;
+        this.context = context;
         this.connection = connection;
         this.timeout = timeout;
     }
@@ -51,10 +56,12 @@ public final class BlockingRedis implements AutoCloseable {
     public static BlockingRedis connect(Vertx vertx, RedisEndpoint endpoint, int db, Duration timeout) {
         RedisOptions options = options(endpoint, db, timeout);
         Redis client = Redis.createClient(vertx, options);
+        // the connection is made, and every later call is issued, on this context's event loop (see onContext)
+        Context context = vertx.getOrCreateContext();
         try {
-            RedisConnection connection = await(client.connect(), timeout, endpoint, "connect");
+            RedisConnection connection = await(onContext(context, client::connect), timeout, endpoint, "connect");
             connection.exceptionHandler(t -> { /* surfaced by the next call */ });
-            return new BlockingRedis(endpoint, db, client, connection, timeout);
+            return new BlockingRedis(endpoint, db, client, context, connection, timeout);
         } catch (RuntimeException e) {
             client.close();
             throw e;
@@ -128,7 +135,25 @@ public final class BlockingRedis implements AutoCloseable {
     }
 
     public Response send(Request request) {
-        return await(connection.send(request), timeout, endpoint, commandName(request));
+        return await(onContext(context, () -> connection.send(request)), timeout, endpoint, commandName(request));
+    }
+
+    /**
+     * Issues a client call on {@code context} (the connection's own): the client then runs it at once on its event loop,
+     * inside that context. Called from a virtual thread, the client would hand each call to the event loop with no
+     * context, where every command of a pipeline made itself a new Vert.x context (about 350 bytes of garbage per
+     * command: 1M RESTOREs, 350 MB).
+     */
+    private static <T> Future<T> onContext(Context context, Supplier<Future<T>> call) {
+        Promise<T> promise = Promise.promise();
+        context.runOnContext(v -> {
+            try {
+                call.get().onComplete(promise);
+            } catch (RuntimeException e) {
+                promise.tryFail(e);
+            }
+        });
+        return promise.future();
     }
 
     /**
@@ -143,7 +168,7 @@ public final class BlockingRedis implements AutoCloseable {
         }
         Duration budget = timeout.plusMillis(requests.size());
         try {
-            List<Response> replies = await(connection.batch(requests), budget, endpoint, "pipeline of " + requests.size() + " commands");
+            List<Response> replies = await(onContext(context, () -> connection.batch(requests)), budget, endpoint, "pipeline of " + requests.size() + " commands");
             List<Result> results = new ArrayList<>(replies.size());
             for (Response r : replies) {
                 results.add(new Result(r, null));

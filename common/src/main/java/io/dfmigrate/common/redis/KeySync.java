@@ -31,6 +31,11 @@ import java.util.regex.Pattern;
  * ({@link StructuralCopy}). Keys and values are bytes end to end. Idempotent: syncing a key twice leaves the same result.
  */
 public final class KeySync {
+    // RESTORE's constant arguments, encoded once (a request keeps a byte[] argument as it is; never modified)
+    private static final byte[] NO_TTL = {'0'};
+    private static final byte[] ABSTTL = "ABSTTL".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] REPLACE = "REPLACE".getBytes(StandardCharsets.US_ASCII);
+
     private static final System.Logger LOG = System.getLogger(KeySync.class.getName());
     /** In the read script's reply: the key is over the big-key size (copied by type), or beyond this call's byte budget. */
     static final long SCRIPT_BIG = -1;
@@ -445,7 +450,7 @@ public final class KeySync {
 
     private Request readCall(Command command, String script, List<byte[]> keys, long budget) {
         Request call = Request.cmd(command).arg(script).arg(keys.size());
-        keys.forEach(k -> call.arg(Buffer.buffer(k)));
+        keys.forEach(k -> call.arg(k));
         return call.arg(limits.bigKeyBytes()).arg(budget);
     }
 
@@ -455,8 +460,8 @@ public final class KeySync {
         // 1. TTL and (approximate) size: big keys are never DUMPed whole
         List<Request> probes = new ArrayList<>(keys.size() * 2);
         for (byte[] key : keys) {
-            probes.add(Request.cmd(Command.PTTL).arg(Buffer.buffer(key)));
-            probes.add(Request.cmd(Command.MEMORY).arg("USAGE").arg(Buffer.buffer(key)).arg("SAMPLES").arg(1));
+            probes.add(Request.cmd(Command.PTTL).arg(key));
+            probes.add(Request.cmd(Command.MEMORY).arg("USAGE").arg(key).arg("SAMPLES").arg(1));
         }
         throttle(probes.size());
         long sentAt = now();
@@ -525,7 +530,7 @@ public final class KeySync {
                                  List<Long> structuralTtl, long[] totals, long[] viaTypes) {
         int n = typed.size();
         throttle(2L * n);
-        List<BlockingRedis.Result> types = source.pipeline(typed.stream().map(k -> Request.cmd(Command.TYPE).arg(Buffer.buffer(k))).toList());
+        List<BlockingRedis.Result> types = source.pipeline(typed.stream().map(k -> Request.cmd(Command.TYPE).arg(k)).toList());
         List<Request> reads = new ArrayList<>(n);
         List<Integer> readOf = new ArrayList<>(n);
         List<String> typeOf = new ArrayList<>(n);
@@ -587,7 +592,7 @@ public final class KeySync {
             span.add(new int[] {first, writes.size() - 1});
         }
         for (byte[] key : gone) {
-            writes.add(Request.cmd(Command.DEL).arg(Buffer.buffer(key)));
+            writes.add(Request.cmd(Command.DEL).arg(key));
         }
         List<BlockingRedis.Result> done = target.pipeline(writes);
         for (int w = 0; w < writeOf.size(); w++) {
@@ -707,7 +712,7 @@ public final class KeySync {
                          List<Long> structuralTtl, long[] totals, List<byte[]> gone) {
         List<Request> dumps = new ArrayList<>(small.size());
         for (byte[] key : small) {
-            dumps.add(Request.cmd(Command.DUMP).arg(Buffer.buffer(key)));
+            dumps.add(Request.cmd(Command.DUMP).arg(key));
         }
         throttle(dumps.size());
         List<BlockingRedis.Result> dumped = source.pipeline(dumps);
@@ -753,16 +758,16 @@ public final class KeySync {
             }
             Buffer value = payloads.get(i);
             totals[2] += value.length();
-            Request restore = Request.cmd(Command.RESTORE).arg(Buffer.buffer(keys.get(i)));
-            restore = ttl > 0 ? restore.arg(targetAt(ttls.get(i))).arg(value).arg("ABSTTL") : restore.arg(0).arg(value);
-            writes.add(keepExisting ? restore : restore.arg("REPLACE"));
+            Request restore = Request.cmd(Command.RESTORE).arg(keys.get(i));
+            restore = ttl > 0 ? restore.arg(targetAt(ttls.get(i))).arg(value).arg(ABSTTL) : restore.arg(NO_TTL).arg(value);
+            writes.add(keepExisting ? restore : restore.arg(REPLACE));
             writtenKeys.add(keys.get(i));
             writtenTtl.add(ttls.get(i));
             writtenPayloads.add(value);
         }
         for (byte[] key : keepExisting ? List.<byte[]>of() : gone) {
             // gone (deleted or expired) on the source: it must be gone on the target too
-            writes.add(Request.cmd(Command.DEL).arg(Buffer.buffer(key)));
+            writes.add(Request.cmd(Command.DEL).arg(key));
             writtenKeys.add(key);
             writtenTtl.add(-2L);
         }
@@ -790,7 +795,7 @@ public final class KeySync {
         }
         if (!busy.isEmpty()) {
             // keys the target already has: the same payload is this copy's own earlier write, anything else a conflict
-            List<Request> dumps = busy.stream().map(i -> Request.cmd(Command.DUMP).arg(Buffer.buffer(writtenKeys.get(i)))).toList();
+            List<Request> dumps = busy.stream().map(i -> Request.cmd(Command.DUMP).arg(writtenKeys.get(i))).toList();
             List<BlockingRedis.Result> there = target.pipeline(dumps);
             List<byte[]> otherPayload = new ArrayList<>();
             for (int j = 0; j < busy.size(); j++) {

@@ -112,7 +112,7 @@ public final class KeyVerifier {
             for (int from = 0; from < keys.size(); from += SLICE) {
                 List<byte[]> slice = keys.subList(from, Math.min(keys.size(), from + SLICE));
                 throttle(slice.size());
-                List<BlockingRedis.Result> exists = source.pipeline(slice.stream().map(k -> Request.cmd(Command.EXISTS).arg(Buffer.buffer(k))).toList());
+                List<BlockingRedis.Result> exists = source.pipeline(slice.stream().map(k -> Request.cmd(Command.EXISTS).arg(k)).toList());
                 for (int i = 0; i < slice.size(); i++) {
                     if (!exists.get(i).ok() || exists.get(i).response().toLong() == 0) {
                         todo.add(slice.get(i));
@@ -297,8 +297,8 @@ public final class KeyVerifier {
         int n = keys.size();
         List<Request> meta = new ArrayList<>(2 * n);
         for (byte[] k : keys) {
-            meta.add(Request.cmd(Command.TYPE).arg(Buffer.buffer(k)));
-            meta.add(Request.cmd(Command.PTTL).arg(Buffer.buffer(k)));
+            meta.add(Request.cmd(Command.TYPE).arg(k));
+            meta.add(Request.cmd(Command.PTTL).arg(k));
         }
         if (isSource) {
             throttle(meta.size());
@@ -321,7 +321,7 @@ public final class KeyVerifier {
             ttls[i] = ttl.response().toLong();
             Command len = lengthCommand(types[i]);
             if (len != null) {
-                lengths.add(Request.cmd(len).arg(Buffer.buffer(keys.get(i))));
+                lengths.add(Request.cmd(len).arg(keys.get(i)));
                 lengthOf.add(i);
             }
         }
