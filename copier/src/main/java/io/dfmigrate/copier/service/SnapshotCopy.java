@@ -10,6 +10,7 @@ import io.dfmigrate.common.redis.RedisCommandException;
 import io.dfmigrate.common.redis.RedisConnections;
 import io.dfmigrate.common.redis.SnapshotReader;
 import io.dfmigrate.copier.config.CopierConfig;
+import io.netty.buffer.Unpooled;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Request;
@@ -28,6 +29,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.atomic.LongAdder;
 import org.jboss.logging.Logger;
 
 /**
@@ -92,6 +94,10 @@ final class SnapshotCopy {
 
     private long[] attempt(PhaseEvent.Copy phase, MigrationOptions options, RedisEndpoint source, RedisEndpoint target, Set<Integer> dbs) {
         RunKey run = RunKey.of(phase);
+        long began = System.nanoTime();
+        // where the time goes: the reader waiting for room (the writers are behind), the writers waiting for a batch (the reader is)
+        LongAdder readerWaited = new LongAdder();
+        LongAdder writersWaited = new LongAdder();
         long sourceClock = sourceMinusLocalMillis(source);
         BlockingQueue<Batch> queue = new ArrayBlockingQueue<>(Math.max(1, config.snapshotWriters()));
         AtomicReference<RuntimeException> failed = new AtomicReference<>();
@@ -103,7 +109,7 @@ final class SnapshotCopy {
         for (int w = 0; w < Math.max(1, config.snapshotWriters()); w++) {
             writers.add(Thread.ofVirtual().name("snapshot-writer-" + run + "-" + w).start(() -> {
                 try {
-                    for (Batch taken = queue.take(); taken != END; taken = queue.take()) {
+                    for (Batch taken = take(queue, writersWaited); taken != END; taken = take(queue, writersWaited)) {
                         Batch b = taken;
                         if (failed.get() == null) {
                             KeySync.Result r = write(phase, run, source, target, b, sourceClock, keep);
@@ -133,27 +139,27 @@ final class SnapshotCopy {
                     return;
                 }
                 // a snapshot holds its databases one after the other: the previous one's last batch can go
-                for (Integer db : List.copyOf(open.keySet())) {
+                for (Integer db : open.isEmpty() || open.containsKey(entry.db()) ? List.<Integer>of() : List.copyOf(open.keySet())) {
                     if (db != entry.db()) {
                         counts[0]++;
-                        put(queue, open.remove(db), failed);
+                        put(queue, open.remove(db), failed, readerWaited);
                     }
                 }
-                Batch b = open.computeIfAbsent(entry.db(), db -> newBatch(run, db, seq));
+                Batch b = open.computeIfAbsent(entry.db(), db -> newBatch(run, db, seq, config.batchSize()));
                 b.keys().add(entry.key());
                 b.expireAt().add(entry.expireAtMillis());
-                b.payloads().add(Buffer.buffer(entry.payload()));
+                b.payloads().add(Buffer.buffer(Unpooled.wrappedBuffer(entry.payload()))); // wrapped, not copied
                 b.bytes()[0] += entry.payload().length;
                 counts[1]++;
                 if (b.keys().size() >= config.batchSize() || b.bytes()[0] >= config.snapshotBatchBytes()) {
                     open.remove(entry.db());
                     counts[0]++;
-                    put(queue, b, failed);
+                    put(queue, b, failed, readerWaited);
                 }
             });
             for (Batch b : open.values()) {
                 counts[0]++;
-                put(queue, b, failed);
+                put(queue, b, failed, readerWaited);
             }
         } finally {
             for (int w = 0; w < writers.size(); w++) {
@@ -165,6 +171,9 @@ final class SnapshotCopy {
         if (failed.get() != null) {
             throw failed.get();
         }
+        LOG.infof("migration %s run %d: snapshot of %d key(s) read and written in %d ms; the reader waited %d ms for the %d writer(s), "
+                        + "the writers waited %d ms in all for the reader", phase.migrationId(), phase.run(), counts[1],
+                (System.nanoTime() - began) / 1_000_000, readerWaited.sum() / 1_000_000, writers.size(), writersWaited.sum() / 1_000_000);
         for (Future<?> f : acked) {
             try {
                 f.get();
@@ -178,9 +187,10 @@ final class SnapshotCopy {
         return counts;
     }
 
-    private static Batch newBatch(RunKey run, int db, Map<Integer, Long> seq) {
+    private static Batch newBatch(RunKey run, int db, Map<Integer, Long> seq, int size) {
         long n = seq.merge(db, 1L, Long::sum) - 1;
-        return new Batch(run + ":" + db + ":" + n, db, new ArrayList<>(), new ArrayList<>(), new ArrayList<>(), new long[1]);
+        int capacity = Math.min(size, 16_384); // a batch is cut by bytes first when its values are big
+        return new Batch(run + ":" + db + ":" + n, db, new ArrayList<>(capacity), new ArrayList<>(capacity), new ArrayList<>(capacity), new long[1]);
     }
 
     private KeySync.Result write(PhaseEvent.Copy phase, RunKey run, RedisEndpoint source, RedisEndpoint target, Batch b, long sourceClock,
@@ -225,7 +235,15 @@ final class SnapshotCopy {
         return best;
     }
 
-    private static void put(BlockingQueue<Batch> queue, Batch b, AtomicReference<RuntimeException> failed) {
+    private static Batch take(BlockingQueue<Batch> queue, LongAdder waited) throws InterruptedException {
+        long before = System.nanoTime();
+        Batch b = queue.take();
+        waited.add(System.nanoTime() - before);
+        return b;
+    }
+
+    private static void put(BlockingQueue<Batch> queue, Batch b, AtomicReference<RuntimeException> failed, LongAdder waited) {
+        long before = System.nanoTime();
         try {
             // a writer that failed stops taking: then the reader stops too instead of waiting for room
             while (!queue.offer(b, 200, TimeUnit.MILLISECONDS)) {
@@ -236,6 +254,8 @@ final class SnapshotCopy {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new RedisCommandException("interrupted", e);
+        } finally {
+            waited.add(System.nanoTime() - before);
         }
     }
 

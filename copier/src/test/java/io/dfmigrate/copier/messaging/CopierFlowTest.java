@@ -143,10 +143,11 @@ class CopierFlowTest {
     void aSnapshotCopyWhoseReplicaLinkIsKilledReadsTheSnapshotAgainAndEndsEqual() throws Exception {
         try (RedisServer source = RedisServer.start(); RedisServer target = RedisServer.start()) {
             String m = UUID.randomUUID().toString();
-            source.cli("DEBUG", "POPULATE", "20000", "key", "50");
+            source.cli("DEBUG", "POPULATE", "80000", "key", "50");
             source.cli("-n", "2", "EVAL", "for i=1,500 do redis.call('HSET','h'..i,'a',i) redis.call('PEXPIRE','h'..i,3600000+i) end", "0");
             MigrationOptions snapshot = new MigrationOptions(null, null, null, null, null, null, null, null, MigrationOptions.COPY_SNAPSHOT);
-            // the target paused for writes: the first attempt's writers wait, so the snapshot's link is still open when killed
+            // the target paused for writes: the first attempt's 2 writers wait, the queue (2) fills, and the reader waits with
+            // the link open at batch 5 of 9, so the kill always meets it mid-snapshot (with fewer batches it could finish first)
             target.cli("CLIENT", "PAUSE", "3000", "WRITE");
             Thread killer = Thread.ofVirtual().start(() -> {
                 long deadline = System.nanoTime() + WAIT.toNanos();
@@ -166,7 +167,7 @@ class CopierFlowTest {
             List<StatusEvent> r = reports(m);
             StatusEvent.ScanCompleted scan = (StatusEvent.ScanCompleted) r.stream().filter(StatusEvent.ScanCompleted.class::isInstance)
                     .findFirst().orElseThrow();
-            assertEquals(20_500, scan.scan().keys());
+            assertEquals(80_500, scan.scan().keys());
             assertEquals(scan.scan().batches(), r.stream().filter(StatusEvent.BatchDone.class::isInstance)
                     .map(e -> ((StatusEvent.BatchDone) e).batch().batchId()).distinct().count(), "every batch id acknowledged");
             assertTrue(r.stream().noneMatch(StatusEvent.Failed.class::isInstance), r.toString());
