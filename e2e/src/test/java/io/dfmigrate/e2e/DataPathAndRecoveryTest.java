@@ -523,7 +523,7 @@ class DataPathAndRecoveryTest {
             api.assertVerifiedEqual(id);
             api.post("/api/migrations/" + id + "/complete", "{\"cutover\":false}");
         } finally {
-            stack.startService("copier", "copier", stack.service("copier").httpPort());
+            oneCopier();
         }
     }
 
@@ -567,17 +567,26 @@ class DataPathAndRecoveryTest {
             api.assertVerifiedEqual(id);
             api.post("/api/migrations/" + id + "/complete", "{\"cutover\":false}");
         } finally {
-            if (!stack.service("copier").isAlive()) {
-                stack.startService("copier", "copier", stack.service("copier").httpPort());
-            }
+            oneCopier();
         }
     }
 
-    /** A second copier instance (started once, kept for the other tests of this class). */
+    /** A second copier instance, for the tests that kill one; {@link #oneCopier} puts the stack back as it was. */
     static void secondCopier() {
         var second = stack.service("copier-2");
         if (second == null || !second.isAlive()) {
             stack.startService("copier", "copier-2", Ports.free());
+        }
+    }
+
+    /** One copier again, "copier", as the other tests expect (progress reports count the instances that copy a run). */
+    static void oneCopier() {
+        var second = stack.service("copier-2");
+        if (second != null && second.isAlive()) {
+            second.stop();
+        }
+        if (!stack.service("copier").isAlive()) {
+            stack.startService("copier", "copier", stack.service("copier").httpPort());
         }
     }
 
