@@ -515,13 +515,7 @@ class DataPathAndRecoveryTest {
             api.post("/api/migrations/" + id + "/start", null);
             api.await(id, m -> m.at("/progress/batchesDone").asLong() >= 3, Duration.ofSeconds(60));
             stack.service("copier").kill();
-            JsonNode m = api.await(id, x -> x.path("state").asText().matches("REPLICATING|FAILED"), Duration.ofSeconds(120));
-            assertEquals("REPLICATING", m.get("state").asText(), m.toString());
-            assertEquals(150000, m.at("/progress/keysCopied").asLong(), m.toString());
-            assertEquals(m.at("/progress/batchesTotal").asLong(), m.at("/progress/batchesDone").asLong(), m.toString());
-            assertEquals(source.cli("DEBUG", "DIGEST"), target.cli("DEBUG", "DIGEST"));
-            api.assertVerifiedEqual(id);
-            api.post("/api/migrations/" + id + "/complete", "{\"cutover\":false}");
+            copiedExactlyOnce(id, source, target, 150000, Duration.ofSeconds(120));
         } finally {
             oneCopier();
         }
@@ -555,20 +549,24 @@ class DataPathAndRecoveryTest {
             assertNotNull(reader, "no copier logged: " + started);
             api.await(id, x -> x.at("/progress/batchesDone").asLong() >= 2, Duration.ofSeconds(60)); // the snapshot is streaming
             stack.service(reader).kill(); // mid-transfer: the source sees its replica link drop
-            String reading = reader;
-            JsonNode m = api.await(id, x -> x.path("state").asText().matches("REPLICATING|FAILED"), Duration.ofSeconds(180));
-            assertEquals("REPLICATING", m.get("state").asText(), m.toString());
-            assertFalse(Files.readString(stack.service(reading).log()).contains("migration " + id + " run 1: copied from the source's snapshot"),
+            copiedExactlyOnce(id, source, target, 500000, Duration.ofSeconds(180));
+            assertFalse(Files.readString(stack.service(reader).log()).contains("migration " + id + " run 1: copied from the source's snapshot"),
                     "the killed copier finished the snapshot before the kill; the test proves nothing");
             assertTrue(info(source, "stats", "sync_full") >= 2, "the snapshot was read again: " + source.cli("INFO", "stats"));
-            assertEquals(500000, m.at("/progress/keysCopied").asLong(), m.toString());
-            assertEquals(m.at("/progress/batchesTotal").asLong(), m.at("/progress/batchesDone").asLong(), m.toString());
-            assertEquals(source.cli("DEBUG", "DIGEST"), target.cli("DEBUG", "DIGEST"));
-            api.assertVerifiedEqual(id);
-            api.post("/api/migrations/" + id + "/complete", "{\"cutover\":false}");
         } finally {
             oneCopier();
         }
+    }
+
+    /** After a copier was killed mid-copy: REPLICATING with every key and batch counted once, target equal, then stopped. */
+    static void copiedExactlyOnce(String id, RedisServer source, RedisServer target, long keys, Duration limit) {
+        JsonNode m = api.await(id, x -> x.path("state").asText().matches("REPLICATING|FAILED"), limit);
+        assertEquals("REPLICATING", m.get("state").asText(), m.toString());
+        assertEquals(keys, m.at("/progress/keysCopied").asLong(), m.toString());
+        assertEquals(m.at("/progress/batchesTotal").asLong(), m.at("/progress/batchesDone").asLong(), m.toString());
+        assertEquals(source.cli("DEBUG", "DIGEST"), target.cli("DEBUG", "DIGEST"));
+        api.assertVerifiedEqual(id);
+        api.post("/api/migrations/" + id + "/complete", "{\"cutover\":false}");
     }
 
     /** A second copier instance, for the tests that kill one; {@link #oneCopier} puts the stack back as it was. */

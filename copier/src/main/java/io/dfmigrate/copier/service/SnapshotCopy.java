@@ -139,11 +139,12 @@ final class SnapshotCopy {
                     return;
                 }
                 // a snapshot holds its databases one after the other: the previous one's last batch can go
-                for (Integer db : open.isEmpty() || open.containsKey(entry.db()) ? List.<Integer>of() : List.copyOf(open.keySet())) {
-                    if (db != entry.db()) {
+                if (!open.isEmpty() && !open.containsKey(entry.db())) {
+                    for (Batch previous : open.values()) {
                         counts[0]++;
-                        put(queue, open.remove(db), failed, readerWaited);
+                        put(queue, previous, failed, readerWaited);
                     }
+                    open.clear();
                 }
                 Batch b = open.computeIfAbsent(entry.db(), db -> newBatch(run, db, seq, config.batchSize()));
                 b.keys().add(entry.key());
