@@ -34,6 +34,7 @@ import javax.net.ssl.SSLException;
  * reply and reports each reply or error on its own, so one failed key does not fail its batch.
  */
 public final class BlockingRedis implements AutoCloseable {
+    private final Vertx vertx;
     private final RedisEndpoint endpoint;
     private final int db;
     private final Redis client;
@@ -42,8 +43,12 @@ public final class BlockingRedis implements AutoCloseable {
     private final Duration timeout;
     private volatile DumpPayload.Format payloadFormat;
     private volatile boolean payloadFormatAsked;
+    /** The connection of {@link #write}, made at its first call; guarded by this. */
+    private WritePipeline writes;
 
-    private BlockingRedis(RedisEndpoint endpoint, int db, Redis client, Context context, RedisConnection connection, Duration timeout) {
+    private BlockingRedis(Vertx vertx, RedisEndpoint endpoint, int db, Redis client, Context context, RedisConnection connection,
+                          Duration timeout) {
+        this.vertx = vertx;
         this.endpoint = endpoint;
         this.db = db;
         this.client = client;
@@ -61,7 +66,7 @@ public final class BlockingRedis implements AutoCloseable {
         try {
             RedisConnection connection = await(onContext(context, client::connect), timeout, endpoint, "connect");
             connection.exceptionHandler(t -> { /* surfaced by the next call */ });
-            return new BlockingRedis(endpoint, db, client, context, connection, timeout);
+            return new BlockingRedis(vertx, endpoint, db, client, context, connection, timeout);
         } catch (RuntimeException e) {
             client.close();
             throw e;
@@ -144,7 +149,7 @@ public final class BlockingRedis implements AutoCloseable {
      * context, where every command of a pipeline made itself a new Vert.x context (about 350 bytes of garbage per
      * command: 1M RESTOREs, 350 MB).
      */
-    private static <T> Future<T> onContext(Context context, Supplier<Future<T>> call) {
+    static <T> Future<T> onContext(Context context, Supplier<Future<T>> call) {
         Promise<T> promise = Promise.promise();
         context.runOnContext(v -> {
             try {
@@ -182,6 +187,34 @@ public final class BlockingRedis implements AutoCloseable {
         return oneByOne(requests, budget);
     }
 
+    /**
+     * Sends write commands whose replies are a status, an integer or an error (RESTORE, DEL), each an array of arguments
+     * with the command name first, as one pipeline on a second connection of this endpoint and database
+     * ({@link WritePipeline}: no client objects per command); returns each one's outcome in order (a {@link Result}
+     * without a response). Fails as a whole only when the connection does.
+     */
+    public List<Result> write(List<byte[][]> commands) {
+        if (commands.isEmpty()) {
+            return List.of();
+        }
+        String[] errors = writePipeline().send(commands);
+        List<Result> results = new ArrayList<>(errors.length);
+        for (String error : errors) {
+            results.add(error == null ? Result.DONE : new Result(null, error));
+        }
+        return results;
+    }
+
+    private synchronized WritePipeline writePipeline() {
+        if (writes == null || writes.broken()) {
+            if (writes != null) {
+                writes.close();
+            }
+            writes = WritePipeline.connect(vertx, context, endpoint, db, timeout);
+        }
+        return writes;
+    }
+
     private List<Result> oneByOne(List<Request> requests, Duration budget) {
         List<Future<Response>> futures = new ArrayList<>(requests.size());
         for (Request r : requests) {
@@ -213,6 +246,8 @@ public final class BlockingRedis implements AutoCloseable {
 
     /** A reply ({@code response}, which is null for a nil reply) or a Redis error text ({@code error}). */
     public record Result(Response response, String error) {
+        static final Result DONE = new Result(null, null);
+
         public boolean ok() {
             return error == null;
         }
@@ -285,6 +320,11 @@ public final class BlockingRedis implements AutoCloseable {
             connection.close();
         } finally {
             client.close();
+            synchronized (this) {
+                if (writes != null) {
+                    writes.close();
+                }
+            }
         }
     }
 }

@@ -1,7 +1,9 @@
 package io.dfmigrate.common.redis;
 
 import io.dfmigrate.common.event.KeyFailure;
+import io.netty.buffer.ByteBuf;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.buffer.impl.BufferImpl;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Request;
 import io.vertx.redis.client.Response;
@@ -35,6 +37,8 @@ public final class KeySync {
     private static final byte[] NO_TTL = {'0'};
     private static final byte[] ABSTTL = "ABSTTL".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] REPLACE = "REPLACE".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] RESTORE = "RESTORE".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] DEL = "DEL".getBytes(StandardCharsets.US_ASCII);
 
     private static final System.Logger LOG = System.getLogger(KeySync.class.getName());
     /** In the read script's reply: the key is over the big-key size (copied by type), or beyond this call's byte budget. */
@@ -745,7 +749,7 @@ public final class KeySync {
     private void write(List<byte[]> keys, List<Long> ttls, List<Buffer> payloads, List<byte[]> gone, List<KeyFailure> failures,
                        List<byte[]> structural, List<Long> structuralTtl, long[] totals) {
         payloads = adapted(payloads);
-        List<Request> writes = new ArrayList<>(keys.size() + gone.size());
+        List<byte[][]> writes = new ArrayList<>(keys.size() + gone.size());
         List<byte[]> writtenKeys = new ArrayList<>(keys.size() + gone.size());
         List<Long> writtenTtl = new ArrayList<>(keys.size() + gone.size());
         List<Buffer> writtenPayloads = new ArrayList<>(keys.size());
@@ -758,25 +762,29 @@ public final class KeySync {
             }
             Buffer value = payloads.get(i);
             totals[2] += value.length();
-            Request restore = Request.cmd(Command.RESTORE).arg(keys.get(i));
-            restore = ttl > 0 ? restore.arg(targetAt(ttls.get(i))).arg(value).arg(ABSTTL) : restore.arg(NO_TTL).arg(value);
-            writes.add(keepExisting ? restore : restore.arg(REPLACE));
-            writtenKeys.add(keys.get(i));
+            byte[] key = keys.get(i);
+            byte[] payload = bytes(value);
+            byte[] at = ttl > 0 ? Long.toString(targetAt(ttls.get(i))).getBytes(StandardCharsets.US_ASCII) : NO_TTL;
+            writes.add(ttl > 0
+                    ? (keepExisting ? new byte[][] {RESTORE, key, at, payload, ABSTTL} : new byte[][] {RESTORE, key, at, payload, ABSTTL, REPLACE})
+                    : (keepExisting ? new byte[][] {RESTORE, key, at, payload} : new byte[][] {RESTORE, key, at, payload, REPLACE}));
+            writtenKeys.add(key);
             writtenTtl.add(ttls.get(i));
             writtenPayloads.add(value);
         }
+        int restores = writes.size();
         for (byte[] key : keepExisting ? List.<byte[]>of() : gone) {
             // gone (deleted or expired) on the source: it must be gone on the target too
-            writes.add(Request.cmd(Command.DEL).arg(key));
+            writes.add(new byte[][] {DEL, key});
             writtenKeys.add(key);
             writtenTtl.add(-2L);
         }
-        List<BlockingRedis.Result> written = target.pipeline(writes);
+        List<BlockingRedis.Result> written = target.write(writes);
         long before = totals[0] + totals[1];
         List<Integer> busy = new ArrayList<>();
         for (int i = 0; i < written.size(); i++) {
             BlockingRedis.Result r = written.get(i);
-            boolean isRestore = writes.get(i).command() == Command.RESTORE;
+            boolean isRestore = i < restores;
             if (r.ok()) {
                 if (isRestore) {
                     totals[0]++;
@@ -824,6 +832,15 @@ public final class KeySync {
             progress.keys.add(totals[0] + totals[1] - before);
             progress.bytes.add(payloads.stream().mapToLong(Buffer::length).sum());
         }
+    }
+
+    /** A payload's bytes: the array it wraps when it wraps exactly one (the snapshot's payloads), else a copy. */
+    static byte[] bytes(Buffer value) {
+        ByteBuf b = value instanceof BufferImpl impl ? impl.byteBuf() : value.getByteBuf(); // getByteBuf: two wrappers per call
+        if (b.hasArray() && b.arrayOffset() == 0 && b.readerIndex() == 0 && b.readableBytes() == b.array().length) {
+            return b.array();
+        }
+        return value.getBytes();
     }
 
     /**
