@@ -34,7 +34,7 @@ import org.jboss.logging.Logger;
 
 /**
  * The initial copy with {@code options.copyMode=snapshot}: one copier instance reads the source's RDB snapshot
- * ({@link SnapshotReader}) and writes its keys in batches of {@code batchSize} keys (at most {@code snapshotBatchBytes} of
+ * ({@link SnapshotReader}) and writes its keys in batches of {@code snapshotBatchKeys} keys (at most {@code snapshotBatchBytes} of
  * payloads) with {@code snapshotWriters} RESTORE pipelines at once, through the same key-sync engine as a scanned batch
  * ({@link KeySync#restore}). Each batch is acknowledged like a scanned one ({@code <run>:<db>:<seq>}), so the orchestrator's
  * counting, progress and completion are the same. The snapshot is taken after the capture began, so every later write
@@ -146,13 +146,13 @@ final class SnapshotCopy {
                     }
                     open.clear();
                 }
-                Batch b = open.computeIfAbsent(entry.db(), db -> newBatch(run, db, seq, config.batchSize()));
+                Batch b = open.computeIfAbsent(entry.db(), db -> newBatch(run, db, seq, config.snapshotBatchKeys()));
                 b.keys().add(entry.key());
                 b.expireAt().add(entry.expireAtMillis());
                 b.payloads().add(Buffer.buffer(Unpooled.wrappedBuffer(entry.payload()))); // wrapped, not copied
                 b.bytes()[0] += entry.payload().length;
                 counts[1]++;
-                if (b.keys().size() >= config.batchSize() || b.bytes()[0] >= config.snapshotBatchBytes()) {
+                if (b.keys().size() >= config.snapshotBatchKeys() || b.bytes()[0] >= config.snapshotBatchBytes()) {
                     open.remove(entry.db());
                     counts[0]++;
                     put(queue, b, failed, readerWaited);

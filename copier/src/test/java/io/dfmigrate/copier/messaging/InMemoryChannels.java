@@ -14,6 +14,7 @@ public class InMemoryChannels implements QuarkusTestResourceLifecycleManager {
         config.putAll(InMemoryConnector.switchOutgoingChannelsToInMemory("batches-out", "status-out"));
         // small batches and a low big-key threshold, so a small source has several batches and a chunked big key
         config.put("dfm.copier.batch-size", "50");
+        config.put("dfm.copier.snapshot-batch-keys", "50");
         config.put("dfm.copier.big-key-bytes", "4096");
         config.put("dfm.copier.chunk-elements", "100");
         return config;
