@@ -18,6 +18,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -100,6 +102,44 @@ class WritePipelineTest {
                     () -> WritePipeline.connect(vertx, vertx.getOrCreateContext(), wrong, 0, TIMEOUT));
             assertTrue(e.getMessage().contains("AUTH refused (WRONGPASS)"), e.getMessage());
             assertFalse(e.getMessage().contains("wrong-secret"), e.getMessage());
+        }
+    }
+
+    /**
+     * A pipeline in flight when its connection is killed fails at once with the endpoint named, instead of waiting for its
+     * timeout; the next pipeline connects again. The source holds the pipeline with {@code CLIENT PAUSE … WRITE}.
+     */
+    @Test
+    void aPipelineInFlightFailsWhenItsConnectionIsKilled() throws Exception {
+        Duration timeout = Duration.ofSeconds(120);
+        try (RedisServer server = RedisServer.start();
+             BlockingRedis r = BlockingRedis.connect(vertx, RedisEndpoint.parse(server.uri()), 0, timeout)) {
+            assertTrue(r.write(List.<byte[][]>of(new byte[][] {b("DEL"), b("x")})).get(0).ok()); // connected
+            server.cli("CLIENT", "PAUSE", "60000", "WRITE");
+            CompletableFuture<Object> outcome = new CompletableFuture<>();
+            Thread.ofVirtual().start(() -> {
+                try {
+                    outcome.complete(r.write(List.<byte[][]>of(new byte[][] {b("DEL"), b("held")})));
+                } catch (RuntimeException e) {
+                    outcome.complete(e);
+                }
+            });
+            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            while (!server.cli("INFO", "clients").contains("blocked_clients:1")) {
+                assertTrue(System.nanoTime() < deadline, "the pipeline never reached the paused server");
+                Thread.onSpinWait();
+            }
+            String id = Arrays.stream(server.cli("CLIENT", "LIST").split("\n"))
+                    .filter(line -> line.contains("name=" + WritePipeline.NAME + " ")).findFirst().orElseThrow()
+                    .replaceAll("^id=(\\d+) .*", "$1");
+            long killedAt = System.nanoTime();
+            assertEquals("1", server.cli("CLIENT", "KILL", "ID", id).strip());
+            Object result = outcome.get(60, TimeUnit.SECONDS);
+            assertTrue(result instanceof RedisCommandException, String.valueOf(result));
+            assertTrue(((RedisCommandException) result).getMessage().contains(server.host() + ":" + server.port()), result.toString());
+            assertTrue(System.nanoTime() - killedAt < Duration.ofSeconds(60).toNanos(), "failed only at its timeout");
+            server.cli("CLIENT", "UNPAUSE");
+            assertTrue(r.write(List.<byte[][]>of(new byte[][] {b("DEL"), b("x")})).get(0).ok(), "the next pipeline reconnects");
         }
     }
 
