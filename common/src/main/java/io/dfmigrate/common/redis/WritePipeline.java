@@ -190,7 +190,7 @@ final class WritePipeline implements AutoCloseable {
         return n < 10_000 ? 4 : Integer.toString(n).length();
     }
 
-    /** One reply line (or a bulk reply's payload), on the context. */
+    /** One reply line, on the context. */
     private void onRecord(Buffer record) {
         InFlight head = inFlight.peek();
         if (head == null) {
