@@ -27,6 +27,12 @@ public record MigrationOptions(
     /** The initial copy reads the source's RDB snapshot as a replica would (PSYNC): less work for the source, faster. */
     public static final String COPY_SNAPSHOT = "snapshot";
 
+    /**
+     * The most {@code *} a keyPattern may hold: the source matches the glob against every key in {@code SCAN MATCH}, and
+     * Redis before 6.2.11 / 7.0.9 backtracks exponentially on many of them (CVE-2022-36021).
+     */
+    public static final int MAX_WILDCARDS = 8;
+
     public static final MigrationOptions DEFAULTS = new MigrationOptions(false, List.of(), "*", "auto", false, true, "skip", null, COPY_SCAN);
 
     public MigrationOptions(Boolean overwrite, List<Integer> dbs, String keyPattern, String targetProfile, Boolean configureSourceNotifications,
@@ -69,6 +75,9 @@ public record MigrationOptions(
         }
         if (keyPattern != null && (keyPattern.isEmpty() || keyPattern.length() > 1024)) {
             out.put("keyPattern", "must be a SCAN MATCH glob of 1 to 1024 characters");
+        } else if (keyPattern != null && wildcards(keyPattern) > MAX_WILDCARDS) {
+            out.put("keyPattern", "has " + wildcards(keyPattern) + " '*' wildcards; at most " + MAX_WILDCARDS
+                    + " are allowed (a glob with many '*' can keep a source busy in SCAN MATCH)");
         }
         if (targetProfile != null && !List.of("auto", "dragonfly").contains(targetProfile)) {
             out.put("targetProfile", "must be 'auto' or 'dragonfly'");
@@ -85,5 +94,21 @@ public record MigrationOptions(
             out.put("keyPattern", "copyMode 'snapshot' copies every key of the selected databases: leave keyPattern '*' or use copyMode 'scan'");
         }
         return out;
+    }
+
+    /** The unescaped {@code *} of a glob, runs of them counted once (as Redis collapses them). */
+    static int wildcards(String glob) {
+        int n = 0;
+        boolean star = false;
+        for (int i = 0; i < glob.length(); i++) {
+            char c = glob.charAt(i);
+            if (c == '\\') {
+                i++;
+            } else if (c == '*' && !star) {
+                n++;
+            }
+            star = c == '*';
+        }
+        return n;
     }
 }

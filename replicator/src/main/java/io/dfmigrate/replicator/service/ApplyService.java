@@ -5,6 +5,7 @@ import io.dfmigrate.common.event.PhaseEvent;
 import io.dfmigrate.common.event.RunKey;
 import io.dfmigrate.common.event.StatusEvent;
 import io.dfmigrate.common.messaging.StatusPublisher;
+import io.dfmigrate.common.redis.KeyScope;
 import io.dfmigrate.common.redis.RedisConnections;
 import io.dfmigrate.common.secret.SecretBox;
 import io.dfmigrate.replicator.config.ReplicatorConfig;
@@ -91,7 +92,7 @@ public class ApplyService implements RunApplier.Owner {
                     "the replicator cannot open the endpoint credentials: give it the orchestrator's DFM_SECRET_KEY"));
             return;
         }
-        RunApplier applier = new RunApplier(key, source, target, changeLog,
+        RunApplier applier = new RunApplier(key, source, target, KeyScope.of(phase.options()), changeLog,
                 new RedisConnections(vertx, config.timeout()), this, config.applyBatchKeys(), config.applyPollRecords());
         if (appliers.putIfAbsent(key, applier) == null) {
             applier.start();

@@ -4,6 +4,7 @@ import io.dfmigrate.common.endpoint.RedisEndpoint;
 import io.dfmigrate.common.event.ChangeEvent;
 import io.dfmigrate.common.event.RunKey;
 import io.dfmigrate.common.redis.BlockingRedis;
+import io.dfmigrate.common.redis.KeyScope;
 import io.dfmigrate.common.redis.KeyspaceNotifications;
 import io.dfmigrate.common.redis.RedisCommandException;
 import io.dfmigrate.replicator.messaging.ChangeLog;
@@ -21,6 +22,7 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
@@ -32,10 +34,14 @@ import java.util.function.Consumer;
  * {@code lost} with the reason; {@link CaptureService} decides what follows.
  */
 final class Capture {
-    static final String PATTERN = "__keyspace@*__:*";
     private static final byte[] PREFIX = "__keyspace@".getBytes(StandardCharsets.US_ASCII);
 
     final RunKey key;
+    /**
+     * The migration's dbs and keyPattern: a notification of any other key is dropped here, so a write or DEL outside the
+     * scope never reaches the appliers (nor the target's keys of its own).
+     */
+    final KeyScope scope;
     final String migrationId;
     final int run;
     final RedisEndpoint source;
@@ -79,9 +85,10 @@ final class Capture {
     /** False once the subscription connection ended; a recovery subscribes again. */
     volatile boolean subscribed;
 
-    Capture(RunKey key, RedisEndpoint source, String previousNotify, boolean configure, int bufferKeys, int recentKeys,
+    Capture(RunKey key, RedisEndpoint source, KeyScope scope, String previousNotify, boolean configure, int bufferKeys, int recentKeys,
             Consumer<String> lost) {
         this.recent = new RecentKeys(recentKeys);
+        this.scope = scope;
         this.key = key;
         this.migrationId = key.migrationId();
         this.run = key.run();
@@ -92,13 +99,28 @@ final class Capture {
         this.lost = lost;
     }
 
-    /** Connects, subscribes to every database's keyspace notifications and waits for the confirmation. */
+    /**
+     * The channel patterns to subscribe to: one per selected database (every database when none is selected), each
+     * ending in the keyPattern, so the source sends no notification of a key far outside the scope. The channel glob
+     * can still match a few keys outside it ({@code __keyspace@*__:app:*} matches key {@code x__:app:1} of db 0): the
+     * exact test is {@link KeyScope#matches} on each message.
+     */
+    static List<String> patterns(KeyScope scope) {
+        if (scope.dbs().isEmpty()) {
+            return List.of("__keyspace@*__:" + scope.pattern());
+        }
+        return scope.dbs().stream().sorted().map(db -> "__keyspace@" + db + "__:" + scope.pattern()).toList();
+    }
+
+    /** Connects, subscribes to the keyspace notifications of the scope and waits for every confirmation. */
     void subscribe(Vertx vertx, Duration timeout) {
         paused = false; // a new connection reads from the start
         client = Redis.createClient(vertx, BlockingRedis.options(source, 0, timeout));
         connection = BlockingRedis.await(client.connect(), timeout, source, "connect for capture");
+        List<String> patterns = patterns(scope);
         CompletableFuture<Void> confirmed = new CompletableFuture<>();
-        connection.handler(msg -> onMessage(msg, confirmed));
+        AtomicInteger confirmations = new AtomicInteger(patterns.size());
+        connection.handler(msg -> onMessage(msg, confirmed, confirmations));
         RedisConnection mine = connection;
         connection.exceptionHandler(t -> {
             if (connection == mine) {
@@ -112,24 +134,28 @@ final class Capture {
                 lost.accept("capture connection closed by the source");
             }
         });
-        connection.send(Request.cmd(Command.PSUBSCRIBE).arg(PATTERN));
+        Request psubscribe = Request.cmd(Command.PSUBSCRIBE);
+        patterns.forEach(psubscribe::arg);
+        connection.send(psubscribe);
         try {
             confirmed.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
             subscribed = true;
         } catch (Exception e) {
             client.close();
-            throw new RedisCommandException(source.address() + ": no confirmation of PSUBSCRIBE " + PATTERN);
+            throw new RedisCommandException(source.address() + ": no confirmation of PSUBSCRIBE " + String.join(" ", patterns));
         }
     }
 
     /** On the connection's event loop: parse, count, buffer, and apply back-pressure at the buffer's limit. */
-    private void onMessage(Response msg, CompletableFuture<Void> confirmed) {
+    private void onMessage(Response msg, CompletableFuture<Void> confirmed, AtomicInteger confirmations) {
         if (msg == null || msg.size() < 3) {
             return;
         }
         String kind = msg.get(0).toString();
         if (kind.equals("psubscribe")) {
-            confirmed.complete(null);
+            if (confirmations.decrementAndGet() <= 0) {
+                confirmed.complete(null);
+            }
             return;
         }
         if (!kind.equals("pmessage") || msg.size() < 4 || ended.get()) {
@@ -147,6 +173,9 @@ final class Capture {
             return;
         }
         byte[] name = Arrays.copyOfRange(channel, at + 3, channel.length); // after "__:"
+        if (!scope.matches(db, name)) {
+            return; // outside the migration's dbs or keyPattern: not the migration's key
+        }
         captured.incrementAndGet();
         inFlight.incrementAndGet();
         long now = System.currentTimeMillis();

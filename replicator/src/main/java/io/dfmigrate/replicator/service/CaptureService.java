@@ -7,6 +7,7 @@ import io.dfmigrate.common.event.RunKey;
 import io.dfmigrate.common.event.StatusEvent;
 import io.dfmigrate.common.messaging.StatusPublisher;
 import io.dfmigrate.common.redis.BlockingRedis;
+import io.dfmigrate.common.redis.KeyScope;
 import io.dfmigrate.common.redis.KeyspaceNotifications;
 import io.dfmigrate.common.redis.RedisCommandException;
 import io.dfmigrate.common.secret.SecretBox;
@@ -128,7 +129,7 @@ public class CaptureService {
             return;
         }
         AtomicReference<Capture> self = new AtomicReference<>();
-        Capture c = new Capture(run, source, previous, configure, config.captureBufferKeys(), config.cutoverVerifyRecentKeys(), reason -> lost(self.get(), reason));
+        Capture c = new Capture(run, source, KeyScope.of(options), previous, configure, config.captureBufferKeys(), config.cutoverVerifyRecentKeys(), reason -> lost(self.get(), reason));
         self.set(c);
         try {
             // before the first change: where the run's appliers will start reading, whenever the copy ends
@@ -149,7 +150,7 @@ public class CaptureService {
         FunctionCounter.builder("dfm.capture.changes", c.captured, AtomicLong::get).tags(Tags.of("migration", phase.migrationId()))
                 .description("keyspace notifications captured").register(registry);
         status.publish(StatusEvent.captureReady(run, status.worker(), previous, c.id));
-        LOG.infof("migration %s run %d: capturing changes of %s (capture %s)", phase.migrationId(), phase.run(), source, c.id);
+        LOG.infof("migration %s run %d: capturing changes of %s (%s; capture %s)", phase.migrationId(), phase.run(), source, c.scope, c.id);
     }
 
     /**

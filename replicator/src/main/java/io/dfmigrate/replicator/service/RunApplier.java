@@ -5,6 +5,7 @@ import io.dfmigrate.common.endpoint.RedisEndpoint;
 import io.dfmigrate.common.event.ChangeEvent;
 import io.dfmigrate.common.event.RunKey;
 import io.dfmigrate.common.event.Json;
+import io.dfmigrate.common.redis.KeyScope;
 import io.dfmigrate.common.redis.KeySync;
 import io.dfmigrate.common.redis.RedisCommandException;
 import io.dfmigrate.common.redis.RedisConnections;
@@ -62,6 +63,8 @@ final class RunApplier {
     final int run;
     private final RedisEndpoint source;
     private final RedisEndpoint target;
+    /** The migration's dbs and keyPattern: a change record of any other key is never applied (the capture sends none). */
+    private final KeyScope scope;
     private final ChangeLog log;
     private final RedisConnections connections;
     private final Owner owner;
@@ -83,8 +86,9 @@ final class RunApplier {
     private long newest;
     private long firstPendingAt;
 
-    RunApplier(RunKey key, RedisEndpoint source, RedisEndpoint target, ChangeLog log, RedisConnections connections,
+    RunApplier(RunKey key, RedisEndpoint source, RedisEndpoint target, KeyScope scope, ChangeLog log, RedisConnections connections,
                Owner owner, int batchKeys, int pollRecords) {
+        this.scope = scope;
         this.key = key;
         this.migrationId = key.migrationId();
         this.run = key.run();
@@ -189,7 +193,8 @@ final class RunApplier {
                     continue; // another migration's change
                 }
                 ChangeEvent change = Json.readOrWarn(r.value(), ChangeEvent.class);
-                if (change != null && change.run() == run && migrationId.equals(change.migrationId())) {
+                if (change != null && change.run() == run && migrationId.equals(change.migrationId())
+                        && scope.matches(change.db(), change.key())) {
                     add(change);
                 }
             }

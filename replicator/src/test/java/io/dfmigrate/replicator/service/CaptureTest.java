@@ -7,6 +7,7 @@ import io.dfmigrate.common.endpoint.RedisEndpoint;
 import io.dfmigrate.common.event.ChangeEvent;
 import io.dfmigrate.common.event.Json;
 import io.dfmigrate.common.event.RunKey;
+import io.dfmigrate.common.redis.KeyScope;
 import io.dfmigrate.localstack.RedisServer;
 import io.vertx.core.Vertx;
 import java.nio.charset.StandardCharsets;
@@ -45,7 +46,11 @@ class CaptureTest {
     final List<String> lost = new CopyOnWriteArrayList<>();
 
     Capture capture(RedisServer source, String migration, int bufferKeys) {
-        Capture c = new Capture(new RunKey(migration, 1), RedisEndpoint.parse(source.uri()), null, false, bufferKeys, 1000, lost::add);
+        return capture(source, migration, bufferKeys, KeyScope.ALL);
+    }
+
+    Capture capture(RedisServer source, String migration, int bufferKeys, KeyScope scope) {
+        Capture c = new Capture(new RunKey(migration, 1), RedisEndpoint.parse(source.uri()), scope, null, false, bufferKeys, 1000, lost::add);
         c.subscribe(vertx, Duration.ofSeconds(10));
         Thread.ofVirtual().start(() -> c.send(RunApplierTest.log));
         return c;
@@ -98,6 +103,35 @@ class CaptureTest {
                 assertTrue(changes.containsKey(m + ":0:" + Base64.getEncoder().encodeToString(binary)), changes.keySet().toString());
                 assertEquals(c.captured.get(), c.sent.get(), "everything captured reached Kafka");
                 assertTrue(lost.isEmpty(), lost.toString());
+            } finally {
+                c.ended.set(true);
+                c.close();
+            }
+        }
+    }
+
+    @Test
+    void onlyKeysOfTheMigrationsDatabasesAndPatternAreCaptured() {
+        try (RedisServer source = RedisServer.start("--notify-keyspace-events", "KA")) {
+            String m = "scope-" + System.nanoTime();
+            Capture c = capture(source, m, 100_000, KeyScope.of(List.of(0, 2), "app:*"));
+            try {
+                source.cli("SET", "app:1", "in scope");
+                source.cli("SET", "other", "outside the pattern");
+                source.cli("DEL", "other");
+                source.cli("SET", "x__:app:1", "matched by the channel glob, not by the key pattern");
+                source.cli("-n", "3", "SET", "app:1", "outside the dbs");
+                source.cli("-n", "3", "DEL", "app:1");
+                source.cli("-n", "2", "SET", "app:2", "in scope");
+                source.cli("-n", "2", "RENAME", "app:2", "app:3"); // rename_from app:2, rename_to app:3: both in scope
+                source.cli("SET", "app:last", "in scope");
+                // the marker is captured after everything before it: whatever else arrives is there by then
+                Map<String, ChangeEvent> changes = changes(m, 5);
+                java.util.Set<String> keys = new java.util.TreeSet<>();
+                changes.values().forEach(ch -> keys.add(ch.db() + ":" + new String(ch.key(), StandardCharsets.UTF_8)));
+                assertEquals(java.util.Set.of("0:app:1", "2:app:2", "2:app:3", "0:app:last"), keys);
+                assertEquals(5, c.captured.get(), "notifications outside the scope are not even counted");
+                assertEquals(List.of("__keyspace@0__:app:*", "__keyspace@2__:app:*"), Capture.patterns(c.scope));
             } finally {
                 c.ended.set(true);
                 c.close();

@@ -7,6 +7,7 @@ import io.dfmigrate.common.Topics;
 import io.dfmigrate.common.endpoint.RedisEndpoint;
 import io.dfmigrate.common.event.ChangeEvent;
 import io.dfmigrate.common.event.RunKey;
+import io.dfmigrate.common.redis.KeyScope;
 import io.dfmigrate.common.redis.RedisConnections;
 import io.dfmigrate.localstack.KafkaBroker;
 import io.dfmigrate.localstack.StackException;
@@ -107,7 +108,11 @@ class RunApplierTest {
     }
 
     RunApplier applier(String migration, int run, RedisServer source, RedisServer target, Recorder owner) {
-        return new RunApplier(new RunKey(migration, run), RedisEndpoint.parse(source.uri()), RedisEndpoint.parse(target.uri()), log,
+        return applier(migration, run, source, target, owner, KeyScope.ALL);
+    }
+
+    RunApplier applier(String migration, int run, RedisServer source, RedisServer target, Recorder owner, KeyScope scope) {
+        return new RunApplier(new RunKey(migration, run), RedisEndpoint.parse(source.uri()), RedisEndpoint.parse(target.uri()), scope, log,
                 new RedisConnections(vertx, Duration.ofSeconds(10)), owner, 1000, 500);
     }
 
@@ -196,6 +201,33 @@ class RunApplierTest {
                 assertEquals(1, next.total(), "nothing applied twice after the restart: " + next.applied);
             } finally {
                 b.stop(Duration.ofSeconds(30));
+            }
+        }
+    }
+
+    @Test
+    void aChangeRecordOutsideTheScopeNeverTouchesTheTarget() {
+        try (RedisServer source = RedisServer.start(); RedisServer target = RedisServer.start()) {
+            String m = "s-" + System.nanoTime();
+            log.markRunStart(new RunKey(m, 1));
+            target.cli("SET", "own", "the target's own key");
+            target.cli("-n", "3", "SET", "app:1", "the target's own key in db 3");
+            source.cli("SET", "app:1", "from the source");
+            // a record of a key outside the scope (as a forged or stray record would be): syncing it would DEL the target's key
+            send(change(m, 1, "own", null));
+            send(new ChangeEvent(m, 1, 3, "app:1".getBytes(StandardCharsets.UTF_8), "del", System.currentTimeMillis(), "cap-1", null));
+            send(change(m, 1, "app:1", null));
+            log.flush();
+            Recorder owner = new Recorder();
+            RunApplier a = applier(m, 1, source, target, owner, KeyScope.of(List.of(0), "app:*"));
+            a.start();
+            try {
+                await(() -> "from the source".equals(target.cli("GET", "app:1").strip()), Duration.ofSeconds(60), "app:1 applied");
+                assertEquals("the target's own key", target.cli("GET", "own").strip());
+                assertEquals("the target's own key in db 3", target.cli("-n", "3", "GET", "app:1").strip());
+                assertEquals(1, owner.total(), "only the change in scope was applied: " + owner.applied);
+            } finally {
+                a.stop(Duration.ofSeconds(30));
             }
         }
     }
