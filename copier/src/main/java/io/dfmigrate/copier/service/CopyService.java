@@ -169,10 +169,12 @@ public class CopyService {
     }
 
     /**
-     * Reconciliation pass: every key name of the source and of the target (in the selected databases) goes through the
-     * key-sync engine again, so keys the capture missed are re-copied and keys gone from the source (a FLUSHALL, a
-     * missed DEL) are deleted from the target. With {@code overwrite} only the source is scanned: keys only the target has
-     * may be the target's own, from before the migration, and are never deleted.
+     * Reconciliation pass: every key name of the source and of the target (in the migration's scope: dbs and keyPattern)
+     * goes through the key-sync engine again, so keys the capture missed are re-copied and keys gone from the source (a
+     * FLUSHALL, a missed DEL) are deleted from the target. The target is scanned only when every key it holds in the scope
+     * is the migration's own: it was empty at the start ({@code overwrite} off) and nobody else could write to it since
+     * (the write guard on). Otherwise only the source is scanned, and a key only the target has is never deleted: it may
+     * be the target's own from before the migration, or an application's written to an unguarded target.
      */
     public void reconcile(PhaseEvent.Reconcile phase) {
         RunKey run = RunKey.of(phase);
@@ -190,23 +192,32 @@ public class CopyService {
             List<Integer> dbs = options.dbs().isEmpty() ? List.copyOf(all) : options.dbs();
             String prefix = run + ":r" + pass + ":";
             long[] fromSource = scan(phase, options, source, dbs.stream().filter(src::containsKey).toList(), prefix + "s:");
-            // With overwrite the target may hold keys of its own from before the migration: a key only the target has cannot be
-            // told from one the source deleted while the capture was blind, so the target is not scanned and nothing only it
-            // has is deleted (a full verification lists such keys; docs/operations.md).
-            long[] fromTarget = fromSource == null ? null : Boolean.TRUE.equals(options.overwrite()) ? new long[] {0, 0}
+            // A key only the target has cannot be told from one the source deleted while the capture was blind when the target
+            // may hold keys of others: so the target is scanned only when it holds none (a full verification lists such keys;
+            // docs/operations.md).
+            long[] fromTarget = fromSource == null ? null : !targetHoldsOnlyOurKeys(options) ? new long[] {0, 0}
                     : scan(phase, options, target, dbs.stream().filter(tgt::containsKey).toList(), prefix + "t:");
             if (fromTarget == null) {
                 return;
             }
             status.publish(StatusEvent.scanCompleted(run, status.worker(), fromSource[0] + fromTarget[0],
                     fromSource[1] + fromTarget[1], pass));
-            LOG.infof("migration %s run %d: reconciliation pass %d queued %d source and %d target key name(s)", id, phase.run(), pass,
-                    fromSource[1], fromTarget[1]);
+            LOG.infof("migration %s run %d: reconciliation pass %d queued %d source and %d target key name(s)%s", id, phase.run(), pass,
+                    fromSource[1], fromTarget[1], targetHoldsOnlyOurKeys(options) ? ""
+                            : " (the target may hold keys of others: keys only it has are kept)");
         } catch (RedisCommandException | SecretBox.SecretException e) {
             status.publish(StatusEvent.failed(run, status.worker(), "reconcile", "reconciliation scan failed: " + e.getMessage()));
         } finally {
             end(run);
         }
+    }
+
+    /**
+     * Whether every key the target holds in the migration's scope was written by the migration: the target had none at the
+     * start ({@code overwrite} off, checked by validation) and the write guard kept everyone else from writing since.
+     */
+    static boolean targetHoldsOnlyOurKeys(MigrationOptions options) {
+        return !Boolean.TRUE.equals(options.overwrite()) && !Boolean.FALSE.equals(options.guardTarget());
     }
 
     Map<Integer, Long> keyspace(RedisEndpoint endpoint) {

@@ -264,4 +264,56 @@ class CopierFlowTest {
             assertEquals("202", target.cli("DBSIZE"));
         }
     }
+
+    @Test
+    void withoutTheGuardAReconciliationKeepsAKeyAnApplicationWroteToTheTarget() {
+        try (RedisServer source = RedisServer.start(); RedisServer target = RedisServer.start()) {
+            String m = UUID.randomUUID().toString();
+            source.cli("EVAL", "for i=1,100 do redis.call('SET', 'k'..i, i) end", "0");
+            MigrationOptions unguarded = new MigrationOptions(false, List.of(), "*", "auto", false, false, "skip", null);
+            connector.<Message<String>>source("phases-in").send(SignedEvents.phase(
+                    command(PhaseEvent.Kind.COPY, m, source, target, null, unguarded)));
+            relayBatchesUntil(m, () -> everyBatchDone(m, null), "every batch of the copy");
+            target.cli("SET", "app-session", "written to the unguarded target by an application");
+            source.cli("SET", "k3", "changed while the capture was blind");
+            connector.<Message<String>>source("phases-in").send(SignedEvents.phase(
+                    command(PhaseEvent.Kind.RECONCILE, m, source, target, 1, unguarded)));
+            relayBatchesUntil(m, () -> everyBatchDone(m, 1), "every batch of reconciliation pass 1");
+            assertEquals("changed while the capture was blind", target.cli("GET", "k3"));
+            assertEquals("written to the unguarded target by an application", target.cli("GET", "app-session"));
+            assertEquals("101", target.cli("DBSIZE"));
+        }
+    }
+
+    @Test
+    void aScopedMigrationOntoASharedTargetTouchesOnlyItsKeysInCopyAndReconciliation() {
+        try (RedisServer source = RedisServer.start(); RedisServer target = RedisServer.start()) {
+            String m = UUID.randomUUID().toString();
+            source.cli("EVAL", "for i=1,60 do redis.call('SET', 'app:'..i, i) redis.call('SET', 'other:'..i, i) end", "0");
+            source.cli("-n", "3", "SET", "app:1", "in a database outside the scope");
+            target.cli("SET", "other:1", "the target's own key in db 0");
+            target.cli("SET", "theirs", "the target's own key");
+            target.cli("-n", "3", "SET", "app:1", "the target's own key in db 3");
+            MigrationOptions scoped = new MigrationOptions(true, List.of(0), "app:*", "auto", false, true, "skip", null);
+            connector.<Message<String>>source("phases-in").send(SignedEvents.phase(
+                    command(PhaseEvent.Kind.COPY, m, source, target, null, scoped)));
+            relayBatchesUntil(m, () -> everyBatchDone(m, null), "every batch of the copy");
+            assertEquals("7", target.cli("GET", "app:7"));
+            assertEquals("62", target.cli("DBSIZE"), "60 app:* keys and the target's two");
+
+            source.cli("SET", "app:2", "changed while the capture was blind");
+            source.cli("DEL", "other:1");
+            source.cli("SET", "other:2", "changed outside the pattern");
+            source.cli("-n", "3", "DEL", "app:1");
+            connector.<Message<String>>source("phases-in").send(SignedEvents.phase(
+                    command(PhaseEvent.Kind.RECONCILE, m, source, target, 1, scoped)));
+            relayBatchesUntil(m, () -> everyBatchDone(m, 1), "every batch of reconciliation pass 1");
+            assertEquals("changed while the capture was blind", target.cli("GET", "app:2"));
+            assertEquals("the target's own key in db 0", target.cli("GET", "other:1"));
+            assertEquals("the target's own key", target.cli("GET", "theirs"));
+            assertEquals("", target.cli("GET", "other:2"));
+            assertEquals("the target's own key in db 3", target.cli("-n", "3", "GET", "app:1"));
+            assertEquals("62", target.cli("DBSIZE"));
+        }
+    }
 }
