@@ -164,6 +164,27 @@ class ValidationServiceTest {
     }
 
     @Test
+    void aSourceThatIsAReplicaIsAnErrorNamingItsPrimary() {
+        try (RedisServer primary = RedisServer.start(); RedisServer replica = RedisServer.start(); RedisServer target = RedisServer.start()) {
+            primary.cli("SET", "a", "1");
+            primary.cli("CONFIG", "SET", "notify-keyspace-events", "KEA");
+            replica.cli("CONFIG", "SET", "notify-keyspace-events", "KEA");
+            List<ValidationCheck> before = service.validate(ep(replica.uri()), ep(target.uri()), MigrationOptions.DEFAULTS);
+            assertTrue(check(before, "role.source").isEmpty(), "a primary is a fine source: " + before);
+            replica.cli("REPLICAOF", "127.0.0.1", Integer.toString(primary.port()));
+            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (!replica.cli("INFO", "replication").contains("master_link_status:up") && System.nanoTime() < deadline) {
+                Thread.onSpinWait();
+            }
+            List<ValidationCheck> checks = service.validate(ep(replica.uri()), ep(target.uri()), MigrationOptions.DEFAULTS);
+            ValidationCheck role = check(checks, "role.source").orElseThrow(() -> new AssertionError(checks.toString()));
+            assertEquals(Severity.ERROR, role.severity());
+            assertTrue(role.message().contains("127.0.0.1:" + primary.port()), role.message());
+            assertTrue(role.remediation().contains("point the source URI at the primary 127.0.0.1:" + primary.port()), role.remediation());
+        }
+    }
+
+    @Test
     void theSourcesWriteRateIsMeasuredAndABusySourceIsWarnedAbout() throws Exception {
         try (RedisServer source = RedisServer.start(); RedisServer target = RedisServer.start()) {
             source.cli("CONFIG", "SET", "notify-keyspace-events", "KEA");

@@ -72,6 +72,7 @@ public class ValidationService {
         if (src.reachable()) {
             r.add("identity.source", INFO, "source is " + src.product() + " with " + src.totalKeys() + " key(s) in "
                     + src.keyspace().size() + " database(s)", null);
+            sourceRole(src, r);
             if (src.totalKeys() == 0) {
                 r.add("source.empty", WARNING, "the source has no keys: there is nothing to copy yet",
                         "check that the source URI points at the right server; new writes will still be replicated");
@@ -198,6 +199,21 @@ public class ValidationService {
             remediation = "check that the " + p.role() + " URI is right and the server is reachable from the dfmigrate services";
         }
         r.add(id, ERROR, p.role() + " " + p.endpoint().address() + " is not usable: " + err, remediation);
+    }
+
+    /**
+     * A replica as the source copies and captures fine, but the cutover's {@code CLIENT PAUSE … WRITE} would pause nobody
+     * who writes: the applications write to its primary, and what they write after the cutover's check is lost.
+     */
+    private static void sourceRole(EndpointProbe s, Report r) {
+        String role = s.info().getOrDefault("role", "master");
+        if (role.equals("slave") || role.equals("replica")) {
+            String primary = s.info().getOrDefault("master_host", "?") + ":" + s.info().getOrDefault("master_port", "?");
+            r.add("role.source", ERROR, "the source is a replica (role:" + role + ") of the primary " + primary
+                    + ": the cutover could not pause the writes made on the primary, and those made after its check would be lost",
+                    "point the source URI at the primary " + primary + " (the address its replicas use; from the dfmigrate "
+                    + "services it may have another name), with the same credentials if they hold there");
+        }
     }
 
     private static void role(EndpointProbe t, Report r) {
