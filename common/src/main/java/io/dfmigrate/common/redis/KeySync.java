@@ -47,12 +47,20 @@ public final class KeySync {
     /** Keys per script call: the source runs one call at a time, so this bounds how long other clients wait (about 1 ms). */
     static final int SCRIPT_KEYS = 1000;
     /**
-     * KEYS: the keys; ARGV[1]: big-key bytes; ARGV[2]: most bytes of values in one reply. Reply: per key its PTTL, then its
-     * DUMP payload, or SCRIPT_BIG, or SCRIPT_LATER (0 for a key that is gone). Reads only; the source's clock is frozen
-     * while it runs, so every TTL is read at the same moment as its payload.
+     * KEYS: the keys; ARGV[1]: big-key bytes; ARGV[2]: most bytes of values in one reply. Reply: the source's TIME in Unix
+     * ms (-1 if TIME is refused), then per key its PTTL, then its DUMP payload, or SCRIPT_BIG, or SCRIPT_LATER (0 for a key
+     * that is gone). Reads only; the source's clock is frozen while it runs (Redis 7+), so every TTL is read at the same
+     * moment as its payload, and at the time returned: TIME + PTTL is the key's deadline on the source's clock, however long
+     * the reply then takes to arrive.
      */
     public static final String READ_SCRIPT = """
             local out = {}
+            local t = redis.pcall('TIME')
+            if type(t) == 'table' and t[1] then
+              out[1] = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+            else
+              out[1] = -1
+            end
             local big = tonumber(ARGV[1])
             local budget = tonumber(ARGV[2])
             local used = 0
@@ -86,9 +94,6 @@ public final class KeySync {
 
     private final BlockingRedis source;
     private final BlockingRedis target;
-    /** TTLs are held as deadlines on this process's monotonic clock, in ms since this instant (see {@link #deadline}). */
-    /** One ORIGIN for every instance: {@link #now()} is this process's monotonic clock, so a target's offset is shared. */
-    private static final long ORIGIN = System.nanoTime();
     private final Limits limits;
     private CopyProgress progress;
     private boolean keepExisting;
@@ -231,13 +236,39 @@ public final class KeySync {
     }
 
     /**
-     * A TTL read at {@code readAt} (ms since {@link #ORIGIN}) as a deadline on the same scale: always ≥ 1 for a key that
-     * expires, so the other values keep their meaning (-1 no TTL, -2 gone, 0 expires now). Every write turns it back into
-     * the time left at that moment ({@link #remaining}): a key copied seconds after its TTL was read (a big key, a slow
-     * structural copy, a long pipeline) gets the TTL it has then on the source, not the one it had when it was read.
+     * A TTL as a deadline on this process's monotonic clock ({@link ServerClock#now()}): always ≥ 1 for a key that expires,
+     * so the other values keep their meaning (-1 no TTL, -2 gone, 0 expires now). Every write turns it back into the time
+     * left at that moment ({@link #remaining}), or into an absolute time on the target's clock ({@link #targetAt}): a key
+     * copied seconds after its TTL was read (a big key, a slow structural copy, a long pipeline) expires with the source's.
+     *
+     * <p>Exact when the source said when it read the TTL ({@code sourceMillis}, its TIME in the same script or around the
+     * same pipeline, ≥ 0): the deadline is then the source's own, mapped through its clock offset. Otherwise the TTL is
+     * taken as read at {@code readAt}, the middle of the round trip, which a busy machine can put off by half of a long
+     * pipeline's wait.
      */
-    private static long deadline(long ttl, long readAt) {
-        return ttl > 0 ? readAt + ttl : ttl;
+    private long deadline(long ttl, long sourceMillis, long readAt) {
+        if (ttl <= 0) {
+            return ttl;
+        }
+        long offset = sourceMillis < 0 ? Long.MIN_VALUE : sourceClock();
+        return Math.max(1, offset == Long.MIN_VALUE ? readAt + ttl : sourceMillis + ttl - offset);
+    }
+
+    /** The source's wall clock minus {@link ServerClock#now()}; MIN_VALUE if the source refuses TIME. */
+    private long sourceClock = Long.MIN_VALUE + 1;
+
+    private long sourceClock() {
+        if (sourceClock == Long.MIN_VALUE + 1) {
+            try {
+                sourceClock = ServerClock.offset(source);
+            } catch (RedisCommandException e) {
+                if (!BlockingRedis.isReplyError(e.getCause())) {
+                    throw e;
+                }
+                sourceClock = Long.MIN_VALUE;
+            }
+        }
+        return sourceClock;
     }
 
     /** The time left of a {@link #deadline}, now: -1 no TTL, -2 gone, 0 expired (treated as gone), else ms. */
@@ -245,65 +276,32 @@ public final class KeySync {
         return deadline > 0 ? Math.max(0, deadline - now()) : deadline;
     }
 
-    private long now() {
-        return (System.nanoTime() - ORIGIN) / 1_000_000;
+    private static long now() {
+        return ServerClock.now();
     }
 
     /** The target's wall clock (Unix ms) minus {@link #now()}; unknown until the first write. */
     private long targetClock = Long.MIN_VALUE;
 
     /**
-     * Per target address: {offset, round trip, measured at} of the TIME with the shortest round trip in the last minute.
-     * A TIME behind other pipelines on a busy shared connection has a long round trip and would put the offset off by
-     * half of it: such a sample is only used when no better one is known.
-     */
-    private static final Map<String, long[]> TARGET_CLOCKS = new ConcurrentHashMap<>();
-    private static final long CLOCK_FRESH_MILLIS = 60_000;
-
-    /**
      * A deadline as an absolute time on the target's clock, for {@code RESTORE … ABSTTL} and {@code PEXPIREAT}: a write
      * that waits in the target's queue (a paused or busy target, a long pipeline) still expires with the source's key,
-     * where a relative TTL would grow by the wait. The offset comes from the target's TIME, halfway through its round
-     * trip (the quickest round trip of the last minute, {@link #TARGET_CLOCKS}), so neither this process's nor the
-     * source's clock needs to agree with the target's; a target that refuses TIME is taken to share this machine's clock.
+     * where a relative TTL would grow by the wait. The offset comes from the target's TIME ({@link ServerClock#offset});
+     * a target that refuses TIME is taken to share this machine's clock.
      */
     long targetAt(long deadline) {
         if (targetClock == Long.MIN_VALUE) {
-            targetClock = clockOffset();
+            long before = now();
+            try {
+                targetClock = ServerClock.offset(target);
+            } catch (RedisCommandException e) {
+                if (!BlockingRedis.isReplyError(e.getCause())) {
+                    throw e;
+                }
+                targetClock = System.currentTimeMillis() - before;
+            }
         }
         return deadline + targetClock;
-    }
-
-    private long clockOffset() {
-        String address = target.endpoint().address();
-        long[] known = TARGET_CLOCKS.get(address);
-        boolean fresh = known != null && now() - known[2] < CLOCK_FRESH_MILLIS;
-        if (fresh && known[1] <= 1) {
-            return known[0]; // as good as a measurement gets
-        }
-        long before = now();
-        try {
-            long[] sample = null;
-            for (int i = 0; i < 3 && (sample == null || sample[1] > 1); i++) { // the quickest of up to three
-                long sent = now();
-                Response t = target.send(Request.cmd(Command.TIME));
-                long after = now();
-                long targetMillis = Long.parseLong(t.get(0).toString()) * 1000 + Long.parseLong(t.get(1).toString()) / 1000;
-                if (sample == null || after - sent < sample[1]) {
-                    sample = new long[] {targetMillis - (sent + after) / 2, after - sent, after};
-                }
-            }
-            if (fresh && known[1] < sample[1]) {
-                return known[0];
-            }
-            TARGET_CLOCKS.put(address, sample);
-            return sample[0];
-        } catch (RedisCommandException e) {
-            if (!BlockingRedis.isReplyError(e.getCause())) {
-                throw e;
-            }
-            return System.currentTimeMillis() - before;
-        }
     }
 
     /** After the RESTOREs: the small keys the target refused by type, then the big ones in chunks; the batch's result. */
@@ -428,19 +426,20 @@ public final class KeySync {
                     return later;
                 }
                 Response r = reply.response();
+                long sourceMillis = r.get(0).toLong();
                 for (int i = 0; i < slice.size(); i++) {
                     byte[] key = slice.get(i);
-                    long ttl = r.get(2 * i).toLong();
-                    Response v = r.get(2 * i + 1);
+                    long ttl = r.get(1 + 2 * i).toLong();
+                    Response v = r.get(2 + 2 * i);
                     if (ttl == -2) {
                         gone.add(key);
                     } else if (v.type() == ResponseType.BULK) {
                         dumpedKeys.add(key);
-                        ttls.add(deadline(ttl, sliceReadAt));
+                        ttls.add(deadline(ttl, sourceMillis, sliceReadAt));
                         payloads.add(v.toBuffer());
                     } else if (v.toLong() == SCRIPT_BIG) {
                         structural.add(key);
-                        structuralTtl.add(deadline(ttl, sliceReadAt));
+                        structuralTtl.add(deadline(ttl, sourceMillis, sliceReadAt));
                     } else {
                         later.add(key);
                     }
@@ -462,15 +461,22 @@ public final class KeySync {
     private void syncByPipelines(List<byte[]> keys, List<KeyFailure> failures, List<byte[]> structural, List<Long> structuralTtl,
                                  long[] totals) {
         // 1. TTL and (approximate) size: big keys are never DUMPed whole
-        List<Request> probes = new ArrayList<>(keys.size() * 2);
+        // between two TIMEs: the source read every PTTL between them, which bounds when far tighter than the round trip
+        List<Request> probes = new ArrayList<>(keys.size() * 2 + 2);
+        probes.add(Request.cmd(Command.TIME));
         for (byte[] key : keys) {
             probes.add(Request.cmd(Command.PTTL).arg(key));
             probes.add(Request.cmd(Command.MEMORY).arg("USAGE").arg(key).arg("SAMPLES").arg(1));
         }
+        probes.add(Request.cmd(Command.TIME));
         throttle(probes.size());
         long sentAt = now();
         List<BlockingRedis.Result> probed = source.pipeline(probes);
         long readAt = (sentAt + now()) / 2;
+        BlockingRedis.Result first = probed.get(0);
+        BlockingRedis.Result last = probed.get(probed.size() - 1);
+        long sourceMillis = first.ok() && last.ok() ? (ServerClock.millis(first.response()) + ServerClock.millis(last.response())) / 2 : -1;
+        probed = probed.subList(1, probed.size() - 1);
         List<byte[]> small = new ArrayList<>(keys.size());
         List<Long> smallTtl = new ArrayList<>(keys.size());
         List<Long> smallBytes = new ArrayList<>(keys.size());
@@ -489,10 +495,10 @@ public final class KeySync {
                 gone.add(keys.get(i));
             } else if (bytes > limits.bigKeyBytes()) {
                 structural.add(keys.get(i));
-                structuralTtl.add(deadline(ttl, readAt));
+                structuralTtl.add(deadline(ttl, sourceMillis, readAt));
             } else {
                 small.add(keys.get(i));
-                smallTtl.add(deadline(ttl, readAt));
+                smallTtl.add(deadline(ttl, sourceMillis, readAt));
                 smallBytes.add(bytes);
             }
         }

@@ -8,6 +8,7 @@ import io.dfmigrate.common.redis.BlockingRedis;
 import io.dfmigrate.common.redis.KeySync;
 import io.dfmigrate.common.redis.RedisCommandException;
 import io.dfmigrate.common.redis.RedisConnections;
+import io.dfmigrate.common.redis.ServerClock;
 import io.dfmigrate.common.redis.SnapshotReader;
 import io.dfmigrate.copier.config.CopierConfig;
 import io.netty.buffer.Unpooled;
@@ -214,26 +215,10 @@ final class SnapshotCopy {
                 .restore(keys, expireAt, payloads);
     }
 
-    /**
-     * The source's clock minus this machine's, from TIME halfway through its round trip (TTLs in the snapshot are
-     * absolute): the quickest of five, as the first calls on a fresh connection in a cold process take tens of ms.
-     */
+    /** The source's clock minus this machine's wall clock (TTLs in the snapshot are absolute), from {@link ServerClock}. */
     private long sourceMinusLocalMillis(RedisEndpoint source) {
-        BlockingRedis r = connections.get(source, 0);
-        long best = 0;
-        long bestRoundTrip = Long.MAX_VALUE;
-        for (int i = 0; i < 5 && bestRoundTrip > 1_000_000; i++) {
-            long before = System.nanoTime();
-            long wall = System.currentTimeMillis();
-            Response t = r.send(Request.cmd(Command.TIME));
-            long roundTrip = System.nanoTime() - before;
-            long sourceMillis = Long.parseLong(t.get(0).toString()) * 1000 + Long.parseLong(t.get(1).toString()) / 1000;
-            if (roundTrip < bestRoundTrip) {
-                bestRoundTrip = roundTrip;
-                best = sourceMillis - (wall + roundTrip / 2_000_000);
-            }
-        }
-        return best;
+        long offset = ServerClock.offset(connections.get(source, 0));
+        return offset - (System.currentTimeMillis() - ServerClock.now());
     }
 
     private static Batch take(BlockingQueue<Batch> queue, LongAdder waited) throws InterruptedException {

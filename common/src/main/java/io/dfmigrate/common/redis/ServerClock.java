@@ -1,0 +1,67 @@
+package io.dfmigrate.common.redis;
+
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Request;
+import io.vertx.redis.client.Response;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The clocks a TTL passes through: this process's monotonic clock ({@link #now()}, ms since the class loaded) and each
+ * server's wall clock, as the offset between them. An offset is read from {@code TIME} halfway through its round trip,
+ * the quickest of up to three (one behind other commands on a busy connection would be off by half its wait), and kept
+ * per server address for a minute, so a busy machine does not re-measure on every batch. Neither the source's nor the
+ * target's clock needs to agree with this machine's: a deadline read on the source's clock is mapped to the target's
+ * through both offsets, each off by at most half of a quick round trip.
+ */
+public final class ServerClock {
+    private static final long ORIGIN = System.nanoTime();
+    private static final long FRESH_MILLIS = 60_000;
+    /** Per server address: {offset, round trip, measured at}. */
+    private static final Map<String, long[]> OFFSETS = new ConcurrentHashMap<>();
+
+    private ServerClock() {
+    }
+
+    /** This process's monotonic clock in ms. */
+    public static long now() {
+        return (System.nanoTime() - ORIGIN) / 1_000_000;
+    }
+
+    /** A {@code TIME} reply in Unix ms. */
+    public static long millis(Response time) {
+        return Long.parseLong(time.get(0).toString()) * 1000 + Long.parseLong(time.get(1).toString()) / 1000;
+    }
+
+    /**
+     * The server's wall clock (Unix ms) minus {@link #now()}. Throws {@link RedisCommandException} when the server cannot
+     * be asked; a reply error (TIME refused by an ACL) is the caller's to handle ({@link BlockingRedis#isReplyError}).
+     */
+    public static long offset(BlockingRedis server) {
+        String address = server.endpoint().address();
+        long[] known = OFFSETS.get(address);
+        boolean fresh = known != null && now() - known[2] < FRESH_MILLIS;
+        if (fresh && known[1] <= 1) {
+            return known[0]; // as good as a measurement gets
+        }
+        long[] sample = null;
+        for (int i = 0; i < 3 && (sample == null || sample[1] > 1); i++) {
+            long sent = now();
+            long serverMillis = millis(server.send(Request.cmd(Command.TIME)));
+            long after = now();
+            if (sample == null || after - sent < sample[1]) {
+                sample = new long[] {serverMillis - (sent + after) / 2, after - sent, after};
+            }
+        }
+        if (fresh && known[1] < sample[1]) {
+            return known[0];
+        }
+        OFFSETS.put(address, sample);
+        return sample[0];
+    }
+
+    /** Forgets every offset (tests that move a server's clock). */
+    static void forget() {
+        OFFSETS.clear();
+    }
+}
