@@ -7,4 +7,6 @@ cd "$ROOT"
 # shellcheck source=prereqs.sh
 . deploy/local/prereqs.sh
 dfm_prereqs
+# Redis 8.0 and Valkey 8.1 from Debian trixie for the cross-version tests (built once, about a minute)
+deploy/local/servers.sh
 exec ./mvnw -B verify "$@"

@@ -754,11 +754,13 @@ public final class KeySync {
      */
     private void write(List<byte[]> keys, List<Long> ttls, List<Buffer> payloads, List<byte[]> gone, List<KeyFailure> failures,
                        List<byte[]> structural, List<Long> structuralTtl, long[] totals) {
+        List<Buffer> read = payloads;
         payloads = adapted(payloads);
         List<byte[][]> writes = new ArrayList<>(keys.size() + gone.size());
         List<byte[]> writtenKeys = new ArrayList<>(keys.size() + gone.size());
         List<Long> writtenTtl = new ArrayList<>(keys.size() + gone.size());
         List<Buffer> writtenPayloads = new ArrayList<>(keys.size());
+        List<Buffer> writtenAsRead = read == payloads ? writtenPayloads : new ArrayList<>(keys.size());
         for (int i = 0; i < keys.size(); i++) {
             long ttl = remaining(ttls.get(i));
             if (ttl == 0) {
@@ -777,6 +779,9 @@ public final class KeySync {
             writtenKeys.add(key);
             writtenTtl.add(ttls.get(i));
             writtenPayloads.add(value);
+            if (writtenAsRead != writtenPayloads) {
+                writtenAsRead.add(read.get(i));
+            }
         }
         int restores = writes.size();
         for (byte[] key : keepExisting ? List.<byte[]>of() : gone) {
@@ -787,6 +792,7 @@ public final class KeySync {
         }
         List<BlockingRedis.Result> written = target.write(writes);
         long before = totals[0] + totals[1];
+        List<byte[]> convertedStreams = new ArrayList<>();
         List<Integer> busy = new ArrayList<>();
         for (int i = 0; i < written.size(); i++) {
             BlockingRedis.Result r = written.get(i);
@@ -794,6 +800,9 @@ public final class KeySync {
             if (r.ok()) {
                 if (isRestore) {
                     totals[0]++;
+                    if (convertedStream(writtenAsRead.get(i), writtenPayloads.get(i))) {
+                        convertedStreams.add(writtenKeys.get(i));
+                    }
                 } else {
                     totals[1]++;
                 }
@@ -807,6 +816,7 @@ public final class KeySync {
                 failures.add(new KeyFailure(target.db(), printable(writtenKeys.get(i)), "target: " + r.error()));
             }
         }
+        restoreStreamGroups(convertedStreams, failures);
         if (!busy.isEmpty()) {
             // keys the target already has: the same payload is this copy's own earlier write, anything else a conflict
             List<Request> dumps = busy.stream().map(i -> Request.cmd(Command.DUMP).arg(writtenKeys.get(i))).toList();
@@ -837,6 +847,45 @@ public final class KeySync {
         if (progress != null) {
             progress.keys.add(totals[0] + totals[1] - before);
             progress.bytes.add(payloads.stream().mapToLong(Buffer::length).sum());
+        }
+    }
+
+    /**
+     * Whether the {@code i}-th RESTORE wrote a stream converted to an older encoding: the older encodings have no place
+     * for some of its state (consumers, pending entries, counters), which {@link #restoreStreamGroups} then sets.
+     */
+    private static boolean convertedStream(Buffer read, Buffer written) {
+        if (read == written || read.length() == 0 || written.length() == 0) {
+            return false;
+        }
+        int before = read.getByte(0) & 0xff;
+        return StreamGroups.isStream(before) && before != (written.getByte(0) & 0xff);
+    }
+
+    /**
+     * The source's stream counters and consumer groups onto streams whose payload was converted (each in one MULTI/EXEC).
+     * Read from the source now: a stream that changed since its payload was read is synced again by the change capture.
+     */
+    private void restoreStreamGroups(List<byte[]> streams, List<KeyFailure> failures) {
+        for (byte[] key : streams) {
+            try {
+                StreamGroups.State state = StreamGroups.read(source, key);
+                if (state == null) {
+                    continue; // gone from the source meanwhile: its deletion is captured and applied
+                }
+                long unclaimed = StreamGroups.apply(target, key, state, StreamGroups.counters(target));
+                if (unclaimed > 0 || !state.complete()) {
+                    failures.add(new KeyFailure(target.db(), printable(key), "target: " + (unclaimed > 0 ? unclaimed
+                            + " pending entries of deleted messages cannot be recreated (XCLAIM needs the message)"
+                            : "a consumer group has more than " + StreamGroups.MAX_PENDING + " pending entries: only that many were copied")));
+                }
+            } catch (RedisCommandException e) {
+                if (!BlockingRedis.isReplyError(e.getCause()) && !e.getMessage().startsWith("target refused")) {
+                    throw e;
+                }
+                failOnServerFault(target, "target", e.getMessage());
+                failures.add(new KeyFailure(target.db(), printable(key), "stream groups: " + e.getMessage()));
+            }
         }
     }
 

@@ -21,7 +21,7 @@ import java.util.function.BooleanSupplier;
 
 /**
  * Compares keys of one database of source and target, on any RESP server (only TYPE, PTTL, the length commands, GET /
- * GETRANGE, LRANGE, HSCAN / SSCAN / ZSCAN, XRANGE, XINFO GROUPS, HMGET, SMISMEMBER and ZMSCORE: no DEBUG, no OBJECT,
+ * GETRANGE, LRANGE, HSCAN / SSCAN / ZSCAN, XRANGE, XINFO STREAM FULL (or XINFO GROUPS, CONSUMERS and XPENDING), HMGET, SMISMEMBER and ZMSCORE: no DEBUG, no OBJECT,
  * no MEMORY). Per key: exists on both, same type, same length, same value by a canonical type-aware SHA-256 computed
  * the same way from either side's replies (members of hashes, sets and sorted sets sorted, scores as numbers, stream
  * entries with their ids and the consumer groups with their last-delivered ids), TTLs within a tolerance. Hashes, sets
@@ -406,10 +406,7 @@ public final class KeyVerifier {
                 case "hash" -> reads.add(Request.cmd(Command.HSCAN).arg(k).arg(0).arg("COUNT").arg(settings.chunk()));
                 case "set" -> reads.add(Request.cmd(Command.SSCAN).arg(k).arg(0).arg("COUNT").arg(settings.chunk()));
                 case "zset" -> reads.add(Request.cmd(Command.ZSCAN).arg(k).arg(0).arg("COUNT").arg(settings.chunk()));
-                case "stream" -> {
-                    reads.add(Request.cmd(Command.XRANGE).arg(k).arg("-").arg("+"));
-                    reads.add(Request.cmd(Command.XINFO).arg("GROUPS").arg(k));
-                }
+                case "stream" -> reads.add(Request.cmd(Command.XRANGE).arg(k).arg("-").arg("+"));
                 default -> {
                     continue;
                 }
@@ -433,8 +430,10 @@ public final class KeyVerifier {
                 case "list" -> d.items(a.response(), 0, 1);
                 case "stream" -> {
                     d.entries(a.response());
-                    BlockingRedis.Result groups = replies.get(s[1] + 1);
-                    d.groups(groups.ok() ? groups.response() : null);
+                    if (isSource) {
+                        throttle(1);
+                    }
+                    d.groups(StreamGroups.read(r, keys.get(i)));
                 }
                 default -> {
                     Response page = a.response();
@@ -485,7 +484,7 @@ public final class KeyVerifier {
                     from = "(" + entries.get(entries.size() - 1).get(0).toString();
                 }
                 throttleIf(isSource, 1);
-                d.groups(r.send(Request.cmd(Command.XINFO).arg("GROUPS").arg(k)));
+                d.groups(StreamGroups.read(r, k.getBytes()));
             }
             default -> {
                 return null;
@@ -553,7 +552,8 @@ public final class KeyVerifier {
 
     /**
      * The canonical encoding: the type, then each item length-prefixed; unordered members sorted (unsigned bytes), scores
-     * as IEEE 754 bits, stream entries as id then fields, consumer groups sorted by name with their last-delivered id.
+     * as IEEE 754 bits, stream entries as id then fields, consumer groups sorted by name with their last-delivered id,
+     * consumers and pending entries.
      */
     static final class Digest {
         private final MessageDigest sha;
@@ -603,20 +603,9 @@ public final class KeyVerifier {
             }
         }
 
-        void groups(Response groups) {
-            if (groups == null) {
-                item("groups:?".getBytes(StandardCharsets.UTF_8));
-                return;
-            }
-            List<String[]> all = new ArrayList<>();
-            for (Response g : groups) {
-                all.add(new String[] {StructuralCopy.field(g, "name"), StructuralCopy.field(g, "last-delivered-id")});
-            }
-            all.sort(Comparator.comparing(g -> g[0] == null ? "" : g[0]));
-            for (String[] g : all) {
-                item(String.valueOf(g[0]).getBytes(StandardCharsets.UTF_8));
-                item(String.valueOf(g[1]).getBytes(StandardCharsets.UTF_8));
-            }
+        /** The consumer groups as {@link StreamGroups#canonical} puts them (null: the stream went meanwhile). */
+        void groups(StreamGroups.State state) {
+            item(state == null ? "groups:?".getBytes(StandardCharsets.UTF_8) : StreamGroups.canonical(state));
         }
 
         /** One complete SCAN reply of a hash, set or zset: sorted by member, duplicates dropped. */

@@ -4,7 +4,6 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Request;
 import io.vertx.redis.client.Response;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.UUID;
@@ -163,7 +162,11 @@ public final class StructuralCopy {
         }
     }
 
-    /** Entries with their ids, then consumer groups at their last-delivered id (pending entries are not copied). */
+    /**
+     * Entries with their ids, then the stream's counters and consumer groups as the source has them once the entries are
+     * in ({@link StreamGroups}: consumers, pending entries with owner, delivery count and time, entries-read). An empty
+     * stream (its entries deleted, or made by XGROUP CREATE … MKSTREAM) is made empty on the target too.
+     */
     private static boolean copyStream(BlockingRedis src, BlockingRedis tgt, Buffer k, Buffer tmp, int chunk, LongConsumer elements) {
         String from = "-";
         boolean any = false;
@@ -189,21 +192,15 @@ public final class StructuralCopy {
             }
             from = "(" + last;
         }
+        StreamGroups.State state = StreamGroups.read(src, k.getBytes());
+        if (state == null) {
+            return false; // gone (or no longer a stream) on the source meanwhile
+        }
         if (!any) {
-            return false; // an empty stream (only groups) is not copied structurally
+            // an empty stream: made by a placeholder group, which the source's groups then replace
+            tgt.send(Request.cmd(Command.XGROUP).arg("CREATE").arg(tmp).arg(StreamGroups.PLACEHOLDER).arg("0").arg("MKSTREAM"));
         }
-        Response groups = src.send(Request.cmd(Command.XINFO).arg("GROUPS").arg(k));
-        List<String[]> toCreate = new ArrayList<>();
-        for (Response g : groups) {
-            String name = field(g, "name");
-            String lastId = field(g, "last-delivered-id");
-            if (name != null && lastId != null) {
-                toCreate.add(new String[] {name, lastId});
-            }
-        }
-        for (String[] g : toCreate) {
-            tgt.send(Request.cmd(Command.XGROUP).arg("CREATE").arg(tmp).arg(g[0]).arg(g[1]));
-        }
+        StreamGroups.apply(tgt, tmp.getBytes(), state, StreamGroups.counters(tgt));
         return true;
     }
 

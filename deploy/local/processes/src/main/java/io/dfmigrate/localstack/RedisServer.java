@@ -45,24 +45,52 @@ public final class RedisServer implements AutoCloseable {
         return startBinary(System.getenv().getOrDefault("DFM_REDIS_SERVER", "redis-server"), true, fixedPort, extraArgs);
     }
 
+    /** Where {@code deploy/local/servers.sh} puts Debian trixie's redis-server 8.0 and valkey-server 8.1 (DESIGN §9). */
+    public static Path trixieRoot() {
+        String root = System.getenv("DFM_TRIXIE_ROOT");
+        return Path.of(root != null && !root.isBlank() ? root : "/var/cache/dfmigrate/trixie-servers");
+    }
+
+    /**
+     * Debian trixie's {@code redis-server} 8.0 ({@code "redis-server"}) or {@code valkey-server} 8.1
+     * ({@code "valkey-server"}), run with {@code chroot} in the root that {@code deploy/local/servers.sh} builds (as root;
+     * {@code deploy/local/test.sh} does so). Same network: the host's redis-cli and clients reach it on its port.
+     */
+    public static RedisServer startTrixie(String binary, String... extraArgs) {
+        Path root = trixieRoot();
+        if (!Files.isExecutable(root.resolve("usr/bin").resolve(binary))) {
+            throw new StackException(binary + " of Debian trixie is not in " + root + ": run deploy/local/servers.sh as root "
+                    + "(or set DFM_TRIXIE_ROOT to a root that has it)");
+        }
+        return startIn(root, List.of("chroot", root.toString(), "/usr/bin/" + binary), true, 0, extraArgs);
+    }
+
     private static RedisServer startBinary(String binary, boolean debugCommand, int fixedPort, String... extraArgs) {
+        return startIn(null, List.of(binary), debugCommand, fixedPort, extraArgs);
+    }
+
+    /** {@code root}: the server runs chrooted there (its directory is made inside it), else null. */
+    private static RedisServer startIn(Path root, List<String> binary, boolean debugCommand, int fixedPort, String... extraArgs) {
         StackException last = null;
         for (int attempt = 0; attempt < 5; attempt++) {
             int port = fixedPort > 0 ? fixedPort : Ports.free();
             Path dir;
             try {
-                dir = Files.createTempDirectory("dfm-redis-" + port + "-");
+                dir = root == null ? Files.createTempDirectory("dfm-redis-" + port + "-")
+                        : Files.createTempDirectory(Files.createDirectories(root.resolve("tmp")), "dfm-redis-" + port + "-");
             } catch (IOException e) {
                 throw new StackException("cannot create a directory for redis-server: " + e.getMessage(), e);
             }
-            List<String> cmd = new ArrayList<>(List.of(binary, "--port", Integer.toString(port), "--bind", "127.0.0.1",
-                    "--save", "", "--appendonly", "no", "--daemonize", "no", "--dir", dir.toString(), "--protected-mode", "no",
+            String serverDir = root == null ? dir.toString() : "/" + root.relativize(dir);
+            List<String> cmd = new ArrayList<>(binary);
+            cmd.addAll(List.of("--port", Integer.toString(port), "--bind", "127.0.0.1",
+                    "--save", "", "--appendonly", "no", "--daemonize", "no", "--dir", serverDir, "--protected-mode", "no",
                     "--repl-diskless-sync-delay", "0")); // a full sync (native REPLICAOF, copyMode=snapshot) starts at once
             if (debugCommand) {
                 cmd.addAll(List.of("--enable-debug-command", "yes"));
             }
             cmd.addAll(List.of(extraArgs));
-            ManagedProcess p = ManagedProcess.start("redis-server:" + port, cmd, Map.of(), dir, dir.resolve("redis.log"), "TERM");
+            ManagedProcess p = ManagedProcess.start(binary.get(binary.size() - 1) + ":" + port, cmd, Map.of(), dir, dir.resolve("redis.log"), "TERM");
             try {
                 p.awaitReady(() -> Ports.isListening(port), Duration.ofSeconds(20));
                 return new RedisServer(port, dir, p);
