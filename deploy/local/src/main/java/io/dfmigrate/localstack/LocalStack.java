@@ -212,6 +212,11 @@ public final class LocalStack implements AutoCloseable {
     }
 
     /** The port of the PostgreSQL this stack started (a test's may differ from the configured one: a busy machine). */
+    /** The stack's own PostgreSQL (null when DFM_DB_URL names another). */
+    public PostgresServer postgres() {
+        return postgres;
+    }
+
     public int postgresPort() {
         return postgres.port();
     }

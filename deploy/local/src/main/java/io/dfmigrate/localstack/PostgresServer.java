@@ -168,6 +168,13 @@ public final class PostgresServer implements AutoCloseable {
         }
     }
 
+    /** Kills the server and its backends at once (SIGKILL), as a crash would; {@link #start()} brings it back with its data. */
+    public void kill() {
+        if (process != null) {
+            process.kill();
+        }
+    }
+
     public void stop() {
         if (process != null) {
             process.stop(Duration.ofSeconds(30));

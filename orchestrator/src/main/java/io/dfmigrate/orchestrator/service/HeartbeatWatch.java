@@ -18,35 +18,40 @@ import org.jboss.logging.Logger;
  * Capture supervision and silence: a change capture whose replicator went silent is handed to another replicator (the
  * capture command again, for the consumer group's live members), and fails the migration when nobody takes it over;
  * migrations whose workers went silent altogether become FAILED with a reason instead of staying stuck. Nothing happens
- * during the first timeout after this orchestrator's start, so reports queued in Kafka while it was down are read first.
+ * during the first timeout after this orchestrator's start or the end of an outage of its database
+ * ({@link DatabaseOutages}), so reports queued in Kafka while it could not record them are read first.
  */
 @ApplicationScoped
 public class HeartbeatWatch {
     private static final Logger LOG = Logger.getLogger(HeartbeatWatch.class);
 
-    private final Instant startedAt = Instant.now();
     private final MigrationTx tx;
     private final OrchestratorConfig config;
+    private final DatabaseOutages outages;
 
-    public HeartbeatWatch(MigrationTx tx, OrchestratorConfig config) {
+    public HeartbeatWatch(MigrationTx tx, OrchestratorConfig config, DatabaseOutages outages) {
         this.tx = tx;
         this.config = config;
+        this.outages = outages;
     }
 
     @Scheduled(every = "${dfm.orchestrator.heartbeat-check}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP,
             skipExecutionIf = WatchLeader.class)
     void check() {
         try {
-            int taken = takeOverSilentCaptures(config.captureTimeout(), config.heartbeatTimeout(), startedAt);
+            // silence counts only from the end of this orchestrator's own last outage: reports kept in Kafka meanwhile come first
+            Instant since = outages.healthySince();
+            int taken = takeOverSilentCaptures(config.captureTimeout(), config.heartbeatTimeout(), since);
             if (taken > 0) {
                 LOG.warnf("%d migration(s) with a silent change capture: takeover asked for, or failed after %s", taken,
                         config.heartbeatTimeout());
             }
-            int failed = failSilent(config.heartbeatTimeout(), startedAt);
+            int failed = failSilent(config.heartbeatTimeout(), since);
             if (failed > 0) {
                 LOG.warnf("%d migration(s) failed: no worker report for %s", failed, config.heartbeatTimeout());
             }
         } catch (RuntimeException e) {
+            outages.reachable(); // an outage of the database (recorded by the probe) postpones the next judgement
             LOG.warnf("heartbeat check: %s", e.toString());
         }
     }

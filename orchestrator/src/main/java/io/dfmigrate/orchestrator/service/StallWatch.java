@@ -35,9 +35,12 @@ public class StallWatch {
     private final AtomicInteger stalled = new AtomicInteger();
     private final Map<UUID, Mark> marks = new ConcurrentHashMap<>();
 
-    public StallWatch(MigrationTx tx, OrchestratorConfig config, MeterRegistry registry) {
+    private final DatabaseOutages outages;
+
+    public StallWatch(MigrationTx tx, OrchestratorConfig config, MeterRegistry registry, DatabaseOutages outages) {
         this.tx = tx;
         this.config = config;
+        this.outages = outages;
         Gauge.builder("dfm.migrations.stalled", stalled, AtomicInteger::get)
                 .description("live migrations whose copy or replication has not moved for the stall timeout").register(registry);
     }
@@ -45,9 +48,14 @@ public class StallWatch {
     @Scheduled(every = "${dfm.orchestrator.stall-check}", delayed = "5s", concurrentExecution = Scheduled.ConcurrentExecution.SKIP,
             skipExecutionIf = WatchLeader.class)
     void check() {
+        if (!outages.healthyFor(config.stallCheck())) {
+            marks.clear(); // progress could not be recorded while the database was out: watch afresh once it is back
+            return;
+        }
         try {
             stalled.set(watch(config.stallTimeout(), config.stallFailTimeout()));
         } catch (RuntimeException e) {
+            outages.reachable(); // an outage of the database (recorded by the probe) postpones the next judgement
             LOG.warnf("stall check: %s", e.toString());
         }
     }

@@ -25,16 +25,18 @@ public class WatchLeader implements Scheduled.SkipPredicate {
 
     private final AdvisoryLocks locks;
     private final long key;
+    private final DatabaseOutages outages;
     private Connection held;
 
     @Inject
-    public WatchLeader(AdvisoryLocks locks) {
-        this(locks, WATCHES);
+    public WatchLeader(AdvisoryLocks locks, DatabaseOutages outages) {
+        this(locks, WATCHES, outages);
     }
 
-    WatchLeader(AdvisoryLocks locks, long key) {
+    WatchLeader(AdvisoryLocks locks, long key, DatabaseOutages outages) {
         this.locks = locks;
         this.key = key;
+        this.outages = outages;
     }
 
     /** Skips a watch's run on every replica but the leader. */
@@ -47,6 +49,7 @@ public class WatchLeader implements Scheduled.SkipPredicate {
     public synchronized boolean leading() {
         try {
             if (held != null && !held.isValid(5)) {
+                outages.failed();
                 LOG.warn("lost the database connection that held the watch lock: another orchestrator may run the watches now");
                 AdvisoryLocks.release(held, key);
                 held = null;
@@ -58,6 +61,7 @@ public class WatchLeader implements Scheduled.SkipPredicate {
                 }
             }
         } catch (SQLException | RuntimeException e) {
+            outages.failed();
             LOG.debugf("watch lock not taken: %s", e.toString());
         }
         return held != null;
