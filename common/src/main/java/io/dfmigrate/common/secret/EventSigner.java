@@ -20,6 +20,8 @@ public final class EventSigner {
     public static final String EXTENSION = "dfmsig";
     public static final String PHASES = "phases";
     public static final String STATUS = "status";
+    /** Key batches on {@code dfm.copy.batches}: a batch names the keys to write or delete on the target, and the endpoints. */
+    public static final String BATCHES = "batches";
 
     private static final String V1 = "v1:";
 

@@ -40,6 +40,17 @@ public final class SignedEvents {
                 withSignature(phase, json, genuineOfAnother));
     }
 
+    /**
+     * A message a service sent on an in-memory channel, as the consumer of the same Kafka topic would receive it: its
+     * payload and CloudEvents attributes, the signature included (the test's own relay of dfm.copy.batches).
+     */
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    public static Message<String> relayed(Message<?> sent) {
+        io.smallrye.reactive.messaging.ce.CloudEventMetadata out = sent.getMetadata(
+                io.smallrye.reactive.messaging.ce.OutgoingCloudEventMetadata.class).orElseThrow();
+        return Message.of(sent.getPayload().toString()).addMetadata(new DefaultIncomingCloudEventMetadata<>(out));
+    }
+
     /** Control events this service dropped for a missing or wrong signature, so far. */
     public static double rejected(MeterRegistry registry) {
         return registry.find("dfm_events_rejected_total").counters().stream().mapToDouble(Counter::count).sum();
@@ -47,9 +58,23 @@ public final class SignedEvents {
 
     /** The same command as it would arrive with {@code signature} (null: none), e.g. a forgery. */
     public static Message<String> withSignature(PhaseEvent phase, String json, String signature) {
+        return withSignature(phase.id(), phase.type(), phase.migrationId(), json, signature);
+    }
+
+    /** Any event as it would arrive with {@code signature} (null: none). */
+    public static Message<String> withSignature(String id, String type, String subject, String json, String signature) {
         Map<String, Object> extensions = signature == null ? Map.of() : Map.of(EventSigner.EXTENSION, signature);
-        return Message.of(json).addMetadata(new DefaultIncomingCloudEventMetadata<>("1.0", phase.id(),
-                URI.create("urn:dfmigrate:orchestrator"), phase.type(), "application/json", null, phase.migrationId(),
-                ZonedDateTime.now(), extensions, null));
+        return Message.of(json).addMetadata(new DefaultIncomingCloudEventMetadata<>("1.0", id,
+                URI.create("urn:dfmigrate:orchestrator"), type, "application/json", null, subject, ZonedDateTime.now(), extensions, null));
+    }
+
+    /** {@code json} signed for {@code purpose} with a key that is not the services' (what a forger could do). */
+    public static String strangersSignature(String purpose, String json) {
+        return EventSigner.of(java.util.Base64.getEncoder().encodeToString(new byte[32]), List.of()).sign(purpose, json);
+    }
+
+    /** {@code json} signed for {@code purpose} with the services' key of the test profile. */
+    public static String signature(String purpose, String json) {
+        return EventSigner.of(ConfigProvider.getConfig().getValue("dfm.event.key", String.class), List.of()).sign(purpose, json);
     }
 }

@@ -1,11 +1,14 @@
 package io.dfmigrate.copier.service;
 
 import io.dfmigrate.common.endpoint.RedisEndpoint;
+import io.dfmigrate.common.event.Json;
 import io.dfmigrate.common.messaging.CloudEventMessages;
+import io.dfmigrate.common.messaging.EventSignatures;
 import io.dfmigrate.common.redis.BlockingRedis;
 import io.dfmigrate.common.redis.KeyScanner;
 import io.dfmigrate.common.redis.RateLimiter;
 import io.dfmigrate.common.redis.RedisCommandException;
+import io.dfmigrate.common.secret.EventSigner;
 import io.dfmigrate.copier.config.CopierConfig;
 import io.smallrye.reactive.messaging.MutinyEmitter;
 import io.vertx.core.Vertx;
@@ -30,6 +33,7 @@ public class KeyBatches {
     private final Vertx vertx;
     private final CopierConfig config;
     private final MutinyEmitter<String> out;
+    private final EventSignatures signatures;
 
     /** Builds the batch {@code batchId} of names of {@code db}. */
     @FunctionalInterface
@@ -37,10 +41,11 @@ public class KeyBatches {
         Object batch(String batchId, int db, List<byte[]> names);
     }
 
-    public KeyBatches(Vertx vertx, CopierConfig config, @Channel("batches-out") MutinyEmitter<String> out) {
+    public KeyBatches(Vertx vertx, CopierConfig config, @Channel("batches-out") MutinyEmitter<String> out, EventSignatures signatures) {
         this.vertx = vertx;
         this.config = config;
         this.out = out;
+        this.signatures = signatures;
     }
 
     /**
@@ -65,8 +70,10 @@ public class KeyBatches {
                                 limit.acquire(names.size() / 10 + 1); // SCAN touches ~COUNT entries per call
                             }
                             String batchId = prefix + db + ":" + seq[0]++;
-                            inFlight.add(out.sendMessage(CloudEventMessages.of("copier", batchId, batchId, type, migrationId,
-                                    maker.batch(batchId, db, names))).subscribeAsCompletionStage());
+                            // signed: a batch makes a copier write or delete the keys it names on the target
+                            String json = Json.write(maker.batch(batchId, db, names));
+                            inFlight.add(out.sendMessage(CloudEventMessages.of("copier", batchId, batchId, type, migrationId, json,
+                                    signatures.sign(EventSigner.BATCHES, json))).subscribeAsCompletionStage());
                             if (inFlight.size() >= MAX_IN_FLIGHT_BATCHES) {
                                 awaitAll(inFlight);
                             }

@@ -6,11 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.dfmigrate.common.endpoint.RedisEndpoint;
 import io.dfmigrate.common.event.CopyBatch;
 import io.dfmigrate.common.event.EndpointRef;
+import io.dfmigrate.common.event.EventTypes;
 import io.dfmigrate.common.event.Json;
 import io.dfmigrate.common.event.KeyFailure;
 import io.dfmigrate.common.event.MigrationOptions;
 import io.dfmigrate.common.event.PhaseEvent;
 import io.dfmigrate.common.event.StatusEvent;
+import io.dfmigrate.common.secret.EventSigner;
 import io.dfmigrate.common.secret.SecretBox;
 import io.dfmigrate.common.testing.SignedEvents;
 import io.dfmigrate.localstack.RedisServer;
@@ -74,7 +76,7 @@ class CopierFlowTest {
      */
     void relayBatchesUntil(String migration, BooleanSupplier done, String what) {
         InMemorySink<String> out = connector.sink("batches-out");
-        InMemorySource<String> in = connector.source("batches-in");
+        InMemorySource<Message<String>> in = connector.source("batches-in");
         int relayed = 0;
         long deadline = System.nanoTime() + WAIT.toNanos();
         while (!done.getAsBoolean()) {
@@ -82,7 +84,7 @@ class CopierFlowTest {
             for (; relayed < published.size(); relayed++) {
                 String batch = published.get(relayed).getPayload();
                 if (Json.read(batch, CopyBatch.class).migrationId().equals(migration)) {
-                    in.send(batch);
+                    in.send(SignedEvents.relayed(published.get(relayed)));
                 }
             }
             if (System.nanoTime() > deadline) {
@@ -215,6 +217,40 @@ class CopierFlowTest {
             assertEquals(List.of(), reports(m), "no worker acted on a forged command");
             assertEquals(published, connector.sink("batches-out").received().size(), "no batch was published");
             assertEquals("0", target.cli("DBSIZE"), "the target was not written");
+        }
+    }
+
+    @Test
+    void forgedKeyBatchesAreDroppedAndCountedWithoutTouchingTheTarget() throws InterruptedException {
+        try (RedisServer source = RedisServer.start(); RedisServer target = RedisServer.start()) {
+            String m = UUID.randomUUID().toString();
+            target.cli("SET", "theirs", "a key the source lacks: a forged batch naming it would delete it");
+            source.cli("SET", "k", "v");
+            CopyBatch batch = new CopyBatch(EventTypes.COPY_BATCH, m + ":1:0:0", m, 1, 0, List.of("theirs".getBytes(), "k".getBytes()),
+                    ref(source, m, SecretBox.SOURCE), ref(target, m, SecretBox.TARGET), MigrationOptions.DEFAULTS, 1);
+            String json = Json.write(batch);
+            double before = SignedEvents.rejected(registry);
+            List<Message<String>> forged = List.of(
+                    SignedEvents.withSignature(batch.batchId(), EventTypes.COPY_BATCH, m, json, null),
+                    SignedEvents.withSignature(batch.batchId(), EventTypes.COPY_BATCH, m, json, SignedEvents.strangersSignature(EventSigner.BATCHES, json)),
+                    // a genuine signature, but of a phase command: signatures are bound to their topic's purpose
+                    SignedEvents.withSignature(batch.batchId(), EventTypes.COPY_BATCH, m, json, SignedEvents.signature(EventSigner.PHASES, json)));
+            forged.forEach(f -> connector.<Message<String>>source("batches-in").send(f));
+            long deadline = System.nanoTime() + WAIT.toNanos();
+            while (SignedEvents.rejected(registry) < before + forged.size()) {
+                assertTrue(System.nanoTime() < deadline, "the forged batches were not all rejected");
+                Thread.sleep(50);
+            }
+            assertEquals(List.of(), reports(m), "no batch was acknowledged");
+            assertEquals("1", target.cli("DBSIZE"));
+            assertEquals("a key the source lacks: a forged batch naming it would delete it", target.cli("GET", "theirs"));
+            // the same batch signed as the scanner signs it is copied: the check is the signature, nothing else
+            connector.<Message<String>>source("batches-in").send(SignedEvents.withSignature(batch.batchId(), EventTypes.COPY_BATCH, m,
+                    json, SignedEvents.signature(EventSigner.BATCHES, json)));
+            while (!"v".equals(target.cli("GET", "k"))) {
+                assertTrue(System.nanoTime() < deadline, "the signed batch was not copied");
+                Thread.sleep(50);
+            }
         }
     }
 
