@@ -40,6 +40,7 @@ import org.junit.jupiter.api.Test;
 class OidcOrchestratorTest {
     static final String ISSUER = "https://idp.example.test/realms/platform";
     static final String TOKEN = "t0ken-for-tests-0123456789";
+    static final String AUDIENCE = "dfmigrate-api";
 
     public static class Profile implements QuarkusTestProfile {
         @Override
@@ -55,6 +56,7 @@ class OidcOrchestratorTest {
                     "quarkus.oidc.tenant-enabled", "true",
                     "quarkus.oidc.public-key", Base64.getEncoder().encodeToString(keys().getPublic().getEncoded()),
                     "quarkus.oidc.token.issuer", ISSUER,
+                    "quarkus.oidc.token.audience", AUDIENCE,
                     "dfm.allowed-endpoints", "127.0.0.1/32",
                     "dfm.secret.key", "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
                     "dfm.event.key", "ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8=");
@@ -86,7 +88,11 @@ class OidcOrchestratorTest {
     }
 
     static String token(String user, Set<String> groups, String issuer, long expiresInSeconds, PrivateKey key) {
-        return Jwt.issuer(issuer).upn(user).groups(groups).expiresIn(expiresInSeconds).sign(key);
+        return token(user, groups, issuer, AUDIENCE, expiresInSeconds, key);
+    }
+
+    static String token(String user, Set<String> groups, String issuer, String audience, long expiresInSeconds, PrivateKey key) {
+        return Jwt.issuer(issuer).audience(audience).upn(user).groups(groups).expiresIn(expiresInSeconds).sign(key);
     }
 
     static String token(String user, String... groups) {
@@ -118,7 +124,7 @@ class OidcOrchestratorTest {
     }
 
     @Test
-    void tokensWithoutARoleForgedExpiredOrFromAnotherIssuerAreRefused() throws Exception {
+    void tokensWithoutARoleForgedExpiredFromAnotherIssuerOrForAnotherAudienceAreRefused() throws Exception {
         given().header("Authorization", "Bearer " + token("carol", "developers")).get("/api/migrations").then().statusCode(403)
                 .body("detail", containsString("dfm-operators"));
         KeyPairGenerator generator = KeyPairGenerator.getInstance("RSA");
@@ -128,6 +134,8 @@ class OidcOrchestratorTest {
                 token("mallory", Set.of("dfm-operators"), ISSUER, 300, stranger),
                 token("alice", Set.of("dfm-operators"), "https://elsewhere.example.test", 300, keys().getPrivate()),
                 token("alice", Set.of("dfm-operators"), ISSUER, -600, keys().getPrivate()),
+                // genuine, but issued for another application of the realm
+                token("alice", Set.of("dfm-operators"), ISSUER, "another-app", 300, keys().getPrivate()),
                 "not-a-jwt"}) {
             given().header("Authorization", "Bearer " + refused).get("/api/migrations").then().statusCode(401)
                     .contentType("application/problem+json");

@@ -39,6 +39,8 @@ public class ApiSecurity {
 
     private final Set<AuthMode> modes;
     private final boolean oidcTenantEnabled;
+    /** The audiences a token must name ({@code aud}); quarkus-oidc checks it, start-up refuses OIDC without one. */
+    private final List<String> oidcAudience;
     private final HttpAuthenticator authenticator;
     private final String oidcOperatorRole;
     private final String oidcViewerRole;
@@ -52,8 +54,10 @@ public class ApiSecurity {
     }
 
     public ApiSecurity(OrchestratorConfig config, HttpAuthenticator authenticator,
-                       @ConfigProperty(name = "quarkus.oidc.tenant-enabled", defaultValue = "true") boolean oidcTenantEnabled) {
+                       @ConfigProperty(name = "quarkus.oidc.tenant-enabled", defaultValue = "true") boolean oidcTenantEnabled,
+                       @ConfigProperty(name = "quarkus.oidc.token.audience") Optional<List<String>> oidcAudience) {
         this.modes = config.auth();
+        this.oidcAudience = oidcAudience.orElse(List.of()).stream().map(String::strip).filter(a -> !a.isEmpty()).toList();
         this.authenticator = authenticator;
         this.oidcTenantEnabled = oidcTenantEnabled;
         this.oidcOperatorRole = config.oidcOperatorRole();
@@ -89,6 +93,11 @@ public class ApiSecurity {
                     ? "DFM_ORCHESTRATOR_AUTH includes oidc: also set QUARKUS_OIDC_TENANT_ENABLED=true and your identity provider "
                             + "(QUARKUS_OIDC_AUTH_SERVER_URL, QUARKUS_OIDC_CLIENT_ID; docs/security.md)"
                     : "QUARKUS_OIDC_TENANT_ENABLED=true but DFM_ORCHESTRATOR_AUTH does not include oidc: add it (e.g. token,oidc)");
+        }
+        if (modes.contains(AuthMode.oidc) && oidcAudience.isEmpty()) {
+            // without it, any token the identity provider issued for another application of the realm would be accepted here
+            throw new IllegalStateException("DFM_ORCHESTRATOR_AUTH includes oidc: set QUARKUS_OIDC_TOKEN_AUDIENCE to the audience "
+                    + "your identity provider puts in the tokens it issues for dfmigrate (the aud claim; docs/security.md)");
         }
         if (!modes.contains(AuthMode.token)) {
             return;
