@@ -59,4 +59,24 @@ class EndpointPolicyTest {
         assertDoesNotThrow(() -> EndpointPolicy.parse(EndpointPolicy.DEFAULT).withInsecureTls(true).require(insecure));
         assertDoesNotThrow(() -> EndpointPolicy.parse(EndpointPolicy.DEFAULT).require(RedisEndpoint.parse("rediss://127.0.0.1:6380")));
     }
+
+    @Test
+    void aCaFileIsReadOnlyAsARegularPemFileInsideTheCaDirectory() throws Exception {
+        java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("dfm-ca-");
+        io.dfmigrate.localstack.TlsFiles tls = io.dfmigrate.localstack.TlsFiles.create("localhost", "DNS:localhost");
+        java.nio.file.Path good = java.nio.file.Files.copy(tls.ca(), dir.resolve("ca.pem"));
+        java.nio.file.Path outside = tls.ca();
+        java.nio.file.Path link = java.nio.file.Files.createSymbolicLink(dir.resolve("passwd.pem"), java.nio.file.Path.of("/etc/passwd"));
+        java.nio.file.Path big = java.nio.file.Files.write(dir.resolve("big.pem"), new byte[(1 << 20) + 1]);
+        java.nio.file.Path notPem = java.nio.file.Files.writeString(dir.resolve("text.pem"), "hello");
+        EndpointPolicy p = EndpointPolicy.parse(EndpointPolicy.DEFAULT).withCaDirectory(dir);
+        assertTrue(p.caFile(good.toString()).contains("BEGIN CERTIFICATE"));
+        for (java.nio.file.Path refused : java.util.List.of(outside, link, big, notPem, java.nio.file.Path.of("/dev/zero"), dir.resolve("missing.pem"),
+                dir, dir.resolve("../" + dir.getFileName() + "/../etc/passwd"))) {
+            NotAllowedException e = assertThrows(NotAllowedException.class, () -> p.caFile(refused.toString()), refused.toString());
+            assertTrue(e.getMessage().contains("?ca="), e.getMessage());
+        }
+        assertThrows(NotAllowedException.class, () -> EndpointPolicy.parse(EndpointPolicy.DEFAULT).caFile(good.toString()),
+                "the default directory is /etc/dfmigrate/ca, not any directory");
+    }
 }

@@ -1,5 +1,6 @@
 package io.dfmigrate.validator;
 
+import io.dfmigrate.common.endpoint.EndpointPolicy;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -64,7 +65,18 @@ class DataAndCompatibilityChecksTest {
         int tlsPort = Ports.free();
         try (RedisServer source = RedisServer.start(tls.redisArgs(tlsPort)); RedisServer target = RedisServer.start()) {
             source.cli("SET", "k", "v");
-            List<ValidationCheck> ok = validate("rediss://127.0.0.1:" + tlsPort + "?ca=" + tls.ca(), target.uri(), null);
+            // ?ca= files are read only from the CA directory (DFM_CA_DIR): elsewhere the same file is refused
+            List<ValidationCheck> outside = validate("rediss://127.0.0.1:" + tlsPort + "?ca=" + tls.ca(), target.uri(), null);
+            assertEquals(Severity.ERROR, check(outside, "connectivity.source").severity(), outside.toString());
+            assertTrue(check(outside, "connectivity.source").message().contains("DFM_CA_DIR"), outside.toString());
+            EndpointPolicy withoutCaDir = EndpointPolicy.current();
+            EndpointPolicy.install(withoutCaDir.withCaDirectory(tls.dir()));
+            List<ValidationCheck> ok;
+            try {
+                ok = validate("rediss://127.0.0.1:" + tlsPort + "?ca=" + tls.ca(), target.uri(), null);
+            } finally {
+                EndpointPolicy.install(withoutCaDir);
+            }
             ValidationCheck c = check(ok, "connectivity.source");
             assertEquals(Severity.INFO, c.severity(), ok.toString());
             assertTrue(c.message().contains("over TLS"), c.message());
@@ -85,13 +97,13 @@ class DataAndCompatibilityChecksTest {
                     "connectivity.source");
             assertEquals(Severity.ERROR, refused.severity());
             assertTrue(refused.message().contains("DFM_ALLOW_INSECURE_TLS"), refused.message());
-            EndpointPolicy before = EndpointPolicy.current();
-            EndpointPolicy.install(before.withInsecureTls(true));
+            EndpointPolicy policy = EndpointPolicy.current();
+            EndpointPolicy.install(policy.withInsecureTls(true));
             try {
                 assertEquals(Severity.INFO, check(validate("rediss://127.0.0.1:" + tlsPort + "?verify=none", target.uri(), null),
                         "connectivity.source").severity());
             } finally {
-                EndpointPolicy.install(before);
+                EndpointPolicy.install(policy);
             }
             ValidationCheck plainOnTls = check(validate("redis://127.0.0.1:" + tlsPort, target.uri(), null), "connectivity.source");
             assertEquals(Severity.ERROR, plainOnTls.severity());

@@ -1,5 +1,10 @@
 package io.dfmigrate.common.endpoint;
 
+import java.nio.file.Path;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Files;
+import java.nio.charset.StandardCharsets;
+import java.io.IOException;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.util.ArrayList;
@@ -20,23 +25,67 @@ public final class EndpointPolicy {
     public static final String DEFAULT = "127.0.0.0/8,::1/128,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7";
     private static final List<Cidr> ALWAYS_REFUSED = List.of(Cidr.parse("169.254.0.0/16"), Cidr.parse("fe80::/10"),
             Cidr.parse("fd00:ec2::254/128"), Cidr.parse("0.0.0.0/32"), Cidr.parse("::/128"));
+    /** The largest CA file read for an endpoint's {@code ?ca=}. */
+    static final long MAX_CA_BYTES = 1 << 20;
+    /** Where CA files named by {@code ?ca=} may be, unless {@code DFM_CA_DIR} says otherwise. */
+    public static final Path DEFAULT_CA_DIRECTORY = Path.of("/etc/dfmigrate/ca");
     private static volatile EndpointPolicy current = parse(DEFAULT);
 
     private final String spec;
     private final List<Cidr> cidrs;
     private final List<Pattern> hosts;
     private final boolean insecureTls;
+    private final Path caDirectory;
 
-    private EndpointPolicy(String spec, List<Cidr> cidrs, List<Pattern> hosts, boolean insecureTls) {
+    private EndpointPolicy(String spec, List<Cidr> cidrs, List<Pattern> hosts, boolean insecureTls, Path caDirectory) {
         this.spec = spec;
         this.cidrs = cidrs;
         this.hosts = hosts;
         this.insecureTls = insecureTls;
+        this.caDirectory = caDirectory;
     }
 
     /** This policy, allowing {@code rediss://…?verify=none} or not ({@code DFM_ALLOW_INSECURE_TLS}; refused by default). */
     public EndpointPolicy withInsecureTls(boolean allowed) {
-        return new EndpointPolicy(spec, cidrs, hosts, allowed);
+        return new EndpointPolicy(spec, cidrs, hosts, allowed, caDirectory);
+    }
+
+    /** This policy, reading {@code ?ca=} files only from {@code directory} ({@code DFM_CA_DIR}). */
+    public EndpointPolicy withCaDirectory(Path directory) {
+        return new EndpointPolicy(spec, cidrs, hosts, insecureTls, directory);
+    }
+
+    /**
+     * The PEM of an endpoint's {@code ?ca=} file: only a regular file inside the CA directory (links resolved first, so
+     * none leads out of it), at most 1 MiB, that holds a PEM certificate. Anything else is refused with the reason: the
+     * parameter must not become a way to make a worker read (or hang on) any file of its machine.
+     */
+    public String caFile(String path) {
+        Path dir;
+        Path file;
+        try {
+            dir = caDirectory.toRealPath();
+            file = Path.of(path).toRealPath();
+        } catch (IOException | InvalidPathException e) {
+            throw new NotAllowedException("?ca=" + path + " is not a readable file in the CA directory " + caDirectory
+                    + " (DFM_CA_DIR): put the CA there, or give it as the endpoint's caPem");
+        }
+        if (!file.startsWith(dir) || !Files.isRegularFile(file)) {
+            throw new NotAllowedException("?ca=" + path + " is not a regular file in the CA directory " + caDirectory
+                    + " (DFM_CA_DIR): put the CA there, or give it as the endpoint's caPem");
+        }
+        try {
+            if (Files.size(file) > MAX_CA_BYTES) {
+                throw new NotAllowedException("?ca=" + path + " is larger than " + MAX_CA_BYTES + " bytes: not a CA file");
+            }
+            String pem = Files.readString(file, StandardCharsets.US_ASCII);
+            if (!pem.contains("-----BEGIN CERTIFICATE-----")) {
+                throw new NotAllowedException("?ca=" + path + " holds no PEM certificate");
+            }
+            return pem;
+        } catch (IOException e) {
+            throw new NotAllowedException("?ca=" + path + " cannot be read as a PEM file: " + e.getClass().getSimpleName());
+        }
     }
 
     /** {@link #require(String)} for the endpoint's host, and TLS without certificate checks only when allowed. */
@@ -81,7 +130,7 @@ public final class EndpointPolicy {
                 throw new IllegalArgumentException("'" + raw.strip() + "' is neither a CIDR (10.0.0.0/8) nor a host pattern (*.example.com)");
             }
         }
-        return new EndpointPolicy(spec, List.copyOf(cidrs), List.copyOf(hosts), false);
+        return new EndpointPolicy(spec, List.copyOf(cidrs), List.copyOf(hosts), false, DEFAULT_CA_DIRECTORY);
     }
 
     /** Resolves {@code host} and throws {@link NotAllowedException} unless the policy allows it; returns the addresses. */

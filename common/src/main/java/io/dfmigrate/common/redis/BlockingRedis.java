@@ -19,6 +19,7 @@ import io.vertx.redis.client.impl.types.ErrorType;
 import java.net.ConnectException;
 import java.net.NoRouteToHostException;
 import java.net.UnknownHostException;
+import java.net.InetAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -77,14 +78,46 @@ public final class BlockingRedis implements AutoCloseable {
      * Client options for one database of an endpoint: credentials, TLS, connect timeout. Every connection of every
      * service is made with these, so this is where {@link EndpointPolicy} refuses an endpoint, before any connection.
      */
-    public static RedisOptions options(RedisEndpoint endpoint, int db, Duration timeout) {
+    /**
+     * The address {@link EndpointPolicy} allowed for the endpoint, resolved once: every connection goes to it, so the
+     * name cannot be resolved again to an address the policy would refuse (DNS rebinding). Refusals name the endpoint.
+     */
+    public static InetAddress checkedAddress(RedisEndpoint endpoint) {
         try {
-            EndpointPolicy.current().require(endpoint);
+            return EndpointPolicy.current().require(endpoint).get(0);
         } catch (EndpointPolicy.NotAllowedException e) {
             throw new RedisCommandException(endpoint.address() + ": not allowed: " + e.getMessage(), e);
         }
-        // The client URL-decodes user and password from the connection string; RedisEndpoint encodes them.
-        String conn = (endpoint.tls() ? "rediss://" : "redis://") + endpoint.userInfo() + endpoint.address() + "/" + db;
+    }
+
+    /** The TLS server name of an endpoint: its {@code sni=}, else its host when that is a name (not an IP literal), else null. */
+    public static String serverName(RedisEndpoint endpoint) {
+        if (endpoint.sni() != null) {
+            return endpoint.sni();
+        }
+        String host = endpoint.host();
+        return host.contains(":") || host.chars().noneMatch(Character::isLetter) ? null : host;
+    }
+
+    /** The PEM of the endpoint's {@code ?ca=} file, as the policy allows it to be read ({@code DFM_CA_DIR}). */
+    public static String caFile(RedisEndpoint endpoint) {
+        try {
+            return EndpointPolicy.current().caFile(endpoint.caFile());
+        } catch (EndpointPolicy.NotAllowedException e) {
+            throw new RedisCommandException(endpoint.address() + ": not allowed: " + e.getMessage(), e);
+        }
+    }
+
+    static String literal(InetAddress address) {
+        String a = address.getHostAddress();
+        return address instanceof java.net.Inet6Address ? "[" + a + "]" : a;
+    }
+
+    public static RedisOptions options(RedisEndpoint endpoint, int db, Duration timeout) {
+        InetAddress checked = checkedAddress(endpoint);
+        // The client URL-decodes user and password from the connection string; RedisEndpoint encodes them. It connects to
+        // the address the policy checked, not to the name again (which a DNS answer could point elsewhere in between).
+        String conn = (endpoint.tls() ? "rediss://" : "redis://") + endpoint.userInfo() + literal(checked) + ":" + endpoint.port() + "/" + db;
         RedisOptions options = new RedisOptions()
                 .setConnectionString(conn)
                 .setMaxPoolSize(1)
@@ -96,15 +129,17 @@ public final class BlockingRedis implements AutoCloseable {
                 .setTcpKeepAlive(true);
         if (endpoint.tls()) {
             net.setSsl(true);
-            if (endpoint.sni() != null) {
-                net.setSslEngineOptions(new ServerNameEngineOptions(endpoint.sni()));
+            // the name presented (SNI) and checked in the certificate: ?sni= when given, else the URI's host name
+            String serverName = serverName(endpoint);
+            if (serverName != null) {
+                net.setSslEngineOptions(new ServerNameEngineOptions(serverName));
             }
             if (endpoint.verifyPeer()) {
                 net.setHostnameVerificationAlgorithm("HTTPS");
                 if (endpoint.caPem() != null) {
                     net.setTrustOptions(new PemTrustOptions().addCertValue(Buffer.buffer(endpoint.caPem())));
                 } else if (endpoint.caFile() != null) {
-                    net.setTrustOptions(new PemTrustOptions().addCertPath(endpoint.caFile()));
+                    net.setTrustOptions(new PemTrustOptions().addCertValue(Buffer.buffer(caFile(endpoint))));
                 }
             } else {
                 net.setTrustAll(true).setHostnameVerificationAlgorithm("");
@@ -248,6 +283,11 @@ public final class BlockingRedis implements AutoCloseable {
     public record Result(Response response, String error) {
         static final Result DONE = new Result(null, null);
 
+        /** A server's error text goes into failures, events and the API: cut to {@value #MAX_ERROR} characters, one line. */
+        public Result {
+            error = cut(error);
+        }
+
         public boolean ok() {
             return error == null;
         }
@@ -284,8 +324,24 @@ public final class BlockingRedis implements AutoCloseable {
         return !m.startsWith("CONNECTION_CLOSED") && !m.startsWith("ILLEGAL_STATE");
     }
 
+    /** The most characters of a server's reply text kept in an error (a server may say anything, at any length). */
+    static final int MAX_ERROR = 300;
+
+    /** {@code text} on one line and at most {@value #MAX_ERROR} characters (null stays null). */
+    public static String cut(String text) {
+        if (text == null) {
+            return null;
+        }
+        String line = text.replaceAll("[\\r\\n\\t\\x00-\\x1f]+", " ");
+        return line.length() <= MAX_ERROR ? line : line.substring(0, MAX_ERROR) + "… (" + line.length() + " characters)";
+    }
+
     /** A short, password-free description of a connection or command failure. */
     public static String describe(Throwable t) {
+        return cut(describeUncut(t));
+    }
+
+    private static String describeUncut(Throwable t) {
         for (Throwable c = t; c != null; c = c.getCause()) {
             if (c.getClass().getSimpleName().contains("Timeout")) {
                 return "connect timed out";

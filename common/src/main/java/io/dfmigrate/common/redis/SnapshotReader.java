@@ -13,7 +13,6 @@ import java.io.BufferedInputStream;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
-import java.io.FileInputStream;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -75,12 +74,8 @@ public final class SnapshotReader {
      * {@link RedisCommandException} that names the endpoint and never a credential.
      */
     public static long read(RedisEndpoint source, Duration timeout, Sink sink) {
-        try {
-            EndpointPolicy.current().require(source);
-        } catch (EndpointPolicy.NotAllowedException e) {
-            throw new RedisCommandException(source.address() + ": not allowed: " + e.getMessage(), e);
-        }
-        try (Socket socket = connect(source, timeout)) {
+        java.net.InetAddress checked = BlockingRedis.checkedAddress(source); // connected to as checked, never resolved again
+        try (Socket socket = connect(source, checked, timeout)) {
             InputStream in = new BufferedInputStream(socket.getInputStream(), 1 << 16);
             OutputStream out = socket.getOutputStream();
             if (source.password() != null) {
@@ -200,11 +195,11 @@ public final class SnapshotReader {
         };
     }
 
-    private static Socket connect(RedisEndpoint source, Duration timeout) throws IOException {
+    private static Socket connect(RedisEndpoint source, java.net.InetAddress address, Duration timeout) throws IOException {
         int millis = (int) Math.min(Integer.MAX_VALUE, timeout.toMillis());
         Socket plain = new Socket();
         try {
-            plain.connect(new InetSocketAddress(source.host(), source.port()), millis);
+            plain.connect(new InetSocketAddress(address, source.port()), millis);
             plain.setSoTimeout(millis);
             plain.setTcpNoDelay(true);
             plain.setKeepAlive(true);
@@ -238,8 +233,8 @@ public final class SnapshotReader {
             } else if (source.caPem() != null || source.caFile() != null) {
                 KeyStore store = KeyStore.getInstance(KeyStore.getDefaultType());
                 store.load(null, null);
-                try (InputStream pem = source.caPem() != null ? new ByteArrayInputStream(source.caPem().getBytes(StandardCharsets.US_ASCII))
-                        : new FileInputStream(source.caFile())) {
+                String caPem = source.caPem() != null ? source.caPem() : BlockingRedis.caFile(source);
+                try (InputStream pem = new ByteArrayInputStream(caPem.getBytes(StandardCharsets.US_ASCII))) {
                     int i = 0;
                     for (Certificate cert : CertificateFactory.getInstance("X.509").generateCertificates(pem)) {
                         store.setCertificateEntry("ca" + i++, cert);

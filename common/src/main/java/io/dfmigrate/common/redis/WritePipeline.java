@@ -65,9 +65,11 @@ final class WritePipeline implements AutoCloseable {
         // with sni=…, the name presented and the one the certificate is checked against (as on the client's connections)
         String serverName = endpoint.sni() != null ? endpoint.sni() : endpoint.host();
         NetClient client = vertx.createNetClient(BlockingRedis.options(endpoint, db, timeout).getNetClientOptions());
+        // the address the endpoint policy checked, not the name resolved again
+        String address = BlockingRedis.checkedAddress(endpoint).getHostAddress();
         try {
             NetSocket socket = BlockingRedis.await(BlockingRedis.onContext(context,
-                    () -> client.connect(SocketAddress.inetSocketAddress(endpoint.port(), endpoint.host()), serverName)),
+                    () -> client.connect(SocketAddress.inetSocketAddress(endpoint.port(), address), serverName)),
                     timeout, endpoint, "connect");
             WritePipeline pipe = new WritePipeline(endpoint, client, context, socket, timeout);
             pipe.start();

@@ -44,4 +44,31 @@ class TlsServerNameTest {
             vertx.close();
         }
     }
+
+    /**
+     * A host name is resolved once, by the endpoint policy, and the connection goes to that address: the client is never
+     * left to resolve it again (DNS rebinding). The name still is what TLS presents and checks: a certificate that names
+     * only {@code localhost} (no IP address) is accepted for {@code rediss://localhost}, over the write pipeline too.
+     */
+    @Test
+    void aNameIsResolvedOnceAndStillPresentedAndCheckedForTls() throws Exception {
+        RedisEndpoint plain = RedisEndpoint.parse("redis://localhost:6390/0");
+        String conn = BlockingRedis.options(plain, 0, Duration.ofSeconds(5)).getEndpoint();
+        assertTrue(conn.contains("@127.0.0.1:6390/") || conn.contains("//127.0.0.1:6390/") || conn.contains("[::1]:6390"), conn);
+        TlsFiles tls = TlsFiles.create("localhost", "DNS:localhost");
+        int tlsPort = Ports.free();
+        Vertx vertx = Vertx.vertx();
+        try (RedisServer server = RedisServer.start(tls.redisArgs(tlsPort))) {
+            server.cli("SET", "k", "by name");
+            RedisEndpoint named = RedisEndpoint.parse("rediss://localhost:" + tlsPort).withCaPem(tls.caPem());
+            try (BlockingRedis r = BlockingRedis.connect(vertx, named, 0, Duration.ofSeconds(10))) {
+                assertEquals("by name", r.send(Request.cmd(Command.GET).arg("k")).toString());
+                List<BlockingRedis.Result> written = r.write(List.<byte[][]>of(new byte[][] {"SET".getBytes(), "w".getBytes(), "piped".getBytes()}));
+                assertTrue(written.get(0).ok(), written.toString());
+            }
+            assertEquals("piped", server.cli("GET", "w"));
+        } finally {
+            vertx.close();
+        }
+    }
 }

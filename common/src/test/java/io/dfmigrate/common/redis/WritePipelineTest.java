@@ -175,4 +175,20 @@ class WritePipelineTest {
             assertTrue(server.cli("CLIENT", "LIST").contains("name=" + WritePipeline.NAME + " "));
         }
     }
+
+    @Test
+    void aServersLongOrMultiLineErrorTextIsCutToOneShortLine() {
+        try (RedisServer server = RedisServer.start();
+             BlockingRedis r = BlockingRedis.connect(vertx, io.dfmigrate.common.endpoint.RedisEndpoint.parse(server.uri()), 0, TIMEOUT)) {
+            List<BlockingRedis.Result> out = r.pipeline(List.of(
+                    io.vertx.redis.client.Request.cmd(io.vertx.redis.client.Command.EVAL)
+                            .arg("return redis.error_reply('ERR ' .. string.rep('x', 5000) .. '\\nsecond line')").arg(0),
+                    io.vertx.redis.client.Request.cmd(io.vertx.redis.client.Command.PING)));
+            assertFalse(out.get(0).ok());
+            assertTrue(out.get(0).error().length() < 400, "cut: " + out.get(0).error().length());
+            assertTrue(out.get(0).error().startsWith("ERR xxx") && out.get(0).error().endsWith("characters)"), out.get(0).error());
+            assertFalse(out.get(0).error().contains("\n"));
+            assertTrue(out.get(1).ok());
+        }
+    }
 }
