@@ -72,6 +72,18 @@ class TargetGuardTest {
                 assertTrue(target.cli("--user", "sel", "--pass", "selpw", "--no-auth-warning", "SET", "w1", "1").contains("NOPERM"),
                         "a selector granting writes is cleared too");
                 assertEquals("OK", target.cli("--user", asGuard.user(), "--pass", asGuard.password(), "--no-auth-warning", "SET", "m", "1"));
+                // the migration's user has the least rights its work needs: no administration, nothing that wipes the target
+                for (String[] refused : List.of(new String[] {"FLUSHALL"}, new String[] {"FLUSHDB"}, new String[] {"SWAPDB", "0", "1"},
+                        new String[] {"CONFIG", "SET", "maxmemory", "1"}, new String[] {"ACL", "SETUSER", "evil", "on", ">x", "+@all"},
+                        new String[] {"SHUTDOWN"}, new String[] {"DEBUG", "SLEEP", "0"}, new String[] {"REPLICAOF", "127.0.0.1", "1"})) {
+                    List<String> cmd = new java.util.ArrayList<>(List.of("--user", asGuard.user(), "--pass", asGuard.password(), "--no-auth-warning"));
+                    cmd.addAll(List.of(refused));
+                    assertTrue(target.cli(cmd.toArray(String[]::new)).contains("NOPERM"), String.join(" ", refused));
+                }
+                String dump = target.cli("--user", asGuard.user(), "--pass", asGuard.password(), "--no-auth-warning", "EVAL",
+                        "local d = redis.call('DUMP', 'm') redis.call('RESTORE', 'm2', 0, d, 'REPLACE') redis.call('TIME') "
+                                + "redis.call('INFO', 'server') return redis.call('GET', 'm2')", "0");
+                assertEquals("1", dump, "what the copy does is allowed");
                 assertEquals("1", target.cli("-a", "t0p", "--no-auth-warning", "GET", "m"), "reads stay allowed");
 
                 send(producer, StatusEvent.captureReady(new RunKey(id, 1), "r", null, null));

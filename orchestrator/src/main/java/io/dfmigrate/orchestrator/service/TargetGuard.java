@@ -64,7 +64,12 @@ public class TargetGuard {
     /** Creates the migration's user, then takes the write commands from every guarded user. Safe to repeat. */
     public void apply(RedisEndpoint target, GuardState g) {
         try (BlockingRedis t = BlockingRedis.connect(vertx, target, 0, config.redisTimeout())) {
-            t.send(Request.cmd(Command.ACL).arg("SETUSER").arg(g.user()).arg("on").arg(">" + g.password()).arg("~*").arg("+@all"));
+            // the least the migration's work needs: every key, reads and writes (RESTORE, DEL, the stream and key commands, MULTI,
+            // TIME, INFO), but no server administration (CONFIG, ACL, SHUTDOWN, DEBUG, replication) and no FLUSHALL, FLUSHDB
+            // or SWAPDB: its credentials travel in events and reach every worker, so they must not be able to wipe or take over
+            // the target
+            t.send(Request.cmd(Command.ACL).arg("SETUSER").arg(g.user()).arg("on").arg(">" + g.password()).arg("~*")
+                    .arg("+@all").arg("-@admin").arg("-flushall").arg("-flushdb").arg("-swapdb"));
             for (AclUsers.User u : g.guarded()) {
                 Request r = Request.cmd(Command.ACL).arg("SETUSER").arg(u.name()).arg("-@write");
                 if (!u.selectors().isEmpty()) {
