@@ -9,6 +9,9 @@ import io.dfmigrate.replicator.service.ApplyService;
 import io.dfmigrate.replicator.service.CaptureService;
 import io.smallrye.common.annotation.RunOnVirtualThread;
 import io.smallrye.reactive.messaging.ce.IncomingCloudEventMetadata;
+import io.dfmigrate.replicator.config.ReplicatorConfig;
+import java.time.Instant;
+import org.jboss.logging.Logger;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.Optional;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
@@ -19,14 +22,19 @@ import org.eclipse.microprofile.reactive.messaging.Incoming;
  */
 @ApplicationScoped
 public class PhaseConsumer {
+    private static final Logger LOG = Logger.getLogger(PhaseConsumer.class);
+
     private final EventSignatures signatures;
     private final CaptureService capture;
     private final ApplyService apply;
+    private final ControlReplays replays;
 
-    public PhaseConsumer(CaptureService capture, ApplyService apply, EventSignatures signatures) {
+    public PhaseConsumer(CaptureService capture, ApplyService apply, EventSignatures signatures, ReplicatorConfig config) {
         this.signatures = signatures;
         this.capture = capture;
         this.apply = apply;
+        // a minute more than the longest pause: a command delayed on its way (a slow relay, a busy broker) still acts
+        this.replays = new ControlReplays(config.cutoverMaxPause().plusMinutes(1));
     }
 
     @Incoming("phases-in")
@@ -55,6 +63,13 @@ public class PhaseConsumer {
         if (phase == null) {
             return;
         }
+        if (phase instanceof PhaseEvent.Cutover || phase instanceof PhaseEvent.Reconcile) {
+            String replay = replays.refusal(phase, Instant.now());
+            if (replay != null) {
+                LOG.warnf("migration %s run %d: %s command dropped: %s", phase.migrationId(), phase.run(), phase.type(), replay);
+                return;
+            }
+        }
         switch (phase) {
             case PhaseEvent.Replicate r -> apply.markReplicating(r);
             case PhaseEvent.Cutover c -> capture.cutover(c);
@@ -70,6 +85,7 @@ public class PhaseConsumer {
     }
 
     private void end(PhaseEvent phase) {
+        replays.forget(RunKey.of(phase));
         apply.markEnded(RunKey.of(phase));
         capture.stop(phase);
     }
