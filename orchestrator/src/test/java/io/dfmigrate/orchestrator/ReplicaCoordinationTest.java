@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.agroal.api.AgroalDataSource;
 import io.dfmigrate.orchestrator.persistence.AdvisoryLocks;
+import io.dfmigrate.orchestrator.service.DatabaseOutages;
 import io.dfmigrate.orchestrator.service.WatchLeader;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -34,11 +35,13 @@ class ReplicaCoordinationTest {
     WatchLeader leader;
     @Inject
     AgroalDataSource dataSource;
+    @Inject
+    DatabaseOutages outages;
 
     WatchLeader replica(long key) throws Exception {
-        Constructor<WatchLeader> c = WatchLeader.class.getDeclaredConstructor(AdvisoryLocks.class, long.class);
+        Constructor<WatchLeader> c = WatchLeader.class.getDeclaredConstructor(AdvisoryLocks.class, long.class, DatabaseOutages.class);
         c.setAccessible(true);
-        return c.newInstance(locks, key);
+        return c.newInstance(locks, key, outages);
     }
 
     @Test
