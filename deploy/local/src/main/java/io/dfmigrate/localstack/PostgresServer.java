@@ -36,6 +36,19 @@ public final class PostgresServer implements AutoCloseable {
         return "jdbc:postgresql://127.0.0.1:" + port + "/" + DATABASE;
     }
 
+    /**
+     * A new, empty database on this server, for tests that share one server but not its data (each Quarkus test class of
+     * the orchestrator its own schema); returns its JDBC URL.
+     */
+    public String createDatabase(String name) {
+        if (!name.matches("[a-z][a-z0-9_]{0,62}")) {
+            throw new IllegalArgumentException("not a plain database name: " + name);
+        }
+        ManagedProcess.run("createdb " + name, List.of(binDir().resolve("createdb").toString(), "-h", "127.0.0.1", "-p",
+                Integer.toString(port), "-U", USER, name), Duration.ofSeconds(30));
+        return "jdbc:postgresql://127.0.0.1:" + port + "/" + name;
+    }
+
     public int port() {
         return port;
     }

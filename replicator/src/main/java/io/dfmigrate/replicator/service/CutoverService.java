@@ -97,11 +97,18 @@ public class CutoverService {
         boolean verified;
         try (BlockingRedis t = BlockingRedis.connect(vertx, RedisEndpoint.parse(box.open(end.target().sealed(), SecretBox.context(end.migrationId(), SecretBox.TARGET))), 0, config.timeout())) {
             Map<Integer, long[]> sourceKeys = KeyScanner.keyspaceWithExpires(c.admin);
-            // the target's own keys (options.overwrite), counted by the orchestrator after the drain, are not the source's
-            KeyCounts counts = KeyCounts.compare(sourceKeys, KeyScanner.keyspaceWithExpires(t), null,
-                    end instanceof PhaseEvent.Complete done ? done.targetOwnKeys() : null);
-            verified = counts.equal() && end instanceof PhaseEvent.Complete;
-            detail = counts.describe();
+            sourceKeys.keySet().removeIf(db -> !c.scope.includesDb(db)); // databases the migration does not copy
+            if (c.scope.pattern().equals("*")) {
+                // the target's own keys (options.overwrite), counted by the orchestrator after the drain, are not the source's
+                KeyCounts counts = KeyCounts.compare(sourceKeys, KeyScanner.keyspaceWithExpires(t), c.scope.dbs(),
+                        end instanceof PhaseEvent.Complete done ? done.targetOwnKeys() : null);
+                verified = counts.equal() && end instanceof PhaseEvent.Complete;
+                detail = counts.describe();
+            } else {
+                // a keyPattern copies part of each database: the counts of whole databases cannot match, the keys are compared
+                verified = end instanceof PhaseEvent.Complete;
+                detail = "key counts not compared (keyPattern '" + c.scope.pattern() + "' copies part of the source)";
+            }
             if (verified) {
                 String differ = verifyKeys(c, end, t.endpoint(), sourceKeys);
                 verified = differ.startsWith("verified");
@@ -130,7 +137,7 @@ public class CutoverService {
             for (int db : sourceKeys.keySet()) {
                 try (BlockingRedis s = BlockingRedis.connect(vertx, c.source, db, config.timeout())) {
                     List<byte[]> names = new ArrayList<>();
-                    new KeyScanner(s, "*", 1000).scan(10_000, Integer.MAX_VALUE, names::addAll);
+                    new KeyScanner(s, c.scope.pattern(), 1000).scan(10_000, Integer.MAX_VALUE, names::addAll);
                     keys.put(db, names);
                 }
             }

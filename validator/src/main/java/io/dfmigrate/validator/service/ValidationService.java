@@ -72,7 +72,7 @@ public class ValidationService {
         if (src.reachable()) {
             r.add("identity.source", INFO, "source is " + src.product() + " with " + src.totalKeys() + " key(s) in "
                     + src.keyspace().size() + " database(s)", null);
-            sourceRole(src, r);
+            ServerChecks.sourceRole(src, r);
             if (src.totalKeys() == 0) {
                 r.add("source.empty", WARNING, "the source has no keys: there is nothing to copy yet",
                         "check that the source URI points at the right server; new writes will still be replicated");
@@ -83,8 +83,8 @@ public class ValidationService {
                     ? " (not Dragonfly; Dragonfly's limits are applied because targetProfile=dragonfly)"
                     : " (not Dragonfly: any RESP-compatible server can be a target)";
             r.add("identity.target", INFO, "target is " + tgt.product() + how, null);
-            role(tgt, r);
-            targetEmpty(tgt, o, r);
+            ServerChecks.role(tgt, r);
+            ServerChecks.targetEmpty(tgt, o, r);
         }
         if (!src.reachable()) {
             return r.checks;
@@ -100,8 +100,8 @@ public class ValidationService {
                     "grant the source user +scan +type +pttl +memory|usage and the length commands, or accept unchecked data");
         }
         if (tgt.reachable()) {
-            databases(src, tgt, dbs, dragonfly, r);
-            memory(src, tgt, r);
+            ServerChecks.databases(src, tgt, dbs, dragonfly, r);
+            ServerChecks.memory(src, tgt, r);
             copyMethod(source, target, samples, dragonfly, r);
         }
         if (o.snapshotCopy()) {
@@ -199,105 +199,6 @@ public class ValidationService {
             remediation = "check that the " + p.role() + " URI is right and the server is reachable from the dfmigrate services";
         }
         r.add(id, ERROR, p.role() + " " + p.endpoint().address() + " is not usable: " + err, remediation);
-    }
-
-    /**
-     * A replica as the source copies and captures fine, but the cutover's {@code CLIENT PAUSE … WRITE} would pause nobody
-     * who writes: the applications write to its primary, and what they write after the cutover's check is lost.
-     */
-    private static void sourceRole(EndpointProbe s, Report r) {
-        String role = s.info().getOrDefault("role", "master");
-        if (role.equals("slave") || role.equals("replica")) {
-            String primary = s.info().getOrDefault("master_host", "?") + ":" + s.info().getOrDefault("master_port", "?");
-            r.add("role.source", ERROR, "the source is a replica (role:" + role + ") of the primary " + primary
-                    + ": the cutover could not pause the writes made on the primary, and those made after its check would be lost",
-                    "point the source URI at the primary " + primary + " (the address its replicas use; from the dfmigrate "
-                    + "services it may have another name), with the same credentials if they hold there");
-        }
-    }
-
-    private static void role(EndpointProbe t, Report r) {
-        String role = t.info().getOrDefault("role", "master");
-        if (role.equals("slave") || role.equals("replica")) {
-            r.add("role.target", ERROR, "the target is a replica (role:" + role + ") and rejects writes",
-                    "run REPLICAOF NO ONE on the target, or point the target URI at its primary");
-        }
-        if ("1".equals(t.info().get("loading"))) {
-            r.add("loading.target", ERROR, "the target is still loading its dataset", "wait until INFO persistence shows loading:0, then validate again");
-        }
-    }
-
-    private static void targetEmpty(EndpointProbe t, MigrationOptions o, Report r) {
-        long keys = t.totalKeys();
-        if (keys == 0) {
-            return;
-        }
-        String where = t.keyspace().entrySet().stream().map(e -> "db" + e.getKey() + "=" + e.getValue()).collect(Collectors.joining(", "));
-        if (Boolean.TRUE.equals(o.overwrite())) {
-            r.add("target.not-empty", WARNING, "the target already holds " + keys + " key(s) (" + where
-                    + "); keys with the same names will be replaced, the others are recorded at start as the target's own and stay",
-                    "acknowledge, or empty the target first (FLUSHALL)");
-        } else {
-            r.add("target.not-empty", ERROR, "the target already holds " + keys + " key(s) (" + where + ")",
-                    "empty the target (FLUSHALL), or set options.overwrite=true to copy over its data");
-        }
-    }
-
-    private static void databases(EndpointProbe s, EndpointProbe t, List<Integer> wanted, boolean dragonfly, Report r) {
-        List<Integer> withKeys = wanted.stream().filter(s.keyspace()::containsKey).toList();
-        boolean cluster = "1".equals(t.info().get("cluster_enabled"));
-        if (cluster) {
-            List<Integer> outside = withKeys.stream().filter(db -> db != 0).toList();
-            if (!outside.isEmpty()) {
-                r.add("databases.cluster", ERROR, "the target runs in cluster mode, which has only database 0, but the source has keys in "
-                        + "database(s) " + outside, "move those keys into db 0 first, migrate them to a non-cluster target, or leave "
-                        + "them out with options.dbs");
-            }
-            return;
-        }
-        Integer count = t.databases();
-        if (count == null && dragonfly && !t.isDragonfly()) {
-            count = 16;
-        }
-        if (count == null) {
-            r.add("databases", WARNING, "cannot read the target's number of databases (CONFIG GET denied)", "make sure the target has at least "
-                    + (withKeys.stream().mapToInt(Integer::intValue).max().orElse(0) + 1) + " databases");
-            return;
-        }
-        final int n = count;
-        List<Integer> missing = wanted.stream().filter(db -> db >= n).toList();
-        if (!missing.isEmpty()) {
-            String setting = dragonfly ? "--dbnum" : "databases";
-            r.add("databases", ERROR, "the source has keys in database(s) " + missing + " but the target has only " + n + " database(s)",
-                    "start the target with " + setting + " " + (missing.stream().mapToInt(Integer::intValue).max().orElse(0) + 1)
-                            + " or more, or leave those databases out with options.dbs");
-        }
-    }
-
-    private static void memory(EndpointProbe s, EndpointProbe t, Report r) {
-        long used = s.infoLong("used_memory");
-        long max = 0;
-        try {
-            max = Long.parseLong(t.config().getOrDefault("maxmemory", t.info().getOrDefault("maxmemory", "0")).strip());
-        } catch (NumberFormatException ignored) {
-            // unknown: treated as unlimited
-        }
-        long targetUsed = t.infoLong("used_memory");
-        if (max <= 0) {
-            r.add("memory", INFO, "the source uses " + mb(used) + "; the target has no maxmemory limit", null);
-            return;
-        }
-        long need = used + targetUsed;
-        if (need > max) {
-            r.add("memory", ERROR, "the source uses " + mb(used) + " (target already " + mb(targetUsed) + ") but the target's maxmemory is "
-                    + mb(max) + ": the copy would run out of memory", "raise the target's maxmemory above " + mb(need * 12 / 10)
-                    + " or choose a larger target");
-        } else if (need > max * 0.8) {
-            r.add("memory", WARNING, "the source uses " + mb(used) + ", " + Math.round(100.0 * need / max) + "% of the target's maxmemory ("
-                    + mb(max) + "), leaving little room for new writes", "raise the target's maxmemory to at least " + mb(need * 12 / 10));
-        } else {
-            r.add("memory", INFO, "the source uses " + mb(used) + " of the target's maxmemory " + mb(max), null);
-        }
     }
 
     /** The copy reads keys with a read-only script; a source that refuses it is read with slower pipelines. */

@@ -1,0 +1,117 @@
+package io.dfmigrate.validator.service;
+
+import static io.dfmigrate.common.event.Severity.ERROR;
+import static io.dfmigrate.common.event.Severity.INFO;
+import static io.dfmigrate.common.event.Severity.WARNING;
+
+import io.dfmigrate.common.event.MigrationOptions;
+import java.util.List;
+import java.util.stream.Collectors;
+
+/**
+ * The checks of the servers themselves, from what {@link EndpointProbe} read: their roles (a replica is neither a good
+ * source nor a target), a target that already holds keys, enough databases, enough memory.
+ */
+final class ServerChecks {
+    private ServerChecks() {
+    }
+
+    /**
+     * A replica as the source copies and captures fine, but the cutover's {@code CLIENT PAUSE … WRITE} would pause nobody
+     * who writes: the applications write to its primary, and what they write after the cutover's check is lost.
+     */
+    static void sourceRole(EndpointProbe s, Report r) {
+        String role = s.info().getOrDefault("role", "master");
+        if (role.equals("slave") || role.equals("replica")) {
+            String primary = s.info().getOrDefault("master_host", "?") + ":" + s.info().getOrDefault("master_port", "?");
+            r.add("role.source", ERROR, "the source is a replica (role:" + role + ") of the primary " + primary
+                    + ": the cutover could not pause the writes made on the primary, and those made after its check would be lost",
+                    "point the source URI at the primary " + primary + " (the address its replicas use; from the dfmigrate "
+                    + "services it may have another name), with the same credentials if they hold there");
+        }
+    }
+
+    static void role(EndpointProbe t, Report r) {
+        String role = t.info().getOrDefault("role", "master");
+        if (role.equals("slave") || role.equals("replica")) {
+            r.add("role.target", ERROR, "the target is a replica (role:" + role + ") and rejects writes",
+                    "run REPLICAOF NO ONE on the target, or point the target URI at its primary");
+        }
+        if ("1".equals(t.info().get("loading"))) {
+            r.add("loading.target", ERROR, "the target is still loading its dataset", "wait until INFO persistence shows loading:0, then validate again");
+        }
+    }
+
+    static void targetEmpty(EndpointProbe t, MigrationOptions o, Report r) {
+        long keys = t.totalKeys();
+        if (keys == 0) {
+            return;
+        }
+        String where = t.keyspace().entrySet().stream().map(e -> "db" + e.getKey() + "=" + e.getValue()).collect(Collectors.joining(", "));
+        if (Boolean.TRUE.equals(o.overwrite())) {
+            r.add("target.not-empty", WARNING, "the target already holds " + keys + " key(s) (" + where
+                    + "); keys with the same names will be replaced, the others are recorded at start as the target's own and stay",
+                    "acknowledge, or empty the target first (FLUSHALL)");
+        } else {
+            r.add("target.not-empty", ERROR, "the target already holds " + keys + " key(s) (" + where + ")",
+                    "empty the target (FLUSHALL), or set options.overwrite=true to copy over its data");
+        }
+    }
+
+    static void databases(EndpointProbe s, EndpointProbe t, List<Integer> wanted, boolean dragonfly, Report r) {
+        List<Integer> withKeys = wanted.stream().filter(s.keyspace()::containsKey).toList();
+        boolean cluster = "1".equals(t.info().get("cluster_enabled"));
+        if (cluster) {
+            List<Integer> outside = withKeys.stream().filter(db -> db != 0).toList();
+            if (!outside.isEmpty()) {
+                r.add("databases.cluster", ERROR, "the target runs in cluster mode, which has only database 0, but the source has keys in "
+                        + "database(s) " + outside, "move those keys into db 0 first, migrate them to a non-cluster target, or leave "
+                        + "them out with options.dbs");
+            }
+            return;
+        }
+        Integer count = t.databases();
+        if (count == null && dragonfly && !t.isDragonfly()) {
+            count = 16;
+        }
+        if (count == null) {
+            r.add("databases", WARNING, "cannot read the target's number of databases (CONFIG GET denied)", "make sure the target has at least "
+                    + (withKeys.stream().mapToInt(Integer::intValue).max().orElse(0) + 1) + " databases");
+            return;
+        }
+        final int n = count;
+        List<Integer> missing = wanted.stream().filter(db -> db >= n).toList();
+        if (!missing.isEmpty()) {
+            String setting = dragonfly ? "--dbnum" : "databases";
+            r.add("databases", ERROR, "the source has keys in database(s) " + missing + " but the target has only " + n + " database(s)",
+                    "start the target with " + setting + " " + (missing.stream().mapToInt(Integer::intValue).max().orElse(0) + 1)
+                            + " or more, or leave those databases out with options.dbs");
+        }
+    }
+
+    static void memory(EndpointProbe s, EndpointProbe t, Report r) {
+        long used = s.infoLong("used_memory");
+        long max = 0;
+        try {
+            max = Long.parseLong(t.config().getOrDefault("maxmemory", t.info().getOrDefault("maxmemory", "0")).strip());
+        } catch (NumberFormatException ignored) {
+            // unknown: treated as unlimited
+        }
+        long targetUsed = t.infoLong("used_memory");
+        if (max <= 0) {
+            r.add("memory", INFO, "the source uses " + ValidationService.mb(used) + "; the target has no maxmemory limit", null);
+            return;
+        }
+        long need = used + targetUsed;
+        if (need > max) {
+            r.add("memory", ERROR, "the source uses " + ValidationService.mb(used) + " (target already " + ValidationService.mb(targetUsed) + ") but the target's maxmemory is "
+                    + ValidationService.mb(max) + ": the copy would run out of memory", "raise the target's maxmemory above " + ValidationService.mb(need * 12 / 10)
+                    + " or choose a larger target");
+        } else if (need > max * 0.8) {
+            r.add("memory", WARNING, "the source uses " + ValidationService.mb(used) + ", " + Math.round(100.0 * need / max) + "% of the target's maxmemory ("
+                    + ValidationService.mb(max) + "), leaving little room for new writes", "raise the target's maxmemory to at least " + ValidationService.mb(need * 12 / 10));
+        } else {
+            r.add("memory", INFO, "the source uses " + ValidationService.mb(used) + " of the target's maxmemory " + ValidationService.mb(max), null);
+        }
+    }
+}
