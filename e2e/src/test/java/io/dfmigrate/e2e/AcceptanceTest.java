@@ -35,7 +35,7 @@ class AcceptanceTest {
 
     @BeforeAll
     static void startStack() {
-        stack = E2e.startStack(Map.of("DFM_COPIER_BIG_KEY_BYTES", "1000000"));
+        stack = E2e.sharedStack(); // big keys copied by type from 1 MB, among the shared settings
         api = new Api(stack);
         vertx = Vertx.vertx();
     }
@@ -45,8 +45,9 @@ class AcceptanceTest {
         if (vertx != null) {
             vertx.close();
         }
-        if (stack != null) {
-            stack.close();
+        if (api != null) {
+            E2e.stopLiveMigrations(api);
+            E2e.restoreServices(stack);
         }
     }
 

@@ -40,15 +40,16 @@ class DataPathAndRecoveryTest {
 
     @BeforeAll
     static void startStack() {
-        // the DBSIZE drift watch every 3 s instead of 30 s, a silent capture taken over after 8 s instead of 15 s
-        stack = E2e.startStack(Map.of("DFM_ORCHESTRATOR_DRIFT_CHECK_INTERVAL", "3s", "DFM_ORCHESTRATOR_CAPTURE_TIMEOUT", "8s"));
+        // among the shared settings: the DBSIZE drift watch every 3 s instead of 30 s, a silent capture taken over after 8 s
+        stack = E2e.sharedStack();
         api = new Api(stack);
     }
 
     @AfterAll
     static void stopStack() {
-        if (stack != null) {
-            stack.close();
+        if (api != null) {
+            E2e.stopLiveMigrations(api);
+            E2e.restoreServices(stack);
         }
     }
 

@@ -8,6 +8,51 @@ import java.util.HashMap;
 
 /** What the end-to-end classes share: the stack as run.sh starts it, and small measuring helpers. */
 final class E2e {
+    /**
+     * The settings of the stack the data-path classes share (AcceptanceTest, DataPathAndRecoveryTest, ProductionScaleTest):
+     * big keys copied by type from 1 MB, the DBSIZE drift watch every 3 s, a silent capture taken over after 8 s, a stall
+     * shown after 10 s, the replicator's Redis calls bounded by 5 s: each class's tests need one of them, none is hurt by the
+     * others, and one stack instead of three saves two boots of Kafka, PostgreSQL and four services.
+     */
+    static final Map<String, String> SHARED_ENV = Map.of("DFM_COPIER_BIG_KEY_BYTES", "1000000",
+            "DFM_ORCHESTRATOR_DRIFT_CHECK_INTERVAL", "3s", "DFM_ORCHESTRATOR_CAPTURE_TIMEOUT", "8s",
+            "DFM_ORCHESTRATOR_STALL_TIMEOUT", "10s", "DFM_REPLICATOR_TIMEOUT", "5s");
+    private static LocalStack shared;
+
+    /**
+     * The stack the data-path classes share, started by the first that asks and stopped with the test JVM (LocalStack's
+     * shutdown hook). A class must leave it as it found it: every service running, no live migration left.
+     */
+    static synchronized LocalStack sharedStack() {
+        if (shared == null) {
+            shared = startStack(SHARED_ENV);
+        }
+        return shared;
+    }
+
+    /**
+     * The shared stack as the next class expects it: the four services running (one restarted if a test killed it),
+     * no second instance (copier-2, replicator-2 …) left running.
+     */
+    static void restoreServices(LocalStack stack) {
+        for (String name : stack.serviceNames()) {
+            if (!LocalStack.SERVICES.contains(name)) {
+                stack.service(name).stop();
+            } else if (!stack.service(name).isAlive()) {
+                stack.startService(name, name, stack.service(name).httpPort());
+            }
+        }
+    }
+
+    /** Stops what a class left live on the shared stack (a test that failed half way), so the next class starts clean. */
+    static void stopLiveMigrations(Api api) {
+        api.get("/api/migrations?limit=500").json().forEach(m -> {
+            if (m.path("state").asText().matches("VALIDATING|COPYING|REPLICATING")) {
+                api.post("/api/migrations/" + m.get("id").asText() + "/stop", null);
+            }
+        });
+    }
+
     /** Kafka, PostgreSQL and the four services from their built artifacts, state under e2e/target. */
     static LocalStack startStack(Map<String, String> extraEnv) {
         Path home = Path.of("..").toAbsolutePath().normalize();

@@ -38,7 +38,7 @@ class ProductionScaleTest {
 
     @BeforeAll
     static void startStack() {
-        stack = E2e.startStack(Map.of("DFM_ORCHESTRATOR_STALL_TIMEOUT", "10s", "DFM_REPLICATOR_TIMEOUT", "5s"));
+        stack = E2e.sharedStack(); // among the shared settings: a stall shown after 10 s, Redis calls bounded by 5 s
         api = new Api(stack);
         vertx = Vertx.vertx();
     }
@@ -46,11 +46,7 @@ class ProductionScaleTest {
     /** A test that failed half way leaves no live migration behind to slow the next one down. */
     @AfterEach
     void stopLiveMigrations() {
-        api.get("/api/migrations").json().forEach(m -> {
-            if (m.path("state").asText().matches("VALIDATING|COPYING|REPLICATING")) {
-                api.post("/api/migrations/" + m.get("id").asText() + "/stop", null);
-            }
-        });
+        E2e.stopLiveMigrations(api);
     }
 
     @AfterAll
@@ -59,7 +55,7 @@ class ProductionScaleTest {
             vertx.close();
         }
         if (stack != null) {
-            stack.close();
+            E2e.restoreServices(stack);
         }
     }
 

@@ -33,6 +33,16 @@ final class BatchWork {
         typedTtl.add(deadline);
     }
 
+    /** A key written by type (small, or in chunks): counted here and in the live progress (null: none). */
+    void writtenByType(CopyProgress progress) {
+        byType++;
+        restored++;
+        if (progress != null) {
+            progress.keys.increment();
+            progress.structural.increment();
+        }
+    }
+
     void fail(int db, byte[] key, String reason) {
         failures.add(new KeyFailure(db, KeySync.printable(key), reason));
     }

@@ -230,12 +230,7 @@ public final class KeySync {
                 error = "structural copy failed: " + e.getMessage();
             }
             if (error == null) {
-                w.byType++;
-                w.restored++;
-                if (progress != null) {
-                    progress.keys.increment();
-                    progress.structural.increment();
-                }
+                w.writtenByType(progress);
             } else {
                 w.fail(target.db(), w.structural.get(i), error);
             }

@@ -111,12 +111,7 @@ final class TypedCopy {
                 error = done.get(j).error();
             }
             if (error == null) {
-                w.byType++;
-                w.restored++;
-                if (progress != null) {
-                    progress.keys.increment();
-                    progress.structural.increment();
-                }
+                w.writtenByType(progress);
             } else {
                 KeySync.failOnServerFault(target, "target", error);
                 w.fail(target.db(), typed.get(writeOf.get(x)), "target: " + error);

@@ -14,6 +14,10 @@ import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.concurrent.Future;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.ExecutionException;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
@@ -132,19 +136,32 @@ public final class LocalStack implements AutoCloseable {
         apiToken = config.apiToken() != null ? config.apiToken() : fromStateDir("api-token", LocalStack::newApiToken);
         Path kafkaDir = config.stateDir().resolve("kafka");
         KafkaBroker.Security security = kafkaSecurity();
-        kafka = config.randomPorts() ? StackException.onFreePorts((p, c) -> new KafkaBroker(kafkaDir, p, c, security).start())
-                : new KafkaBroker(kafkaDir, config.kafkaPort(), config.kafkaControllerPort(), security).start();
-        started.add(kafka);
-        kafka.createTopics();
-        if (config.dbUrl() == null) {
-            Path pgDir = config.stateDir().resolve("postgresql");
-            postgres = config.randomPorts() ? StackException.onFreePorts((p, unused) -> new PostgresServer(pgDir, p, config.fsync()).start())
-                    : new PostgresServer(pgDir, config.pgPort(), config.fsync()).start();
-            started.add(postgres);
-            jdbcUrl = postgres.jdbcUrl();
-        } else {
-            jdbcUrl = config.dbUrl();
-        }
+        // Kafka and PostgreSQL start side by side: each waits mostly for its own JVM or process to come up
+        Runnable startKafka = () -> {
+            KafkaBroker k = config.randomPorts() ? StackException.onFreePorts((p, c) -> new KafkaBroker(kafkaDir, p, c, security).start())
+                    : new KafkaBroker(kafkaDir, config.kafkaPort(), config.kafkaControllerPort(), security).start();
+            synchronized (this) {
+                kafka = k;
+                started.add(k);
+            }
+            k.createTopics();
+        };
+        Runnable startPostgres = () -> {
+            if (config.dbUrl() == null) {
+                Path pgDir = config.stateDir().resolve("postgresql");
+                PostgresServer pg = config.randomPorts()
+                        ? StackException.onFreePorts((p, unused) -> new PostgresServer(pgDir, p, config.fsync()).start())
+                        : new PostgresServer(pgDir, config.pgPort(), config.fsync()).start();
+                synchronized (this) {
+                    postgres = pg;
+                    started.add(pg);
+                    jdbcUrl = pg.jdbcUrl();
+                }
+            } else {
+                jdbcUrl = config.dbUrl();
+            }
+        };
+        inParallel(List.of(startKafka, startPostgres));
         return this;
     }
 
@@ -155,11 +172,39 @@ public final class LocalStack implements AutoCloseable {
         Ports.requireFree(config.copierPort(), "copier HTTP", "DFM_COPIER_PORT");
         Ports.requireFree(config.replicatorPort(), "replicator HTTP", "DFM_REPLICATOR_PORT");
         startInfrastructure();
-        startService("orchestrator", "orchestrator", config.httpPort());
-        startService("validator", "validator", config.validatorPort());
-        startService("copier", "copier", config.copierPort());
-        startService("replicator", "replicator", config.replicatorPort());
+        // the four services boot side by side (each waits for its own readiness)
+        inParallel(List.of(() -> startService("orchestrator", "orchestrator", config.httpPort()),
+                () -> startService("validator", "validator", config.validatorPort()),
+                () -> startService("copier", "copier", config.copierPort()),
+                () -> startService("replicator", "replicator", config.replicatorPort())));
         return this;
+    }
+
+    /** Runs the steps at once and waits for all; the first failure is thrown (what did start is closed with the stack). */
+    private static void inParallel(List<Runnable> steps) {
+        try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
+            List<Future<?>> running = steps.stream().<Future<?>>map(pool::submit).toList();
+            RuntimeException failed = null;
+            for (Future<?> f : running) {
+                try {
+                    f.get();
+                } catch (ExecutionException e) {
+                    RuntimeException cause = e.getCause() instanceof RuntimeException r ? r
+                            : new StackException("start failed: " + e.getCause(), e.getCause());
+                    if (failed == null) {
+                        failed = cause;
+                    } else {
+                        failed.addSuppressed(cause);
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new StackException("interrupted while starting");
+                }
+            }
+            if (failed != null) {
+                throw failed;
+            }
+        }
     }
 
     /** The settings (environment) a service of this stack starts with: Kafka and its login, keys, the orchestrator's database. */
@@ -195,11 +240,13 @@ public final class LocalStack implements AutoCloseable {
             // a port picked as free was taken by another process before the service bound it (a busy machine): take another
             s = ServiceProcess.start(config.home(), module, name, Ports.free(), env, config.stateDir().resolve("logs"), config.serviceHeap());
         }
-        ServiceProcess previous = services.put(name, s);
-        if (previous != null) {
-            started.remove(previous);
+        synchronized (this) {
+            ServiceProcess previous = services.put(name, s);
+            if (previous != null) {
+                started.remove(previous);
+            }
+            started.add(s);
         }
-        started.add(s);
         return s;
     }
 
@@ -207,11 +254,17 @@ public final class LocalStack implements AutoCloseable {
         return services.get(name);
     }
 
+    /** The names of the service instances this stack started (a second copier is {@code copier-2}). */
+    public List<String> serviceNames() {
+        synchronized (services) {
+            return List.copyOf(services.keySet());
+        }
+    }
+
     public KafkaBroker kafka() {
         return kafka;
     }
 
-    /** The port of the PostgreSQL this stack started (a test's may differ from the configured one: a busy machine). */
     /** The stack's own PostgreSQL (null when DFM_DB_URL names another). */
     public PostgresServer postgres() {
         return postgres;
