@@ -171,11 +171,6 @@ public final class KeySync {
         return e.contains("PAYLOAD VERSION") || e.contains("CHECKSUM") || e.contains("BAD DATA FORMAT");
     }
 
-    /** The target's clock for a deadline (tests). */
-    long targetAt(long deadline) {
-        return deadlines.targetAt(deadline);
-    }
-
     public Result sync(List<byte[]> keys) {
         if (keys.isEmpty()) {
             return new Result(0, 0, 0, 0, List.of());

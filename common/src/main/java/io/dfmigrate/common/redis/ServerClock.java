@@ -17,7 +17,9 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class ServerClock {
     private static final long ORIGIN = System.nanoTime();
     private static final long FRESH_MILLIS = 60_000;
-    /** Per server address: {offset, round trip, measured at}. */
+    /** A slow sample is tried again at most this often while a fresh one is known. */
+    private static final long RETRY_MILLIS = 1_000;
+    /** Per server address: {offset, round trip, measured at, last tried at}. */
     private static final Map<String, long[]> OFFSETS = new ConcurrentHashMap<>();
 
     private ServerClock() {
@@ -40,9 +42,12 @@ public final class ServerClock {
     public static long offset(BlockingRedis server) {
         String address = server.endpoint().address();
         long[] known = OFFSETS.get(address);
-        boolean fresh = known != null && now() - known[2] < FRESH_MILLIS;
-        if (fresh && known[1] <= 1) {
-            return known[0]; // as good as a measurement gets
+        long now = now();
+        boolean fresh = known != null && now - known[2] < FRESH_MILLIS;
+        // as good as a measurement gets, or tried again within the last second (every batch builds a KeySync: on a busy
+        // machine, where no round trip is under 1 ms, it would otherwise send up to three TIMEs per server and batch)
+        if (fresh && (known[1] <= 1 || now - known[3] < RETRY_MILLIS)) {
+            return known[0];
         }
         long[] sample = null;
         for (int i = 0; i < 3 && (sample == null || sample[1] > 1); i++) {
@@ -50,10 +55,11 @@ public final class ServerClock {
             long serverMillis = millis(server.send(Request.cmd(Command.TIME)));
             long after = now();
             if (sample == null || after - sent < sample[1]) {
-                sample = new long[] {serverMillis - (sent + after) / 2, after - sent, after};
+                sample = new long[] {serverMillis - (sent + after) / 2, after - sent, after, after};
             }
         }
         if (fresh && known[1] < sample[1]) {
+            OFFSETS.put(address, new long[] {known[0], known[1], known[2], sample[3]}); // kept, but tried now
             return known[0];
         }
         OFFSETS.put(address, sample);
