@@ -72,7 +72,7 @@ class SnapshotEngineBenchmark {
             }
         });
         List<SnapshotReader.Entry>[] batch = new List[] {new ArrayList<>()};
-        SnapshotReader.read(RedisEndpoint.parse(source.uri()), Duration.ofSeconds(30), e -> {
+        SnapshotReader.read(RedisEndpoint.parse(source.uri()), Duration.ofSeconds(30), Long.MAX_VALUE, e -> {
             batch[0].add(e);
             if (batch[0].size() == 10_000) {
                 queue.put(batch[0]);

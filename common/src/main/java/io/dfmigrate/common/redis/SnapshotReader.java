@@ -72,8 +72,12 @@ public final class SnapshotReader {
      * Reads the whole snapshot of {@code source} into {@code sink} and returns the number of keys; {@code timeout} bounds
      * connecting and every read (the source sends keep-alive newlines while it prepares the snapshot). Fails with a
      * {@link RedisCommandException} that names the endpoint and never a credential.
+     *
+     * <p>The parser builds each key's payload whole (and the caller writes it with one RESTORE): {@code maxKeyBytes}
+     * bounds the snapshot bytes one key may take, so a single huge key fails the read with a {@link KeyTooLarge} that
+     * says what to do, instead of exhausting the worker's heap (holding such a key takes about twice its size).
      */
-    public static long read(RedisEndpoint source, Duration timeout, Sink sink) {
+    public static long read(RedisEndpoint source, Duration timeout, long maxKeyBytes, Sink sink) {
         java.net.InetAddress checked = BlockingRedis.checkedAddress(source); // connected to as checked, never resolved again
         try (Socket socket = connect(source, checked, timeout)) {
             InputStream in = new BufferedInputStream(socket.getInputStream(), 1 << 16);
@@ -93,14 +97,16 @@ public final class SnapshotReader {
             if (!sync.startsWith("+FULLRESYNC")) {
                 throw refused(source, "PSYNC", sync);
             }
-            InputStream rdb = rdbPayload(in);
+            KeyBound rdb = new KeyBound(rdbPayload(in), maxKeyBytes);
             return parse(rdb, sink, source);
+        } catch (KeyTooLarge e) {
+            throw new RedisCommandException(source.address() + ": " + e.getMessage(), e);
         } catch (IOException e) {
             throw new RedisCommandException(source.address() + ": the snapshot could not be read: " + e.getMessage(), e);
         }
     }
 
-    private static long parse(InputStream rdb, Sink sink, RedisEndpoint source) throws IOException {
+    private static long parse(KeyBound rdb, Sink sink, RedisEndpoint source) throws IOException {
         long[] keys = {0};
         Exception[] failed = {null};
         RuntimeException[] sinkFailed = {null};
@@ -115,6 +121,7 @@ public final class SnapshotReader {
                 if (failed[0] != null || !(event instanceof DumpKeyValuePair kv)) {
                     return;
                 }
+                rdb.keyRead((int) kv.getDb().getDbNumber(), kv.getKey());
                 long expireAt = kv.getExpiredType() == ExpiredType.NONE ? -1
                         : kv.getExpiredType() == ExpiredType.SECOND ? kv.getExpiredValue() * 1000 : kv.getExpiredValue();
                 try {
@@ -146,6 +153,11 @@ public final class SnapshotReader {
         if (sinkFailed[0] != null) {
             throw sinkFailed[0]; // the sink's own reason (e.g. the run ended, a write failed), as it was thrown
         }
+        for (Throwable t = failed[0]; t != null; t = t.getCause()) {
+            if (t instanceof KeyTooLarge tooLarge) {
+                throw tooLarge;
+            }
+        }
         if (failed[0] != null) {
             throw new RedisCommandException(source.address() + ": the snapshot could not be read: " + failed[0], failed[0]);
         }
@@ -154,6 +166,62 @@ public final class SnapshotReader {
                     + keys[0] + " key(s))");
         }
         return keys[0];
+    }
+
+    /** A key whose snapshot bytes passed the bound: the read stops before its payload is held whole. */
+    public static final class KeyTooLarge extends IOException {
+        KeyTooLarge(String message) {
+            super(message);
+        }
+    }
+
+    /**
+     * Counts the snapshot bytes read since the last key ended (a key's value follows its name; the parser's read-ahead
+     * makes the count a few KB early, never late) and stops the parser once they pass the bound.
+     */
+    private static final class KeyBound extends FilterInputStream {
+        private final long max;
+        private long sinceKey;
+        private long keys;
+        private int db;
+        private byte[] lastKey;
+
+        KeyBound(InputStream in, long max) {
+            super(in);
+            this.max = max;
+        }
+
+        void keyRead(int db, byte[] key) {
+            this.db = db;
+            this.lastKey = key;
+            keys++;
+            sinceKey = 0;
+        }
+
+        @Override
+        public int read() throws IOException {
+            int b = super.read();
+            count(b < 0 ? 0 : 1);
+            return b;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            int n = super.read(b, off, len);
+            count(Math.max(0, n));
+            return n;
+        }
+
+        private void count(int n) throws KeyTooLarge {
+            sinceKey += n;
+            if (sinceKey > max) {
+                throw new KeyTooLarge("a key of the snapshot is larger than " + max + " bytes ("
+                        + (lastKey == null ? "the first key" : "the key after '" + BlockingRedis.cut(KeySync.printable(lastKey)) + "' of db " + db)
+                        + ", " + keys + " key(s) read before it): copyMode=snapshot holds each key whole; use copyMode=scan, which"
+                        + " copies big keys by type in chunks, or raise DFM_COPIER_SNAPSHOT_MAX_KEY_BYTES together with the"
+                        + " copier's heap (a key takes about three times its size while it is held and written)");
+            }
+        }
     }
 
     /** After {@code +FULLRESYNC}: keep-alive newlines, then {@code $<length>} (a snapshot on disk) or {@code $EOF:<mark>} (diskless). */

@@ -82,9 +82,13 @@ class SnapshotReaderTest {
     }
 
     static Map<Integer, List<SnapshotReader.Entry>> read(RedisEndpoint source) {
+        return read(source, Long.MAX_VALUE);
+    }
+
+    static Map<Integer, List<SnapshotReader.Entry>> read(RedisEndpoint source, long maxKeyBytes) {
         // (the servers here have repl-diskless-sync-delay 0: Redis's default waits 5 s for more replicas first)
         Map<Integer, List<SnapshotReader.Entry>> byDb = new TreeMap<>();
-        SnapshotReader.read(source, Duration.ofSeconds(30), e -> byDb.computeIfAbsent(e.db(), db -> new ArrayList<>()).add(e));
+        SnapshotReader.read(source, Duration.ofSeconds(30), maxKeyBytes, e -> byDb.computeIfAbsent(e.db(), db -> new ArrayList<>()).add(e));
         return byDb;
     }
 
@@ -124,6 +128,42 @@ class SnapshotReaderTest {
             long db3 = Math.abs(Long.parseLong(source.cli("-n", "3", "PEXPIRETIME", "db3:7")) - Long.parseLong(same.cli("-n", "3", "PEXPIRETIME", "db3:7")));
             assertTrue(db3 <= 5, "db3:7: expiry off by " + db3 + " ms");
             assertEquals("-1", same.cli("PTTL", "str"));
+        }
+    }
+
+    @Test
+    void aKeyLargerThanTheBoundStopsTheReadBeforeItIsHeldWholeAndSaysWhatToDo() {
+        try (RedisServer source = RedisServer.start()) {
+            java.util.Random random = new java.util.Random(7);
+            try (BlockingRedis s = connect(source, 0)) {
+                for (int i = 0; i < 200; i++) {
+                    s.send(Request.cmd(Command.SET).arg("small:" + i).arg("v" + i));
+                }
+                byte[] big = new byte[3 << 20]; // random: LZF cannot shrink it in the snapshot
+                random.nextBytes(big);
+                s.send(Request.cmd(Command.SET).arg("big-string").arg(Buffer.buffer(big)));
+                Request hash = Request.cmd(Command.HSET).arg("big-hash");
+                for (int i = 0; i < 3000; i++) {
+                    byte[] value = new byte[1000];
+                    random.nextBytes(value);
+                    hash.arg("f" + i).arg(Buffer.buffer(value));
+                }
+                s.send(hash);
+            }
+            RedisEndpoint endpoint = RedisEndpoint.parse(source.uri());
+            Map<Integer, List<SnapshotReader.Entry>> seen = new TreeMap<>();
+            RedisCommandException tooLarge = assertThrows(RedisCommandException.class, () -> SnapshotReader.read(endpoint,
+                    Duration.ofSeconds(30), 1 << 20, e -> seen.computeIfAbsent(e.db(), db -> new ArrayList<>()).add(e)));
+            assertTrue(tooLarge.getMessage().contains("larger than 1048576 bytes"), tooLarge.getMessage());
+            assertTrue(tooLarge.getMessage().contains("copyMode=scan") && tooLarge.getMessage().contains("DFM_COPIER_SNAPSHOT_MAX_KEY_BYTES"),
+                    tooLarge.getMessage());
+            assertTrue(tooLarge.getMessage().startsWith("127.0.0.1:" + source.port()), tooLarge.getMessage());
+            assertTrue(seen.getOrDefault(0, List.of()).stream().allMatch(e -> new String(e.key()).startsWith("small:")),
+                    "no key over the bound reached the sink");
+            assertTrue(seen.getOrDefault(0, List.of()).size() < 200, "the read stopped at the first big key");
+
+            Map<Integer, List<SnapshotReader.Entry>> all = read(endpoint, 4 << 20);
+            assertEquals(202, all.get(0).size(), "under a bound above the largest key every key is read");
         }
     }
 

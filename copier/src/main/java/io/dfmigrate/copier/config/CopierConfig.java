@@ -77,6 +77,14 @@ public interface CopierConfig {
     @WithDefault("8388608")
     int snapshotBatchBytes();
 
+    /**
+     * copyMode=snapshot: the largest key (its snapshot bytes) the reader holds whole; a bigger one stops the copy with
+     * what to do (copyMode=scan copies big keys in chunks). 64 MiB: a key takes about three times its size in the heap
+     * while it is held and written, and the local stack gives each service 256 MB.
+     */
+    @WithDefault("67108864")
+    long snapshotMaxKeyBytes();
+
     /** Attempts of a batch whose source or target connection failed, before the migration is failed. */
     @WithDefault("3")
     int retries();

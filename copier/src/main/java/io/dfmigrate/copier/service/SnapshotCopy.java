@@ -129,7 +129,7 @@ final class SnapshotCopy {
         Map<Integer, Long> seq = new HashMap<>();
         long[] counts = {0, 0};
         try {
-            SnapshotReader.read(source, config.timeout(), entry -> {
+            SnapshotReader.read(source, config.timeout(), config.snapshotMaxKeyBytes(), entry -> {
                 if (copier.ended(run)) {
                     throw new Ended();
                 }
