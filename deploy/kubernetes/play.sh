@@ -13,7 +13,8 @@
 #   DFM_SECRET_KEY, DFM_EVENT_KEY, DFM_ORCHESTRATOR_API_TOKEN (default: generated once into the state directory)
 #   DFM_STATE_DIR (/var/lib/dfmigrate-play as root, else ~/.dfmigrate-play): Kafka's and PostgreSQL's data, keys, played files
 #   DFM_REBUILD=1: rebuild the jars and images even if they are built
-# On the host's network every pod needs its own port: pod k of a service listens on the service's port + 10*(k-1).
+# On the host's network every pod needs its own port: pod k of a service listens on the service's port + 10*(k-1), a
+# worker's health and metrics (its management interface) 1000 above that.
 # podman plays one pod per Deployment (it ignores `replicas`), so pod k>1 is the service's Deployment renamed
 # dfm-<service>-k. Needs podman, runc, catatonit and mmdebstrap (installed as root when missing), kubectl (for kustomize) and a
 # JDK 21+ (creates the topics with the local stack's code).
@@ -38,6 +39,11 @@ port_of() { # service [pod number]
     *) fail "unknown service '$1' (orchestrator, validator, copier, replicator)" ;;
   esac
   echo $((base + 10 * (${2:-1} - 1)))
+}
+health_port_of() { # service [pod number]: where its health and metrics are (a worker's management interface: port + 1000)
+  local port
+  port=$(port_of "$@")
+  if [ "$1" = orchestrator ]; then echo "$port"; else echo $((port + 1000)); fi
 }
 wait_for() { # description, timeout seconds, command...
   local what=$1 limit=$2; shift 2
@@ -186,8 +192,9 @@ render() {
     echo "patches:"
     for s in $SERVICES; do
       echo "  - path: port-$s.yaml"
-      local port
+      local port health
       port=$(port_of "$s")
+      health=$(health_port_of "$s")
       cat >"$overlay/port-$s.yaml" <<YAML
 apiVersion: apps/v1
 kind: Deployment
@@ -201,9 +208,10 @@ spec:
           env:
             - name: QUARKUS_HTTP_PORT
               value: "$port"
-          startupProbe: {httpGet: {port: $port}}
-          livenessProbe: {httpGet: {port: $port}}
-          readinessProbe: {httpGet: {port: $port}}
+$(if [ "$s" != orchestrator ]; then printf '            - name: QUARKUS_MANAGEMENT_PORT\n              value: "%s"\n' "$health"; fi)
+          startupProbe: {httpGet: {port: $health}}
+          livenessProbe: {httpGet: {port: $health}}
+          readinessProbe: {httpGet: {port: $health}}
 YAML
     done
   } >"$overlay/kustomization.yaml"
@@ -226,10 +234,13 @@ YAML
 
 # Pod k of a service: its Deployment renamed dfm-<service>-k, listening on its own port.
 pod_yaml() { # service, pod number
-  local first second
+  local first second first_health second_health
   first=$(port_of "$1" 1)
   second=$(port_of "$1" "$2")
-  sed -e "s/^  name: dfm-$1\$/  name: dfm-$1-$2/" -e "s/\\b$first\\b/$second/g" -e "s/name: dfm-$1-tmp\$/name: dfm-$1-$2-tmp/" \
+  first_health=$(health_port_of "$1" 1)
+  second_health=$(health_port_of "$1" "$2")
+  sed -e "s/^  name: dfm-$1\$/  name: dfm-$1-$2/" -e "s/\\b$first\\b/$second/g" -e "s/\\b$first_health\\b/$second_health/g" \
+    -e "s/name: dfm-$1-tmp\$/name: dfm-$1-$2-tmp/" \
     "$(pod_file "$1" 1)" >"$(pod_file "$1" "$2")"
 }
 
@@ -263,7 +274,7 @@ up() {
     play_pod "$s" 1
   done
   for s in $SERVICES; do
-    wait_for "dfm-$s to be ready on port $(port_of "$s") (podman logs dfm-$s-pod-$s)" 300 ready "$(port_of "$s")"
+    wait_for "dfm-$s to be ready on port $(health_port_of "$s") (podman logs dfm-$s-pod-$s)" 300 ready "$(health_port_of "$s")"
   done
   local url="http://127.0.0.1:$(port_of orchestrator)"
   say "ready — orchestrator at $url (console $url/console/, API $url/api/migrations)"
@@ -293,7 +304,7 @@ scale() { # service, replicas
     fi
   done
   for k in $(seq 1 "$n"); do
-    wait_for "dfm-$s pod $k to be ready on port $(port_of "$s" "$k")" 300 ready "$(port_of "$s" "$k")"
+    wait_for "dfm-$s pod $k to be ready on port $(health_port_of "$s" "$k")" 300 ready "$(health_port_of "$s" "$k")"
   done
   say "$s: $n pod(s) ready"
 }

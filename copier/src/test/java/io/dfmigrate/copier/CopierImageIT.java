@@ -16,7 +16,7 @@ class CopierImageIT {
         try (LocalStack infra = new LocalStack(LocalStack.Config.forTests(ServiceImage.home(), LocalStack.testStateDir(Path.of("target"))))
                 .startInfrastructure();
              var c = ServiceImage.assertStartsFromTheEnvironment(image, infra.serviceEnv("copier"), Ports.free())) {
-            // ready on QUARKUS_HTTP_PORT means its Kafka channels reached KAFKA_BOOTSTRAP_SERVERS, both from the environment
+            // ready on QUARKUS_MANAGEMENT_PORT means its Kafka channels reached KAFKA_BOOTSTRAP_SERVERS, both from the environment
             assertTrue(c.isRunning());
         }
     }

@@ -134,7 +134,7 @@ class CopyBenchmark {
             AtomicBoolean running = new AtomicBoolean(true);
             Thread sampler = Thread.ofVirtual().start(() -> {
                 while (running.get()) {
-                    peaks.forEach((svc, peak) -> peak.accumulateAndGet(heapUsed(stack.service(svc).baseUrl(), stack.apiToken()), Math::max));
+                    peaks.forEach((svc, peak) -> peak.accumulateAndGet(heapUsed(stack.service(svc).managementUrl(), stack.apiToken()), Math::max));
                     E2e.sleep(250);
                 }
             });
@@ -230,7 +230,7 @@ class CopyBenchmark {
             AtomicLong peakHeap = new AtomicLong();
             Thread sampler = Thread.ofVirtual().start(() -> {
                 while (!Thread.currentThread().isInterrupted()) {
-                    peakHeap.accumulateAndGet(heapUsed(stack.service("copier").baseUrl(), stack.apiToken()), Math::max);
+                    peakHeap.accumulateAndGet(heapUsed(stack.service("copier").managementUrl(), stack.apiToken()), Math::max);
                     E2e.sleep(500);
                 }
             });

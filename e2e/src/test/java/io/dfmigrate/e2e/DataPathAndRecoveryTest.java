@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.dfmigrate.localstack.LocalStack;
 import io.dfmigrate.localstack.Ports;
 import io.dfmigrate.localstack.RedisServer;
+import io.dfmigrate.localstack.ServiceProcess;
 import java.nio.file.Files;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -880,5 +881,20 @@ class DataPathAndRecoveryTest {
         assertEquals(401, anonymous.get("/api/migrations").status());
         assertEquals(401, anonymous.get("/q/metrics").status());
         assertEquals(200, anonymous.get("/q/health/ready").status());
+    }
+
+    @Test
+    void theWorkersServeHealthAndMetricsOnTheirManagementInterfaceOnly() {
+        for (String worker : List.of("validator", "copier", "replicator")) {
+            ServiceProcess s = stack.service(worker);
+            assertNotEquals(s.httpPort(), s.managementPort(), worker);
+            Api management = new Api(s.managementUrl(), null);
+            assertEquals(200, management.get("/q/health/ready").status(), worker);
+            assertTrue(management.get("/q/metrics").body().contains("jvm_"), worker);
+            // the main HTTP server of a worker serves nothing: what the NetworkPolicies leave closed has nothing behind it
+            Api main = new Api(s.baseUrl(), null);
+            assertEquals(404, main.get("/q/metrics").status(), worker);
+            assertEquals(404, main.get("/q/health/ready").status(), worker);
+        }
     }
 }

@@ -44,9 +44,9 @@ class KubePlayTest {
         // the play uses free ports and its own state, so that it does not depend on being alone on the machine
         ENV.put("DFM_STATE_DIR", Files.createTempDirectory(Path.of("/var/tmp"), "dfm-kube-play").toString());
         ENV.put("DFM_HTTP_PORT", Integer.toString(Ports.free()));
-        ENV.put("DFM_VALIDATOR_PORT", Integer.toString(Ports.free()));
+        ENV.put("DFM_VALIDATOR_PORT", Integer.toString(freeEveryTen(1)));
         ENV.put("DFM_COPIER_PORT", Integer.toString(freeEveryTen(3)));
-        ENV.put("DFM_REPLICATOR_PORT", Integer.toString(Ports.free()));
+        ENV.put("DFM_REPLICATOR_PORT", Integer.toString(freeEveryTen(1)));
         ENV.put("DFM_KAFKA_PORT", Integer.toString(Ports.free()));
         ENV.put("DFM_KAFKA_CONTROLLER_PORT", Integer.toString(Ports.free()));
         ENV.put("DFM_PG_PORT", Integer.toString(Ports.free()));
@@ -79,6 +79,10 @@ class KubePlayTest {
         String scaled = play(Duration.ofMinutes(10), "scale", "copier", "3");
         assertTrue(scaled.contains("copier: 3 pod(s) ready"), scaled);
         assertTrue(play(Duration.ofMinutes(1), "status").contains("dfm-copier-3-pod-0"));
+        // a played worker serves health and metrics on its management interface (port + 1000) and nothing on its HTTP port
+        int copier3 = Integer.parseInt(ENV.get("DFM_COPIER_PORT")) + 20;
+        assertTrue(new Api("http://127.0.0.1:" + (copier3 + 1000), null).get("/q/metrics").body().contains("jvm_"));
+        assertEquals(404, new Api("http://127.0.0.1:" + copier3, null).get("/q/metrics").status());
         Vertx vertx = Vertx.vertx();
         try (RedisServer source = RedisServer.start(); RedisServer target = RedisServer.start()) {
             AcceptanceTest.load(source); // every type, TTLs, 3 databases, streams, a big hash
@@ -128,13 +132,16 @@ class KubePlayTest {
         assertEquals("", run(Duration.ofMinutes(1), "podman", "pod", "ps", "--noheading", "--filter", "name=^dfm-copier-[23]-pod").strip());
     }
 
-    /** A free port p such that p + 10, p + 20 ... (pods 2..n of a service on the host's network) are free too. */
+    /**
+     * A free port p of a worker such that p + 10, p + 20 ... (pods 2..n of a service on the host's network) are free too,
+     * and each one's management port (+1000).
+     */
     static int freeEveryTen(int pods) {
         while (true) {
             int p = Ports.free();
-            boolean all = p + 10 * pods < 65536;
-            for (int k = 1; all && k < pods; k++) {
-                all = !Ports.isListening(p + 10 * k);
+            boolean all = p + 1000 + 10 * pods < 65536;
+            for (int k = 0; all && k < pods; k++) {
+                all = (k == 0 || !Ports.isListening(p + 10 * k)) && !Ports.isListening(p + 1000 + 10 * k);
             }
             if (all) {
                 return p;

@@ -76,7 +76,7 @@ class SoakBenchmark {
             thread = Thread.ofVirtual().start(() -> {
                 while (running.get()) {
                     for (String s : LocalStack.SERVICES) {
-                        heap.get(s).accumulateAndGet(CopyBenchmark.heapUsed(stack.service(s).baseUrl(), stack.apiToken()), Math::max);
+                        heap.get(s).accumulateAndGet(CopyBenchmark.heapUsed(stack.service(s).managementUrl(), stack.apiToken()), Math::max);
                         rss.get(s).accumulateAndGet(rssBytes(stack.service(s).pid()), Math::max);
                     }
                     E2e.sleep(500);

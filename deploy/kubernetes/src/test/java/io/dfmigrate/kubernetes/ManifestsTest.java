@@ -165,6 +165,18 @@ class ManifestsTest {
                     assertEquals("/q/health/live", c.getLivenessProbe().getHttpGet().getPath(), n);
                     assertEquals("/q/health/ready", c.getReadinessProbe().getHttpGet().getPath(), n);
                     assertEquals("/q/health/started", c.getStartupProbe().getHttpGet().getPath(), n);
+                    if (!c.getName().equals("orchestrator")) {
+                        // a worker's health and metrics are on its management interface, the only port it opens
+                        String management = c.getEnv().stream().filter(e -> e.getName().equals("QUARKUS_MANAGEMENT_PORT"))
+                                .findFirst().orElseThrow(() -> new AssertionError(n + ": no QUARKUS_MANAGEMENT_PORT")).getValue();
+                        for (var probe : List.of(c.getLivenessProbe(), c.getReadinessProbe(), c.getStartupProbe())) {
+                            assertEquals(management, probe.getHttpGet().getPort().getValue().toString(), n);
+                        }
+                        if (overlay.equals("production")) {
+                            assertEquals(List.of("management:" + management),
+                                    c.getPorts().stream().map(cp -> cp.getName() + ":" + cp.getContainerPort()).toList(), n);
+                        }
+                    }
                     assertTrue(c.getResources().getLimits().containsKey("memory"), n);
                     assertTrue(c.getVolumeMounts().stream().anyMatch(v -> v.getMountPath().equals("/tmp")), n + ": a writable /tmp");
                 }
@@ -177,6 +189,13 @@ class ManifestsTest {
             }
             if (overlay.equals("production")) {
                 assertTrue(rendered.contains("namespace: dfmigrate"));
+                // only the monitoring namespace reaches the workers' management ports; nothing else of theirs is open
+                JsonNode scrape = documents(rendered).stream().filter(d -> d.at("/metadata/name").asText().equals("dfm-metrics-scrape"))
+                        .findFirst().orElseThrow();
+                assertEquals("monitoring", scrape.at("/spec/ingress/0/from/0/namespaceSelector/matchLabels/kubernetes.io~1metadata.name").asText());
+                assertEquals(9081, scrape.at("/spec/ingress/0/ports/0/port").asInt());
+                assertEquals(9083, scrape.at("/spec/ingress/0/ports/0/endPort").asInt());
+                assertEquals(1, scrape.at("/spec/ingress").size());
             }
         }
     }

@@ -171,6 +171,11 @@ public final class LocalStack implements AutoCloseable {
         Ports.requireFree(config.validatorPort(), "validator HTTP", "DFM_VALIDATOR_PORT");
         Ports.requireFree(config.copierPort(), "copier HTTP", "DFM_COPIER_PORT");
         Ports.requireFree(config.replicatorPort(), "replicator HTTP", "DFM_REPLICATOR_PORT");
+        if (!config.randomPorts()) {
+            Ports.requireFree(managementPort(config.validatorPort()), "validator health and metrics", "DFM_VALIDATOR_PORT (+1000)");
+            Ports.requireFree(managementPort(config.copierPort()), "copier health and metrics", "DFM_COPIER_PORT (+1000)");
+            Ports.requireFree(managementPort(config.replicatorPort()), "replicator health and metrics", "DFM_REPLICATOR_PORT (+1000)");
+        }
         startInfrastructure();
         // the four services boot side by side (each waits for its own readiness)
         inParallel(List.of(() -> startService("orchestrator", "orchestrator", config.httpPort()),
@@ -227,18 +232,27 @@ public final class LocalStack implements AutoCloseable {
         return env;
     }
 
+    /** A worker's management interface (health, metrics) listens 1000 above its HTTP port: 9081, 9082, 9083 by default. */
+    public static int managementPort(int httpPort) {
+        return httpPort + 1000;
+    }
+
     /** Starts (or restarts) one instance of a service module under {@code name}; a second copier is {@code copier-2}. */
     public ServiceProcess startService(String module, String name, int port) {
         Map<String, String> env = serviceEnv(module);
+        boolean orchestrator = module.equals("orchestrator"); // its health and metrics are on its HTTP port, behind its API security
         ServiceProcess s;
         try {
-            s = ServiceProcess.start(config.home(), module, name, port, env, config.stateDir().resolve("logs"), config.serviceHeap());
+            int management = orchestrator ? port : config.randomPorts() ? Ports.free() : managementPort(port);
+            s = ServiceProcess.start(config.home(), module, name, port, management, env, config.stateDir().resolve("logs"), config.serviceHeap());
         } catch (StackException e) {
             if (!config.randomPorts() || !e.portTaken()) {
                 throw e;
             }
-            // a port picked as free was taken by another process before the service bound it (a busy machine): take another
-            s = ServiceProcess.start(config.home(), module, name, Ports.free(), env, config.stateDir().resolve("logs"), config.serviceHeap());
+            // a port picked as free was taken by another process before the service bound it (a busy machine): take others
+            int again = Ports.free();
+            s = ServiceProcess.start(config.home(), module, name, again, orchestrator ? again : Ports.free(), env,
+                    config.stateDir().resolve("logs"), config.serviceHeap());
         }
         synchronized (this) {
             ServiceProcess previous = services.put(name, s);
