@@ -3,8 +3,11 @@ package io.dfmigrate.common;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.dfmigrate.common.event.BatchRecord;
 import io.dfmigrate.common.event.ChangeEvent;
 import io.dfmigrate.common.event.CopyBatch;
 import io.dfmigrate.common.event.EndpointRef;
@@ -13,6 +16,7 @@ import io.dfmigrate.common.event.Json;
 import io.dfmigrate.common.event.MigrationOptions;
 import io.dfmigrate.common.event.RunKey;
 import io.dfmigrate.common.event.StatusEvent;
+import io.dfmigrate.common.event.VerifyBatch;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -27,6 +31,25 @@ class EventContractTest {
         assertArrayEquals(key, back.keys().get(0));
         ChangeEvent change = Json.read(Json.write(new ChangeEvent("m", 1, 2, key, "set", 5)), ChangeEvent.class);
         assertArrayEquals(key, change.key());
+    }
+
+    @Test
+    void aBatchRecordIsReadOnceIntoTheTypeItsTypeNamesAndAnUnknownTypeIsNotRead() {
+        EndpointRef source = new EndpointRef("redis://h:1", "v1:x");
+        EndpointRef target = new EndpointRef("redis://h:2", "v1:y");
+        String copy = Json.write(new CopyBatch(EventTypes.COPY_BATCH, "m:1:0:0", "m", 1, 0, List.of(new byte[] {1}), source, target,
+                MigrationOptions.DEFAULTS, 2));
+        String verify = Json.write(new VerifyBatch(EventTypes.VERIFY_BATCH, "m:1:v:0", "m", 1, 3, VerifyBatch.TARGET_SIDE,
+                List.of(new byte[] {2}), source, target, MigrationOptions.DEFAULTS, null));
+        assertEquals(1, copy.split("\"type\"", -1).length - 1, "the type is written once: " + copy);
+        CopyBatch c = assertInstanceOf(CopyBatch.class, Json.read(copy, BatchRecord.class));
+        assertEquals(2, c.pass());
+        assertEquals(new RunKey("m", 1), c.runKey());
+        VerifyBatch v = assertInstanceOf(VerifyBatch.class, Json.read(verify, BatchRecord.class));
+        assertEquals(VerifyBatch.TARGET_SIDE, v.side());
+        assertEquals(3, v.db());
+        assertNull(Json.readOrWarn(copy.replace(EventTypes.COPY_BATCH, "dfm.copy.batch.v9"), BatchRecord.class));
+        assertNull(Json.readOrWarn(copy.replace("\"type\":\"" + EventTypes.COPY_BATCH + "\",", ""), BatchRecord.class));
     }
 
     @Test

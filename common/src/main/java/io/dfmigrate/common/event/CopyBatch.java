@@ -1,6 +1,5 @@
 package io.dfmigrate.common.event;
 
-import com.fasterxml.jackson.annotation.JsonIgnore;
 import java.util.List;
 
 /**
@@ -18,10 +17,5 @@ public record CopyBatch(
         EndpointRef source,
         EndpointRef target,
         MigrationOptions options,
-        Integer pass) {
-
-    @JsonIgnore
-    public RunKey runKey() {
-        return new RunKey(migrationId, run);
-    }
+        Integer pass) implements BatchRecord {
 }

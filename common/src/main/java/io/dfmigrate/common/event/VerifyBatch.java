@@ -1,6 +1,5 @@
 package io.dfmigrate.common.event;
 
-import com.fasterxml.jackson.annotation.JsonIgnore;
 import java.util.List;
 
 /**
@@ -19,13 +18,8 @@ public record VerifyBatch(
         EndpointRef source,
         EndpointRef target,
         MigrationOptions options,
-        VerifyRequest verify) {
+        VerifyRequest verify) implements BatchRecord {
 
     public static final String SOURCE_SIDE = "s";
     public static final String TARGET_SIDE = "t";
-
-    @JsonIgnore
-    public RunKey runKey() {
-        return new RunKey(migrationId, run);
-    }
 }

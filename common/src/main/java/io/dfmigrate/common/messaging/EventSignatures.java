@@ -1,6 +1,7 @@
 package io.dfmigrate.common.messaging;
 
 import io.dfmigrate.common.config.EventKeyConfig;
+import io.dfmigrate.common.event.Json;
 import io.dfmigrate.common.secret.EventSigner;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.smallrye.reactive.messaging.ce.IncomingCloudEventMetadata;
@@ -38,9 +39,18 @@ public class EventSignatures {
         return signer.sign(purpose, payload);
     }
 
+    /**
+     * What every consumer of a signed topic does first: the record as {@code type} (a sealed event type: the JSON's
+     * {@code type} picks the record) when its signature holds and it can be read; else null, the record having been
+     * logged and counted (a bad signature) or logged (unreadable, an unknown type), so one bad record never stops a channel.
+     */
+    public <T> T decode(String purpose, String payload, Optional<IncomingCloudEventMetadata> ce, Class<T> type) {
+        return verified(purpose, payload, ce) ? Json.readOrWarn(payload, type) : null;
+    }
+
     /** Whether the event may be acted on; when not, it has been logged and counted. */
     @SuppressWarnings({"rawtypes", "unchecked"})
-    public boolean verified(String purpose, String payload, Optional<IncomingCloudEventMetadata> ce) {
+    private boolean verified(String purpose, String payload, Optional<IncomingCloudEventMetadata> ce) {
         IncomingCloudEventMetadata<?> meta = ce.orElse(null);
         Optional<Object> extension = meta == null ? Optional.empty() : meta.getExtension(EventSigner.EXTENSION);
         String problem = signer.problem(purpose, payload, extension.map(Object::toString).orElse(null));

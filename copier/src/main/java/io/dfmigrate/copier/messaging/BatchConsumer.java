@@ -1,8 +1,7 @@
 package io.dfmigrate.copier.messaging;
 
+import io.dfmigrate.common.event.BatchRecord;
 import io.dfmigrate.common.event.CopyBatch;
-import io.dfmigrate.common.event.EventTypes;
-import io.dfmigrate.common.event.Json;
 import io.dfmigrate.common.event.VerifyBatch;
 import io.dfmigrate.common.messaging.EventSignatures;
 import io.dfmigrate.common.secret.EventSigner;
@@ -34,19 +33,10 @@ public class BatchConsumer {
     @Incoming("batches-in")
     @RunOnVirtualThread
     public void onBatch(String json, Optional<IncomingCloudEventMetadata> ce) {
-        if (!signatures.verified(EventSigner.BATCHES, json, ce)) {
-            return;
-        }
-        if (EventTypes.VERIFY_BATCH.equals(Json.typeOf(json))) {
-            VerifyBatch batch = Json.readOrWarn(json, VerifyBatch.class);
-            if (batch != null) {
-                verify.verify(batch);
-            }
-            return;
-        }
-        CopyBatch batch = Json.readOrWarn(json, CopyBatch.class);
-        if (batch != null) {
-            copy.copy(batch);
+        switch (signatures.decode(EventSigner.BATCHES, json, ce, BatchRecord.class)) {
+            case CopyBatch batch -> copy.copy(batch);
+            case VerifyBatch batch -> verify.verify(batch);
+            case null -> { } // dropped: unsigned, unreadable or of an unknown type (logged)
         }
     }
 }

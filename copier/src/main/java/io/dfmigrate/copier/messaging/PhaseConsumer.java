@@ -1,6 +1,5 @@
 package io.dfmigrate.copier.messaging;
 
-import io.dfmigrate.common.event.Json;
 import io.dfmigrate.common.event.PhaseEvent;
 import io.dfmigrate.common.event.RunKey;
 import io.dfmigrate.common.messaging.EventSignatures;
@@ -29,10 +28,7 @@ public class PhaseConsumer {
     @Incoming("phases-in")
     @RunOnVirtualThread
     public void onPhase(String json, Optional<IncomingCloudEventMetadata> ce) {
-        if (!signatures.verified(EventSigner.PHASES, json, ce)) {
-            return;
-        }
-        PhaseEvent phase = Json.readOrWarn(json, PhaseEvent.class);
+        PhaseEvent phase = signatures.decode(EventSigner.PHASES, json, ce, PhaseEvent.class);
         if (phase instanceof PhaseEvent.Verify v) {
             verify.scan(v); // also for a stopped or completed run
             return;
@@ -60,10 +56,7 @@ public class PhaseConsumer {
         if (json == null) {
             return; // a deleted command of an ended run (a tombstone on dfm.runs)
         }
-        if (!signatures.verified(EventSigner.PHASES, json, ce)) {
-            return;
-        }
-        PhaseEvent phase = Json.readOrWarn(json, PhaseEvent.class);
+        PhaseEvent phase = signatures.decode(EventSigner.PHASES, json, ce, PhaseEvent.class);
         if (phase instanceof PhaseEvent.Stop || phase instanceof PhaseEvent.Complete) {
             copy.markEnded(RunKey.of(phase));
         }

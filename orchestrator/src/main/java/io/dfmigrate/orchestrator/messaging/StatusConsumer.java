@@ -1,6 +1,5 @@
 package io.dfmigrate.orchestrator.messaging;
 
-import io.dfmigrate.common.event.Json;
 import io.dfmigrate.common.event.StatusEvent;
 import io.dfmigrate.common.messaging.EventSignatures;
 import io.dfmigrate.common.secret.EventSigner;
@@ -33,10 +32,7 @@ public class StatusConsumer {
     @Incoming("status-in")
     @Blocking(ordered = true)
     public void onStatus(String json, Optional<IncomingCloudEventMetadata> ce) {
-        if (!signatures.verified(EventSigner.STATUS, json, ce)) {
-            return;
-        }
-        StatusEvent event = Json.readOrWarn(json, StatusEvent.class);
+        StatusEvent event = signatures.decode(EventSigner.STATUS, json, ce, StatusEvent.class);
         if (event == null) {
             return;
         }

@@ -1,6 +1,5 @@
 package io.dfmigrate.replicator.messaging;
 
-import io.dfmigrate.common.event.Json;
 import io.dfmigrate.common.event.PhaseEvent;
 import io.dfmigrate.common.event.RunKey;
 import io.dfmigrate.common.messaging.EventSignatures;
@@ -40,11 +39,8 @@ public class PhaseConsumer {
     @Incoming("phases-in")
     @RunOnVirtualThread
     public void onPhase(String json, Optional<IncomingCloudEventMetadata> ce) {
-        if (!signatures.verified(EventSigner.PHASES, json, ce)) {
-            return;
-        }
         // a capture command is also how the orchestrator hands a silent replicator's capture to another instance
-        if (Json.readOrWarn(json, PhaseEvent.class) instanceof PhaseEvent.Capture c && !apply.ended(RunKey.of(c))) {
+        if (signatures.decode(EventSigner.PHASES, json, ce, PhaseEvent.class) instanceof PhaseEvent.Capture c && !apply.ended(RunKey.of(c))) {
             capture.start(c);
         }
     }
@@ -56,10 +52,7 @@ public class PhaseConsumer {
         if (json == null) {
             return; // a deleted command of an ended run (a tombstone on dfm.runs)
         }
-        if (!signatures.verified(EventSigner.PHASES, json, ce)) {
-            return;
-        }
-        PhaseEvent phase = Json.readOrWarn(json, PhaseEvent.class);
+        PhaseEvent phase = signatures.decode(EventSigner.PHASES, json, ce, PhaseEvent.class);
         if (phase == null) {
             return;
         }

@@ -1,7 +1,6 @@
 package io.dfmigrate.validator.messaging;
 
 import io.dfmigrate.common.endpoint.RedisEndpoint;
-import io.dfmigrate.common.event.Json;
 import io.dfmigrate.common.event.PhaseEvent;
 import io.dfmigrate.common.event.RunKey;
 import io.dfmigrate.common.event.Severity;
@@ -40,10 +39,7 @@ public class PhaseConsumer {
     @Incoming("phases-in")
     @RunOnVirtualThread
     public void onPhase(String json, Optional<IncomingCloudEventMetadata> ce) {
-        if (!signatures.verified(EventSigner.PHASES, json, ce)) {
-            return;
-        }
-        if (!(Json.readOrWarn(json, PhaseEvent.class) instanceof PhaseEvent.Validate phase)) {
+        if (!(signatures.decode(EventSigner.PHASES, json, ce, PhaseEvent.class) instanceof PhaseEvent.Validate phase)) {
             return; // the validator acts on validate commands only
         }
         List<ValidationCheck> checks;
