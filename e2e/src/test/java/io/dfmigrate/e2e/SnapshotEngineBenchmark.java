@@ -6,6 +6,7 @@ import io.dfmigrate.common.endpoint.RedisEndpoint;
 import io.dfmigrate.common.redis.BlockingRedis;
 import io.dfmigrate.common.redis.KeySync;
 import io.dfmigrate.common.redis.SnapshotReader;
+import io.dfmigrate.common.redis.SourceReader;
 import io.dfmigrate.localstack.RedisServer;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -57,30 +58,23 @@ class SnapshotEngineBenchmark {
 
     /** Reads the source's snapshot with SnapshotReader and writes batches of 10,000 keys with KeySync.restore, one writer. */
     private static long copy(Vertx vertx, RedisServer source, RedisServer target) throws Exception {
-        BlockingQueue<List<SnapshotReader.Entry>> queue = new ArrayBlockingQueue<>(2);
+        BlockingQueue<SourceReader.Batch> queue = new ArrayBlockingQueue<>(2);
+        SourceReader.Batch end = new SourceReader.Batch(-1, List.of(), List.of(), List.of(), 0);
         AtomicLong written = new AtomicLong();
         Thread writer = Thread.ofVirtual().start(() -> {
             try (BlockingRedis from = BlockingRedis.connect(vertx, RedisEndpoint.parse(source.uri()), 0, Duration.ofSeconds(60));
                  BlockingRedis to = BlockingRedis.connect(vertx, RedisEndpoint.parse(target.uri()), 0, Duration.ofSeconds(60))) {
-                for (var batch = queue.take(); !batch.isEmpty(); batch = queue.take()) {
-                    var r = new KeySync(from, to).restore(batch.stream().map(e -> e.key()).toList(),
-                            batch.stream().map(e -> e.expireAtMillis()).toList(), batch.stream().map(e -> Buffer.buffer(e.payload())).toList());
+                for (var batch = queue.take(); batch != end; batch = queue.take()) {
+                    var r = new KeySync(from, to).restore(batch.keys(), batch.expireAtMillis(),
+                            batch.payloads().stream().map(Buffer::buffer).toList());
                     written.addAndGet(r.written());
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
         });
-        List<SnapshotReader.Entry>[] batch = new List[] {new ArrayList<>()};
-        SnapshotReader.read(RedisEndpoint.parse(source.uri()), Duration.ofSeconds(30), Long.MAX_VALUE, e -> {
-            batch[0].add(e);
-            if (batch[0].size() == 10_000) {
-                queue.put(batch[0]);
-                batch[0] = new ArrayList<>();
-            }
-        });
-        queue.put(batch[0]);
-        queue.put(List.of());
+        new SnapshotReader(RedisEndpoint.parse(source.uri()), Duration.ofSeconds(30), Long.MAX_VALUE).read(10_000, Long.MAX_VALUE, queue::put);
+        queue.put(end);
         writer.join();
         return written.get();
     }

@@ -11,7 +11,7 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /** SCANs one database of a source and hands over key names (bytes) in batches of at most {@code batchSize}. */
-public final class KeyScanner {
+public final class KeyScanner implements SourceReader {
     private final BlockingRedis redis;
     private final String pattern;
     private final int count;
@@ -34,34 +34,44 @@ public final class KeyScanner {
      * of name bytes; returns the number of names handed over (a key may repeat, as SCAN allows).
      */
     public long scan(int batchSize, int maxBatchBytes, Consumer<List<byte[]>> batches) {
+        return read(batchSize, maxBatchBytes, batch -> batches.accept(batch.keys()));
+    }
+
+    /** {@link #scan} as a {@link SourceReader}: names only, of the connection's database. */
+    @Override
+    public long read(int batchKeys, long batchBytes, Sink sink) {
         String cursor = "0";
-        List<byte[]> pending = new ArrayList<>(batchSize);
+        List<byte[]> pending = new ArrayList<>(batchKeys);
         long total = 0;
         long pendingBytes = 0;
-        do {
-            Request req = Request.cmd(Command.SCAN).arg(cursor).arg("COUNT").arg(count);
-            if (!"*".equals(pattern)) {
-                req.arg("MATCH").arg(pattern);
-            }
-            Response reply = redis.send(req);
-            cursor = reply.get(0).toString();
-            for (Response key : reply.get(1)) {
-                byte[] name = key.toBytes();
-                if (!keep.test(name)) {
-                    continue;
+        try {
+            do {
+                Request req = Request.cmd(Command.SCAN).arg(cursor).arg("COUNT").arg(count);
+                if (!"*".equals(pattern)) {
+                    req.arg("MATCH").arg(pattern);
                 }
-                pending.add(name);
-                pendingBytes += name.length;
-                total++;
-                if (pending.size() >= batchSize || pendingBytes >= maxBatchBytes) {
-                    batches.accept(pending);
-                    pending = new ArrayList<>(batchSize);
-                    pendingBytes = 0;
+                Response reply = redis.send(req);
+                cursor = reply.get(0).toString();
+                for (Response key : reply.get(1)) {
+                    byte[] name = key.toBytes();
+                    if (!keep.test(name)) {
+                        continue;
+                    }
+                    pending.add(name);
+                    pendingBytes += name.length;
+                    total++;
+                    if (pending.size() >= batchKeys || pendingBytes >= batchBytes) {
+                        sink.accept(new Batch(redis.db(), pending, null, null, pendingBytes));
+                        pending = new ArrayList<>(batchKeys);
+                        pendingBytes = 0;
+                    }
                 }
+            } while (!"0".equals(cursor));
+            if (!pending.isEmpty()) {
+                sink.accept(new Batch(redis.db(), pending, null, null, pendingBytes));
             }
-        } while (!"0".equals(cursor));
-        if (!pending.isEmpty()) {
-            batches.accept(pending);
+        } catch (Exception e) {
+            throw SourceReader.rethrown(e);
         }
         return total;
     }

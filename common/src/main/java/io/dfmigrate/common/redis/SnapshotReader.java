@@ -27,6 +27,7 @@ import java.security.cert.Certificate;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Pattern;
 import javax.net.ssl.SNIHostName;
@@ -49,14 +50,14 @@ import javax.net.ssl.X509TrustManager;
  * BGSAVE) and sends the data once, sequentially; its main thread does no per-key work. It lists a replica with port 0
  * for as long as the snapshot streams.
  */
-public final class SnapshotReader {
+public final class SnapshotReader implements SourceReader {
     /** One key: {@code expireAtMillis} is Unix ms on the source's clock, -1 without a TTL. */
     public record Entry(int db, byte[] key, long expireAtMillis, byte[] payload) {
     }
 
-    /** Receives the keys in snapshot order; may block (back-pressure: the source's transfer waits) or throw to abort. */
+    /** Receives the keys one by one in snapshot order; may block or throw to abort. */
     @FunctionalInterface
-    public interface Sink {
+    private interface EntrySink {
         void accept(Entry entry) throws Exception;
     }
 
@@ -65,19 +66,83 @@ public final class SnapshotReader {
 
     private static final Pattern ERROR_CODE = Pattern.compile("^-([A-Z]+)");
 
-    private SnapshotReader() {
+    private final RedisEndpoint source;
+    private final Duration timeout;
+    private final long maxKeyBytes;
+
+    /**
+     * A reader of {@code source}'s snapshot: {@code timeout} bounds connecting and every read (the source sends keep-alive
+     * newlines while it prepares the snapshot). The parser builds each key's payload whole (and the caller writes it with
+     * one RESTORE): {@code maxKeyBytes} bounds the snapshot bytes one key may take, so a single huge key fails the read
+     * with a {@link KeyTooLarge} that says what to do, instead of exhausting the worker's heap (holding such a key takes
+     * about twice its size).
+     */
+    public SnapshotReader(RedisEndpoint source, Duration timeout, long maxKeyBytes) {
+        this.source = source;
+        this.timeout = timeout;
+        this.maxKeyBytes = maxKeyBytes;
     }
 
     /**
-     * Reads the whole snapshot of {@code source} into {@code sink} and returns the number of keys; {@code timeout} bounds
-     * connecting and every read (the source sends keep-alive newlines while it prepares the snapshot). Fails with a
-     * {@link RedisCommandException} that names the endpoint and never a credential.
-     *
-     * <p>The parser builds each key's payload whole (and the caller writes it with one RESTORE): {@code maxKeyBytes}
-     * bounds the snapshot bytes one key may take, so a single huge key fails the read with a {@link KeyTooLarge} that
-     * says what to do, instead of exhausting the worker's heap (holding such a key takes about twice its size).
+     * Reads the whole snapshot: every database's keys, one database after the other as the snapshot holds them, in
+     * batches of one database. Fails with a {@link RedisCommandException} that names the endpoint and never a credential,
+     * or with the sink's own exception as it was thrown.
      */
-    public static long read(RedisEndpoint source, Duration timeout, long maxKeyBytes, Sink sink) {
+    @Override
+    public long read(int batchKeys, long batchBytes, Sink sink) {
+        Open open = new Open(batchKeys);
+        long keys = entries(entry -> {
+            if (!open.keys.isEmpty() && open.db != entry.db()) {
+                open.handOver(sink); // the previous database is complete
+            }
+            open.db = entry.db();
+            open.keys.add(entry.key());
+            open.expireAt.add(entry.expireAtMillis());
+            open.payloads.add(entry.payload());
+            open.bytes += entry.key().length + entry.payload().length;
+            if (open.keys.size() >= batchKeys || open.bytes >= batchBytes) {
+                open.handOver(sink);
+            }
+        });
+        if (!open.keys.isEmpty()) {
+            try {
+                open.handOver(sink);
+            } catch (Exception e) {
+                throw SourceReader.rethrown(e);
+            }
+        }
+        return keys;
+    }
+
+    /** The batch being filled. */
+    private static final class Open {
+        private final int capacity;
+        int db;
+        List<byte[]> keys;
+        List<Long> expireAt;
+        List<byte[]> payloads;
+        long bytes;
+
+        Open(int batchKeys) {
+            this.capacity = Math.min(batchKeys, 16_384); // a batch is cut by bytes first when its values are big
+            reset();
+        }
+
+        void handOver(Sink sink) throws Exception {
+            Batch b = new Batch(db, keys, expireAt, payloads, bytes);
+            reset();
+            sink.accept(b);
+        }
+
+        private void reset() {
+            keys = new ArrayList<>(capacity);
+            expireAt = new ArrayList<>(capacity);
+            payloads = new ArrayList<>(capacity);
+            bytes = 0;
+        }
+    }
+
+    private long entries(EntrySink sink) {
         java.net.InetAddress checked = BlockingRedis.checkedAddress(source); // connected to as checked, never resolved again
         try (Socket socket = connect(source, checked, timeout)) {
             InputStream in = new BufferedInputStream(socket.getInputStream(), 1 << 16);
@@ -106,7 +171,7 @@ public final class SnapshotReader {
         }
     }
 
-    private static long parse(KeyBound rdb, Sink sink, RedisEndpoint source) throws IOException {
+    private static long parse(KeyBound rdb, EntrySink sink, RedisEndpoint source) throws IOException {
         long[] keys = {0};
         Exception[] failed = {null};
         RuntimeException[] sinkFailed = {null};

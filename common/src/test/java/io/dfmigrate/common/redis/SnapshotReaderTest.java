@@ -88,8 +88,18 @@ class SnapshotReaderTest {
     static Map<Integer, List<SnapshotReader.Entry>> read(RedisEndpoint source, long maxKeyBytes) {
         // (the servers here have repl-diskless-sync-delay 0: Redis's default waits 5 s for more replicas first)
         Map<Integer, List<SnapshotReader.Entry>> byDb = new TreeMap<>();
-        SnapshotReader.read(source, Duration.ofSeconds(30), maxKeyBytes, e -> byDb.computeIfAbsent(e.db(), db -> new ArrayList<>()).add(e));
+        new SnapshotReader(source, Duration.ofSeconds(30), maxKeyBytes).read(500, 1 << 20, batch -> entries(batch, byDb));
         return byDb;
+    }
+
+    /** A batch as entries: each key with its database, expiry and payload, index for index. */
+    static void entries(SourceReader.Batch batch, Map<Integer, List<SnapshotReader.Entry>> byDb) {
+        assertFalse(batch.namesOnly());
+        assertTrue(batch.keys().size() == batch.payloads().size() && batch.keys().size() == batch.expireAtMillis().size());
+        for (int i = 0; i < batch.keys().size(); i++) {
+            byDb.computeIfAbsent(batch.db(), db -> new ArrayList<>())
+                    .add(new SnapshotReader.Entry(batch.db(), batch.keys().get(i), batch.expireAtMillis().get(i), batch.payloads().get(i)));
+        }
     }
 
     /** What the copier does with a batch: expiries on this machine's clock (the same machine as the source), then restore. */
@@ -132,6 +142,39 @@ class SnapshotReaderTest {
     }
 
     @Test
+    void bothReadersHandOverBatchesOfOneDatabaseCutByKeysAndBytes() {
+        try (RedisServer source = RedisServer.start()) {
+            load(source);
+            List<SourceReader.Batch> batches = new ArrayList<>();
+            long keys = new SnapshotReader(RedisEndpoint.parse(source.uri()), Duration.ofSeconds(30), Long.MAX_VALUE)
+                    .read(300, 20_000, batches::add);
+            assertEquals(2013, keys);
+            assertEquals(2013, batches.stream().mapToInt(b -> b.keys().size()).sum());
+            List<Integer> order = batches.stream().map(SourceReader.Batch::db).distinct().toList();
+            assertEquals(2, order.size(), "a database's batches come together: " + batches.stream().map(SourceReader.Batch::db).toList());
+            for (SourceReader.Batch b : batches) {
+                assertTrue(b.keys().size() <= 300, b.keys().size() + " keys");
+                long largest = b.payloads().stream().mapToLong(p -> p.length).max().orElse(0) + 64;
+                assertTrue(b.bytes() < 20_000 + largest, b.bytes() + " bytes");
+                long sum = 0;
+                for (int i = 0; i < b.keys().size(); i++) {
+                    sum += b.keys().get(i).length + b.payloads().get(i).length;
+                }
+                assertEquals(sum, b.bytes());
+            }
+            assertTrue(batches.stream().anyMatch(b -> b.keys().size() < 300 && b.bytes() >= 20_000), "some batch was cut by bytes");
+
+            List<SourceReader.Batch> scanned = new ArrayList<>();
+            try (BlockingRedis db3 = connect(source, 3)) {
+                SourceReader scanner = new KeyScanner(db3, "*", 100);
+                assertEquals(2000, scanner.read(300, Long.MAX_VALUE, scanned::add));
+            }
+            assertTrue(scanned.stream().allMatch(b -> b.namesOnly() && b.db() == 3 && b.keys().size() <= 300), scanned.toString());
+            assertEquals(2000, scanned.stream().mapToInt(b -> b.keys().size()).sum());
+        }
+    }
+
+    @Test
     void aKeyLargerThanTheBoundStopsTheReadBeforeItIsHeldWholeAndSaysWhatToDo() {
         try (RedisServer source = RedisServer.start()) {
             java.util.Random random = new java.util.Random(7);
@@ -152,8 +195,8 @@ class SnapshotReaderTest {
             }
             RedisEndpoint endpoint = RedisEndpoint.parse(source.uri());
             Map<Integer, List<SnapshotReader.Entry>> seen = new TreeMap<>();
-            RedisCommandException tooLarge = assertThrows(RedisCommandException.class, () -> SnapshotReader.read(endpoint,
-                    Duration.ofSeconds(30), 1 << 20, e -> seen.computeIfAbsent(e.db(), db -> new ArrayList<>()).add(e)));
+            RedisCommandException tooLarge = assertThrows(RedisCommandException.class, () -> new SnapshotReader(endpoint,
+                    Duration.ofSeconds(30), 1 << 20).read(10, Long.MAX_VALUE, batch -> entries(batch, seen)));
             assertTrue(tooLarge.getMessage().contains("larger than 1048576 bytes"), tooLarge.getMessage());
             assertTrue(tooLarge.getMessage().contains("copyMode=scan") && tooLarge.getMessage().contains("DFM_COPIER_SNAPSHOT_MAX_KEY_BYTES"),
                     tooLarge.getMessage());

@@ -10,6 +10,7 @@ import io.dfmigrate.common.redis.RedisCommandException;
 import io.dfmigrate.common.redis.RedisConnections;
 import io.dfmigrate.common.redis.ServerClock;
 import io.dfmigrate.common.redis.SnapshotReader;
+import io.dfmigrate.common.redis.SourceReader;
 import io.dfmigrate.copier.config.CopierConfig;
 import io.netty.buffer.Unpooled;
 import io.vertx.core.buffer.Buffer;
@@ -46,10 +47,10 @@ final class SnapshotCopy {
     private static final Logger LOG = Logger.getLogger(SnapshotCopy.class);
 
     /** A batch of one database: key names, expiry as Unix ms on the source's clock (-1 none), payloads. */
-    private record Batch(String id, int db, List<byte[]> keys, List<Long> expireAt, List<Buffer> payloads, long[] bytes) {
+    private record Batch(String id, int db, List<byte[]> keys, List<Long> expireAt, List<Buffer> payloads) {
     }
 
-    private static final Batch END = new Batch(null, -1, List.of(), List.of(), List.of(), new long[1]);
+    private static final Batch END = new Batch(null, -1, List.of(), List.of(), List.of());
 
     private final CopyService copier;
     private final RedisConnections connections;
@@ -125,44 +126,30 @@ final class SnapshotCopy {
                 }
             }));
         }
-        Map<Integer, Batch> open = new HashMap<>();
         Map<Integer, Long> seq = new HashMap<>();
         long[] counts = {0, 0};
         try {
-            SnapshotReader.read(source, config.timeout(), config.snapshotMaxKeyBytes(), entry -> {
+            SourceReader reader = new SnapshotReader(source, config.timeout(), config.snapshotMaxKeyBytes());
+            reader.read(config.snapshotBatchKeys(), config.snapshotBatchBytes(), read -> {
                 if (copier.ended(run)) {
                     throw new Ended();
                 }
                 if (failed.get() != null) {
                     throw failed.get();
                 }
-                if (!dbs.contains(entry.db())) {
+                if (!dbs.contains(read.db())) {
                     return;
                 }
-                // a snapshot holds its databases one after the other: the previous one's last batch can go
-                if (!open.isEmpty() && !open.containsKey(entry.db())) {
-                    for (Batch previous : open.values()) {
-                        counts[0]++;
-                        put(queue, previous, failed, readerWaited);
-                    }
-                    open.clear();
+                List<Buffer> payloads = new ArrayList<>(read.payloads().size());
+                for (byte[] p : read.payloads()) {
+                    payloads.add(Buffer.buffer(Unpooled.wrappedBuffer(p))); // wrapped, not copied
                 }
-                Batch b = open.computeIfAbsent(entry.db(), db -> newBatch(run, db, seq, config.snapshotBatchKeys()));
-                b.keys().add(entry.key());
-                b.expireAt().add(entry.expireAtMillis());
-                b.payloads().add(Buffer.buffer(Unpooled.wrappedBuffer(entry.payload()))); // wrapped, not copied
-                b.bytes()[0] += entry.payload().length;
-                counts[1]++;
-                if (b.keys().size() >= config.snapshotBatchKeys() || b.bytes()[0] >= config.snapshotBatchBytes()) {
-                    open.remove(entry.db());
-                    counts[0]++;
-                    put(queue, b, failed, readerWaited);
-                }
-            });
-            for (Batch b : open.values()) {
+                long n = seq.merge(read.db(), 1L, Long::sum) - 1;
                 counts[0]++;
-                put(queue, b, failed, readerWaited);
-            }
+                counts[1] += read.keys().size();
+                put(queue, new Batch(run + ":" + read.db() + ":" + n, read.db(), read.keys(), read.expireAtMillis(), payloads),
+                        failed, readerWaited);
+            });
         } finally {
             for (int w = 0; w < writers.size(); w++) {
                 end(queue, writers);
@@ -187,12 +174,6 @@ final class SnapshotCopy {
             }
         }
         return counts;
-    }
-
-    private static Batch newBatch(RunKey run, int db, Map<Integer, Long> seq, int size) {
-        long n = seq.merge(db, 1L, Long::sum) - 1;
-        int capacity = Math.min(size, 16_384); // a batch is cut by bytes first when its values are big
-        return new Batch(run + ":" + db + ":" + n, db, new ArrayList<>(capacity), new ArrayList<>(capacity), new ArrayList<>(capacity), new long[1]);
     }
 
     private KeySync.Result write(PhaseEvent.Copy phase, RunKey run, RedisEndpoint source, RedisEndpoint target, Batch b, long sourceClock,
