@@ -2,6 +2,8 @@ package io.dfmigrate.orchestrator.persistence;
 
 import jakarta.persistence.Column;
 import jakarta.persistence.Embeddable;
+import jakarta.persistence.EnumType;
+import jakarta.persistence.Enumerated;
 import java.time.Instant;
 import org.hibernate.annotations.Formula;
 
@@ -11,17 +13,19 @@ import org.hibernate.annotations.Formula;
  */
 @Embeddable
 public class VerificationInfo {
-    public static final String RUNNING = "RUNNING";
-    public static final String DONE = "DONE";
-    public static final String FAILED = "FAILED";
+    /** Where a verification is: comparing (RUNNING), ended with its counts (DONE), or ended by an error (FAILED). */
+    public enum State {
+        RUNNING, DONE, FAILED
+    }
 
     /** Always 1, so Hibernate never loads this part as null. */
     @Formula("1")
     int present;
     @Column(name = "verify_number")
     public int number;
+    @Enumerated(EnumType.STRING)
     @Column(name = "verify_state")
-    public String state;
+    public State state;
     /** The request as JSON ({@link io.dfmigrate.common.event.VerifyRequest}). */
     @Column(name = "verify_request")
     public String request;
@@ -50,13 +54,13 @@ public class VerificationInfo {
     public Instant reportAt;
 
     public boolean running() {
-        return RUNNING.equals(state);
+        return state == State.RUNNING;
     }
 
     /** A new verification {@code number}: counters from zero. */
     public void begin(String requestJson, String by) {
         number++;
-        state = RUNNING;
+        state = State.RUNNING;
         request = requestJson;
         actor = by;
         keysTotal = batchesTotal = null;
@@ -69,7 +73,8 @@ public class VerificationInfo {
 
     /** A new run forgets the previous run's verification (its number goes on counting). */
     public void forget() {
-        state = request = actor = reasons = error = null;
+        state = null;
+        request = actor = reasons = error = null;
         keysTotal = batchesTotal = null;
         batchesDone = keysChecked = keysDiffering = 0;
         startedAt = endedAt = reportAt = null;

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import io.dfmigrate.common.event.MigrationOptions;
 import io.dfmigrate.common.event.ValidationCheck;
+import io.dfmigrate.orchestrator.persistence.VerificationInfo;
 import java.time.Instant;
 import java.util.List;
 
@@ -42,7 +43,7 @@ public final class Dtos {
      * view; {@code GET …/verification/diff} pages through all).
      */
     @JsonInclude(JsonInclude.Include.ALWAYS)
-    public record VerificationView(int number, String state, String mode, Long sample, List<Integer> dbs, String keyPattern,
+    public record VerificationView(int number, VerificationInfo.State state, String mode, Long sample, List<Integer> dbs, String keyPattern,
                                    long ttlToleranceMillis, Long keysTotal, long keysChecked, Double percent, Long batchesTotal,
                                    long batchesDone, long keysDiffering, long keysUnsettled, java.util.Map<String, Long> reasons,
                                    List<DifferenceView> differences, String error, String requestedBy, Instant startedAt,

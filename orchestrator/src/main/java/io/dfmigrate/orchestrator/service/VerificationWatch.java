@@ -2,6 +2,7 @@ package io.dfmigrate.orchestrator.service;
 
 import io.dfmigrate.orchestrator.config.OrchestratorConfig;
 import io.dfmigrate.orchestrator.persistence.Migration;
+import io.dfmigrate.orchestrator.persistence.VerificationInfo;
 import io.quarkus.narayana.jta.QuarkusTransaction;
 import io.quarkus.scheduler.Scheduled;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -31,7 +32,7 @@ public class VerificationWatch {
         try {
             Instant before = Instant.now().minus(config.verifySilenceTimeout());
             List<UUID> silent = QuarkusTransaction.requiringNew().call(() -> Migration.<Migration>list(
-                    "verification.state = ?1 and verification.reportAt < ?2", "RUNNING", before).stream().map(m -> m.id).toList());
+                    "verification.state = ?1 and verification.reportAt < ?2", VerificationInfo.State.RUNNING, before).stream().map(m -> m.id).toList());
             for (UUID id : silent) {
                 Journal j = MigrationTx.retryingConflicts(() -> QuarkusTransaction.requiringNew().call(() -> {
                     Migration m = Migration.findById(id);

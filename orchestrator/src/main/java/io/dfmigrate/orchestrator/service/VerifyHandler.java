@@ -133,7 +133,7 @@ final class VerifyHandler {
         if (v.batchesTotal == null || v.batchesDone < v.batchesTotal) {
             return;
         }
-        v.state = VerificationInfo.DONE;
+        v.state = VerificationInfo.State.DONE;
         v.endedAt = Instant.now();
         // the scans count key names of both sides (a key on both, twice); done, the total is what was compared
         v.keysTotal = v.keysChecked;
@@ -143,7 +143,7 @@ final class VerifyHandler {
     /** The verification fails (the migration does not): a scan or a batch could not be verified, or the verifiers went silent. */
     static void fail(Journal j, String actor, String why) {
         VerificationInfo v = j.migration().verification;
-        v.state = VerificationInfo.FAILED;
+        v.state = VerificationInfo.State.FAILED;
         v.error = why;
         v.endedAt = Instant.now();
         j.audit(actor, "verify-failed", "verification " + v.number + ": " + why + " (" + summary(v) + " so far)");
