@@ -133,6 +133,48 @@ class KubePlayTest {
     }
 
     /**
+     * What each image's own container test checked before it was folded in here (the play runs the same images): the
+     * image's user is 185, the played container runs as 185 on a read-only root filesystem, and the image started with a
+     * malformed DFM_SECRET_KEY stops and names the setting (nothing starts half-configured).
+     */
+    @Test
+    void everyPlayedImageRunsAsUser185OnAReadOnlyRootAndStopsOnAMalformedSecretKey() throws Exception {
+        for (String s : List.of("orchestrator", "validator", "copier", "replicator")) {
+            String container = "dfm-" + s + "-pod-0-" + s;
+            String image = run(Duration.ofMinutes(1), "podman", "inspect", "--format", "{{.ImageName}}", container).strip();
+            assertTrue(image.startsWith("localhost/dfmigrate/" + s + ":"), image);
+            assertEquals("185", run(Duration.ofMinutes(1), "podman", "image", "inspect", "--format", "{{.Config.User}}", image).strip(), image);
+            assertEquals("185", run(Duration.ofMinutes(1), "podman", "exec", container, "id", "-u").strip(), container);
+            assertTrue(exec(Duration.ofMinutes(1), "podman", "exec", container, "touch", "/deployments/x").exit() != 0,
+                    container + ": the root filesystem is writable");
+        }
+        // the four refusals at once: each is a JVM start that ends at the key check
+        var refusals = new java.util.LinkedHashMap<String, java.util.concurrent.Future<Ran>>();
+        try (var pool = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+            for (String s : List.of("orchestrator", "validator", "copier", "replicator")) {
+                String image = run(Duration.ofMinutes(1), "podman", "inspect", "--format", "{{.ImageName}}", "dfm-" + s + "-pod-0-" + s).strip();
+                List<String> cmd = new java.util.ArrayList<>(List.of("podman", "run", "--rm", "--network", "host", "--read-only",
+                        "--tmpfs", "/tmp", "--security-opt", "no-new-privileges",
+                        "-e", "DFM_SECRET_KEY=not-a-key", "-e", "DFM_EVENT_KEY=" + ENV.get("DFM_EVENT_KEY"),
+                        "-e", "KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:" + ENV.get("DFM_KAFKA_PORT"),
+                        "-e", "QUARKUS_HTTP_HOST=127.0.0.1", "-e", "QUARKUS_HTTP_PORT=" + Ports.free(),
+                        "-e", "QUARKUS_MANAGEMENT_HOST=127.0.0.1", "-e", "QUARKUS_MANAGEMENT_PORT=" + Ports.free()));
+                if (s.equals("orchestrator")) {
+                    cmd.addAll(List.of("-e", "QUARKUS_DATASOURCE_JDBC_URL=jdbc:postgresql://127.0.0.1:" + ENV.get("DFM_PG_PORT") + "/dfmigrate",
+                            "-e", "QUARKUS_DATASOURCE_USERNAME=dfm", "-e", "DFM_ORCHESTRATOR_API_TOKEN=" + ENV.get("DFM_ORCHESTRATOR_API_TOKEN")));
+                }
+                cmd.add(image);
+                refusals.put(s, pool.submit(() -> exec(Duration.ofMinutes(4), cmd.toArray(String[]::new))));
+            }
+            for (var e : refusals.entrySet()) {
+                Ran refused = e.getValue().get();
+                assertTrue(refused.exit() != 0 && refused.output().contains("DFM_SECRET_KEY"),
+                        e.getKey() + ": a malformed DFM_SECRET_KEY must stop the service with its name:\n" + refused.output());
+            }
+        }
+    }
+
+    /**
      * A free port p of a worker such that p + 10, p + 20 ... (pods 2..n of a service on the host's network) are free too,
      * and each one's management port (+1000).
      */
@@ -156,8 +198,18 @@ class KubePlayTest {
         return run(limit, cmd);
     }
 
-    /** Runs a command in the clone's root with the play's settings; its output is appended to target/kube-play.log. */
+    /** Runs a command in the clone's root with the play's settings and demands that it succeed; see {@link #exec}. */
     static String run(Duration limit, String... cmd) throws IOException, InterruptedException {
+        Ran r = exec(limit, cmd);
+        assertEquals(0, r.exit(), String.join(" ", cmd) + " failed:\n" + r.output());
+        return r.output();
+    }
+
+    record Ran(int exit, String output) {
+    }
+
+    /** Runs a command in the clone's root with the play's settings; its output is appended to target/kube-play.log. */
+    static Ran exec(Duration limit, String... cmd) throws IOException, InterruptedException {
         Path out = Files.createTempFile("dfm-play", ".out");
         try {
             ProcessBuilder pb = new ProcessBuilder(cmd).directory(HOME.toFile()).redirectErrorStream(true).redirectOutput(out.toFile());
@@ -173,8 +225,7 @@ class KubePlayTest {
             Files.writeString(LOG, "$ " + String.join(" ", List.of(cmd)) + "\n" + text, StandardCharsets.UTF_8,
                     java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
             assertTrue(ended, String.join(" ", cmd) + " did not end within " + limit + ":\n" + text);
-            assertEquals(0, p.exitValue(), String.join(" ", cmd) + " failed:\n" + text);
-            return text;
+            return new Ran(p.exitValue(), text);
         } finally {
             Files.deleteIfExists(out);
         }

@@ -59,15 +59,14 @@ public final class ServiceImage {
     }
 
     /**
-     * What every image's container test asserts: started with {@code env} (plus its ports) the container gets ready
-     * on {@code port} (the orchestrator's HTTP port, a worker's management interface: the workers serve health and
-     * metrics there only), runs as user 185 on a read-only root filesystem; with a malformed DFM_SECRET_KEY it refuses to start
+     * What the orchestrator image's container test asserts (the workers' images are checked in the Kubernetes play that
+     * runs them, e2e KubePlayTest): started with {@code env} (plus its HTTP port) the container gets ready on that port, runs as user 185 on a read-only root filesystem; with a malformed DFM_SECRET_KEY it refuses to start
      * and names the setting. Returns the ready container (the caller closes it) for checks of its own.
      */
     public static GenericContainer<?> assertStartsFromTheEnvironment(String image, Map<String, String> env, int port) throws Exception {
         Map<String, String> bad = new java.util.HashMap<>(env);
         bad.putIfAbsent("QUARKUS_HTTP_HOST", "127.0.0.1"); // the host's network: not on every interface
-        ports(image, bad, port);
+        bad.put("QUARKUS_HTTP_PORT", Integer.toString(port));
         bad.put("DFM_SECRET_KEY", "not-a-key");
         try (GenericContainer<?> refused = start(image, bad)) {
             long end = System.nanoTime() + Duration.ofMinutes(3).toNanos();
@@ -81,7 +80,7 @@ public final class ServiceImage {
         }
         Map<String, String> good = new java.util.HashMap<>(env);
         good.putIfAbsent("QUARKUS_HTTP_HOST", "127.0.0.1");
-        ports(image, good, port);
+        good.put("QUARKUS_HTTP_PORT", Integer.toString(port));
         GenericContainer<?> c = start(image, good);
         try {
             awaitReady(c, port, Duration.ofMinutes(3));
@@ -97,15 +96,6 @@ public final class ServiceImage {
         } catch (Exception | AssertionError e) {
             c.close();
             throw e;
-        }
-    }
-
-    private static void ports(String image, Map<String, String> env, int port) {
-        boolean worker = !image.contains("/orchestrator:");
-        env.put("QUARKUS_HTTP_PORT", Integer.toString(worker ? io.dfmigrate.localstack.Ports.free() : port));
-        if (worker) {
-            env.put("QUARKUS_MANAGEMENT_PORT", Integer.toString(port));
-            env.putIfAbsent("QUARKUS_MANAGEMENT_HOST", "127.0.0.1"); // the host's network: not on every interface
         }
     }
 
