@@ -185,6 +185,50 @@ class ValidationServiceTest {
     }
 
     @Test
+    void aSourceThatIsOneNodeOfAClusterIsWarnedAboutNamingTheOtherMasters() {
+        try (RedisServer a = RedisServer.start("--cluster-enabled", "yes"); RedisServer b = RedisServer.start("--cluster-enabled", "yes");
+             RedisServer target = RedisServer.start()) {
+            List<ValidationCheck> alone = service.validate(ep(target.uri()), ep(target.uri()), MigrationOptions.DEFAULTS);
+            assertTrue(check(alone, "topology.source.cluster").isEmpty(), "a standalone server: " + alone);
+            a.cli("CLUSTER", "ADDSLOTSRANGE", "0", "5460");
+            b.cli("CLUSTER", "ADDSLOTSRANGE", "5461", "16383");
+            a.cli("CLUSTER", "MEET", "127.0.0.1", Integer.toString(b.port()));
+            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            while (!a.cli("CLUSTER", "INFO").contains("cluster_state:ok") && System.nanoTime() < deadline) {
+                Thread.onSpinWait();
+            }
+            assertTrue(a.cli("CLUSTER", "INFO").contains("cluster_state:ok"), a.cli("CLUSTER", "INFO"));
+            List<ValidationCheck> checks = service.validate(ep(a.uri()), ep(target.uri()), MigrationOptions.DEFAULTS);
+            ValidationCheck c = check(checks, "topology.source.cluster").orElseThrow(() -> new AssertionError(checks.toString()));
+            assertEquals(Severity.WARNING, c.severity());
+            assertTrue(c.message().contains("serves 5461 of the 16384 slots"), c.message());
+            assertTrue(c.message().contains("1 other master(s) (127.0.0.1:" + b.port() + ")"), c.message());
+            assertTrue(c.remediation().contains("migrate each master into the same target"), c.remediation());
+        }
+    }
+
+    @Test
+    void aSourceMonitoredBySentinelIsWarnedAboutFailovers() {
+        try (RedisServer source = RedisServer.start(); RedisServer target = RedisServer.start()) {
+            source.cli("SET", "a", "1");
+            List<ValidationCheck> before = service.validate(ep(source.uri()), ep(target.uri()), MigrationOptions.DEFAULTS);
+            assertTrue(check(before, "topology.source.sentinel").isEmpty(), "no sentinel yet: " + before);
+            try (RedisServer sentinel = RedisServer.startSentinel("app", source, 1)) {
+                long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+                while (!source.cli("PUBSUB", "NUMSUB", "__sentinel__:hello").endsWith("1") && System.nanoTime() < deadline) {
+                    Thread.onSpinWait();
+                }
+                assertTrue(sentinel.cli("SENTINEL", "GET-MASTER-ADDR-BY-NAME", "app").contains(Integer.toString(source.port())));
+                List<ValidationCheck> checks = service.validate(ep(source.uri()), ep(target.uri()), MigrationOptions.DEFAULTS);
+                ValidationCheck c = check(checks, "topology.source.sentinel").orElseThrow(() -> new AssertionError(checks.toString()));
+                assertEquals(Severity.WARNING, c.severity());
+                assertTrue(c.message().contains("monitored by 1 Sentinel(s)"), c.message());
+                assertTrue(c.remediation().contains("SENTINEL GET-MASTER-ADDR-BY-NAME"), c.remediation());
+            }
+        }
+    }
+
+    @Test
     void theSourcesWriteRateIsMeasuredAndABusySourceIsWarnedAbout() throws Exception {
         try (RedisServer source = RedisServer.start(); RedisServer target = RedisServer.start()) {
             source.cli("CONFIG", "SET", "notify-keyspace-events", "KEA");

@@ -22,7 +22,16 @@ import java.util.Map;
 public record EndpointProbe(String role, RedisEndpoint endpoint, String error, double latencyMillis, Map<String, String> info,
                             Map<Integer, Long> keyspace, Map<String, String> config, boolean configDenied, List<String> modules,
                             List<String> functionLibraries, List<String> aclUsers, Map<String, Long> commandCalls,
-                            long keyspacePatternSubscribers) {
+                            long keyspacePatternSubscribers, Topology topology) {
+
+    /**
+     * Where the server stands: a node of a Redis Cluster ({@code cluster_enabled:1}) with the slots it serves and the
+     * addresses of the cluster's other masters ({@code CLUSTER NODES}), and the sentinels that monitor it (each one
+     * subscribes to {@code __sentinel__:hello} on the servers it watches: {@code PUBSUB NUMSUB}).
+     */
+    public record Topology(boolean cluster, int slots, List<String> otherMasters, long sentinels) {
+        static final Topology UNKNOWN = new Topology(false, 0, List.of(), 0);
+    }
 
     static final List<String> CONFIG_KEYS = List.of("databases", "dbnum", "maxmemory", "maxmemory-policy", "notify-keyspace-events",
             "client-output-buffer-limit");
@@ -124,11 +133,60 @@ public record EndpointProbe(String role, RedisEndpoint endpoint, String error, d
             return new EndpointProbe(role, endpoint, null, best / 1_000_000.0, info, keyspace, config, denied,
                     names(redis, Request.cmd(Command.MODULE).arg("LIST"), "name"),
                     names(redis, Request.cmd(Command.FUNCTION).arg("LIST"), "library_name"),
-                    strings(redis, Request.cmd(Command.ACL).arg("USERS")), calls, patternSubscribers);
+                    strings(redis, Request.cmd(Command.ACL).arg("USERS")), calls, patternSubscribers, topology(redis, info));
         } catch (RuntimeException e) {
             return new EndpointProbe(role, endpoint, BlockingRedis.describe(e), 0, Map.of(), Map.of(), Map.of(), false, List.of(),
-                    List.of(), List.of(), Map.of(), 0);
+                    List.of(), List.of(), Map.of(), 0, Topology.UNKNOWN);
         }
+    }
+
+    static Topology topology(BlockingRedis redis, Map<String, String> info) {
+        boolean cluster = "1".equals(info.get("cluster_enabled"));
+        int slots = 0;
+        List<String> others = new ArrayList<>();
+        if (cluster) {
+            // <id> <ip:port@cport[,hostname]> <flags> <master> <ping-sent> <pong-recv> <epoch> <link-state> <slot> <slot> ...
+            for (String line : optional(redis, Request.cmd(Command.CLUSTER).arg("NODES")).split("\r?\n")) {
+                String[] f = line.strip().split(" ");
+                List<String> flags = f.length > 2 ? List.of(f[2].split(",")) : List.of();
+                if (f.length < 8 || !flags.contains("master") || flags.contains("fail")) {
+                    continue;
+                }
+                if (flags.contains("myself")) {
+                    slots = slotCount(f);
+                } else {
+                    others.add(f[1].split("@")[0]);
+                }
+            }
+        }
+        long sentinels = 0;
+        try {
+            Response r = redis.send(Request.cmd(Command.PUBSUB).arg("NUMSUB").arg("__sentinel__:hello"));
+            if (r != null && r.size() > 0) {
+                sentinels = r.containsKey("__sentinel__:hello") ? r.get("__sentinel__:hello").toLong() : r.get(1).toLong();
+            }
+        } catch (RuntimeException ignored) {
+            // PUBSUB not permitted: unknown
+        }
+        return new Topology(cluster, slots, List.copyOf(others), sentinels);
+    }
+
+    /** Slots of a CLUSTER NODES line: {@code 0-5460}, {@code 7}; slots being moved ({@code [5461->-<id>]}) are not counted. */
+    private static int slotCount(String[] fields) {
+        int n = 0;
+        for (int i = 8; i < fields.length; i++) {
+            String s = fields[i];
+            if (s.startsWith("[")) {
+                continue;
+            }
+            int dash = s.indexOf('-');
+            try {
+                n += dash < 0 ? 1 : Integer.parseInt(s.substring(dash + 1)) - Integer.parseInt(s.substring(0, dash)) + 1;
+            } catch (NumberFormatException ignored) {
+                // not a slot
+            }
+        }
+        return n;
     }
 
     private static String configValue(Response r, String key) {

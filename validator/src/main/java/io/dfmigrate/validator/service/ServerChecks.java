@@ -31,6 +31,31 @@ final class ServerChecks {
         }
     }
 
+    /**
+     * A source given as one server that is part of something larger: a Redis Cluster node holds only its slots' keys
+     * (the other masters' are not migrated, and the cutover compares this node alone), and a Sentinel failover moves
+     * the writes to a server this migration does not follow.
+     */
+    static void sourceTopology(EndpointProbe s, Report r) {
+        EndpointProbe.Topology t = s.topology();
+        if (t.cluster()) {
+            String others = t.otherMasters().isEmpty() ? "" : " (" + String.join(", ", t.otherMasters()) + ")";
+            r.add("topology.source.cluster", WARNING, "the source is a node of a Redis Cluster (cluster_enabled:1) and serves "
+                    + t.slots() + " of the 16384 slots: only its keys are migrated, not those of the cluster's "
+                    + t.otherMasters().size() + " other master(s)" + others + ", and the cutover compares this node alone",
+                    "to move the whole cluster, migrate each master into the same target (options.overwrite on all but the first) "
+                    + "and cut over once every one replicates; acknowledge if this node alone is what you mean to migrate");
+        }
+        if (t.sentinels() > 0) {
+            r.add("topology.source.sentinel", WARNING, "the source is monitored by " + t.sentinels() + " Sentinel(s) (on its "
+                    + "__sentinel__:hello channel): a failover during the migration moves the applications' writes to another "
+                    + "server, which this migration does not follow (it would miss those writes, and the cutover would pause the "
+                    + "wrong server)", "keep failovers from happening until the cutover (e.g. raise the master's "
+                    + "down-after-milliseconds with SENTINEL SET for the migration's duration); after one, stop the migration and "
+                    + "restart it against the new primary (SENTINEL GET-MASTER-ADDR-BY-NAME)");
+        }
+    }
+
     static void role(EndpointProbe t, Report r) {
         String role = t.info().getOrDefault("role", "master");
         if (role.equals("slave") || role.equals("replica")) {

@@ -45,6 +45,35 @@ public final class RedisServer implements AutoCloseable {
         return startBinary(System.getenv().getOrDefault("DFM_REDIS_SERVER", "redis-server"), true, fixedPort, extraArgs);
     }
 
+    /**
+     * A Sentinel ({@code redis-server <config> --sentinel}) that monitors {@code master} as {@code masterName} with a
+     * quorum of {@code quorum}; it rewrites its config file (in its own directory) as Sentinel does. {@link #cli} talks to
+     * the sentinel, e.g. {@code SENTINEL GET-MASTER-ADDR-BY-NAME <name>}.
+     */
+    public static RedisServer startSentinel(String masterName, RedisServer master, int quorum) {
+        int port = Ports.free();
+        try {
+            Path dir = Files.createTempDirectory("dfm-sentinel-" + port + "-");
+            Path conf = dir.resolve("sentinel.conf");
+            Files.writeString(conf, String.join("\n", "port " + port, "bind 127.0.0.1", "protected-mode no", "daemonize no",
+                    "dir " + dir, "sentinel monitor " + masterName + " 127.0.0.1 " + master.port() + " " + quorum,
+                    "sentinel down-after-milliseconds " + masterName + " 2000", "sentinel failover-timeout " + masterName + " 10000",
+                    "") );
+            String binary = System.getenv().getOrDefault("DFM_REDIS_SERVER", "redis-server");
+            ManagedProcess p = ManagedProcess.start("sentinel:" + port, List.of(binary, conf.toString(), "--sentinel"), Map.of(), dir,
+                    dir.resolve("sentinel.log"), "TERM");
+            try {
+                p.awaitReady(() -> Ports.isListening(port), Duration.ofSeconds(20));
+            } catch (StackException e) {
+                p.kill();
+                throw e;
+            }
+            return new RedisServer(port, dir, p);
+        } catch (IOException e) {
+            throw new StackException("cannot write a sentinel config: " + e.getMessage(), e);
+        }
+    }
+
     /** Where {@code deploy/local/servers.sh} puts Debian trixie's redis-server 8.0 and valkey-server 8.1 (DESIGN §9). */
     public static Path trixieRoot() {
         String root = System.getenv("DFM_TRIXIE_ROOT");
