@@ -104,6 +104,7 @@ keys() {
     [ -s "$STATE/$f" ] || head -c 32 /dev/urandom | base64 -w0 >"$STATE/$f"
   done
   [ -s "$STATE/api-token" ] || head -c 32 /dev/urandom | base64 -w0 | tr -d '/+=' >"$STATE/api-token"
+  [ -s "$STATE/viewer-token" ] || head -c 32 /dev/urandom | base64 -w0 | tr -d '/+=' >"$STATE/viewer-token"
   umask 022
 }
 
@@ -227,8 +228,8 @@ YAML
   done
   b64() { printf '%s' "$1" | base64 -w0; }
   podman secret rm dfmigrate-secrets >/dev/null 2>&1 || true
-  printf '{"DFM_SECRET_KEY":"%s","DFM_EVENT_KEY":"%s","DFM_ORCHESTRATOR_API_TOKEN":"%s","QUARKUS_DATASOURCE_USERNAME":"%s","QUARKUS_DATASOURCE_PASSWORD":"%s"}' \
-    "$(b64 "$secret_key")" "$(b64 "$event_key")" "$(b64 "$token")" "$(b64 "$db_user")" "$(b64 "$db_password")" \
+  printf '{"DFM_SECRET_KEY":"%s","DFM_EVENT_KEY":"%s","DFM_ORCHESTRATOR_API_TOKEN":"%s","DFM_ORCHESTRATOR_VIEWER_TOKEN":"%s","QUARKUS_DATASOURCE_USERNAME":"%s","QUARKUS_DATASOURCE_PASSWORD":"%s"}' \
+    "$(b64 "$secret_key")" "$(b64 "$event_key")" "$(b64 "$token")" "$(b64 "$(cat "$STATE/viewer-token")")" "$(b64 "$db_user")" "$(b64 "$db_password")" \
     | podman secret create dfmigrate-secrets - >/dev/null
 }
 

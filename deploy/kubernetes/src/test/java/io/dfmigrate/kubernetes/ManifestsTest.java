@@ -196,6 +196,16 @@ class ManifestsTest {
                 assertEquals(9081, scrape.at("/spec/ingress/0/ports/0/port").asInt());
                 assertEquals(9083, scrape.at("/spec/ingress/0/ports/0/endPort").asInt());
                 assertEquals(1, scrape.at("/spec/ingress").size());
+                // the orchestrator's port is behind the ingress: nothing of it is open without a token, the scraper has its own
+                JsonNode config = documents(rendered).stream().filter(d -> d.at("/metadata/name").asText().equals("dfmigrate-config")).findFirst().orElseThrow();
+                assertFalse(config.at("/data/DFM_ORCHESTRATOR_PUBLIC_ENDPOINTS").asText().contains("metrics"), config.toString());
+                documents(rendered).stream().filter(d -> d.path("kind").asText().equals("ServiceMonitor")).forEach(monitor -> {
+                    for (JsonNode endpoint : monitor.at("/spec/endpoints")) {
+                        if (endpoint.path("port").asText().equals("http")) {
+                            assertEquals("DFM_ORCHESTRATOR_VIEWER_TOKEN", endpoint.at("/authorization/credentials/key").asText(), monitor.toString());
+                        }
+                    }
+                });
             }
         }
     }
