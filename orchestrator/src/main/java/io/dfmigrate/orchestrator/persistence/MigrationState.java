@@ -18,17 +18,18 @@ public enum MigrationState {
         }
     }
 
-    /** The states this one may move to; anything else is a bug, refused by {@link Migration#moveTo}. */
+    /**
+     * The states this one may move to, from the lifecycle's table ({@link Transition}); anything else is a bug, refused by
+     * {@link Migration#moveTo}.
+     */
     public Set<MigrationState> next() {
-        return switch (this) {
-            case CREATED -> EnumSet.of(VALIDATING);
-            case VALIDATING -> EnumSet.of(VALIDATED, VALIDATION_FAILED, STOPPED, FAILED);
-            case VALIDATED -> EnumSet.of(VALIDATING, COPYING);
-            case VALIDATION_FAILED, STOPPED, FAILED -> EnumSet.of(VALIDATING);
-            case COPYING -> EnumSet.of(REPLICATING, STOPPED, FAILED);
-            case REPLICATING -> EnumSet.of(COMPLETED, STOPPED, FAILED);
-            case COMPLETED -> EnumSet.noneOf(MigrationState.class);
-        };
+        Set<MigrationState> next = EnumSet.noneOf(MigrationState.class);
+        for (Transition t : Transition.values()) {
+            if (t.from().contains(this)) {
+                next.add(t.to());
+            }
+        }
+        return next;
     }
 
     public Set<Action> allowedActions() {

@@ -8,6 +8,7 @@ import io.dfmigrate.common.event.StatusEvent;
 import io.dfmigrate.orchestrator.persistence.CopyCounters;
 import io.dfmigrate.orchestrator.persistence.Migration;
 import io.dfmigrate.orchestrator.persistence.MigrationState;
+import io.dfmigrate.orchestrator.persistence.Transition;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -123,7 +124,7 @@ final class CopyHandler {
         CopyCounters c = m.copy;
         if (c.batchesTotal != null && c.batchesDone >= c.batchesTotal) {
             c.finishedAt = Instant.now();
-            j.transition(MigrationState.REPLICATING, actor, "copy-done",
+            j.transition(Transition.COPY_DONE, actor,
                     c.keysCopied + " key(s) copied (" + c.keysStructural + " by type), " + c.keysFailed + " failed, " + c.bytesCopied
                             + " bytes in " + Duration.between(c.startedAt, c.finishedAt).toMillis() + " ms");
             if (m.capture.gap != null) {

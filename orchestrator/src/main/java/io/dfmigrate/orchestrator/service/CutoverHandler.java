@@ -7,6 +7,7 @@ import io.dfmigrate.orchestrator.persistence.CutoverPhase;
 import io.dfmigrate.orchestrator.persistence.GuardStatus;
 import io.dfmigrate.orchestrator.persistence.Migration;
 import io.dfmigrate.orchestrator.persistence.MigrationState;
+import io.dfmigrate.orchestrator.persistence.Transition;
 import java.time.Instant;
 
 /**
@@ -60,7 +61,7 @@ final class CutoverHandler {
         }
         m.endedAt = Instant.now();
         if (verified) {
-            j.transition(MigrationState.COMPLETED, actor, "complete", "cutover verified: " + e.cutover().detail());
+            j.transition(Transition.CUTOVER_VERIFIED, actor, "cutover verified: " + e.cutover().detail());
         } else {
             j.fail(actor, "the cutover did not verify: " + e.cutover().detail() + "; the source's writes resumed and the target "
                     + "may differ: compare them, then restart the migration or complete without cutover");

@@ -13,6 +13,7 @@ import io.dfmigrate.orchestrator.persistence.AuditEntry;
 import io.dfmigrate.orchestrator.persistence.GuardStatus;
 import io.dfmigrate.orchestrator.persistence.Migration;
 import io.dfmigrate.orchestrator.persistence.MigrationState;
+import io.dfmigrate.orchestrator.persistence.Transition;
 import io.dfmigrate.orchestrator.persistence.OutboxEvent;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -58,19 +59,27 @@ public final class Journal {
         m.updatedAt = Instant.now();
     }
 
-    /** Moves the migration to {@code to} (refused when illegal) and records it. */
-    public void transition(MigrationState to, String actor, String action, String detail) {
+    /**
+     * Makes one move of the lifecycle's table (refused when the migration is not in one of the states it leaves), records
+     * it in the audit trail under the move's action and issues the move's phase command, if it has one.
+     */
+    public void transition(Transition t, String actor, String detail) {
         MigrationState from = m.state;
-        m.moveTo(to);
-        record(actor, action, from, to, detail);
+        if (!t.from().contains(from)) {
+            throw new IllegalStateException("migration " + m.id + ": " + t + " cannot move it from " + from);
+        }
+        m.moveTo(t.to());
+        record(actor, t.action(), from, t.to(), detail);
+        if (t.command() != null) {
+            phase(t.command());
+        }
     }
 
     /** FAILED with the reason; the workers are told to stop. */
     public void fail(String actor, String reason) {
         m.error = reason;
         m.endedAt = Instant.now();
-        transition(MigrationState.FAILED, actor, "failure", reason);
-        phase(PhaseEvent.Kind.STOP);
+        transition(Transition.FAIL, actor, reason);
     }
 
     /** The migration was just created: its first audit entry (into CREATED). */

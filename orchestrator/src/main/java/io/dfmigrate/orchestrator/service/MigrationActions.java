@@ -17,6 +17,7 @@ import io.dfmigrate.orchestrator.persistence.TargetOwnKey;
 import io.dfmigrate.orchestrator.persistence.VerificationDiff;
 import io.dfmigrate.orchestrator.persistence.MigrationState.Action;
 import io.dfmigrate.orchestrator.persistence.MigrationState;
+import io.dfmigrate.orchestrator.persistence.Transition;
 import io.quarkus.narayana.jta.QuarkusTransaction;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Instant;
@@ -300,8 +301,7 @@ public class MigrationActions {
             switch (action) {
                 case validate, restart -> {
                     m.newRun();
-                    journal.transition(MigrationState.VALIDATING, actor, action.path(), null);
-                    journal.phase(PhaseEvent.Kind.VALIDATE);
+                    journal.transition(action == Action.validate ? Transition.VALIDATE : Transition.RESTART, actor, null);
                 }
                 case start -> start(journal, body, actor, maxLive, ownKeysLimit, ids);
                 case stop -> {
@@ -309,8 +309,7 @@ public class MigrationActions {
                     if (m.cutover.phase != null && m.cutover.phase.abandonable()) {
                         m.cutover.abandon("cutover abandoned by stop; the write pause is lifted");
                     }
-                    journal.transition(MigrationState.STOPPED, actor, action.path(), "data already copied stays on the target");
-                    journal.phase(PhaseEvent.Kind.STOP);
+                    journal.transition(Transition.STOP, actor, "data already copied stays on the target");
                 }
                 case complete -> {
                     if (body instanceof Dtos.CompleteRequest c && Boolean.TRUE.equals(c.cutover())) {
@@ -320,8 +319,7 @@ public class MigrationActions {
                         journal.phase(PhaseEvent.Kind.CUTOVER);
                     } else {
                         m.endedAt = Instant.now();
-                        journal.transition(MigrationState.COMPLETED, actor, action.path(), "cutover=false");
-                        journal.phase(PhaseEvent.Kind.COMPLETE);
+                        journal.transition(Transition.COMPLETE, actor, "cutover=false");
                     }
                 }
                 case keepReplicating -> journal.audit(actor, action.path(), "replication continues until stop or complete");
@@ -418,7 +416,7 @@ public class MigrationActions {
                     + "never deleted by a reconciliation, and those the source does not have are left out of the key counts");
         }
         m.copy.startedAt = Instant.now();
-        j.transition(MigrationState.COPYING, actor, "start", warnings > 0 ? warnings + " warning(s) acknowledged" : null);
+        j.transition(Transition.START, actor, warnings > 0 ? warnings + " warning(s) acknowledged" : null);
         if (Boolean.TRUE.equals(Journal.options(m).guardTarget())) {
             // the keeper guards the target first, then asks for the capture (KeeperSteps.guardApplied)
             m.guard.moveTo(GuardStatus.APPLYING);

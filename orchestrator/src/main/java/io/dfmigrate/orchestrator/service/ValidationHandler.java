@@ -6,6 +6,7 @@ import io.dfmigrate.common.event.StatusEvent;
 import io.dfmigrate.common.event.ValidationCheck;
 import io.dfmigrate.orchestrator.persistence.Migration;
 import io.dfmigrate.orchestrator.persistence.MigrationState;
+import io.dfmigrate.orchestrator.persistence.Transition;
 import java.time.Instant;
 import java.util.Arrays;
 import java.util.List;
@@ -22,7 +23,7 @@ final class ValidationHandler {
         m.validatedAt = Instant.now();
         long errors = count(checks, Severity.ERROR);
         long warnings = count(checks, Severity.WARNING);
-        j.transition(errors > 0 ? MigrationState.VALIDATION_FAILED : MigrationState.VALIDATED, actor, "validation-report",
+        j.transition(errors > 0 ? Transition.VALIDATION_FAILED : Transition.VALIDATION_PASSED, actor,
                 errors + " error(s), " + warnings + " warning(s)");
     }
 

@@ -57,6 +57,31 @@ class MigrationStateMachineTest {
     }
 
     @Test
+    void theTableOfTransitionsGivesEveryLegalMoveItsAuditActionAndItsCommand() {
+        Map<MigrationState, Set<MigrationState>> derived = new java.util.EnumMap<>(MigrationState.class);
+        for (MigrationState s : MigrationState.values()) {
+            derived.put(s, EnumSet.noneOf(MigrationState.class));
+        }
+        for (Transition t : Transition.values()) {
+            t.from().forEach(s -> derived.get(s).add(t.to()));
+        }
+        assertEquals(LIFECYCLE, derived, "the table's moves are the lifecycle's, no more and no fewer");
+        // the audit trail's action names: compliance tooling reads them, they stay what they were
+        Map<Transition, String> actions = new java.util.EnumMap<>(Map.of(Transition.VALIDATE, "validate", Transition.RESTART, "restart",
+                Transition.VALIDATION_PASSED, "validation-report", Transition.VALIDATION_FAILED, "validation-report",
+                Transition.START, "start", Transition.COPY_DONE, "copy-done", Transition.STOP, "stop", Transition.COMPLETE, "complete",
+                Transition.CUTOVER_VERIFIED, "complete", Transition.FAIL, "failure"));
+        for (Transition t : Transition.values()) {
+            assertEquals(actions.get(t), t.action(), t.name());
+        }
+        assertEquals(io.dfmigrate.common.event.PhaseEvent.Kind.STOP, Transition.FAIL.command());
+        assertEquals(io.dfmigrate.common.event.PhaseEvent.Kind.STOP, Transition.STOP.command());
+        assertEquals(io.dfmigrate.common.event.PhaseEvent.Kind.VALIDATE, Transition.RESTART.command());
+        assertNull(Transition.START.command(), "the start picks the guard or the capture");
+        assertNull(Transition.COPY_DONE.command(), "the copy's end picks replicate or reconcile");
+    }
+
+    @Test
     void everyStateAllowsOnlyActionsThatLeadToALegalMove() {
         for (MigrationState s : MigrationState.values()) {
             for (MigrationState.Action a : s.allowedActions()) {
