@@ -46,10 +46,13 @@ public class StatusConsumer {
                 service.apply(event);
                 return;
             } catch (RuntimeException e) {
-                if (outages.reachable()) {
+                // a lost connection is the outage itself, even if the database answers again by the time it is asked
+                // (found by e2e AcceptanceTest: PostgreSQL back between the refused connection and the question)
+                if (!DatabaseOutages.connectionLost(e) && outages.reachable()) {
                     LOG.errorf("status event %s could not be applied, retries exhausted: %s", event.id(), e.toString());
                     throw e;
                 }
+                outages.failed();
                 if (attempt == 1 || attempt % 20 == 0) {
                     LOG.warnf("the database is unreachable: status reports wait in Kafka until it is back (report %s, attempt %d): %s",
                             event.id(), attempt, e.toString());

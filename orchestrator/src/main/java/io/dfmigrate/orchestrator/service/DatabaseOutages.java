@@ -43,6 +43,26 @@ public class DatabaseOutages {
         return healthySince().isBefore(Instant.now().minus(window));
     }
 
+    /**
+     * Whether {@code failure} is the database connection failing (refused, reset, closed, the server shutting down):
+     * SQL state class 08 or 57P, or a socket error, anywhere in its causes. Such a failure is an outage even when the
+     * database answers again a moment later, by the time anyone asks {@link #reachable}.
+     */
+    public static boolean connectionLost(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof org.hibernate.exception.JDBCConnectionException || t instanceof java.sql.SQLTransientConnectionException
+                    || t instanceof java.sql.SQLNonTransientConnectionException || t instanceof java.net.SocketException
+                    || t instanceof java.io.EOFException) {
+                return true;
+            }
+            if (t instanceof SQLException sql && sql.getSQLState() != null
+                    && (sql.getSQLState().startsWith("08") || sql.getSQLState().startsWith("57P"))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** Whether the database answers now (a connection that is valid within 2 s); a no is recorded as a failure. */
     public boolean reachable() {
         try (Connection c = dataSource.getConnection()) {
