@@ -24,9 +24,20 @@ final class KeyReads {
     private static final long READ_BUDGET = 200_000;
 
     private final KeyVerifier.Settings settings;
+    /** Whether both servers keep the stream counters, asked at the first stream (each server answers once). */
+    private final java.util.function.BooleanSupplier bothKeepStreamCounters;
+    private Boolean streamCounters;
 
-    KeyReads(KeyVerifier.Settings settings) {
+    KeyReads(KeyVerifier.Settings settings, java.util.function.BooleanSupplier bothKeepStreamCounters) {
         this.settings = settings;
+        this.bothKeepStreamCounters = bothKeepStreamCounters;
+    }
+
+    private boolean streamCounters() {
+        if (streamCounters == null) {
+            streamCounters = bothKeepStreamCounters.getAsBoolean();
+        }
+        return streamCounters;
     }
 
     /** TYPE, PTTL, the length, and the digest of every key (pipelined; big ordered keys window by window). */
@@ -170,7 +181,7 @@ final class KeyReads {
                     if (isSource) {
                         throttle(1);
                     }
-                    d.groups(StreamGroups.read(r, keys.get(i)));
+                    d.groups(StreamGroups.read(r, keys.get(i)), streamCounters());
                 }
                 default -> {
                     Response page = a.response();
@@ -221,7 +232,7 @@ final class KeyReads {
                     from = "(" + entries.get(entries.size() - 1).get(0).toString();
                 }
                 throttleIf(isSource, 1);
-                d.groups(StreamGroups.read(r, k.getBytes()));
+                d.groups(StreamGroups.read(r, k.getBytes()), streamCounters());
             }
             default -> {
                 return null;
@@ -293,8 +304,8 @@ final class KeyReads {
         }
 
         /** The consumer groups as {@link StreamGroups#canonical} puts them (null: the stream went meanwhile). */
-        void groups(StreamGroups.State state) {
-            item(state == null ? "groups:?".getBytes(StandardCharsets.UTF_8) : StreamGroups.canonical(state));
+        void groups(StreamGroups.State state, boolean counters) {
+            item(state == null ? "groups:?".getBytes(StandardCharsets.UTF_8) : StreamGroups.canonical(state, counters));
         }
 
         /** One complete SCAN reply of a hash, set or zset: sorted by member, duplicates dropped. */

@@ -92,7 +92,9 @@ public final class KeyVerifier {
         this.source = source;
         this.target = target;
         this.settings = settings;
-        this.reads = new KeyReads(settings);
+        // Redis 7's stream counters (entries-added, max-deleted-id, each group's entries-read) are compared only when both
+        // servers keep them: a 6.2 side has none, and a copy into it cannot carry them
+        this.reads = new KeyReads(settings, () -> StreamGroups.counters(source) && StreamGroups.counters(target));
     }
 
     /**

@@ -205,19 +205,26 @@ public final class StreamGroups {
 
     /**
      * What the verification compares: the groups by name, each with its last-delivered id, consumers and pending entries
-     * (id, owner, delivery count). Counters that only Redis 7+ keeps (entries-read, entries-added) and times (which a
-     * server without XINFO STREAM FULL gives only to the millisecond of its reply) are left out, so a 6.2 or Dragonfly
-     * target compares equal to a newer source when its groups are the same.
+     * (id, owner, delivery count); with {@code counters} (both servers keep Redis 7's stream counters) also the stream's
+     * entries-added and max-deleted-entry-id and each group's entries-read. Without it those are left out, so a 6.2 target
+     * compares equal to a newer source when its groups are the same. Delivery times are left out always: a server without
+     * XINFO STREAM FULL gives them only to the millisecond of its reply.
      */
-    public static byte[] canonical(State s) {
+    public static byte[] canonical(State s, boolean counters) {
         if (s == null) {
             return new byte[0];
         }
         StringBuilder b = new StringBuilder();
+        if (counters) {
+            b.append("s\0").append(s.entriesAdded()).append('\0').append(s.maxDeletedId()).append('\0');
+        }
         List<Group> groups = new ArrayList<>(s.groups());
         groups.sort(Comparator.comparing(Group::name));
         for (Group g : groups) {
             b.append("g\0").append(g.name()).append('\0').append(g.lastDeliveredId()).append('\0').append(g.pelCount()).append('\0');
+            if (counters) {
+                b.append(g.entriesRead()).append('\0');
+            }
             g.consumers().stream().sorted().forEach(c -> b.append("c\0").append(c).append('\0'));
             g.pending().stream().sorted(Comparator.comparing(Pending::id))
                     .forEach(p -> b.append("p\0").append(p.id()).append('\0').append(p.consumer()).append('\0').append(p.deliveries()).append('\0'));

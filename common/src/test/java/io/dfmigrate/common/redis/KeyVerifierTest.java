@@ -144,7 +144,8 @@ class KeyVerifierTest {
                 r.cli("EVAL", "for _, k in ipairs(KEYS) do for i = 1, 20 do redis.call('XADD', k, i .. '-1', 'f', i) end "
                         + "redis.call('XGROUP', 'CREATE', k, 'g', '0') "
                         + "redis.call('XREADGROUP', 'GROUP', 'g', 'alice', 'COUNT', 3, 'STREAMS', k, '>') "
-                        + "redis.call('XREADGROUP', 'GROUP', 'g', 'bob', 'COUNT', 2, 'STREAMS', k, '>') end return 1", "3", "acked", "owner", "consumer");
+                        + "redis.call('XREADGROUP', 'GROUP', 'g', 'bob', 'COUNT', 2, 'STREAMS', k, '>') end return 1", "4", "acked", "owner", "consumer",
+                        "counted");
             }
             // windows of 7 entries read the big streams piece by piece: the groups are compared there too
             KeyVerifier.Settings windows = new KeyVerifier.Settings(SETTINGS.ttlToleranceMillis(), 7, SETTINGS.recheckDelays(),
@@ -155,8 +156,10 @@ class KeyVerifierTest {
             target.cli("XACK", "acked", "g", "1-1");                          // one pending entry fewer
             target.cli("XCLAIM", "owner", "g", "bob", "0", "2-1");            // another owner
             target.cli("XGROUP", "CREATECONSUMER", "consumer", "g", "carol");  // one consumer more
+            target.cli("XGROUP", "SETID", "counted", "g", "5-1", "ENTRIESREAD", "99"); // the same position, another entries-read
             for (KeyVerifier.Settings settings : List.of(SETTINGS, windows)) {
-                assertEquals(new TreeMap<>(Map.of("acked", "value", "owner", "value", "consumer", "value")), byKey(verify(s, t, settings)));
+                assertEquals(new TreeMap<>(Map.of("acked", "value", "owner", "value", "consumer", "value", "counted", "value")),
+                        byKey(verify(s, t, settings)));
             }
         }
     }
