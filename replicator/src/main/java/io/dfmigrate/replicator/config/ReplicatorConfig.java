@@ -30,6 +30,13 @@ public interface ReplicatorConfig {
     long cutoverVerifyAllBelow();
 
     /**
+     * Before the cutover's pause, how long the search for the source's streams (SCAN … TYPE stream) may take: their
+     * consumer groups are given to the target again while writes are paused (docs/architecture.md).
+     */
+    @WithDefault("60s")
+    Duration cutoverStreamSearch();
+
+    /**
      * Distinct keys a capture buffers for Kafka at most; at this size it stops reading the source's notifications until
      * the buffer is half empty (the source holds them meanwhile, up to its pubsub output buffer limit).
      */

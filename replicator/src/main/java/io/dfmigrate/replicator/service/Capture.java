@@ -82,6 +82,8 @@ final class Capture {
     long lastSent;
     /** Set while a cutover holds the source's writes paused (System.nanoTime of the pause). */
     volatile long pausedAt;
+    /** The streams found before the cutover's pause: their consumer groups are given again while writes are paused. */
+    volatile StreamGroupSync.Found streams;
     /** False once the subscription connection ended; a recovery subscribes again. */
     volatile boolean subscribed;
 

@@ -51,6 +51,8 @@ public class CutoverService {
 
     void pause(Capture c) {
         long maxMs = config.cutoverMaxPause().toMillis();
+        // before the pause: the streams whose consumer groups are given again once writes are paused (StreamGroupSync)
+        c.streams = StreamGroupSync.find(vertx, c.source, c.admin, c.scope, config.timeout(), config.cutoverStreamSearch());
         try {
             c.admin.send(Request.cmd(Command.CLIENT).arg("PAUSE").arg(maxMs).arg("WRITE"));
             c.pausedAt = System.nanoTime();
@@ -96,6 +98,9 @@ public class CutoverService {
         String detail;
         boolean verified;
         try (BlockingRedis t = BlockingRedis.connect(vertx, RedisEndpoint.parse(box.open(end.target().sealed(), SecretBox.context(end.migrationId(), SecretBox.TARGET))), 0, config.timeout())) {
+            // consumer groups move without notifications: with writes paused they are final, given again where they differ
+            String groups = end instanceof PhaseEvent.Complete
+                    ? StreamGroupSync.sync(vertx, c.source, t.endpoint(), c.streams, config.timeout(), stopAt(c)) : null;
             Map<Integer, long[]> sourceKeys = KeyScanner.keyspaceWithExpires(c.admin);
             sourceKeys.keySet().removeIf(db -> !c.scope.includesDb(db)); // databases the migration does not copy
             if (c.scope.pattern().equals("*")) {
@@ -108,6 +113,9 @@ public class CutoverService {
                 // a keyPattern copies part of each database: the counts of whole databases cannot match, the keys are compared
                 verified = end instanceof PhaseEvent.Complete;
                 detail = "key counts not compared (keyPattern '" + c.scope.pattern() + "' copies part of the source)";
+            }
+            if (groups != null) {
+                detail += "; " + groups;
             }
             if (verified) {
                 String differ = verifyKeys(c, end, t.endpoint(), sourceKeys);
@@ -144,8 +152,7 @@ public class CutoverService {
         } else {
             keys = c.recent.since(System.currentTimeMillis() - config.cutoverVerifyWindow().toMillis());
         }
-        // Redis lifts the pause by itself at its deadline: stop comparing 2 s before, so nothing is read while writes flow
-        long stopAt = (c.pausedAt == 0 ? System.nanoTime() : c.pausedAt) + config.cutoverMaxPause().toNanos() - 2_000_000_000L;
+        long stopAt = stopAt(c);
         long wanted = keys.values().stream().mapToLong(List::size).sum();
         long checked = 0;
         List<KeyDifference> differ = new ArrayList<>();
@@ -170,6 +177,11 @@ public class CutoverService {
                 .collect(Collectors.joining(", "));
         LOG.errorf("migration %s: cutover verification of %s: %d differ, e.g. %s", c.migrationId, what, differ.size(), first);
         return differ.size() + " of " + what + " differ, e.g. " + first;
+    }
+
+    /** Redis lifts the pause by itself at its deadline: work under the pause stops 2 s before, so nothing runs while writes flow. */
+    private long stopAt(Capture c) {
+        return (c.pausedAt == 0 ? System.nanoTime() : c.pausedAt) + config.cutoverMaxPause().toNanos() - 2_000_000_000L;
     }
 
     private long unpause(Capture c) {

@@ -1,6 +1,7 @@
 package io.dfmigrate.replicator.messaging;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.dfmigrate.common.endpoint.RedisEndpoint;
@@ -166,6 +167,45 @@ class ReplicatorFlowTest {
             assertTrue(done.cutover().detail().contains("key counts equal"), done.cutover().detail());
             assertTrue(done.cutover().detail().contains("1 of 2 key(s) changed in the last 60 s differ, e.g. db0 'user:1' value"),
                     done.cutover().detail());
+        }
+    }
+
+    @Test
+    void consumerGroupProgressThatNoNotificationReportsReachesTheTargetAtTheCutover() {
+        try (RedisServer source = RedisServer.start(); RedisServer target = RedisServer.start()) {
+            String m = UUID.randomUUID().toString();
+            source.cli("CONFIG", "SET", "notify-keyspace-events", "KEA");
+            send("phases-in", command(PhaseEvent.Kind.CAPTURE, m, source, target));
+            report(StatusEvent.CaptureReady.class, m, e -> true);
+            send("control-in", command(PhaseEvent.Kind.REPLICATE, m, source, target));
+            for (int i = 1; i <= 10; i++) {
+                source.cli("XADD", "orders", i + "-1", "n", Integer.toString(i));
+            }
+            source.cli("XGROUP", "CREATE", "orders", "shipping", "0");
+            source.cli("XGROUP", "CREATECONSUMER", "orders", "shipping", "alice");
+            source.cli("XGROUP", "CREATECONSUMER", "orders", "shipping", "bob");
+            source.cli("SET", "other", "x");
+            awaitEqual(source, target);
+            await(() -> target.cli("XINFO", "CONSUMERS", "orders", "shipping").contains("bob") ? Optional.of(true) : Optional.empty(),
+                    "the consumers on the target");
+            // consumers at work: no keyspace event for any of these (XREADGROUP of existing consumers, XACK, XCLAIM), so no
+            // applier hears of them
+            source.cli("XREADGROUP", "GROUP", "shipping", "alice", "COUNT", "4", "STREAMS", "orders", ">");
+            source.cli("XREADGROUP", "GROUP", "shipping", "bob", "COUNT", "3", "STREAMS", "orders", ">");
+            source.cli("XACK", "orders", "shipping", "1-1", "2-1");
+            source.cli("XCLAIM", "orders", "shipping", "bob", "0", "3-1");
+            String sourceGroups = source.cli("XINFO", "GROUPS", "orders");
+            String sourcePending = source.cli("XPENDING", "orders", "shipping"); // count, first and last id, per consumer
+            assertNotEquals(sourceGroups, target.cli("XINFO", "GROUPS", "orders"), "the target has not heard of the consumers' progress");
+
+            send("control-in", command(PhaseEvent.Kind.CUTOVER, m, source, target));
+            report(StatusEvent.CutoverPaused.class, m, e -> true);
+            send("control-in", command(PhaseEvent.Kind.COMPLETE, m, source, target));
+            StatusEvent.CutoverDone done = report(StatusEvent.CutoverDone.class, m, e -> true);
+            assertEquals(Boolean.TRUE, done.cutover().verified(), done.cutover().detail());
+            assertTrue(done.cutover().detail().contains("consumer groups of 1 stream(s) compared, 1 given again"), done.cutover().detail());
+            assertEquals(sourceGroups, target.cli("XINFO", "GROUPS", "orders"));
+            assertEquals(sourcePending, target.cli("XPENDING", "orders", "shipping"));
         }
     }
 
