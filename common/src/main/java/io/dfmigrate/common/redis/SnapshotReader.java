@@ -7,36 +7,17 @@ import com.moilioncircle.redis.replicator.event.PostRdbSyncEvent;
 import com.moilioncircle.redis.replicator.rdb.datatype.ExpiredType;
 import com.moilioncircle.redis.replicator.rdb.dump.DumpRdbVisitor;
 import com.moilioncircle.redis.replicator.rdb.dump.datatype.DumpKeyValuePair;
-import io.dfmigrate.common.endpoint.EndpointPolicy;
 import io.dfmigrate.common.endpoint.RedisEndpoint;
 import java.io.BufferedInputStream;
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.EOFException;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.InetSocketAddress;
 import java.net.Socket;
-import java.nio.charset.StandardCharsets;
-import java.security.GeneralSecurityException;
-import java.security.KeyStore;
-import java.security.SecureRandom;
-import java.security.cert.Certificate;
-import java.security.cert.CertificateFactory;
-import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Pattern;
-import javax.net.ssl.SNIHostName;
-import javax.net.ssl.SSLContext;
-import javax.net.ssl.SSLParameters;
-import javax.net.ssl.SSLSocket;
-import javax.net.ssl.TrustManager;
-import javax.net.ssl.TrustManagerFactory;
-import javax.net.ssl.X509TrustManager;
 
 /**
  * {@code options.copyMode=snapshot}: the source's keys as of one moment, read from the RDB snapshot the source streams to
@@ -144,20 +125,20 @@ public final class SnapshotReader implements SourceReader {
 
     private long entries(EntrySink sink) {
         java.net.InetAddress checked = BlockingRedis.checkedAddress(source); // connected to as checked, never resolved again
-        try (Socket socket = connect(source, checked, timeout)) {
+        try (Socket socket = SourceSocket.connect(source, checked, timeout)) {
             InputStream in = new BufferedInputStream(socket.getInputStream(), 1 << 16);
             OutputStream out = socket.getOutputStream();
             if (source.password() != null) {
-                String reply = source.user() == null ? command(out, in, "AUTH", source.password())
-                        : command(out, in, "AUTH", source.user(), source.password());
+                String reply = source.user() == null ? SourceSocket.command(out, in, "AUTH", source.password())
+                        : SourceSocket.command(out, in, "AUTH", source.user(), source.password());
                 if (reply.startsWith("-")) {
                     throw new RedisCommandException(source.address() + ": the source refused the credentials (" + code(reply) + ")");
                 }
             }
-            expectOk(source, command(out, in, "REPLCONF", "capa", "eof", "capa", "psync2"), "REPLCONF");
-            String sync = command(out, in, "PSYNC", "?", "-1");
+            expectOk(source, SourceSocket.command(out, in, "REPLCONF", "capa", "eof", "capa", "psync2"), "REPLCONF");
+            String sync = SourceSocket.command(out, in, "PSYNC", "?", "-1");
             while (sync.isEmpty()) {
-                sync = line(in); // keep-alive newlines until the source starts the snapshot (repl-diskless-sync-delay)
+                sync = SourceSocket.line(in); // keep-alive newlines until the source starts the snapshot (repl-diskless-sync-delay)
             }
             if (!sync.startsWith("+FULLRESYNC")) {
                 throw refused(source, "PSYNC", sync);
@@ -298,7 +279,7 @@ public final class SnapshotReader implements SourceReader {
         if (c != '$') {
             throw new IOException("the source sent no snapshot (first byte " + c + ")");
         }
-        String header = line(in);
+        String header = SourceSocket.line(in);
         if (header.startsWith("EOF:")) {
             return in; // the parser stops at the snapshot's end marker; the 40 bytes after it are not read
         }
@@ -326,112 +307,6 @@ public final class SnapshotReader implements SourceReader {
                 return n;
             }
         };
-    }
-
-    private static Socket connect(RedisEndpoint source, java.net.InetAddress address, Duration timeout) throws IOException {
-        int millis = (int) Math.min(Integer.MAX_VALUE, timeout.toMillis());
-        Socket plain = new Socket();
-        try {
-            plain.connect(new InetSocketAddress(address, source.port()), millis);
-            plain.setSoTimeout(millis);
-            plain.setTcpNoDelay(true);
-            plain.setKeepAlive(true);
-            if (!source.tls()) {
-                return plain;
-            }
-            // the name presented (SNI) and checked in the certificate: ?sni= when given, else the URI's host
-            String name = source.sni() != null ? source.sni() : source.host();
-            SSLSocket tls = (SSLSocket) tlsContext(source).getSocketFactory().createSocket(plain, name, source.port(), true);
-            SSLParameters params = tls.getSSLParameters();
-            if (source.verifyPeer()) {
-                params.setEndpointIdentificationAlgorithm("HTTPS");
-            }
-            if (source.sni() != null) {
-                params.setServerNames(List.of(new SNIHostName(source.sni())));
-            }
-            tls.setSSLParameters(params);
-            tls.startHandshake();
-            return tls;
-        } catch (IOException | RuntimeException e) {
-            plain.close();
-            throw e;
-        }
-    }
-
-    private static SSLContext tlsContext(RedisEndpoint source) throws IOException {
-        try {
-            TrustManager[] trust;
-            if (!source.verifyPeer()) {
-                trust = new TrustManager[] {new TrustAll()};
-            } else if (source.caPem() != null || source.caFile() != null) {
-                KeyStore store = KeyStore.getInstance(KeyStore.getDefaultType());
-                store.load(null, null);
-                String caPem = source.caPem() != null ? source.caPem() : BlockingRedis.caFile(source);
-                try (InputStream pem = new ByteArrayInputStream(caPem.getBytes(StandardCharsets.US_ASCII))) {
-                    int i = 0;
-                    for (Certificate cert : CertificateFactory.getInstance("X.509").generateCertificates(pem)) {
-                        store.setCertificateEntry("ca" + i++, cert);
-                    }
-                }
-                TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-                tmf.init(store);
-                trust = tmf.getTrustManagers();
-            } else {
-                trust = null; // the JVM's trust store
-            }
-            SSLContext context = SSLContext.getInstance("TLS");
-            context.init(null, trust, new SecureRandom());
-            return context;
-        } catch (GeneralSecurityException e) {
-            throw new IOException("TLS set-up failed: " + e.getMessage(), e);
-        }
-    }
-
-    /** {@code verify=none}: the operator chose not to check the certificate. */
-    private static final class TrustAll implements X509TrustManager {
-        @Override
-        public void checkClientTrusted(X509Certificate[] chain, String authType) {
-        }
-
-        @Override
-        public void checkServerTrusted(X509Certificate[] chain, String authType) {
-        }
-
-        @Override
-        public X509Certificate[] getAcceptedIssuers() {
-            return new X509Certificate[0];
-        }
-    }
-
-    /** Sends one command and returns its reply line (a status or an error; these commands answer with nothing else). */
-    private static String command(OutputStream out, InputStream in, String... args) throws IOException {
-        ByteArrayOutputStream b = new ByteArrayOutputStream();
-        b.write(("*" + args.length + "\r\n").getBytes(StandardCharsets.US_ASCII));
-        for (String a : args) {
-            byte[] bytes = a.getBytes(StandardCharsets.UTF_8);
-            b.write(("$" + bytes.length + "\r\n").getBytes(StandardCharsets.US_ASCII));
-            b.write(bytes);
-            b.write("\r\n".getBytes(StandardCharsets.US_ASCII));
-        }
-        out.write(b.toByteArray());
-        out.flush();
-        return line(in);
-    }
-
-    private static String line(InputStream in) throws IOException {
-        StringBuilder s = new StringBuilder();
-        for (int c = in.read(); c != '\n'; c = in.read()) {
-            if (c < 0) {
-                throw new EOFException("the source closed the connection");
-            }
-            if (c != '\r') {
-                s.append((char) c);
-            }
-            if (s.length() > 4096) {
-                throw new IOException("reply line too long");
-            }
-        }
-        return s.toString();
     }
 
     private static void expectOk(RedisEndpoint source, String reply, String what) {

@@ -146,14 +146,20 @@ class ReplicatorFlowTest {
         }
     }
 
+    /** A run whose capture is ready and whose appliers replicate (notifications set on the source by the test). */
+    String replicating(RedisServer source, RedisServer target) {
+        String m = UUID.randomUUID().toString();
+        source.cli("CONFIG", "SET", "notify-keyspace-events", "KEA");
+        send("phases-in", command(PhaseEvent.Kind.CAPTURE, m, source, target));
+        report(StatusEvent.CaptureReady.class, m, e -> true);
+        send("control-in", command(PhaseEvent.Kind.REPLICATE, m, source, target));
+        return m;
+    }
+
     @Test
     void aKeyThatDiffersAtTheCutoverFailsItAlthoughTheKeyCountsAreEqual() {
         try (RedisServer source = RedisServer.start(); RedisServer target = RedisServer.start()) {
-            String m = UUID.randomUUID().toString();
-            source.cli("CONFIG", "SET", "notify-keyspace-events", "KEA");
-            send("phases-in", command(PhaseEvent.Kind.CAPTURE, m, source, target));
-            report(StatusEvent.CaptureReady.class, m, e -> true);
-            send("control-in", command(PhaseEvent.Kind.REPLICATE, m, source, target));
+            String m = replicating(source, target);
             source.cli("SET", "user:1", "alice");
             source.cli("HSET", "h", "f", "v");
             awaitEqual(source, target);
@@ -173,11 +179,7 @@ class ReplicatorFlowTest {
     @Test
     void consumerGroupProgressThatNoNotificationReportsReachesTheTargetAtTheCutover() {
         try (RedisServer source = RedisServer.start(); RedisServer target = RedisServer.start()) {
-            String m = UUID.randomUUID().toString();
-            source.cli("CONFIG", "SET", "notify-keyspace-events", "KEA");
-            send("phases-in", command(PhaseEvent.Kind.CAPTURE, m, source, target));
-            report(StatusEvent.CaptureReady.class, m, e -> true);
-            send("control-in", command(PhaseEvent.Kind.REPLICATE, m, source, target));
+            String m = replicating(source, target);
             for (int i = 1; i <= 10; i++) {
                 source.cli("XADD", "orders", i + "-1", "n", Integer.toString(i));
             }
