@@ -17,16 +17,23 @@ final class Api {
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private final String base;
     private final String token;
+    /** The stack whose service logs a timed-out wait quotes; null for a client of another orchestrator. */
+    private final LocalStack stack;
 
     /** The operator's client of this stack: every call carries the stack's API token. */
     Api(LocalStack stack) {
-        this(stack.orchestratorUrl(), stack.apiToken());
+        this(stack.orchestratorUrl(), stack.apiToken(), stack);
     }
 
     /** {@code token} null: a caller without credentials. */
     Api(String base, String token) {
+        this(base, token, null);
+    }
+
+    private Api(String base, String token, LocalStack stack) {
         this.base = base;
         this.token = token;
+        this.stack = stack;
     }
 
     record Reply(int status, String contentType, String body) {
@@ -94,7 +101,7 @@ final class Api {
                 throw new AssertionError(e);
             }
         }
-        throw new AssertionError("timed out; last seen: " + last);
+        throw new AssertionError("timed out; last seen: " + last + (stack == null ? "" : StackLogs.excerpt(stack, id)));
     }
 
     JsonNode awaitState(String id, String state, Duration timeout) {

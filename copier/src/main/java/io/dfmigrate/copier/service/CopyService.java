@@ -146,6 +146,7 @@ public class CopyService {
     private void scanSource(PhaseEvent.Copy phase, RunKey run) {
         String id = phase.migrationId();
         MigrationOptions options = phase.options() == null ? MigrationOptions.DEFAULTS : phase.options().withDefaults();
+        LOG.infof("migration %s run %d: copy command taken, reading the source (copyMode %s)", id, phase.run(), options.copyMode());
         try {
             RedisEndpoint source = open(phase.source(), phase.migrationId(), SecretBox.SOURCE);
             Map<Integer, Long> keyspace = keyspace(source);
@@ -165,6 +166,24 @@ public class CopyService {
         } catch (RedisCommandException | SecretBox.SecretException e) {
             LOG.errorf("migration %s: scan failed: %s", id, e.getMessage());
             status.publish(StatusEvent.failed(run, status.worker(), "scan", "scanning the source failed: " + e.getMessage()));
+        } catch (RuntimeException e) {
+            reportOrRethrow(run, "scan", "the copy's scan failed", e);
+        }
+    }
+
+    /**
+     * Something else than Redis failed a scan (Kafka did not acknowledge a batch or a report in time): the migration is
+     * told, with the reason, instead of the command channel failing silently. If even that report cannot be sent, the
+     * exception goes on: the channel fails, the copier's health turns DOWN (its liveness probe restarts it) and Kafka
+     * hands the uncommitted command to a copier again.
+     */
+    private void reportOrRethrow(RunKey run, String step, String what, RuntimeException e) {
+        LOG.errorf(e, "migration %s run %d: %s", run.migrationId(), run.run(), what);
+        try {
+            status.publish(StatusEvent.failed(run, status.worker(), step, what + ": " + e));
+        } catch (RuntimeException unreported) {
+            e.addSuppressed(unreported);
+            throw e;
         }
     }
 
@@ -207,6 +226,8 @@ public class CopyService {
                             : " (the target may hold keys of others: keys only it has are kept)");
         } catch (RedisCommandException | SecretBox.SecretException e) {
             status.publish(StatusEvent.failed(run, status.worker(), "reconcile", "reconciliation scan failed: " + e.getMessage()));
+        } catch (RuntimeException e) {
+            reportOrRethrow(run, "reconcile", "the reconciliation's scan failed", e);
         } finally {
             end(run);
         }
