@@ -226,6 +226,66 @@ class AcceptanceTest {
                 && m.at("/replication/pendingChanges").asLong(Long.MAX_VALUE) < 50_000, Duration.ofSeconds(180));
     }
 
+    /**
+     * A Sentinel-managed source (a master, its replica, one Sentinel) given as {@code topology sentinel}: the master is
+     * killed during replication with writes made on it, the Sentinel promotes the replica, the applications write there.
+     * The migration follows: the capture subscribes to the new master and a reconciliation brings the target to it; the
+     * migration is never FAILED, and after the cutover the target equals the new master.
+     */
+    @Test
+    void aSentinelManagedSourceIsFollowedThroughAFailover() {
+        try (RedisServer master = RedisServer.start(); RedisServer target = RedisServer.start();
+             RedisServer replica = RedisServer.start("--replicaof", "127.0.0.1", Integer.toString(master.port()));
+             RedisServer sentinel = RedisServer.startSentinel("orders", master, 1)) {
+            for (RedisServer s : List.of(master, replica)) {
+                s.cli("CONFIG", "SET", "notify-keyspace-events", "KEA"); // on every server that may become the master
+            }
+            // replicated writes (DEBUG POPULATE is not replicated), some with a TTL
+            master.cli("EVAL", "for i=1,5000 do redis.call('SET','k:'..i,string.rep('v',32)) if i%5==0 then "
+                    + "redis.call('PEXPIRE','k:'..i,3600000) end end", "0");
+            E2e.await(() -> sentinel.cli("SENTINEL", "replicas", "orders").contains(Integer.toString(replica.port()))
+                    && replica.cli("DBSIZE").equals("5000"), Duration.ofSeconds(60), "the Sentinel knows the replica, which has every key");
+            Api.Reply created = api.post("/api/migrations", "{\"name\":\"sentinel-failover\",\"source\":{\"uri\":\"" + sentinel.uri()
+                    + "\",\"topology\":\"sentinel\",\"masterName\":\"orders\"},\"target\":{\"uri\":\"" + target.uri() + "\"}}");
+            assertEquals(201, created.status(), created.body());
+            String id = created.json().get("id").asText();
+            JsonNode validated = validate(id);
+            assertEquals("VALIDATED", validated.get("state").asText(), validated.toString());
+            assertTrue(validated.at("/validation/checks").toString().contains("master 'orders' of Sentinel 127.0.0.1:" + sentinel.port()),
+                    validated.toString());
+            assertEquals(202, api.post("/api/migrations/" + id + "/start", "{\"acknowledgeWarnings\":true}").status());
+            JsonNode r = api.await(id, m -> m.path("state").asText().matches("REPLICATING|FAILED"), Duration.ofSeconds(120));
+            assertEquals("REPLICATING", r.get("state").asText(), r.toString());
+            for (int i = 0; i < 200; i++) {
+                master.cli("SET", "before:" + i, "on the first master");
+            }
+            api.await(id, m -> m.at("/replication/appliedChanges").asLong() >= 200, Duration.ofSeconds(60));
+
+            master.kill();
+            E2e.await(() -> replica.cli("ROLE").startsWith("master"), Duration.ofSeconds(90), "the Sentinel promoted the replica");
+            for (int i = 0; i < 200; i++) {
+                replica.cli("SET", "after:" + i, "on the new master");
+            }
+            replica.cli("DEL", "k:1", "k:2", "before:3");
+            JsonNode followed = api.await(id, m -> m.path("state").asText().equals("FAILED")
+                    || m.at("/replication/reconciliations").asLong() >= 1 && !m.at("/replication/reconciling").asBoolean()
+                    && "0".equals(target.cli("EXISTS", "k:1")) && "1".equals(target.cli("EXISTS", "after:199")), Duration.ofSeconds(180));
+            assertEquals("REPLICATING", followed.get("state").asText(), followed.toString());
+
+            drained(id);
+            assertEquals(202, api.post("/api/migrations/" + id + "/complete", "{\"cutover\":true}").status());
+            JsonNode done = api.await(id, m -> m.path("state").asText().equals("COMPLETED") && m.at("/cutover/state").asText().matches("DONE|MISMATCH"),
+                    Duration.ofSeconds(90));
+            assertEquals("DONE", done.at("/cutover/state").asText(), done.toString());
+            assertEquals("5397", replica.cli("DBSIZE"), "5000 - 2 + 200 - 1 + 200");
+            assertEquals(replica.cli("DBSIZE"), target.cli("DBSIZE"));
+            assertEquals(replica.cli("DEBUG", "DIGEST"), target.cli("DEBUG", "DIGEST"), "the target equals the new master");
+            String audit = api.get("/api/migrations/" + id + "/audit").json().toString();
+            assertTrue(audit.contains("\"reconcile\""), "the failover's gap was reconciled: " + audit);
+            assertTrue(!audit.contains("FAILED"), audit);
+        }
+    }
+
     @Test
     void aSourceLostDuringReplicationFailsAndStartOverSucceeds() {
         RedisServer target = RedisServer.start();
@@ -239,7 +299,8 @@ class AcceptanceTest {
             api.awaitState(id, "REPLICATING", Duration.ofSeconds(60));
             int port = source.port();
             source.kill();
-            JsonNode failed = api.awaitState(id, "FAILED", Duration.ofSeconds(20));
+            // the capture tries to subscribe again for DFM_REPLICATOR_CAPTURE_RESUBSCRIBE (20 s on the shared stack)
+            JsonNode failed = api.awaitState(id, "FAILED", Duration.ofSeconds(90));
             assertTrue(failed.get("error").asText().contains("127.0.0.1:" + port) || failed.get("error").asText().contains("lost"),
                     failed.toString());
             source = RedisServer.startOnPort(port);

@@ -113,6 +113,11 @@ class ConsoleTest {
             assertTrue(targetError.contains("same server as the source"), targetError);
             shot("02-field-error-from-the-api");
             fillEndpoint("target", target.port(), "", "");
+            // a Sentinel-managed source needs the master's name; the API's field error lands next to the source
+            new org.openqa.selenium.support.ui.Select(find("source-topology")).selectByValue("sentinel");
+            click("save");
+            waitFor(d -> errorOf("source") != null && errorOf("source").getText().contains("source.masterName"));
+            new org.openqa.selenium.support.ui.Select(find("source-topology")).selectByValue("standalone");
             click("save");
             waitFor(d -> d.getCurrentUrl().contains("#/m/") && present("migration-state"));
             String id = browser.getCurrentUrl().replaceAll(".*#/m/", "");

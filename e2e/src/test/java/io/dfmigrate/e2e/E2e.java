@@ -3,6 +3,7 @@ package io.dfmigrate.e2e;
 import io.dfmigrate.localstack.LocalStack;
 import io.dfmigrate.localstack.RedisServer;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Map;
 import java.util.HashMap;
 
@@ -11,12 +12,12 @@ final class E2e {
     /**
      * The settings of the stack the data-path classes share (AcceptanceTest, DataPathAndRecoveryTest, ProductionScaleTest):
      * big keys copied by type from 1 MB, the DBSIZE drift watch every 3 s, a silent capture taken over after 8 s, a stall
-     * shown after 10 s, the replicator's Redis calls bounded by 5 s: each class's tests need one of them, none is hurt by the
+     * shown after 10 s, the replicator's Redis calls bounded by 5 s, a lost source's capture given up after 20 s: each class's tests need one of them, none is hurt by the
      * others, and one stack instead of three saves two boots of Kafka, PostgreSQL and four services.
      */
     static final Map<String, String> SHARED_ENV = Map.of("DFM_COPIER_BIG_KEY_BYTES", "1000000",
             "DFM_ORCHESTRATOR_DRIFT_CHECK_INTERVAL", "3s", "DFM_ORCHESTRATOR_CAPTURE_TIMEOUT", "8s",
-            "DFM_ORCHESTRATOR_STALL_TIMEOUT", "10s", "DFM_REPLICATOR_TIMEOUT", "5s");
+            "DFM_ORCHESTRATOR_STALL_TIMEOUT", "10s", "DFM_REPLICATOR_TIMEOUT", "5s", "DFM_REPLICATOR_CAPTURE_RESUBSCRIBE", "20s");
     private static LocalStack shared;
 
     /**
@@ -68,6 +69,17 @@ final class E2e {
             }
         }
         return env;
+    }
+
+    /** Waits until {@code condition} holds, polling; fails naming {@code what}. */
+    static void await(java.util.function.BooleanSupplier condition, Duration timeout, String what) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out waiting until " + what);
+            }
+            sleep(200);
+        }
     }
 
     static void sleep(long ms) {

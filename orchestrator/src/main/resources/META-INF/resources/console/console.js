@@ -248,10 +248,35 @@ function endpointFields(role, title, current) {
     h('div', { class: 'field check' }, h('input', { id: id('tls'), type: 'checkbox', checked: p.tls }),
       h('label', { for: id('tls') }, 'TLS (rediss://)')),
     field('ca', 'CA certificate (PEM, optional)', ca, 'The CA that signed the server\'s certificate, when it is not a public one.'),
+    role === 'source' ? topologyFields(id, current) : null,
     h('p', { class: 'field-error', 'data-error': role, role: 'alert' }));
-  set.dataset.rest = p.rest;
+  set.dataset.rest = withoutSentinel(p.rest);
   set.dataset.hadPassword = p.hasPassword ? 'yes' : '';
   return set;
+}
+
+/** A source's topology: one server, or a Sentinel (host and port above) and the name of the master it monitors. */
+function topologyFields(id, current) {
+  const topology = current && current.topology ? current.topology : 'standalone';
+  const field = (f, label, input, help) => h('div', { class: 'field' }, h('label', { for: id(f) }, label), input,
+    help ? h('p', { class: 'help' }, help) : null);
+  return h('div', {},
+    h('div', { class: 'grid2' },
+      field('topology', 'Topology', h('select', { id: id('topology') },
+        ['standalone', 'sentinel'].map((x) => h('option', { value: x, selected: x === topology }, x))),
+        'sentinel: host and port name a Sentinel; the migration follows its master through failovers.'),
+      field('master', 'Sentinel master name', h('input', { id: id('master'), value: current && current.masterName ? current.masterName : '',
+        autocomplete: 'off' }), 'The name the Sentinel monitors the master by (SENTINEL masters). User and password are the master\'s.')),
+    field('sentinel-password', 'Sentinel password (optional)', h('input', { id: id('sentinel-password'), type: 'password',
+      autocomplete: 'new-password' }), 'The Sentinel\'s own password, when it has one. Sealed at rest, never shown again.'));
+}
+
+/** The URI's path and query without the Sentinel parameters (given in their own fields). */
+function withoutSentinel(rest) {
+  const at = rest.indexOf('?');
+  if (at < 0) return rest;
+  const kept = rest.slice(at + 1).split('&').filter((kv) => !kv.startsWith('sentinel-'));
+  return rest.slice(0, at) + (kept.length ? '?' + kept.join('&') : '');
 }
 
 /** The endpoint the fields describe, or null when they still describe {@code original} (an edit that keeps it). */
@@ -266,15 +291,27 @@ async function endpointInput(role) {
   const scheme = $(role + '-tls').checked ? 'rediss' : 'redis';
   const auth = v('user') || password ? encodeURIComponent(v('user')) + (password ? ':' + encodeURIComponent(password) : '') + '@' : '';
   const uri = scheme + '://' + auth + (host.includes(':') ? '[' + host + ']' : host) + ':' + v('port') + (set.dataset.rest || '');
+  const topology = $(role + '-topology') ? $(role + '-topology').value : 'standalone';
+  const master = $(role + '-master') ? v('master') : '';
+  const sentinelPassword = $(role + '-sentinel-password') ? $(role + '-sentinel-password').value : '';
   if (original) {
     const p = parseUri(original);
-    const same = p.tls === $(role + '-tls').checked && p.host === host && p.port === v('port') && p.user === v('user');
-    if (same && !password && !caPem) return null;
+    const originalMaster = (/[?&]sentinel-master=([^&]*)/.exec(original) || [])[1] || '';
+    const same = p.tls === $(role + '-tls').checked && p.host === host && p.port === v('port') && p.user === v('user')
+      && decodeURIComponent(originalMaster) === (topology === 'sentinel' ? master : '');
+    if (same && !password && !caPem && !sentinelPassword) return null;
     if (!password && set.dataset.hadPassword) {
       throw new FieldProblem(role, 'type the password again to change this endpoint (it is stored sealed and never shown)');
     }
+    if (topology === 'sentinel' && !sentinelPassword && /[?&]sentinel-password=/.test(original)) {
+      throw new FieldProblem(role, 'type the Sentinel password again to change this endpoint (it is stored sealed and never shown)');
+    }
   }
-  return caPem ? { uri, caPem } : { uri };
+  const input = caPem ? { uri, caPem } : { uri };
+  if (topology === 'sentinel') {
+    Object.assign(input, { topology, masterName: master }, sentinelPassword ? { sentinelPassword } : {});
+  }
+  return input;
 }
 
 class FieldProblem extends Error {

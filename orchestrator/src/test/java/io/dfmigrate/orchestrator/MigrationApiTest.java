@@ -78,6 +78,31 @@ class MigrationApiTest {
                 () -> box.open(row.sourceSealed, SecretBox.context(UUID.randomUUID(), SecretBox.SOURCE)));
     }
 
+    @Test
+    void aSentinelSourceIsKeptWithItsMasterNameAndTheSentinelsPasswordSealedAndMasked() {
+        String response = given().contentType(ContentType.JSON)
+                .body(endpoints("{\"uri\":\"redis://app:s3cr@127.0.0.1:26379\",\"topology\":\"sentinel\",\"masterName\":\"orders\","
+                        + "\"sentinelPassword\":\"sent1nel\"}", "{\"uri\":\"" + TARGET + "\"}"))
+                .post("/api/migrations")
+                .then().statusCode(201)
+                .body("source.topology", equalTo("sentinel"))
+                .body("source.masterName", equalTo("orders"))
+                .body("source.uri", equalTo("redis://app:****@127.0.0.1:26379?sentinel-master=orders&sentinel-password=****"))
+                .body("target.topology", equalTo("standalone"))
+                .extract().asString();
+        assertFalse(response.contains("sent1nel"), response);
+        String id = Json.read(response, JsonNode.class).get("id").asText();
+        Migration row = QuarkusTransaction.requiringNew().call(() -> Migration.findById(UUID.fromString(id)));
+        assertFalse(row.sourceSealed.contains("sent1nel"), "sealed at rest");
+        assertEquals("redis://app:s3cr@127.0.0.1:26379?sentinel-master=orders&sentinel-password=sent1nel",
+                box.open(row.sourceSealed, SecretBox.context(id, SecretBox.SOURCE)));
+    }
+
+    /** A create request with the two endpoints given as JSON objects. */
+    private static String endpoints(String source, String target) {
+        return "{\"name\":\"a\",\"source\":" + source + ",\"target\":" + (target.startsWith("{") ? target : "{\"uri\":\"" + target + "\"}") + "}";
+    }
+
     @Inject
     Resealing resealing;
 
@@ -117,6 +142,14 @@ class MigrationApiTest {
                         + "\"target\":{\"uri\":\"" + TARGET + "\"}}", "source.caPem"),
                 new Case("{\"name\":\"a\",\"source\":{\"uri\":\"" + SOURCE + "\"},\"target\":{\"uri\":\"" + TARGET
                         + "\",\"caPem\":\"-----BEGIN CERTIFICATE-----\"}}", "target.caPem"),
+                new Case(endpoints("{\"uri\":\"redis://127.0.0.1:26379\",\"topology\":\"sentinel\"}", TARGET), "source.masterName"),
+                new Case(endpoints("{\"uri\":\"redis://127.0.0.1:7001\",\"masterName\":\"orders\"}", TARGET), "source.masterName"),
+                new Case(endpoints("{\"uri\":\"redis://127.0.0.1:26379\",\"topology\":\"sentinel\",\"masterName\":\"a b\"}", TARGET),
+                        "source.masterName"),
+                new Case(endpoints("{\"uri\":\"redis://127.0.0.1:7001\",\"topology\":\"cluster\"}", TARGET), "source.topology"),
+                new Case(endpoints("{\"uri\":\"redis://127.0.0.1:7001\",\"topology\":\"ring\"}", TARGET), "source.topology"),
+                new Case(endpoints("{\"uri\":\"" + SOURCE + "\"}",
+                        "{\"uri\":\"redis://127.0.0.1:26379\",\"topology\":\"sentinel\",\"masterName\":\"orders\"}"), "target.topology"),
                 new Case(body("a", "rediss://127.0.0.1:7001?sni=10.0.0.9", TARGET, null), "source.uri"),
                 new Case(body("a", "redis://127.0.0.1:7001?sni=cache.internal", TARGET, null), "source.uri"),
                 new Case("{\"name\": \"a\", ", "body"),

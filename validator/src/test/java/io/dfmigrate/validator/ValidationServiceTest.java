@@ -224,6 +224,24 @@ class ValidationServiceTest {
                 assertEquals(Severity.WARNING, c.severity());
                 assertTrue(c.message().contains("monitored by 1 Sentinel(s)"), c.message());
                 assertTrue(c.remediation().contains("SENTINEL GET-MASTER-ADDR-BY-NAME"), c.remediation());
+                assertTrue(c.remediation().contains("topology sentinel"), c.remediation());
+
+                // given as topology sentinel: the Sentinel names the master, which is checked; no warning, the master named
+                RedisEndpoint viaSentinel = ep(sentinel.uri()).viaSentinel("app", null, null);
+                List<ValidationCheck> followed = service.validate(viaSentinel, ep(target.uri()), MigrationOptions.DEFAULTS);
+                assertTrue(check(followed, "topology.source.sentinel").isEmpty(), followed.toString());
+                ValidationCheck t = check(followed, "topology.source").orElseThrow(() -> new AssertionError(followed.toString()));
+                assertEquals(Severity.INFO, t.severity());
+                assertTrue(t.message().contains("master 'app' of Sentinel 127.0.0.1:" + sentinel.port() + ", now 127.0.0.1:" + source.port()),
+                        t.message());
+                assertTrue(check(followed, "connectivity.source").orElseThrow().message().contains("127.0.0.1:" + source.port()));
+                assertTrue(check(followed, "identity.source").orElseThrow().message().contains("1 key(s)"));
+
+                List<ValidationCheck> unknown = service.validate(ep(sentinel.uri()).viaSentinel("other", null, null), ep(target.uri()),
+                        MigrationOptions.DEFAULTS);
+                ValidationCheck u = check(unknown, "connectivity.source").orElseThrow(() -> new AssertionError(unknown.toString()));
+                assertEquals(Severity.ERROR, u.severity(), u.toString());
+                assertTrue(u.message().contains("monitors no master named 'other'"), u.message());
             }
         }
     }

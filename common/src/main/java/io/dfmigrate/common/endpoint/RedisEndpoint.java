@@ -31,6 +31,14 @@ public final class RedisEndpoint {
     /** Most characters of PEM a {@code caPem} may have (a CA bundle of a few certificates). */
     public static final int MAX_CA_PEM_CHARS = 16 * 1024;
     private static final String CA_PEM = "ca-pem";
+    /**
+     * The URI names a Redis Sentinel, and this is the name of the master it monitors: every connection goes to the
+     * master the Sentinel names at that moment (common/redis Sentinels), with the URI's credentials and TLS settings.
+     * {@code sentinel-user} and {@code sentinel-password} log in to the Sentinel itself.
+     */
+    private static final String SENTINEL_MASTER = "sentinel-master";
+    private static final String SENTINEL_USER = "sentinel-user";
+    private static final String SENTINEL_PASSWORD = "sentinel-password";
     /** A DNS host name: labels of letters, digits and hyphens, not a dotted IPv4 address. */
     private static final java.util.regex.Pattern SERVER_NAME = java.util.regex.Pattern.compile(
             "(?=.{1,253}$)(?!\\d+(\\.\\d+){3}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*");
@@ -51,7 +59,7 @@ public final class RedisEndpoint {
         this.user = user;
         this.password = password;
         this.db = db;
-        this.params = Map.copyOf(params);
+        this.params = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(params)); // in the order given: a stable URI
     }
 
     /** Parses a URI, throwing {@link InvalidEndpointException} with a reason that is safe to show. */
@@ -140,13 +148,28 @@ public final class RedisEndpoint {
                             throw new InvalidEndpointException("has an sni that is not a DNS host name (a TLS server name is never an IP address)");
                         }
                     }
-                    default -> throw new InvalidEndpointException(
-                            "has unknown parameter '" + k + "' (known: verify, ca, sni; a CA as PEM goes in the endpoint's caPem)");
+                    case SENTINEL_MASTER -> checkMasterName(v);
+                    case SENTINEL_USER, SENTINEL_PASSWORD -> {
+                        if (v.isEmpty()) {
+                            throw new InvalidEndpointException("has an empty " + k + " parameter");
+                        }
+                    }
+                    default -> throw new InvalidEndpointException("has unknown parameter '" + k + "' (known: verify, ca, sni; a CA as PEM "
+                            + "goes in the endpoint's caPem, a Sentinel's master in its topology and masterName)");
                 }
                 params.put(k, v);
             }
         }
+        if (!params.containsKey(SENTINEL_MASTER) && (params.containsKey(SENTINEL_USER) || params.containsKey(SENTINEL_PASSWORD))) {
+            throw new InvalidEndpointException("has Sentinel credentials but no Sentinel master (topology sentinel and masterName)");
+        }
         return new RedisEndpoint(tls, host, port, user, password, db, params);
+    }
+
+    private static void checkMasterName(String name) {
+        if (name == null || name.isBlank() || name.length() > 256 || !name.chars().allMatch(c -> c > ' ' && c < 127)) {
+            throw new InvalidEndpointException("has a Sentinel master name that is empty, over 256 characters or not printable ASCII");
+        }
     }
 
     private static String safeReason(URISyntaxException e) {
@@ -264,6 +287,47 @@ public final class RedisEndpoint {
         }
     }
 
+    /** The name of the master a Sentinel monitors when the URI names a Sentinel ({@code topology sentinel}); null otherwise. */
+    public String sentinelMaster() {
+        return params.get(SENTINEL_MASTER);
+    }
+
+    /**
+     * The same URI naming a Sentinel that monitors {@code master}, logging in to the Sentinel with {@code sentinelUser} and
+     * {@code sentinelPassword} (both may be null); the URI's own credentials are those of the master.
+     */
+    public RedisEndpoint viaSentinel(String master, String sentinelUser, String sentinelPassword) {
+        checkMasterName(master);
+        Map<String, String> p = new LinkedHashMap<>(params);
+        p.put(SENTINEL_MASTER, master);
+        p.remove(SENTINEL_USER);
+        p.remove(SENTINEL_PASSWORD);
+        if (sentinelUser != null && !sentinelUser.isEmpty()) {
+            p.put(SENTINEL_USER, sentinelUser);
+        }
+        if (sentinelPassword != null && !sentinelPassword.isEmpty()) {
+            p.put(SENTINEL_PASSWORD, sentinelPassword);
+        }
+        return new RedisEndpoint(tls, host, port, user, password, db, p);
+    }
+
+    /** The Sentinel itself: this URI's host, port and TLS settings with the Sentinel's credentials, no master. */
+    public RedisEndpoint sentinel() {
+        Map<String, String> p = new LinkedHashMap<>(params);
+        p.keySet().removeAll(java.util.Set.of(SENTINEL_MASTER, SENTINEL_USER, SENTINEL_PASSWORD));
+        return new RedisEndpoint(tls, host, port, params.get(SENTINEL_USER), params.get(SENTINEL_PASSWORD), null, p);
+    }
+
+    /**
+     * The master a Sentinel named: {@code masterHost}:{@code masterPort} with this URI's credentials, database and TLS
+     * settings (the TLS server name stays the URI's {@code sni} or, when none, the master's address), no Sentinel.
+     */
+    public RedisEndpoint atMaster(String masterHost, int masterPort) {
+        Map<String, String> p = new LinkedHashMap<>(params);
+        p.keySet().removeAll(java.util.Set.of(SENTINEL_MASTER, SENTINEL_USER, SENTINEL_PASSWORD));
+        return new RedisEndpoint(tls, masterHost, masterPort, user, password, db, p);
+    }
+
     /** host:port, for messages. */
     public String address() {
         return (host.contains(":") ? "[" + host + "]" : host) + ":" + port;
@@ -310,7 +374,7 @@ public final class RedisEndpoint {
         if (!params.isEmpty()) {
             StringBuilder q = new StringBuilder();
             params.forEach((k, v) -> q.append(q.isEmpty() ? "?" : "&").append(k).append('=')
-                    .append(k.equals(CA_PEM) && display ? "sha256:" + fingerprint(v) : encode(v)));
+                    .append(k.equals(CA_PEM) && display ? "sha256:" + fingerprint(v) : k.equals(SENTINEL_PASSWORD) && display ? "****" : encode(v)));
             sb.append(q);
         }
         return sb.toString();

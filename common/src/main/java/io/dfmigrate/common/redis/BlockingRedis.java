@@ -58,8 +58,12 @@ public final class BlockingRedis implements AutoCloseable {
         this.timeout = timeout;
     }
 
-    /** Connects and selects {@code db}; fails with a message naming the endpoint and the cause. */
-    public static BlockingRedis connect(Vertx vertx, RedisEndpoint endpoint, int db, Duration timeout) {
+    /**
+     * Connects and selects {@code db}; fails with a message naming the endpoint and the cause. An endpoint that names a
+     * Sentinel connects to the master it names now ({@link Sentinels}), and {@link #endpoint()} is that master.
+     */
+    public static BlockingRedis connect(Vertx vertx, RedisEndpoint given, int db, Duration timeout) {
+        RedisEndpoint endpoint = Sentinels.current(given, timeout);
         RedisOptions options = options(endpoint, db, timeout);
         Redis client = Redis.createClient(vertx, options);
         // the connection is made, and every later call is issued, on this context's event loop (see onContext)
@@ -113,7 +117,8 @@ public final class BlockingRedis implements AutoCloseable {
         return address instanceof java.net.Inet6Address ? "[" + a + "]" : a;
     }
 
-    public static RedisOptions options(RedisEndpoint endpoint, int db, Duration timeout) {
+    public static RedisOptions options(RedisEndpoint given, int db, Duration timeout) {
+        RedisEndpoint endpoint = Sentinels.current(given, timeout); // a Sentinel's master: the one it names now
         InetAddress checked = checkedAddress(endpoint);
         // The client URL-decodes user and password from the connection string; RedisEndpoint encodes them. It connects to
         // the address the policy checked, not to the name again (which a DNS answer could point elsewhere in between).

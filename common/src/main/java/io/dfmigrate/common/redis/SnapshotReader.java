@@ -124,6 +124,7 @@ public final class SnapshotReader implements SourceReader {
     }
 
     private long entries(EntrySink sink) {
+        RedisEndpoint source = Sentinels.current(this.source, timeout); // a Sentinel's master: the one it names now
         java.net.InetAddress checked = BlockingRedis.checkedAddress(source); // connected to as checked, never resolved again
         try (Socket socket = SourceSocket.connect(source, checked, timeout)) {
             InputStream in = new BufferedInputStream(socket.getInputStream(), 1 << 16);

@@ -12,9 +12,16 @@ import java.util.List;
 public final class Dtos {
     /**
      * An endpoint as a caller gives it: the URI, and optionally the CA certificates to trust for TLS as PEM content
-     * ({@code caPem}; sealed with the URI, so no worker needs a file).
+     * ({@code caPem}; sealed with the URI, so no worker needs a file). {@code topology}: {@code standalone} (default) or,
+     * for a source, {@code sentinel}: then the URI names a Sentinel (its credentials in {@code sentinelUsername} and
+     * {@code sentinelPassword}, sealed with the URI) and {@code masterName} the master it monitors, whose credentials are
+     * the URI's.
      */
-    public record EndpointInput(String uri, String caPem) {
+    public record EndpointInput(String uri, String caPem, String topology, String masterName, String sentinelUsername,
+                                String sentinelPassword) {
+        public EndpointInput(String uri, String caPem) {
+            this(uri, caPem, null, null, null, null);
+        }
     }
 
     public record CreateMigrationRequest(String name, EndpointInput source, EndpointInput target, MigrationOptions options) {
@@ -62,8 +69,20 @@ public final class Dtos {
     public record DifferencePage(int verification, List<DifferenceView> items, Long next) {
     }
 
-    /** An endpoint as the API shows it: the URI with the password masked. */
-    public record EndpointView(String uri) {
+    /**
+     * An endpoint as the API shows it: the URI with the passwords masked; {@code topology} and, for a Sentinel,
+     * {@code masterName} as given.
+     */
+    public record EndpointView(String uri, String topology, String masterName) {
+        public static EndpointView of(String maskedUri) {
+            String master = null;
+            try {
+                master = io.dfmigrate.common.endpoint.RedisEndpoint.parse(maskedUri).sentinelMaster();
+            } catch (RuntimeException e) {
+                // stored when it was valid; shown as stored
+            }
+            return new EndpointView(maskedUri, master == null ? "standalone" : "sentinel", master);
+        }
     }
 
     public record ValidationView(List<ValidationCheck> checks) {

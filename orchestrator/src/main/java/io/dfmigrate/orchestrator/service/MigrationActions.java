@@ -190,6 +190,48 @@ public class MigrationActions {
         }
     }
 
+    /** {@code topology} and its fields: a source may name a Sentinel and its master; a target is one server. */
+    private static RedisEndpoint topology(String field, Dtos.EndpointInput input, RedisEndpoint endpoint, List<FieldError> errors) {
+        String topology = input.topology() == null ? (endpoint.sentinelMaster() != null ? "sentinel" : "standalone") : input.topology();
+        boolean sentinelFields = input.masterName() != null || input.sentinelUsername() != null || input.sentinelPassword() != null;
+        switch (topology) {
+            case "standalone" -> {
+                if (sentinelFields || endpoint.sentinelMaster() != null) {
+                    errors.add(new FieldError(field + ".masterName", "applies to topology 'sentinel' only"));
+                    return null;
+                }
+                return endpoint;
+            }
+            case "sentinel" -> {
+                if (field.equals("target")) {
+                    errors.add(new FieldError(field + ".topology", "a target is one server: give its address as topology 'standalone'"));
+                    return null;
+                }
+                if (input.masterName() == null && endpoint.sentinelMaster() == null) {
+                    errors.add(new FieldError(field + ".masterName", "is required with topology 'sentinel': the name the Sentinel monitors "
+                            + "the master by (SENTINEL masters lists them)"));
+                    return null;
+                }
+                try {
+                    return input.masterName() == null ? endpoint
+                            : endpoint.viaSentinel(input.masterName(), input.sentinelUsername(), input.sentinelPassword());
+                } catch (InvalidEndpointException e) {
+                    errors.add(new FieldError(field + ".masterName", e.getMessage()));
+                    return null;
+                }
+            }
+            case "cluster" -> {
+                errors.add(new FieldError(field + ".topology", "'cluster' is not supported yet: migrate each master of the cluster as a "
+                        + "standalone source into the same target (options.overwrite on all but the first)"));
+                return null;
+            }
+            default -> {
+                errors.add(new FieldError(field + ".topology", "must be 'standalone' or 'sentinel'"));
+                return null;
+            }
+        }
+    }
+
     private static String name(String given, List<FieldError> errors) {
         String name = given == null ? null : given.strip();
         if (name == null || name.isEmpty()) {
@@ -233,6 +275,10 @@ public class MigrationActions {
                 errors.add(new FieldError(field + ".caPem", e.getMessage()));
                 return null;
             }
+        }
+        endpoint = topology(field, input, endpoint, errors);
+        if (endpoint == null) {
+            return null;
         }
         try {
             EndpointPolicy.current().require(endpoint); // a name lookup only: nothing connects to it here

@@ -24,8 +24,8 @@ final class MigrationViews {
 
     /** {@code withDifferences}: the first differing keys of the verification too (a single migration's view, not the list). */
     static Dtos.MigrationView view(Migration m, boolean withDifferences) {
-        return new Dtos.MigrationView(m.id.toString(), m.name, m.state.name(), m.run, new Dtos.EndpointView(m.sourceUri),
-                new Dtos.EndpointView(m.targetUri), Journal.options(m),
+        return new Dtos.MigrationView(m.id.toString(), m.name, m.state.name(), m.run, Dtos.EndpointView.of(m.sourceUri),
+                Dtos.EndpointView.of(m.targetUri), Journal.options(m),
                 m.validation == null ? null : new Dtos.ValidationView(ValidationHandler.checks(m)), progress(m), replication(m),
                 m.cutover.phase == null && m.cutover.detail == null ? null
                         : new Dtos.CutoverView(m.cutover.phase == null ? null : m.cutover.phase.name(), m.cutover.pauseMillis, m.cutover.detail),

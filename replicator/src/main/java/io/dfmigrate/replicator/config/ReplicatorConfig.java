@@ -37,6 +37,13 @@ public interface ReplicatorConfig {
     Duration cutoverStreamSearch();
 
     /**
+     * After the capture's subscription broke, how long it tries to subscribe again (every second) before the migration
+     * fails: long enough for a Sentinel failover (down-after-milliseconds plus the election) or a source's restart.
+     */
+    @WithDefault("60s")
+    Duration captureResubscribe();
+
+    /**
      * Distinct keys a capture buffers for Kafka at most; at this size it stops reading the source's notifications until
      * the buffer is half empty (the source holds them meanwhile, up to its pubsub output buffer limit).
      */

@@ -271,12 +271,16 @@ final class Capture {
     }
 
     /** Closes the subscription and the admin connection (idempotent). */
+    /** Closes the subscription and the admin connection, each whether or not the other was ever made. */
     void close() {
-        try {
-            client.close();
-            admin.close();
-        } catch (RuntimeException ignored) {
-            // closing anyway
+        for (AutoCloseable part : new AutoCloseable[] {client == null ? null : client::close, admin}) {
+            try {
+                if (part != null) {
+                    part.close();
+                }
+            } catch (Exception ignored) {
+                // closing anyway
+            }
         }
     }
 

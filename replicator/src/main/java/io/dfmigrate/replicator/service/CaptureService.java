@@ -174,10 +174,7 @@ public class CaptureService {
         Thread.ofVirtual().start(() -> {
             try {
                 if (c.connection == null || !c.subscribed) {
-                    // the subscription itself is gone: connect and subscribe again before anything else
-                    c.close();
-                    c.admin = BlockingRedis.connect(vertx, c.source, 0, config.timeout());
-                    c.subscribe(vertx, config.timeout());
+                    resubscribe(c, why);
                 }
                 c.flushes = Capture.flushCalls(c.admin);
                 status.publish(StatusEvent.reconcileNeeded(c.key, status.worker(), why + c.pubsubLimitHint(why)));
@@ -192,6 +189,43 @@ public class CaptureService {
                 c.recovering.set(false);
             }
         });
+    }
+
+    /**
+     * The subscription itself is gone: connect and subscribe again, every second for up to
+     * {@code dfm.replicator.capture-resubscribe} while the source does not answer (a restart, or a Sentinel's failover:
+     * each attempt asks the Sentinel for the master anew). Hand-written, not {@code @Retry}: each failed attempt must close
+     * what it half made, and the run may end meanwhile.
+     */
+    private void resubscribe(Capture c, String why) {
+        long deadline = System.nanoTime() + config.captureResubscribe().toNanos();
+        long lastLog = System.nanoTime();
+        for (int attempt = 1; ; attempt++) {
+            try {
+                c.close();
+                c.admin = BlockingRedis.connect(vertx, c.source, 0, config.timeout());
+                c.subscribe(vertx, config.timeout());
+                if (attempt > 1) {
+                    LOG.infof("migration %s: capture subscribed again to %s after %d attempt(s)", c.migrationId, c.admin.endpoint(), attempt);
+                }
+                return;
+            } catch (RuntimeException e) {
+                if (c.ended.get() || shuttingDown || System.nanoTime() > deadline) {
+                    throw e;
+                }
+                if (System.nanoTime() - lastLog > 5_000_000_000L) {
+                    lastLog = System.nanoTime();
+                    LOG.warnf("migration %s: capture still cannot subscribe again (%s; attempt %d, lost because: %s)", c.migrationId,
+                            e.getMessage(), attempt, why);
+                }
+                try {
+                    Thread.sleep(1000);
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    throw e;
+                }
+            }
+        }
     }
 
     /** Cutover: the capture of this run, if this instance has it, pauses the source's writes (see {@link CutoverService}). */

@@ -130,7 +130,8 @@ public record EndpointProbe(String role, RedisEndpoint endpoint, String error, d
             } catch (RuntimeException ignored) {
                 // PUBSUB not permitted: nothing to report
             }
-            return new EndpointProbe(role, endpoint, null, best / 1_000_000.0, info, keyspace, config, denied,
+            // redis.endpoint(): the server itself (for a Sentinel's master, the one the Sentinel named)
+            return new EndpointProbe(role, redis.endpoint(), null, best / 1_000_000.0, info, keyspace, config, denied,
                     names(redis, Request.cmd(Command.MODULE).arg("LIST"), "name"),
                     names(redis, Request.cmd(Command.FUNCTION).arg("LIST"), "library_name"),
                     strings(redis, Request.cmd(Command.ACL).arg("USERS")), calls, patternSubscribers, topology(redis, info));

@@ -4,6 +4,7 @@ import static io.dfmigrate.common.event.Severity.ERROR;
 import static io.dfmigrate.common.event.Severity.INFO;
 import static io.dfmigrate.common.event.Severity.WARNING;
 
+import io.dfmigrate.common.endpoint.RedisEndpoint;
 import io.dfmigrate.common.event.MigrationOptions;
 import java.util.List;
 import java.util.stream.Collectors;
@@ -36,8 +37,15 @@ final class ServerChecks {
      * (the other masters' are not migrated, and the cutover compares this node alone), and a Sentinel failover moves
      * the writes to a server this migration does not follow.
      */
-    static void sourceTopology(EndpointProbe s, Report r) {
+    static void sourceTopology(RedisEndpoint given, EndpointProbe s, Report r) {
         EndpointProbe.Topology t = s.topology();
+        if (given.sentinelMaster() != null) {
+            r.add("topology.source", INFO, "the source is master '" + given.sentinelMaster() + "' of Sentinel " + given.sentinel().address()
+                    + ", now " + s.endpoint().address() + " (" + t.sentinels() + " Sentinel(s) announce themselves on it): every "
+                    + "connection asks the Sentinel for the current master, so after a failover the capture subscribes to the new "
+                    + "master and a reconciliation brings the target to it", null);
+            return;
+        }
         if (t.cluster()) {
             String others = t.otherMasters().isEmpty() ? "" : " (" + String.join(", ", t.otherMasters()) + ")";
             r.add("topology.source.cluster", WARNING, "the source is a node of a Redis Cluster (cluster_enabled:1) and serves "
@@ -52,7 +60,8 @@ final class ServerChecks {
                     + "server, which this migration does not follow (it would miss those writes, and the cutover would pause the "
                     + "wrong server)", "keep failovers from happening until the cutover (e.g. raise the master's "
                     + "down-after-milliseconds with SENTINEL SET for the migration's duration); after one, stop the migration and "
-                    + "restart it against the new primary (SENTINEL GET-MASTER-ADDR-BY-NAME)");
+                    + "restart it against the new primary (SENTINEL GET-MASTER-ADDR-BY-NAME); or give the source as topology sentinel with "
+                    + "the Sentinel's address and the master's name, and failovers are followed");
         }
     }
 

@@ -73,7 +73,7 @@ public class ValidationService {
             r.add("identity.source", INFO, "source is " + src.product() + " with " + src.totalKeys() + " key(s) in "
                     + src.keyspace().size() + " database(s)", null);
             ServerChecks.sourceRole(src, r);
-            ServerChecks.sourceTopology(src, r);
+            ServerChecks.sourceTopology(source, src, r);
             if (src.totalKeys() == 0) {
                 r.add("source.empty", WARNING, "the source has no keys: there is nothing to copy yet",
                         "check that the source URI points at the right server; new writes will still be replicated");
