@@ -1,7 +1,5 @@
 package io.dfmigrate.orchestrator.service;
 
-import io.dfmigrate.common.endpoint.EndpointPolicy;
-import io.dfmigrate.common.endpoint.InvalidEndpointException;
 import io.dfmigrate.common.endpoint.RedisEndpoint;
 import io.dfmigrate.common.event.Json;
 import io.dfmigrate.common.event.MigrationOptions;
@@ -86,9 +84,9 @@ public class MigrationActions {
         }
         List<FieldError> errors = new ArrayList<>();
         String name = name(req.name(), errors);
-        RedisEndpoint source = endpoint("source", req.source(), errors);
-        RedisEndpoint target = endpoint("target", req.target(), errors);
-        sameServer(source, target, errors);
+        RedisEndpoint source = EndpointInputs.endpoint("source", req.source(), errors);
+        RedisEndpoint target = EndpointInputs.endpoint("target", req.target(), errors);
+        EndpointInputs.sameServer(source, target, errors);
         MigrationOptions options = options(req.options(), errors);
         if (!errors.isEmpty()) {
             throw ApiException.badRequest(errors);
@@ -129,8 +127,8 @@ public class MigrationActions {
         }
         List<FieldError> errors = new ArrayList<>();
         String name = req.name() == null ? null : name(req.name(), errors);
-        RedisEndpoint source = req.source() == null ? null : endpoint("source", req.source(), errors);
-        RedisEndpoint target = req.target() == null ? null : endpoint("target", req.target(), errors);
+        RedisEndpoint source = req.source() == null ? null : EndpointInputs.endpoint("source", req.source(), errors);
+        RedisEndpoint target = req.target() == null ? null : EndpointInputs.endpoint("target", req.target(), errors);
         MigrationOptions options = req.options() == null ? null : options(req.options(), errors);
         if (!errors.isEmpty()) {
             throw ApiException.badRequest(errors);
@@ -142,7 +140,8 @@ public class MigrationActions {
                         + EDITABLE + "); create a new migration instead", m.state.name(), m.allowedActionNames());
             }
             List<FieldError> same = new ArrayList<>();
-            sameServer(source != null ? source : address(m.sourceUri), target != null ? target : address(m.targetUri), same);
+            EndpointInputs.sameServer(source != null ? source : EndpointInputs.address(m.sourceUri),
+                    target != null ? target : EndpointInputs.address(m.targetUri), same);
             if (!same.isEmpty()) {
                 throw ApiException.badRequest(same);
             }
@@ -181,57 +180,6 @@ public class MigrationActions {
         return queries.get(id);
     }
 
-    /** The stored endpoint's address, from its masked URI: enough to compare servers without opening the credentials. */
-    private static RedisEndpoint address(String maskedUri) {
-        try {
-            return RedisEndpoint.parse(maskedUri);
-        } catch (InvalidEndpointException e) {
-            return null; // it was valid when stored; nothing to compare against
-        }
-    }
-
-    /** {@code topology} and its fields: a source may name a Sentinel and its master; a target is one server. */
-    private static RedisEndpoint topology(String field, Dtos.EndpointInput input, RedisEndpoint endpoint, List<FieldError> errors) {
-        String topology = input.topology() == null ? (endpoint.sentinelMaster() != null ? "sentinel" : "standalone") : input.topology();
-        boolean sentinelFields = input.masterName() != null || input.sentinelUsername() != null || input.sentinelPassword() != null;
-        switch (topology) {
-            case "standalone" -> {
-                if (sentinelFields || endpoint.sentinelMaster() != null) {
-                    errors.add(new FieldError(field + ".masterName", "applies to topology 'sentinel' only"));
-                    return null;
-                }
-                return endpoint;
-            }
-            case "sentinel" -> {
-                if (field.equals("target")) {
-                    errors.add(new FieldError(field + ".topology", "a target is one server: give its address as topology 'standalone'"));
-                    return null;
-                }
-                if (input.masterName() == null && endpoint.sentinelMaster() == null) {
-                    errors.add(new FieldError(field + ".masterName", "is required with topology 'sentinel': the name the Sentinel monitors "
-                            + "the master by (SENTINEL masters lists them)"));
-                    return null;
-                }
-                try {
-                    return input.masterName() == null ? endpoint
-                            : endpoint.viaSentinel(input.masterName(), input.sentinelUsername(), input.sentinelPassword());
-                } catch (InvalidEndpointException e) {
-                    errors.add(new FieldError(field + ".masterName", e.getMessage()));
-                    return null;
-                }
-            }
-            case "cluster" -> {
-                errors.add(new FieldError(field + ".topology", "'cluster' is not supported yet: migrate each master of the cluster as a "
-                        + "standalone source into the same target (options.overwrite on all but the first)"));
-                return null;
-            }
-            default -> {
-                errors.add(new FieldError(field + ".topology", "must be 'standalone' or 'sentinel'"));
-                return null;
-            }
-        }
-    }
-
     private static String name(String given, List<FieldError> errors) {
         String name = given == null ? null : given.strip();
         if (name == null || name.isEmpty()) {
@@ -244,49 +192,10 @@ public class MigrationActions {
         return name;
     }
 
-    private static void sameServer(RedisEndpoint source, RedisEndpoint target, List<FieldError> errors) {
-        if (source != null && target != null && source.host().equalsIgnoreCase(target.host()) && source.port() == target.port()) {
-            errors.add(new FieldError("target.uri", "is the same server as the source; a migration needs two servers"));
-        }
-    }
-
     private static MigrationOptions options(MigrationOptions given, List<FieldError> errors) {
         MigrationOptions options = given == null ? MigrationOptions.DEFAULTS : given;
         options.problems().forEach((field, msg) -> errors.add(new FieldError("options." + field, msg)));
         return options;
-    }
-
-    private static RedisEndpoint endpoint(String field, Dtos.EndpointInput input, List<FieldError> errors) {
-        if (input == null) {
-            errors.add(new FieldError(field, "is required, e.g. {\"uri\": \"redis://user:password@host:6379\"}"));
-            return null;
-        }
-        RedisEndpoint endpoint;
-        try {
-            endpoint = RedisEndpoint.parse(input.uri());
-        } catch (InvalidEndpointException e) {
-            errors.add(new FieldError(field + ".uri", e.getMessage()));
-            return null;
-        }
-        if (input.caPem() != null) {
-            try {
-                endpoint = endpoint.withCaPem(input.caPem());
-            } catch (InvalidEndpointException e) {
-                errors.add(new FieldError(field + ".caPem", e.getMessage()));
-                return null;
-            }
-        }
-        endpoint = topology(field, input, endpoint, errors);
-        if (endpoint == null) {
-            return null;
-        }
-        try {
-            EndpointPolicy.current().require(endpoint); // a name lookup only: nothing connects to it here
-            return endpoint;
-        } catch (EndpointPolicy.NotAllowedException e) {
-            errors.add(new FieldError(field + ".uri", "is not allowed: " + e.getMessage()));
-            return null;
-        }
     }
 
     /** The most keys a sample verification may pick. */
