@@ -37,6 +37,11 @@ public final class RedisEndpoint {
      * {@code sentinel-user} and {@code sentinel-password} log in to the Sentinel itself.
      */
     private static final String SENTINEL_MASTER = "sentinel-master";
+    /**
+     * {@code cluster=yes}: the URI names one node of a Redis Cluster, and the source is the whole cluster: its masters
+     * are discovered ({@code common/redis ClusterNodes}) and each is read with the URI's credentials and TLS settings.
+     */
+    private static final String CLUSTER = "cluster";
     private static final String SENTINEL_USER = "sentinel-user";
     private static final String SENTINEL_PASSWORD = "sentinel-password";
     /** A DNS host name: labels of letters, digits and hyphens, not a dotted IPv4 address. */
@@ -149,6 +154,11 @@ public final class RedisEndpoint {
                         }
                     }
                     case SENTINEL_MASTER -> checkMasterName(v);
+                    case CLUSTER -> {
+                        if (!v.equals("yes")) {
+                            throw new InvalidEndpointException("has cluster=" + v + "; a Redis Cluster source is cluster=yes");
+                        }
+                    }
                     case SENTINEL_USER, SENTINEL_PASSWORD -> {
                         if (v.isEmpty()) {
                             throw new InvalidEndpointException("has an empty " + k + " parameter");
@@ -159,6 +169,9 @@ public final class RedisEndpoint {
                 }
                 params.put(k, v);
             }
+        }
+        if (params.containsKey(CLUSTER) && params.containsKey(SENTINEL_MASTER)) {
+            throw new InvalidEndpointException("names both a Redis Cluster and a Sentinel master: a source is one or the other");
         }
         if (!params.containsKey(SENTINEL_MASTER) && (params.containsKey(SENTINEL_USER) || params.containsKey(SENTINEL_PASSWORD))) {
             throw new InvalidEndpointException("has Sentinel credentials but no Sentinel master (topology sentinel and masterName)");
@@ -311,6 +324,18 @@ public final class RedisEndpoint {
         return new RedisEndpoint(tls, host, port, user, password, db, p);
     }
 
+    /** Whether the URI names a node of a Redis Cluster whose every master is the source ({@code topology cluster}). */
+    public boolean cluster() {
+        return params.containsKey(CLUSTER);
+    }
+
+    /** The same URI naming the whole Redis Cluster that this node belongs to. */
+    public RedisEndpoint asCluster() {
+        Map<String, String> p = new LinkedHashMap<>(params);
+        p.put(CLUSTER, "yes");
+        return new RedisEndpoint(tls, host, port, user, password, db, p);
+    }
+
     /** The Sentinel itself: this URI's host, port and TLS settings with the Sentinel's credentials, no master. */
     public RedisEndpoint sentinel() {
         Map<String, String> p = new LinkedHashMap<>(params);
@@ -319,12 +344,13 @@ public final class RedisEndpoint {
     }
 
     /**
-     * The master a Sentinel named: {@code masterHost}:{@code masterPort} with this URI's credentials, database and TLS
-     * settings (the TLS server name stays the URI's {@code sni} or, when none, the master's address), no Sentinel.
+     * The master a Sentinel named, or one master of a Redis Cluster: {@code masterHost}:{@code masterPort} with this URI's
+     * credentials, database and TLS settings (the TLS server name stays the URI's {@code sni} or, when none, the master's
+     * address), one server: no Sentinel, no cluster.
      */
     public RedisEndpoint atMaster(String masterHost, int masterPort) {
         Map<String, String> p = new LinkedHashMap<>(params);
-        p.keySet().removeAll(java.util.Set.of(SENTINEL_MASTER, SENTINEL_USER, SENTINEL_PASSWORD));
+        p.keySet().removeAll(java.util.Set.of(SENTINEL_MASTER, SENTINEL_USER, SENTINEL_PASSWORD, CLUSTER));
         return new RedisEndpoint(tls, masterHost, masterPort, user, password, db, p);
     }
 

@@ -68,8 +68,18 @@ public final class KeySync {
      * on the source, {@code structural} of the written ones were copied by type (big keys, refused DUMP payloads).
      */
     public record Result(long written, long deleted, long bytes, long structural, List<KeyFailure> failures) {
+        public static final Result NONE = new Result(0, 0, 0, 0, List.of());
+
         public long failed() {
             return failures.size();
+        }
+
+        /** Both results together (the groups of one batch synced from the servers of a cluster, one by one). */
+        public Result plus(Result other) {
+            List<KeyFailure> all = new java.util.ArrayList<>(failures);
+            all.addAll(other.failures);
+            return new Result(written + other.written, deleted + other.deleted, bytes + other.bytes, structural + other.structural,
+                    List.copyOf(all));
         }
     }
 
@@ -151,7 +161,7 @@ public final class KeySync {
      * it fails as a whole (retried, then the migration fails with the server's reason), never as per-key failures.
      */
     private static final Pattern SERVER_FAULT = Pattern.compile(
-            "(^|[\\s:])(OOM|READONLY|NOPERM|LOADING|MISCONF|MASTERDOWN|NOAUTH|WRONGPASS|CLUSTERDOWN|TRYAGAIN|NOREPLICAS|BUSY)\\b");
+            "(^|[\\s:])(OOM|READONLY|NOPERM|LOADING|MISCONF|MASTERDOWN|NOAUTH|WRONGPASS|CLUSTERDOWN|TRYAGAIN|MOVED|ASK|NOREPLICAS|BUSY)\\b");
 
     static boolean serverFault(String error) {
         // NOPERM about "one of the keys" is an ACL key pattern refusing this key, not the user's rights as a whole

@@ -63,6 +63,14 @@ public final class KeyVerifier {
 
     /** Keys compared (of target-side names: those the source lacks) and the differences left after the re-checks. */
     public record Result(long checked, List<KeyDifference> differences) {
+        public static final Result NONE = new Result(0, List.of());
+
+        /** Both results together (the groups of one batch read from the servers of a cluster, one by one). */
+        public Result plus(Result other) {
+            List<KeyDifference> all = new java.util.ArrayList<>(differences);
+            all.addAll(other.differences);
+            return new Result(checked + other.checked, List.copyOf(all));
+        }
     }
 
     /** A key on one side when it was read: its digest is null for a hash, set or zset too big for one SCAN reply. */

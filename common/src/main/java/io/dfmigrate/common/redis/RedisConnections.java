@@ -21,6 +21,11 @@ public final class RedisConnections implements AutoCloseable {
         this.timeout = timeout;
     }
 
+    /** {@link SourceServers#byServer} with this pool's Vert.x and timeout. */
+    public java.util.Map<RedisEndpoint, java.util.List<byte[]>> byServer(RedisEndpoint source, java.util.List<byte[]> keys) {
+        return SourceServers.byServer(vertx, source, keys, timeout);
+    }
+
     public BlockingRedis get(RedisEndpoint endpoint, int db) {
         return open.computeIfAbsent(endpoint.toUri() + "#" + db, k -> BlockingRedis.connect(vertx, endpoint, db, timeout));
     }
