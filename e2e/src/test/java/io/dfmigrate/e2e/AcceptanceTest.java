@@ -6,8 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.dfmigrate.common.endpoint.RedisEndpoint;
 import io.dfmigrate.common.redis.BlockingRedis;
+import io.dfmigrate.common.redis.ClusterNodes;
 import io.dfmigrate.localstack.LocalStack;
 import io.dfmigrate.localstack.Ports;
+import io.dfmigrate.localstack.RedisCluster;
 import io.dfmigrate.localstack.RedisServer;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -283,6 +285,106 @@ class AcceptanceTest {
             String audit = api.get("/api/migrations/" + id + "/audit").json().toString();
             assertTrue(audit.contains("\"reconcile\""), "the failover's gap was reconciled: " + audit);
             assertTrue(!audit.contains("FAILED"), audit);
+        }
+    }
+
+    /**
+     * A Redis Cluster of 3 masters with a replica each, given as {@code topology cluster} by one node: every master's keys
+     * are copied into the one target, writes on every master are captured, a master is SIGKILLed during replication
+     * (its replica takes over) and more writes follow; after the cutover the target holds every key of the current
+     * masters and nothing else.
+     */
+    @Test
+    void aRedisClusterIsConsolidatedIntoOneTargetThroughAFailover() {
+        try (RedisCluster cluster = RedisCluster.start(3, 1, "--notify-keyspace-events", "KEA"); RedisServer target = RedisServer.start()) {
+            RedisEndpoint seed = RedisEndpoint.parse(cluster.masters().get(0).uri()).asCluster();
+            ClusterWrites writes = new ClusterWrites(vertx, seed);
+            writes.set("k:", 0, 6000, 3_600_000);
+            Api.Reply created = api.post("/api/migrations", "{\"name\":\"cluster\",\"source\":{\"uri\":\"" + cluster.masters().get(0).uri()
+                    + "\",\"topology\":\"cluster\"},\"target\":{\"uri\":\"" + target.uri() + "\"}}");
+            assertEquals(201, created.status(), created.body());
+            String id = created.json().get("id").asText();
+            JsonNode validated = validate(id);
+            assertEquals("VALIDATED", validated.get("state").asText(), validated.toString());
+            assertTrue(validated.at("/validation/checks").toString().contains("Redis Cluster of 3 master(s) holding 6000 key(s)"),
+                    validated.toString());
+            assertEquals(202, api.post("/api/migrations/" + id + "/start", "{\"acknowledgeWarnings\":true}").status());
+            JsonNode r = api.await(id, m -> m.path("state").asText().matches("REPLICATING|FAILED"), Duration.ofSeconds(120));
+            assertEquals("REPLICATING", r.get("state").asText(), r.toString());
+            assertEquals(6000, r.at("/progress/keysCopied").asLong(), r.toString());
+            assertEquals("6000", target.cli("DBSIZE"));
+
+            writes.set("live:", 0, 600, 0); // on every master
+            writes.del("k:", 0, 300);
+            api.await(id, m -> m.at("/replication/appliedChanges").asLong() >= 900, Duration.ofSeconds(60));
+
+            RedisServer killed = cluster.masters().get(1);
+            assertEquals("1", killed.cli("WAIT", "1", "10000"), "its replica has every write so far");
+            killed.kill();
+            E2e.await(() -> cluster.masters().get(0).cli("CLUSTER", "INFO").contains("cluster_state:ok")
+                    && cluster.replicas().stream().anyMatch(x -> x.cli("ROLE").startsWith("master")), Duration.ofSeconds(90),
+                    "a replica took over the killed master's slots");
+            ClusterWrites after = new ClusterWrites(vertx, seed);
+            after.set("after:", 0, 600, 0);
+            after.del("k:", 300, 600);
+            JsonNode followed = api.await(id, m -> m.path("state").asText().equals("FAILED")
+                    || m.at("/replication/reconciliations").asLong() >= 1 && !m.at("/replication/reconciling").asBoolean()
+                    && "1".equals(target.cli("EXISTS", "after:599")) && "0".equals(target.cli("EXISTS", "k:599")), Duration.ofSeconds(180));
+            assertEquals("REPLICATING", followed.get("state").asText(), followed.toString());
+
+            drained(id);
+            assertEquals(202, api.post("/api/migrations/" + id + "/complete", "{\"cutover\":true}").status());
+            JsonNode done = api.await(id, m -> m.path("state").asText().equals("COMPLETED") && m.at("/cutover/state").asText().matches("DONE|MISMATCH"),
+                    Duration.ofSeconds(90));
+            assertEquals("DONE", done.at("/cutover/state").asText(), done.toString());
+            long onMasters = after.dbsize();
+            assertEquals(6000 - 600 + 600 + 600, onMasters, "every write reached the cluster");
+            assertEquals(Long.toString(onMasters), target.cli("DBSIZE"), "the target holds the current masters' keys and nothing else");
+            api.assertVerifiedEqual(id); // key by key: value, type and TTL, each read from its slot's master
+            assertTrue(Long.parseLong(target.cli("PTTL", "k:4000")) > 3_500_000, "TTLs came along");
+        }
+    }
+
+    /** Writes to a Redis Cluster as a cluster client would: each key on its slot's master, pipelined per master. */
+    static final class ClusterWrites {
+        private final Vertx vertx;
+        private final ClusterNodes nodes;
+
+        ClusterWrites(Vertx vertx, RedisEndpoint cluster) {
+            this.vertx = vertx;
+            this.nodes = ClusterNodes.discover(vertx, cluster, Duration.ofSeconds(10));
+        }
+
+        void set(String prefix, int from, int to, long ttlMillis) {
+            send(from, to, prefix, i -> ttlMillis > 0 ? Request.cmd(Command.SET).arg(prefix + i).arg("v" + i).arg("PX").arg(ttlMillis)
+                    : Request.cmd(Command.SET).arg(prefix + i).arg("v" + i));
+        }
+
+        void del(String prefix, int from, int to) {
+            send(from, to, prefix, i -> Request.cmd(Command.DEL).arg(prefix + i));
+        }
+
+        private void send(int from, int to, String prefix, java.util.function.IntFunction<Request> command) {
+            Map<RedisEndpoint, List<Request>> byMaster = new java.util.HashMap<>();
+            for (int i = from; i < to; i++) {
+                byte[] key = (prefix + i).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+                byMaster.computeIfAbsent(nodes.ownerOf(ClusterNodes.slot(key)).endpoint(), e -> new ArrayList<>()).add(command.apply(i));
+            }
+            byMaster.forEach((master, requests) -> {
+                try (BlockingRedis r = BlockingRedis.connect(vertx, master, 0, Duration.ofSeconds(10))) {
+                    r.pipeline(requests).forEach(x -> assertTrue(x.ok(), x.toString()));
+                }
+            });
+        }
+
+        long dbsize() {
+            long n = 0;
+            for (ClusterNodes.Master m : nodes.masters()) {
+                try (BlockingRedis r = BlockingRedis.connect(vertx, m.endpoint(), 0, Duration.ofSeconds(10))) {
+                    n += r.send(Request.cmd(Command.DBSIZE)).toLong();
+                }
+            }
+            return n;
         }
     }
 

@@ -263,19 +263,19 @@ function topologyFields(id, current) {
   return h('div', {},
     h('div', { class: 'grid2' },
       field('topology', 'Topology', h('select', { id: id('topology') },
-        ['standalone', 'sentinel'].map((x) => h('option', { value: x, selected: x === topology }, x))),
-        'sentinel: host and port name a Sentinel; the migration follows its master through failovers.'),
+        ['standalone', 'sentinel', 'cluster'].map((x) => h('option', { value: x, selected: x === topology }, x))),
+        'sentinel: host and port name a Sentinel; the migration follows its master through failovers. cluster: host and port name any node of a Redis Cluster; every master is migrated into the target.'),
       field('master', 'Sentinel master name', h('input', { id: id('master'), value: current && current.masterName ? current.masterName : '',
         autocomplete: 'off' }), 'The name the Sentinel monitors the master by (SENTINEL masters). User and password are the master\'s.')),
     field('sentinel-password', 'Sentinel password (optional)', h('input', { id: id('sentinel-password'), type: 'password',
       autocomplete: 'new-password' }), 'The Sentinel\'s own password, when it has one. Sealed at rest, never shown again.'));
 }
 
-/** The URI's path and query without the Sentinel parameters (given in their own fields). */
+/** The URI's path and query without the Sentinel and cluster parameters (given in their own fields). */
 function withoutSentinel(rest) {
   const at = rest.indexOf('?');
   if (at < 0) return rest;
-  const kept = rest.slice(at + 1).split('&').filter((kv) => !kv.startsWith('sentinel-'));
+  const kept = rest.slice(at + 1).split('&').filter((kv) => !kv.startsWith('sentinel-') && !kv.startsWith('cluster='));
   return rest.slice(0, at) + (kept.length ? '?' + kept.join('&') : '');
 }
 
@@ -297,8 +297,9 @@ async function endpointInput(role) {
   if (original) {
     const p = parseUri(original);
     const originalMaster = (/[?&]sentinel-master=([^&]*)/.exec(original) || [])[1] || '';
+    const originalTopology = originalMaster ? 'sentinel' : /[?&]cluster=yes/.test(original) ? 'cluster' : 'standalone';
     const same = p.tls === $(role + '-tls').checked && p.host === host && p.port === v('port') && p.user === v('user')
-      && decodeURIComponent(originalMaster) === (topology === 'sentinel' ? master : '');
+      && originalTopology === topology && decodeURIComponent(originalMaster) === (topology === 'sentinel' ? master : '');
     if (same && !password && !caPem && !sentinelPassword) return null;
     if (!password && set.dataset.hadPassword) {
       throw new FieldProblem(role, 'type the password again to change this endpoint (it is stored sealed and never shown)');
@@ -310,6 +311,8 @@ async function endpointInput(role) {
   const input = caPem ? { uri, caPem } : { uri };
   if (topology === 'sentinel') {
     Object.assign(input, { topology, masterName: master }, sentinelPassword ? { sentinelPassword } : {});
+  } else if (topology === 'cluster') {
+    input.topology = topology;
   }
   return input;
 }

@@ -91,6 +91,13 @@ class MigrationApiTest {
                 .body("target.topology", equalTo("standalone"))
                 .extract().asString();
         assertFalse(response.contains("sent1nel"), response);
+        given().contentType(ContentType.JSON)
+                .body(endpoints("{\"uri\":\"redis://app:s3cr@127.0.0.1:7005\",\"topology\":\"cluster\"}", "{\"uri\":\"" + TARGET + "\"}"))
+                .post("/api/migrations")
+                .then().statusCode(201)
+                .body("source.topology", equalTo("cluster"))
+                .body("source.masterName", equalTo(null))
+                .body("source.uri", equalTo("redis://app:****@127.0.0.1:7005?cluster=yes"));
         String id = Json.read(response, JsonNode.class).get("id").asText();
         Migration row = QuarkusTransaction.requiringNew().call(() -> Migration.findById(UUID.fromString(id)));
         assertFalse(row.sourceSealed.contains("sent1nel"), "sealed at rest");
@@ -146,7 +153,9 @@ class MigrationApiTest {
                 new Case(endpoints("{\"uri\":\"redis://127.0.0.1:7001\",\"masterName\":\"orders\"}", TARGET), "source.masterName"),
                 new Case(endpoints("{\"uri\":\"redis://127.0.0.1:26379\",\"topology\":\"sentinel\",\"masterName\":\"a b\"}", TARGET),
                         "source.masterName"),
-                new Case(endpoints("{\"uri\":\"redis://127.0.0.1:7001\",\"topology\":\"cluster\"}", TARGET), "source.topology"),
+                new Case(endpoints("{\"uri\":\"redis://127.0.0.1:7001/3\",\"topology\":\"cluster\"}", TARGET), "source.uri"),
+                new Case(endpoints("{\"uri\":\"" + SOURCE + "\"}", "{\"uri\":\"redis://127.0.0.1:7009\",\"topology\":\"cluster\"}"),
+                        "target.topology"),
                 new Case(endpoints("{\"uri\":\"redis://127.0.0.1:7001\",\"topology\":\"ring\"}", TARGET), "source.topology"),
                 new Case(endpoints("{\"uri\":\"" + SOURCE + "\"}",
                         "{\"uri\":\"redis://127.0.0.1:26379\",\"topology\":\"sentinel\",\"masterName\":\"orders\"}"), "target.topology"),

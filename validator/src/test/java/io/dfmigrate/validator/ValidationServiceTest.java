@@ -8,6 +8,7 @@ import io.dfmigrate.common.event.MigrationOptions;
 import io.dfmigrate.common.event.Severity;
 import io.dfmigrate.common.event.ValidationCheck;
 import io.dfmigrate.localstack.Ports;
+import io.dfmigrate.localstack.RedisCluster;
 import io.dfmigrate.localstack.RedisServer;
 import io.dfmigrate.validator.service.ValidationService;
 import io.vertx.core.Vertx;
@@ -204,6 +205,43 @@ class ValidationServiceTest {
             assertTrue(c.message().contains("serves 5461 of the 16384 slots"), c.message());
             assertTrue(c.message().contains("1 other master(s) (127.0.0.1:" + b.port() + ")"), c.message());
             assertTrue(c.remediation().contains("migrate each master into the same target"), c.remediation());
+        }
+    }
+
+    @Test
+    void aClusterSourceIsCheckedMasterByMaster() {
+        try (RedisCluster cluster = RedisCluster.start(3, 1); RedisServer target = RedisServer.start()) {
+            cluster.masters().get(2).cli("CONFIG", "SET", "notify-keyspace-events", "KEA");
+            RedisEndpoint viaReplica = ep(cluster.replicas().get(0).uri()).asCluster(); // any node names the masters
+            List<ValidationCheck> checks = service.validate(viaReplica, ep(target.uri()), MigrationOptions.DEFAULTS);
+            ValidationCheck t = check(checks, "topology.source").orElseThrow(() -> new AssertionError(checks.toString()));
+            assertEquals(Severity.INFO, t.severity());
+            assertTrue(t.message().contains("Redis Cluster of 3 master(s)"), t.message());
+            for (RedisServer m : cluster.masters()) {
+                assertTrue(t.message().contains("127.0.0.1:" + m.port()), t.message());
+            }
+            assertTrue(check(checks, "role.source").isEmpty(), "the node the URI names may be a replica: " + checks);
+            assertTrue(check(checks, "topology.source.cluster").isEmpty(), checks.toString());
+            List<ValidationCheck> notify = checks.stream().filter(c -> c.id().equals("capture.notifications.cluster")).toList();
+            assertEquals(2, notify.size(), "the two masters without notifications are named: " + checks);
+            assertTrue(notify.stream().noneMatch(c -> c.message().contains(":" + cluster.masters().get(2).port() + " ")), notify.toString());
+
+            MigrationOptions wrong = new MigrationOptions(null, List.of(1), null, null, null, null, null, null, "snapshot");
+            List<ValidationCheck> refused = service.validate(viaReplica, ep(target.uri()), wrong);
+            assertEquals(Severity.ERROR, check(refused, "options.dbs").orElseThrow().severity());
+            assertEquals(Severity.ERROR, check(refused, "copy.mode").orElseThrow().severity());
+
+            cluster.replicas().get(1).kill(); // master 1's replica, then master 1: its slots stay unserved
+            cluster.masters().get(1).kill();
+            RedisEndpoint viaFirst = ep(cluster.masters().get(0).uri()).asCluster();
+            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            List<ValidationCheck> broken;
+            do {
+                broken = service.validate(viaFirst, ep(target.uri()), MigrationOptions.DEFAULTS);
+            } while (check(broken, "connectivity.source.cluster").isEmpty() && check(broken, "topology.source.slots").isEmpty()
+                    && System.nanoTime() < deadline);
+            List<ValidationCheck> seen = broken;
+            assertTrue(check(seen, "connectivity.source.cluster").isPresent() || check(seen, "topology.source.slots").isPresent(), seen.toString());
         }
     }
 

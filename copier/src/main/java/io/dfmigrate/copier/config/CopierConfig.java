@@ -88,4 +88,12 @@ public interface CopierConfig {
     /** Attempts of a batch whose source or target connection failed, before the migration is failed. */
     @WithDefault("3")
     int retries();
+
+    /**
+     * A source whose masters can change (a Redis Cluster, a Sentinel-managed master): a scan or batch that fails there
+     * is tried again, each time asking anew for the masters, for up to this long (a failover's detection and election)
+     * even past {@code retries}.
+     */
+    @WithDefault("60s")
+    Duration failoverWait();
 }

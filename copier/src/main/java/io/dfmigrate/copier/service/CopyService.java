@@ -17,6 +17,7 @@ import io.dfmigrate.common.redis.KeySync;
 import io.dfmigrate.common.redis.RateLimiter;
 import io.dfmigrate.common.redis.RedisCommandException;
 import io.dfmigrate.common.redis.RedisConnections;
+import io.dfmigrate.common.redis.SourceServers;
 import io.dfmigrate.common.secret.SecretBox;
 import io.dfmigrate.copier.config.CopierConfig;
 import io.quarkus.scheduler.Scheduled;
@@ -241,9 +242,25 @@ public class CopyService {
         return !Boolean.TRUE.equals(options.overwrite()) && !Boolean.FALSE.equals(options.guardTarget());
     }
 
+    /** Keys per database of {@code endpoint}: of every master together for a Redis Cluster (asked again through a failover). */
     Map<Integer, Long> keyspace(RedisEndpoint endpoint) {
-        try (BlockingRedis r = BlockingRedis.connect(vertx, endpoint, 0, config.timeout())) {
-            return KeyScanner.keyspace(r);
+        long startedAt = System.nanoTime();
+        for (int attempt = 1; ; attempt++) {
+            try {
+                Map<Integer, Long> all = new java.util.TreeMap<>();
+                for (RedisEndpoint server : SourceServers.of(vertx, endpoint, config.timeout())) {
+                    try (BlockingRedis r = BlockingRedis.connect(vertx, server, 0, config.timeout())) {
+                        KeyScanner.keyspace(r).forEach((db, n) -> all.merge(db, n, Long::sum));
+                    }
+                }
+                return all;
+            } catch (RedisCommandException e) {
+                if (!endpoint.cluster() || !again(endpoint, attempt + config.retries(), startedAt)) {
+                    throw e;
+                }
+                SourceServers.forget(endpoint);
+                sleep(1000);
+            }
         }
     }
 
@@ -287,8 +304,9 @@ public class CopyService {
             return;
         }
         RedisCommandException last = null;
+        long startedAt = System.nanoTime();
         // hand-written, not @Retry: a failed attempt must discard the pooled connections before the next one
-        for (int attempt = 1; attempt <= config.retries(); attempt++) {
+        for (int attempt = 1; again(source, attempt, startedAt); attempt++) {
             try {
                 long t0 = System.nanoTime();
                 CopyProgress live = batch.pass() == null ? progress.computeIfAbsent(run, k -> new RunProgress()).counters : null;
@@ -297,8 +315,12 @@ public class CopyService {
                 // the initial copy then never replaces a key the target has (a reported conflict). Reconciliation converges both.
                 boolean keep = batch.pass() == null && batch.options() != null && !Boolean.TRUE.equals(batch.options().overwrite())
                         && Boolean.FALSE.equals(batch.options().guardTarget());
-                KeySync.Result r = new KeySync(connections.get(source, batch.db()), connections.get(target, batch.db()),
-                        limitsFor(batch)).reporting(live).keepingExisting(keep).forRun(batch.migrationId(), batch.run()).sync(batch.keys());
+                KeySync.Result r = KeySync.Result.NONE;
+                // one group unless the source is a Redis Cluster: then each key is read from its slot's master
+                for (var group : SourceServers.byServer(vertx, source, batch.keys(), config.timeout()).entrySet()) {
+                    r = r.plus(new KeySync(connections.get(group.getKey(), batch.db()), connections.get(target, batch.db()),
+                            limitsFor(batch)).reporting(live).keepingExisting(keep).forRun(batch.migrationId(), batch.run()).sync(group.getValue()));
+                }
                 long t1 = System.nanoTime();
                 acknowledge(run, batch.batchId(), batch.keys().size(), r, batch.pass());
                 if (LOG.isDebugEnabled()) {
@@ -308,14 +330,40 @@ public class CopyService {
                 return;
             } catch (RedisCommandException e) {
                 last = e;
-                connections.discard(source, batch.db());
+                discard(source, batch.db());
                 connections.discard(target, batch.db());
                 LOG.warnf("migration %s batch %s: attempt %d failed: %s", batch.migrationId(), batch.batchId(), attempt, e.getMessage());
-                sleep(500L * attempt);
+                sleep(Math.min(2000, 500L * attempt));
             }
         }
-        status.publish(StatusEvent.failed(run, status.worker(), "copy",
-                "copy failed after " + config.retries() + " attempts: " + last.getMessage()));
+        status.publish(StatusEvent.failed(run, status.worker(), "copy", "copy failed after " + (System.nanoTime() - startedAt) / 1_000_000_000
+                + " s of attempts: " + last.getMessage()));
+    }
+
+    /**
+     * Whether attempt {@code attempt} (from 1) of work begun at {@code startedAt} (nanoTime) may run: up to
+     * {@code retries} attempts, and for a source whose masters can change (a cluster, a Sentinel's master) as many as
+     * fit in {@code failover-wait}.
+     */
+    boolean again(RedisEndpoint source, int attempt, long startedAt) {
+        boolean failover = source.cluster() || source.sentinelMaster() != null;
+        return attempt <= config.retries() || failover && System.nanoTime() - startedAt < config.failoverWait().toNanos();
+    }
+
+    /**
+     * After a failure: the pooled connections to the source's servers are made again, and a cluster's masters asked for
+     * again (a failover or a moved slot), at the next attempt.
+     */
+    void discard(RedisEndpoint source, int db) {
+        if (source.cluster()) {
+            try {
+                SourceServers.nodes(vertx, source, config.timeout()).masters().forEach(m -> connections.discard(m.endpoint(), db));
+            } catch (RuntimeException e) {
+                // the cluster does not answer: its connections are made again as they fail
+            }
+            SourceServers.forget(source);
+        }
+        connections.discard(source, db);
     }
 
     /** Reports a batch done (its failed keys logged, the first of them in the report). */

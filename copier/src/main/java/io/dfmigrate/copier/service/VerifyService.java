@@ -14,6 +14,8 @@ import io.dfmigrate.common.redis.KeyVerifier;
 import io.dfmigrate.common.redis.RateLimiter;
 import io.dfmigrate.common.redis.RedisCommandException;
 import io.dfmigrate.common.redis.RedisConnections;
+import io.dfmigrate.common.redis.SourceServers;
+import io.vertx.core.Vertx;
 import io.dfmigrate.common.secret.SecretBox;
 import io.dfmigrate.copier.config.CopierConfig;
 import io.dfmigrate.copier.messaging.AppliedChanges;
@@ -42,11 +44,13 @@ public class VerifyService {
     private final CopierConfig config;
     private final StatusPublisher status;
     private final AppliedChanges applied;
+    private final Vertx vertx;
     /** Per migration: the latest verification's rate limiter, when options.maxSourceOpsPerSecond is set. */
     private final Map<String, Map.Entry<Integer, RateLimiter>> limiters = new ConcurrentHashMap<>();
 
     public VerifyService(CopyService copy, KeyBatches batches, RedisConnections connections, CopierConfig config, StatusPublisher status,
-            AppliedChanges applied) {
+            AppliedChanges applied, Vertx vertx) {
+        this.vertx = vertx;
         this.applied = applied;
         this.copy = copy;
         this.batches = batches;
@@ -143,22 +147,27 @@ public class VerifyService {
                 config.verifyRecheckDelays(), b.options() == null ? null : limiter(b.migrationId(), v, b.options()))
                 .withApplied(() -> applied.await(run, config.verifyAppliedWait()));
         RedisCommandException last = null;
-        for (int attempt = 1; attempt <= config.retries(); attempt++) {
+        long startedAt = System.nanoTime();
+        for (int attempt = 1; copy.again(source, attempt, startedAt); attempt++) {
             try {
-                KeyVerifier.Result r = new KeyVerifier(connections.get(source, b.db()), connections.get(target, b.db()), settings)
-                        .verify(b.keys(), VerifyBatch.SOURCE_SIDE.equals(b.side()));
+                KeyVerifier.Result r = KeyVerifier.Result.NONE;
+                // one group unless the source is a Redis Cluster: then each key is read from its slot's master
+                for (var group : SourceServers.byServer(vertx, source, b.keys(), config.timeout()).entrySet()) {
+                    r = r.plus(new KeyVerifier(connections.get(group.getKey(), b.db()), connections.get(target, b.db()), settings)
+                            .verify(group.getValue(), VerifyBatch.SOURCE_SIDE.equals(b.side())));
+                }
                 report(b, run, v, r);
                 return;
             } catch (RedisCommandException e) {
                 last = e;
-                connections.discard(source, b.db());
+                copy.discard(source, b.db());
                 connections.discard(target, b.db());
                 LOG.warnf("migration %s verify batch %s: attempt %d failed: %s", b.migrationId(), b.batchId(), attempt, e.getMessage());
-                sleep(500L * attempt);
+                sleep(Math.min(2000, 500L * attempt));
             }
         }
         status.publish(StatusEvent.verifyScan(run, status.worker(), new StatusEvent.VerifyScanCounts(v.number(), null, 0,
-                "verifying batch " + b.batchId() + " failed after " + config.retries() + " attempts: " + last.getMessage())));
+                "verifying batch " + b.batchId() + " failed: " + last.getMessage())));
     }
 
     /** The differences in parts small enough for one Kafka message; {@code checked} rides on the last part. */

@@ -13,7 +13,8 @@ public final class Dtos {
     /**
      * An endpoint as a caller gives it: the URI, and optionally the CA certificates to trust for TLS as PEM content
      * ({@code caPem}; sealed with the URI, so no worker needs a file). {@code topology}: {@code standalone} (default) or,
-     * for a source, {@code sentinel}: then the URI names a Sentinel (its credentials in {@code sentinelUsername} and
+     * for a source, {@code cluster} (the URI names any node of a Redis Cluster, whose every master is the source) or
+     * {@code sentinel}: then the URI names a Sentinel (its credentials in {@code sentinelUsername} and
      * {@code sentinelPassword}, sealed with the URI) and {@code masterName} the master it monitors, whose credentials are
      * the URI's.
      */
@@ -75,13 +76,13 @@ public final class Dtos {
      */
     public record EndpointView(String uri, String topology, String masterName) {
         public static EndpointView of(String maskedUri) {
-            String master = null;
             try {
-                master = io.dfmigrate.common.endpoint.RedisEndpoint.parse(maskedUri).sentinelMaster();
+                io.dfmigrate.common.endpoint.RedisEndpoint e = io.dfmigrate.common.endpoint.RedisEndpoint.parse(maskedUri);
+                String master = e.sentinelMaster();
+                return new EndpointView(maskedUri, master != null ? "sentinel" : e.cluster() ? "cluster" : "standalone", master);
             } catch (RuntimeException e) {
-                // stored when it was valid; shown as stored
+                return new EndpointView(maskedUri, "standalone", null); // stored when it was valid; shown as stored
             }
-            return new EndpointView(maskedUri, master == null ? "standalone" : "sentinel", master);
         }
     }
 

@@ -19,14 +19,22 @@ final class EndpointInputs {
         }
     }
 
-    /** {@code topology} and its fields: a source may name a Sentinel and its master; a target is one server. */
+    /**
+     * {@code topology} and its fields: a source may name a Sentinel and its master, or any node of a Redis Cluster; a
+     * target is one server.
+     */
     private static RedisEndpoint topology(String field, Dtos.EndpointInput input, RedisEndpoint endpoint, List<FieldError> errors) {
-        String topology = input.topology() == null ? (endpoint.sentinelMaster() != null ? "sentinel" : "standalone") : input.topology();
+        String topology = input.topology() != null ? input.topology()
+                : endpoint.sentinelMaster() != null ? "sentinel" : endpoint.cluster() ? "cluster" : "standalone";
         boolean sentinelFields = input.masterName() != null || input.sentinelUsername() != null || input.sentinelPassword() != null;
         switch (topology) {
             case "standalone" -> {
                 if (sentinelFields || endpoint.sentinelMaster() != null) {
                     errors.add(new FieldError(field + ".masterName", "applies to topology 'sentinel' only"));
+                    return null;
+                }
+                if (endpoint.cluster()) {
+                    errors.add(new FieldError(field + ".uri", "has cluster=yes, which is topology 'cluster'"));
                     return null;
                 }
                 return endpoint;
@@ -50,12 +58,22 @@ final class EndpointInputs {
                 }
             }
             case "cluster" -> {
-                errors.add(new FieldError(field + ".topology", "'cluster' is not supported yet: migrate each master of the cluster as a "
-                        + "standalone source into the same target (options.overwrite on all but the first)"));
-                return null;
+                if (field.equals("target")) {
+                    errors.add(new FieldError(field + ".topology", "a target is one server: give its address as topology 'standalone'"));
+                    return null;
+                }
+                if (sentinelFields || endpoint.sentinelMaster() != null) {
+                    errors.add(new FieldError(field + ".masterName", "applies to topology 'sentinel' only"));
+                    return null;
+                }
+                if (endpoint.db() != null && endpoint.db() != 0) {
+                    errors.add(new FieldError(field + ".uri", "names database " + endpoint.db() + "; a Redis Cluster has only database 0"));
+                    return null;
+                }
+                return endpoint.asCluster(); // the URI names any node; the masters are found from it
             }
             default -> {
-                errors.add(new FieldError(field + ".topology", "must be 'standalone' or 'sentinel'"));
+                errors.add(new FieldError(field + ".topology", "must be 'standalone', 'sentinel' or 'cluster'"));
                 return null;
             }
         }

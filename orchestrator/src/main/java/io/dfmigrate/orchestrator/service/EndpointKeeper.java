@@ -6,6 +6,7 @@ import io.dfmigrate.common.redis.BlockingRedis;
 import io.dfmigrate.common.redis.KeyCounts;
 import io.dfmigrate.common.redis.KeyScanner;
 import io.dfmigrate.common.redis.KeyspaceNotifications;
+import io.dfmigrate.common.redis.SourceServers;
 import io.dfmigrate.common.redis.StructuralCopy;
 import io.dfmigrate.common.secret.SecretBox;
 import io.dfmigrate.orchestrator.config.OrchestratorConfig;
@@ -166,8 +167,12 @@ public class EndpointKeeper {
 
     private boolean restoreNotify(KeeperSteps.KeeperView v) {
         RedisEndpoint source = RedisEndpoint.parse(box.open(v.sourceSealed(), SecretBox.context(v.id(), SecretBox.SOURCE)));
-        try (BlockingRedis s = BlockingRedis.connect(vertx, source, 0, config.redisTimeout())) {
-            KeyspaceNotifications.set(s, v.notifyPrevious());
+        try {
+            for (RedisEndpoint server : SourceServers.of(vertx, source, config.redisTimeout())) { // each master of a cluster
+                try (BlockingRedis s = BlockingRedis.connect(vertx, server, 0, config.redisTimeout())) {
+                    KeyspaceNotifications.set(s, v.notifyPrevious());
+                }
+            }
         } catch (RuntimeException e) {
             LOG.warnf("migration %s: could not set notify-keyspace-events back to '%s' on %s, trying again: %s", v.id(),
                     v.notifyPrevious(), source, e.getMessage());
@@ -270,9 +275,14 @@ public class EndpointKeeper {
         Map<Integer, long[]> s;
         Map<Integer, long[]> t;
         Map<Integer, Long> own = before.targetOwnKeys() > 0 ? ownKeys.count(id, before.sourceSealed(), before.targetSealed()) : null;
-        try (BlockingRedis src = BlockingRedis.connect(vertx, RedisEndpoint.parse(box.open(before.sourceSealed(), SecretBox.context(id, SecretBox.SOURCE))), 0, config.redisTimeout());
-             BlockingRedis tgt = BlockingRedis.connect(vertx, RedisEndpoint.parse(box.open(before.targetSealed(), SecretBox.context(id, SecretBox.TARGET))), 0, config.redisTimeout())) {
-            s = KeyScanner.keyspaceWithExpires(src);
+        RedisEndpoint source = RedisEndpoint.parse(box.open(before.sourceSealed(), SecretBox.context(id, SecretBox.SOURCE)));
+        s = new java.util.TreeMap<>();
+        for (RedisEndpoint server : SourceServers.of(vertx, source, config.redisTimeout())) { // each master of a cluster
+            try (BlockingRedis src = BlockingRedis.connect(vertx, server, 0, config.redisTimeout())) {
+                KeyScanner.keyspaceWithExpires(src).forEach((db, n) -> s.merge(db, n, (a, b) -> new long[] {a[0] + b[0], a[1] + b[1]}));
+            }
+        }
+        try (BlockingRedis tgt = BlockingRedis.connect(vertx, RedisEndpoint.parse(box.open(before.targetSealed(), SecretBox.context(id, SecretBox.TARGET))), 0, config.redisTimeout())) {
             t = KeyScanner.keyspaceWithExpires(tgt);
         }
         Thread.sleep(2500);

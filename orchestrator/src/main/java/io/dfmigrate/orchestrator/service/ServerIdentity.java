@@ -3,6 +3,7 @@ package io.dfmigrate.orchestrator.service;
 import io.dfmigrate.common.endpoint.RedisEndpoint;
 import io.dfmigrate.common.redis.BlockingRedis;
 import io.dfmigrate.common.redis.KeyScanner;
+import io.dfmigrate.common.redis.SourceServers;
 import io.dfmigrate.common.secret.SecretBox;
 import io.dfmigrate.orchestrator.config.OrchestratorConfig;
 import io.vertx.core.Vertx;
@@ -50,7 +51,17 @@ public class ServerIdentity {
                     runId = line.substring("run_id:".length()).strip();
                 }
             }
-            return Optional.of(new Server(runId, KeyScanner.keyspace(r)));
+            Map<Integer, Long> keyspace = KeyScanner.keyspace(r);
+            if (endpoint.cluster()) { // the keys of every master of the cluster
+                keyspace = new java.util.TreeMap<>();
+                for (RedisEndpoint master : SourceServers.of(vertx, endpoint, config.redisTimeout())) {
+                    try (BlockingRedis m = BlockingRedis.connect(vertx, master, 0, config.redisTimeout())) {
+                        Map<Integer, Long> all = keyspace;
+                        KeyScanner.keyspace(m).forEach((db, n) -> all.merge(db, n, Long::sum));
+                    }
+                }
+            }
+            return Optional.of(new Server(runId, keyspace));
         } catch (RuntimeException e) {
             LOG.debugf("%s could not be identified: %s", endpoint, e.getMessage());
             return Optional.empty();

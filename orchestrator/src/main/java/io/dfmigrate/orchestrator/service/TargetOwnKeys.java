@@ -5,6 +5,7 @@ import io.dfmigrate.common.endpoint.RedisEndpoint;
 import io.dfmigrate.common.event.Json;
 import io.dfmigrate.common.redis.BlockingRedis;
 import io.dfmigrate.common.redis.KeyScanner;
+import io.dfmigrate.common.redis.SourceServers;
 import io.dfmigrate.common.secret.SecretBox;
 import io.dfmigrate.orchestrator.config.OrchestratorConfig;
 import io.dfmigrate.orchestrator.persistence.TargetOwnKey;
@@ -107,32 +108,41 @@ public class TargetOwnKeys {
         Map<Integer, Long> own = new TreeMap<>();
         for (var e : recorded.entrySet()) {
             long n = 0;
-            try (BlockingRedis s = BlockingRedis.connect(vertx, source, e.getKey(), config.redisTimeout());
-                 BlockingRedis t = BlockingRedis.connect(vertx, target, e.getKey(), config.redisTimeout())) {
-                List<byte[]> names = e.getValue();
-                for (int from = 0; from < names.size(); from += CHUNK) {
-                    List<byte[]> chunk = names.subList(from, Math.min(names.size(), from + CHUNK));
-                    List<Request> exists = new ArrayList<>(chunk.size());
-                    List<Request> ttls = new ArrayList<>(chunk.size());
-                    for (byte[] name : chunk) {
-                        exists.add(Request.cmd(Command.EXISTS).arg(name));
-                        ttls.add(Request.cmd(Command.PTTL).arg(name));
-                    }
-                    List<BlockingRedis.Result> onSource = s.pipeline(exists);
-                    List<BlockingRedis.Result> onTarget = t.pipeline(ttls);
-                    for (int i = 0; i < chunk.size(); i++) {
-                        if (onSource.get(i).ok() && onSource.get(i).response().toLong() == 0
-                                && onTarget.get(i).ok() && onTarget.get(i).response().toLong() == -1) {
-                            n++;
-                        }
-                    }
-                }
+            // one group unless the source is a Redis Cluster: then each key is looked for on its slot's master
+            for (var group : SourceServers.byServer(vertx, source, e.getValue(), config.redisTimeout()).entrySet()) {
+                n += notOnSource(group.getKey(), target, e.getKey(), group.getValue());
             }
             if (n > 0) {
                 own.put(e.getKey(), n);
             }
         }
         return own;
+    }
+
+    /** Of {@code names} in {@code db}: how many the target holds without a TTL and {@code server} does not have. */
+    private long notOnSource(RedisEndpoint server, RedisEndpoint target, int db, List<byte[]> names) {
+        long n = 0;
+        try (BlockingRedis s = BlockingRedis.connect(vertx, server, db, config.redisTimeout());
+             BlockingRedis t = BlockingRedis.connect(vertx, target, db, config.redisTimeout())) {
+            for (int from = 0; from < names.size(); from += CHUNK) {
+                List<byte[]> chunk = names.subList(from, Math.min(names.size(), from + CHUNK));
+                List<Request> exists = new ArrayList<>(chunk.size());
+                List<Request> ttls = new ArrayList<>(chunk.size());
+                for (byte[] name : chunk) {
+                    exists.add(Request.cmd(Command.EXISTS).arg(name));
+                    ttls.add(Request.cmd(Command.PTTL).arg(name));
+                }
+                List<BlockingRedis.Result> onSource = s.pipeline(exists);
+                List<BlockingRedis.Result> onTarget = t.pipeline(ttls);
+                for (int i = 0; i < chunk.size(); i++) {
+                    if (onSource.get(i).ok() && onSource.get(i).response().toLong() == 0
+                            && onTarget.get(i).ok() && onTarget.get(i).response().toLong() == -1) {
+                        n++;
+                    }
+                }
+            }
+        }
+        return n;
     }
 
     static String json(Map<Integer, Long> counts) {

@@ -66,11 +66,26 @@ final class Capture {
     /** Notifications acknowledged by Kafka; with {@code captured}, the rates of an overload report. */
     final AtomicLong sent = new AtomicLong();
     final AtomicBoolean recovering = new AtomicBoolean();
-    Redis client;
-    RedisConnection connection;
-    /** For the periodic FLUSHDB/FLUSHALL watch, the cutover's pause and the notify watch; {@code flushes}: the flush count at start. */
-    BlockingRedis admin;
+    /**
+     * One subscription per server of the source: the source itself, or each master of a Redis Cluster (keyspace
+     * notifications are local to the node whose keys change). Each has an admin connection for the periodic
+     * FLUSHDB/FLUSHALL watch, the cutover's pause and the notify watch.
+     */
+    volatile List<Sub> subs = List.of();
+    /** {@code flushes}: the flush count (all servers together) at the latest subscription. */
     long flushes;
+
+    /** The subscription to one server of the source, and its admin connection. */
+    static final class Sub {
+        final RedisEndpoint server;
+        Redis client;
+        RedisConnection connection;
+        BlockingRedis admin;
+
+        Sub(RedisEndpoint server) {
+            this.server = server;
+        }
+    }
     /** Reading from the source is paused because the buffer is full (back-pressure). */
     volatile boolean paused;
     /** When back-pressure was last applied (System.nanoTime), 0 if never. */
@@ -114,42 +129,66 @@ final class Capture {
         return scope.dbs().stream().sorted().map(db -> "__keyspace@" + db + "__:" + scope.pattern()).toList();
     }
 
-    /** Connects, subscribes to the keyspace notifications of the scope and waits for every confirmation. */
+    /**
+     * Connects to every server of the source (a cluster's masters as the cluster names them now), subscribes to the
+     * keyspace notifications of the scope on each and waits for every confirmation; on any failure closes what it made.
+     */
     void subscribe(Vertx vertx, Duration timeout) {
-        paused = false; // a new connection reads from the start
-        client = Redis.createClient(vertx, BlockingRedis.options(source, 0, timeout));
-        connection = BlockingRedis.await(client.connect(), timeout, source, "connect for capture");
+        paused = false; // new connections read from the start
+        List<Sub> made = new java.util.ArrayList<>();
+        try {
+            for (RedisEndpoint server : io.dfmigrate.common.redis.SourceServers.of(vertx, source, timeout)) {
+                Sub sub = new Sub(server);
+                made.add(sub);
+                subscribe(vertx, timeout, sub);
+                sub.admin = BlockingRedis.connect(vertx, server, 0, timeout);
+            }
+        } catch (RuntimeException e) {
+            close(made);
+            io.dfmigrate.common.redis.SourceServers.forget(source);
+            throw e;
+        }
+        subs = List.copyOf(made);
+        subscribed = true;
+    }
+
+    private void subscribe(Vertx vertx, Duration timeout, Sub sub) {
+        sub.client = Redis.createClient(vertx, BlockingRedis.options(sub.server, 0, timeout));
+        sub.connection = BlockingRedis.await(sub.client.connect(), timeout, sub.server, "connect for capture");
         List<String> patterns = patterns(scope);
         CompletableFuture<Void> confirmed = new CompletableFuture<>();
         AtomicInteger confirmations = new AtomicInteger(patterns.size());
-        connection.handler(msg -> onMessage(msg, confirmed, confirmations));
-        RedisConnection mine = connection;
-        connection.exceptionHandler(t -> {
-            if (connection == mine) {
+        RedisConnection mine = sub.connection;
+        mine.handler(msg -> onMessage(mine, msg, confirmed, confirmations));
+        mine.exceptionHandler(t -> {
+            if (subs.contains(sub) && sub.connection == mine) {
                 subscribed = false;
-                lost.accept("capture connection error: " + BlockingRedis.describe(t));
+                lost.accept("capture connection error (" + sub.server.address() + "): " + BlockingRedis.describe(t));
             }
         });
-        connection.endHandler(v -> {
-            if (connection == mine) {
+        mine.endHandler(v -> {
+            if (subs.contains(sub) && sub.connection == mine) {
                 subscribed = false;
-                lost.accept("capture connection closed by the source");
+                lost.accept("capture connection closed by the source (" + sub.server.address() + ")");
             }
         });
         Request psubscribe = Request.cmd(Command.PSUBSCRIBE);
         patterns.forEach(psubscribe::arg);
-        connection.send(psubscribe);
+        mine.send(psubscribe);
         try {
             confirmed.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-            subscribed = true;
         } catch (Exception e) {
-            client.close();
-            throw new RedisCommandException(source.address() + ": no confirmation of PSUBSCRIBE " + String.join(" ", patterns));
+            throw new RedisCommandException(sub.server.address() + ": no confirmation of PSUBSCRIBE " + String.join(" ", patterns));
         }
     }
 
+    /** The admin connections, one per server of the source. */
+    List<BlockingRedis> admins() {
+        return subs.stream().map(x -> x.admin).toList();
+    }
+
     /** On the connection's event loop: parse, count, buffer, and apply back-pressure at the buffer's limit. */
-    private void onMessage(Response msg, CompletableFuture<Void> confirmed, AtomicInteger confirmations) {
+    private void onMessage(RedisConnection from, Response msg, CompletableFuture<Void> confirmed, AtomicInteger confirmations) {
         if (msg == null || msg.size() < 3) {
             return;
         }
@@ -187,7 +226,10 @@ final class Capture {
                 if (!paused) {
                     paused = true; // back-pressure: the source holds further notifications until the sender caught up
                     pausedLastAt = System.nanoTime();
-                    connection.pause();
+                    subs.forEach(x -> x.connection.pause());
+                    if (subs.isEmpty()) {
+                        from.pause(); // still subscribing
+                    }
                 }
             }
         }
@@ -241,10 +283,7 @@ final class Capture {
             synchronized (this) {
                 if (paused) {
                     paused = false;
-                    RedisConnection conn = connection;
-                    if (conn != null) {
-                        conn.resume();
-                    }
+                    subs.forEach(x -> x.connection.resume());
                 }
             }
         }
@@ -270,18 +309,28 @@ final class Capture {
         lastSent = s;
     }
 
-    /** Closes the subscription and the admin connection (idempotent). */
-    /** Closes the subscription and the admin connection, each whether or not the other was ever made. */
+    /** Closes every subscription and admin connection (idempotent), each whether or not the others were ever made. */
     void close() {
-        for (AutoCloseable part : new AutoCloseable[] {client == null ? null : client::close, admin}) {
-            try {
-                if (part != null) {
-                    part.close();
+        close(subs);
+    }
+
+    private static void close(List<Sub> subs) {
+        for (Sub sub : subs) {
+            for (AutoCloseable part : new AutoCloseable[] {sub.client == null ? null : sub.client::close, sub.admin}) {
+                try {
+                    if (part != null) {
+                        part.close();
+                    }
+                } catch (Exception ignored) {
+                    // closing anyway
                 }
-            } catch (Exception ignored) {
-                // closing anyway
             }
         }
+    }
+
+    /** The flush calls of every server of the source together (see {@link #flushCalls(BlockingRedis)}). */
+    long flushCalls() {
+        return admins().stream().mapToLong(Capture::flushCalls).sum();
     }
 
     /** The commands that change keys without a keyspace notification per key: what the capture watches in INFO commandstats. */
@@ -312,7 +361,7 @@ final class Capture {
         }
         try {
             String limits = KeyspaceNotifications.configValue(
-                    admin.send(Request.cmd(Command.CONFIG).arg("GET").arg("client-output-buffer-limit")), "client-output-buffer-limit");
+                    admins().get(0).send(Request.cmd(Command.CONFIG).arg("GET").arg("client-output-buffer-limit")), "client-output-buffer-limit");
             int at = limits.indexOf("pubsub");
             if (at < 0) {
                 return "";

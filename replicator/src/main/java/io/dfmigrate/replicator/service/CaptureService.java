@@ -10,6 +10,7 @@ import io.dfmigrate.common.redis.BlockingRedis;
 import io.dfmigrate.common.redis.KeyScope;
 import io.dfmigrate.common.redis.KeyspaceNotifications;
 import io.dfmigrate.common.redis.RedisCommandException;
+import io.dfmigrate.common.redis.SourceServers;
 import io.dfmigrate.common.secret.SecretBox;
 import io.dfmigrate.replicator.config.ReplicatorConfig;
 import io.dfmigrate.replicator.messaging.ChangeLog;
@@ -108,21 +109,29 @@ public class CaptureService {
             return;
         }
         String previous = null;
-        try (BlockingRedis admin = BlockingRedis.connect(vertx, source, 0, config.timeout())) {
-            String current = KeyspaceNotifications.get(admin);
-            if (!KeyspaceNotifications.sufficient(current)) {
-                if (!configure) {
-                    fail(run, "the source's notify-keyspace-events is '" + current
-                            + "' and change capture needs K and A: set it (CONFIG SET notify-keyspace-events KEA) or allow "
-                            + "options.configureSourceNotifications, then restart the migration");
-                    return;
+        try {
+            // every server of the source (a cluster's every master): each publishes the notifications of its own keys
+            for (RedisEndpoint server : SourceServers.of(vertx, source, config.timeout())) {
+                try (BlockingRedis admin = BlockingRedis.connect(vertx, server, 0, config.timeout())) {
+                    String current = KeyspaceNotifications.get(admin);
+                    if (KeyspaceNotifications.sufficient(current)) {
+                        continue;
+                    }
+                    if (!configure) {
+                        fail(run, "the source's notify-keyspace-events is '" + current + "'" + (server.equals(source) ? "" : " on " + server.address())
+                                + " and change capture needs K and A: set it (CONFIG SET notify-keyspace-events KEA) or allow "
+                                + "options.configureSourceNotifications, then restart the migration");
+                        return;
+                    }
+                    if (previous == null) {
+                        // the value to give back is on record (acknowledged) before the source changes
+                        status.publish(StatusEvent.captureConfiguring(run, status.worker(), current));
+                        previous = current;
+                    }
+                    KeyspaceNotifications.set(admin, KeyspaceNotifications.forCapture(current));
+                    LOG.infof("migration %s: set notify-keyspace-events on %s to '%s' (was '%s')", phase.migrationId(), server,
+                            KeyspaceNotifications.forCapture(current), current);
                 }
-                // the value to give back is on record (acknowledged) before the source changes
-                status.publish(StatusEvent.captureConfiguring(run, status.worker(), current));
-                KeyspaceNotifications.set(admin, KeyspaceNotifications.forCapture(current));
-                previous = current;
-                LOG.infof("migration %s: set notify-keyspace-events on %s to '%s' (was '%s')", phase.migrationId(), source,
-                        KeyspaceNotifications.forCapture(current), current);
             }
         } catch (RedisCommandException e) {
             fail(run, "change capture could not be prepared on the source: " + e.getMessage());
@@ -134,13 +143,10 @@ public class CaptureService {
         try {
             // before the first change: where the run's appliers will start reading, whenever the copy ends
             changes.markRunStart(run);
-            c.admin = BlockingRedis.connect(vertx, source, 0, config.timeout());
-            c.flushes = Capture.flushCalls(c.admin);
             c.subscribe(vertx, config.timeout());
+            c.flushes = c.flushCalls();
         } catch (RuntimeException e) {
-            if (c.admin != null) {
-                c.admin.close();
-            }
+            c.close();
             restoreNotify(c);
             fail(run, "subscribing to the source's keyspace notifications failed: " + e.getMessage());
             return;
@@ -173,10 +179,10 @@ public class CaptureService {
         LOG.warnf("migration %s: change capture may have missed changes: %s", c.migrationId, why);
         Thread.ofVirtual().start(() -> {
             try {
-                if (c.connection == null || !c.subscribed) {
+                if (c.subs.isEmpty() || !c.subscribed) {
                     resubscribe(c, why);
                 }
-                c.flushes = Capture.flushCalls(c.admin);
+                c.flushes = c.flushCalls();
                 status.publish(StatusEvent.reconcileNeeded(c.key, status.worker(), why + c.pubsubLimitHint(why)));
             } catch (RuntimeException e) {
                 if (end(c)) {
@@ -203,10 +209,10 @@ public class CaptureService {
         for (int attempt = 1; ; attempt++) {
             try {
                 c.close();
-                c.admin = BlockingRedis.connect(vertx, c.source, 0, config.timeout());
                 c.subscribe(vertx, config.timeout());
                 if (attempt > 1) {
-                    LOG.infof("migration %s: capture subscribed again to %s after %d attempt(s)", c.migrationId, c.admin.endpoint(), attempt);
+                    LOG.infof("migration %s: capture subscribed again to %s after %d attempt(s)", c.migrationId,
+                            c.subs.stream().map(x -> x.admin.endpoint().address()).toList(), attempt);
                 }
                 return;
             } catch (RuntimeException e) {
@@ -267,8 +273,12 @@ public class CaptureService {
         if (c.previousNotify == null) {
             return;
         }
-        try (BlockingRedis admin = BlockingRedis.connect(vertx, c.source, 0, config.timeout())) {
-            KeyspaceNotifications.set(admin, c.previousNotify);
+        try {
+            for (RedisEndpoint server : SourceServers.of(vertx, c.source, config.timeout())) {
+                try (BlockingRedis admin = BlockingRedis.connect(vertx, server, 0, config.timeout())) {
+                    KeyspaceNotifications.set(admin, c.previousNotify);
+                }
+            }
             LOG.infof("migration %s: restored notify-keyspace-events '%s' on %s", c.migrationId, c.previousNotify, c.source);
         } catch (RuntimeException e) {
             LOG.errorf("migration %s: could not restore notify-keyspace-events '%s' on %s: %s", c.migrationId, c.previousNotify,
@@ -294,7 +304,7 @@ public class CaptureService {
         for (Capture c : active.values()) {
             c.sampleRates(config.reportInterval().toMillis());
             try {
-                if (Capture.flushCalls(c.admin) > c.flushes) {
+                if (c.flushCalls() > c.flushes) {
                     c.lostChange(Capture.UNNOTIFIED + " ran on the source, and the keys it changed produce no keyspace notification");
                     continue;
                 }
@@ -319,12 +329,20 @@ public class CaptureService {
      * reconcile when the migration may configure it, otherwise end the capture and fail loudly. Returns false if so.
      */
     private boolean watchNotifyConfig(Capture c) {
-        String now = KeyspaceNotifications.get(c.admin);
-        if (KeyspaceNotifications.sufficient(now)) {
+        BlockingRedis admin = null;
+        String now = null;
+        for (BlockingRedis a : c.admins()) {
+            now = KeyspaceNotifications.get(a);
+            if (!KeyspaceNotifications.sufficient(now)) {
+                admin = a;
+                break;
+            }
+        }
+        if (admin == null) {
             return true;
         }
         if (c.configure) {
-            KeyspaceNotifications.set(c.admin, KeyspaceNotifications.forCapture(now));
+            KeyspaceNotifications.set(admin, KeyspaceNotifications.forCapture(now));
             c.lostChange("notify-keyspace-events was changed to '" + now + "' on the source, so changes went unnoticed; set back to '"
                     + KeyspaceNotifications.forCapture(now) + "'");
         } else if (end(c)) {

@@ -10,6 +10,7 @@ import io.dfmigrate.common.event.KeyDifference;
 import io.dfmigrate.common.redis.KeyScanner;
 import io.dfmigrate.common.redis.KeySync;
 import io.dfmigrate.common.redis.KeyVerifier;
+import io.dfmigrate.common.redis.SourceServers;
 import io.dfmigrate.common.secret.SecretBox;
 import io.dfmigrate.replicator.config.ReplicatorConfig;
 import io.vertx.core.Vertx;
@@ -52,10 +53,13 @@ public class CutoverService {
     void pause(Capture c) {
         long maxMs = config.cutoverMaxPause().toMillis();
         // before the pause: the streams whose consumer groups are given again once writes are paused (StreamGroupSync)
-        c.streams = StreamGroupSync.find(vertx, c.source, c.admin, c.scope, config.timeout(), config.cutoverStreamSearch());
+        c.streams = StreamGroupSync.find(vertx, c.admins(), c.scope, config.timeout(), config.cutoverStreamSearch());
         try {
-            c.admin.send(Request.cmd(Command.CLIENT).arg("PAUSE").arg(maxMs).arg("WRITE"));
-            c.pausedAt = System.nanoTime();
+            // every server of the source (each master of a cluster); if one refuses, those already paused are lifted
+            for (BlockingRedis admin : c.admins()) {
+                c.pausedAt = c.pausedAt == 0 ? System.nanoTime() : c.pausedAt;
+                admin.send(Request.cmd(Command.CLIENT).arg("PAUSE").arg(maxMs).arg("WRITE"));
+            }
             // notifications of writes made before the pause are already on their way; wait until Kafka has them all
             long settle = System.nanoTime() + 5_000_000_000L;
             Thread.sleep(200);
@@ -63,6 +67,7 @@ public class CutoverService {
                 Thread.sleep(10);
             }
         } catch (RuntimeException e) {
+            unpause(c);
             status.publish(StatusEvent.cutoverAborted(c.key, status.worker(),
                     new StatusEvent.Cutover(null, null, false, "could not pause writes on the source: " + e.getMessage())));
             return;
@@ -101,7 +106,10 @@ public class CutoverService {
             // consumer groups move without notifications: with writes paused they are final, given again where they differ
             String groups = end instanceof PhaseEvent.Complete
                     ? StreamGroupSync.sync(vertx, c.source, t.endpoint(), c.streams, config.timeout(), stopAt(c)) : null;
-            Map<Integer, long[]> sourceKeys = KeyScanner.keyspaceWithExpires(c.admin);
+            Map<Integer, long[]> sourceKeys = new TreeMap<>(); // of every server of the source (each master of a cluster)
+            for (BlockingRedis admin : c.admins()) {
+                KeyScanner.keyspaceWithExpires(admin).forEach((db, n) -> sourceKeys.merge(db, n, (a, b) -> new long[] {a[0] + b[0], a[1] + b[1]}));
+            }
             sourceKeys.keySet().removeIf(db -> !c.scope.includesDb(db)); // databases the migration does not copy
             if (c.scope.pattern().equals("*")) {
                 // the target's own keys (options.overwrite), counted by the orchestrator after the drain, are not the source's
@@ -143,11 +151,13 @@ public class CutoverService {
         Map<Integer, List<byte[]>> keys = new TreeMap<>();
         if (all) {
             for (int db : sourceKeys.keySet()) {
-                try (BlockingRedis s = BlockingRedis.connect(vertx, c.source, db, config.timeout())) {
-                    List<byte[]> names = new ArrayList<>();
-                    new KeyScanner(s, c.scope.pattern(), 1000).scan(10_000, Integer.MAX_VALUE, names::addAll);
-                    keys.put(db, names);
+                List<byte[]> names = new ArrayList<>();
+                for (BlockingRedis admin : c.admins()) {
+                    try (BlockingRedis s = BlockingRedis.connect(vertx, admin.endpoint(), db, config.timeout())) {
+                        new KeyScanner(s, c.scope.pattern(), 1000).scan(10_000, Integer.MAX_VALUE, names::addAll);
+                    }
                 }
+                keys.put(db, names);
             }
         } else {
             keys = c.recent.since(System.currentTimeMillis() - config.cutoverVerifyWindow().toMillis());
@@ -158,13 +168,16 @@ public class CutoverService {
         List<KeyDifference> differ = new ArrayList<>();
         KeyVerifier.Settings settings = new KeyVerifier.Settings(1000, 1000, List.of(Duration.ofMillis(100)), null);
         for (var e : keys.entrySet()) {
-            try (BlockingRedis s = BlockingRedis.connect(vertx, c.source, e.getKey(), config.timeout());
-                 BlockingRedis t = BlockingRedis.connect(vertx, target, e.getKey(), config.timeout())) {
-                for (int from = 0; from < e.getValue().size() && System.nanoTime() < stopAt; from += 2_000) {
-                    KeyVerifier.Result r = new KeyVerifier(s, t, settings)
-                            .verify(e.getValue().subList(from, Math.min(e.getValue().size(), from + 2_000)), true);
-                    checked += r.checked();
-                    differ.addAll(r.differences());
+            // one group unless the source is a Redis Cluster: then each key is read from its slot's master
+            for (var group : SourceServers.byServer(vertx, c.source, e.getValue(), config.timeout()).entrySet()) {
+                List<byte[]> names = group.getValue();
+                try (BlockingRedis s = BlockingRedis.connect(vertx, group.getKey(), e.getKey(), config.timeout());
+                     BlockingRedis t = BlockingRedis.connect(vertx, target, e.getKey(), config.timeout())) {
+                    for (int from = 0; from < names.size() && System.nanoTime() < stopAt; from += 2_000) {
+                        KeyVerifier.Result r = new KeyVerifier(s, t, settings).verify(names.subList(from, Math.min(names.size(), from + 2_000)), true);
+                        checked += r.checked();
+                        differ.addAll(r.differences());
+                    }
                 }
             }
         }
@@ -187,10 +200,13 @@ public class CutoverService {
     private long unpause(Capture c) {
         long pausedAt = c.pausedAt;
         c.pausedAt = 0;
-        try {
-            c.admin.send(Request.cmd(Command.CLIENT).arg("UNPAUSE"));
-        } catch (RuntimeException e) {
-            LOG.errorf("migration %s: CLIENT UNPAUSE failed on %s (%s); the pause ends by itself", c.migrationId, c.source, e.getMessage());
+        for (BlockingRedis admin : c.admins()) {
+            try {
+                admin.send(Request.cmd(Command.CLIENT).arg("UNPAUSE"));
+            } catch (RuntimeException e) {
+                LOG.errorf("migration %s: CLIENT UNPAUSE failed on %s (%s); the pause ends by itself", c.migrationId, admin.endpoint(),
+                        e.getMessage());
+            }
         }
         return pausedAt == 0 ? 0 : (System.nanoTime() - pausedAt) / 1_000_000;
     }

@@ -9,6 +9,7 @@ import io.dfmigrate.common.redis.KeyScope;
 import io.dfmigrate.common.redis.KeySync;
 import io.dfmigrate.common.redis.RedisCommandException;
 import io.dfmigrate.common.redis.RedisConnections;
+import io.dfmigrate.common.redis.SourceServers;
 import io.dfmigrate.replicator.messaging.ChangeLog;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -232,14 +233,22 @@ final class RunApplier {
             // failure and stops at once when the run ends (the uncommitted changes are then read again by the next applier)
             for (int attempt = 1; !isStopped(); attempt++) {
                 try {
-                    KeySync.Result r = new KeySync(connections.get(source, db), connections.get(target, db)).forRun(migrationId, run)
-                            .sync(batch);
+                    KeySync.Result r = KeySync.Result.NONE;
+                    // one group unless the source is a Redis Cluster: then each key is read from its slot's master
+                    for (var group : connections.byServer(source, batch).entrySet()) {
+                        r = r.plus(new KeySync(connections.get(group.getKey(), db), connections.get(target, db)).forRun(migrationId, run)
+                                .sync(group.getValue()));
+                    }
                     r.failures().forEach(f -> LOG.warnf("migration %s: change of db %d key '%s' not applied: %s", migrationId,
                             f.db(), f.key(), f.reason()));
                     break;
                 } catch (RedisCommandException ex) {
                     connections.discard(source, db);
                     connections.discard(target, db);
+                    if (source.cluster()) { // a failover or a moved slot: the cluster's masters are asked again, connections made again
+                        SourceServers.forget(source);
+                        connections.close();
+                    }
                     failing("applying changes to db " + db + ": " + ex.getMessage());
                     if (attempt == 1 || attempt % 10 == 0) {
                         LOG.warnf("migration %s run %d: applying changes failed (attempt %d), retrying: %s", migrationId, run, attempt,

@@ -4,6 +4,7 @@ import io.dfmigrate.common.endpoint.RedisEndpoint;
 import io.dfmigrate.common.redis.BlockingRedis;
 import io.dfmigrate.common.redis.KeyScanner;
 import io.dfmigrate.common.redis.KeyScope;
+import io.dfmigrate.common.redis.SourceServers;
 import io.dfmigrate.common.redis.StreamGroups;
 import io.vertx.core.Vertx;
 import io.vertx.redis.client.Command;
@@ -35,14 +36,26 @@ final class StreamGroupSync {
     }
 
     /** Searches the source's databases in scope for streams (before the pause: it reads the whole keyspace once). */
-    static Found find(Vertx vertx, RedisEndpoint source, BlockingRedis admin, KeyScope scope, Duration timeout, Duration budget) {
+    static Found find(Vertx vertx, List<BlockingRedis> servers, KeyScope scope, Duration timeout, Duration budget) {
         long end = System.nanoTime() + budget.toNanos();
         Map<Integer, List<byte[]>> streams = new TreeMap<>();
+        for (BlockingRedis admin : servers) { // every server of the source: each master of a cluster holds streams of its own
+            Found partial = find(vertx, admin, scope, timeout, budget, end, streams);
+            if (partial != null) {
+                return partial;
+            }
+        }
+        return new Found(streams, true, null);
+    }
+
+    /** Adds the streams of one server to {@code streams}; returns what was found when the search ends early, else null. */
+    private static Found find(Vertx vertx, BlockingRedis admin, KeyScope scope, Duration timeout, Duration budget, long end,
+                              Map<Integer, List<byte[]>> streams) {
         for (int db : KeyScanner.keyspace(admin).keySet()) {
             if (!scope.includesDb(db)) {
                 continue;
             }
-            try (BlockingRedis r = BlockingRedis.connect(vertx, source, db, timeout)) {
+            try (BlockingRedis r = BlockingRedis.connect(vertx, admin.endpoint(), db, timeout)) {
                 String cursor = "0";
                 do {
                     if (System.nanoTime() > end) {
@@ -62,7 +75,7 @@ final class StreamGroupSync {
                 return new Found(streams, false, "the source could not be searched for streams (" + e.getMessage() + ")");
             }
         }
-        return new Found(streams, true, null);
+        return null;
     }
 
     /**
@@ -76,24 +89,40 @@ final class StreamGroupSync {
         long checked = 0;
         long given = 0;
         for (var e : found.streams().entrySet()) {
-            try (BlockingRedis s = BlockingRedis.connect(vertx, source, e.getKey(), timeout);
-                 BlockingRedis t = BlockingRedis.connect(vertx, target, e.getKey(), timeout)) {
-                boolean counters = StreamGroups.counters(s) && StreamGroups.counters(t);
-                for (byte[] key : e.getValue()) {
-                    if (System.nanoTime() > stopAt) {
-                        return describe(checked, given, found) + " (the write pause's limit came first)";
-                    }
-                    StreamGroups.State a = StreamGroups.read(s, key);
-                    StreamGroups.State b = a == null ? null : StreamGroups.read(t, key);
-                    checked++;
-                    if (a != null && b != null && !Arrays.equals(StreamGroups.canonical(a, counters), StreamGroups.canonical(b, counters))) {
-                        StreamGroups.apply(t, key, a, StreamGroups.counters(t));
-                        given++;
-                    }
+            for (var group : SourceServers.byServer(vertx, source, e.getValue(), timeout).entrySet()) {
+                long[] done = sync(vertx, group.getKey(), target, e.getKey(), group.getValue(), timeout, stopAt);
+                checked += done[0];
+                given += done[1];
+                if (done[2] != 0) {
+                    return describe(checked, given, found) + " (the write pause's limit came first)";
                 }
             }
         }
         return describe(checked, given, found);
+    }
+
+    /** One database's streams of one server of the source: {checked, given, 1 if the time ran out}. */
+    private static long[] sync(Vertx vertx, RedisEndpoint server, RedisEndpoint target, int db, List<byte[]> keys, Duration timeout,
+                               long stopAt) {
+        long checked = 0;
+        long given = 0;
+        try (BlockingRedis s = BlockingRedis.connect(vertx, server, db, timeout);
+             BlockingRedis t = BlockingRedis.connect(vertx, target, db, timeout)) {
+            boolean counters = StreamGroups.counters(s) && StreamGroups.counters(t);
+            for (byte[] key : keys) {
+                if (System.nanoTime() > stopAt) {
+                    return new long[] {checked, given, 1};
+                }
+                StreamGroups.State a = StreamGroups.read(s, key);
+                StreamGroups.State b = a == null ? null : StreamGroups.read(t, key);
+                checked++;
+                if (a != null && b != null && !Arrays.equals(StreamGroups.canonical(a, counters), StreamGroups.canonical(b, counters))) {
+                    StreamGroups.apply(t, key, a, StreamGroups.counters(t));
+                    given++;
+                }
+            }
+        }
+        return new long[] {checked, given, 0};
     }
 
     private static String describe(long checked, long given, Found found) {

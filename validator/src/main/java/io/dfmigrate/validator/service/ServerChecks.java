@@ -123,8 +123,8 @@ final class ServerChecks {
         }
     }
 
-    static void memory(EndpointProbe s, EndpointProbe t, Report r) {
-        long used = s.infoLong("used_memory");
+    /** {@code used}: the source's memory (of every master together for a cluster). */
+    static void memory(EndpointProbe s, EndpointProbe t, Report r, long used) {
         long max = 0;
         try {
             max = Long.parseLong(t.config().getOrDefault("maxmemory", t.info().getOrDefault("maxmemory", "0")).strip());

@@ -66,14 +66,19 @@ public class ValidationService {
             throw new IllegalStateException("validation failed: " + e.getCause(), e.getCause());
         }
         Report r = new Report();
+        long clusterMemory = 0;
         connectivity(src, r);
         connectivity(tgt, r);
         boolean dragonfly = tgt.isDragonfly() || "dragonfly".equals(o.targetProfile());
         if (src.reachable()) {
             r.add("identity.source", INFO, "source is " + src.product() + " with " + src.totalKeys() + " key(s) in "
                     + src.keyspace().size() + " database(s)", null);
-            ServerChecks.sourceRole(src, r);
-            ServerChecks.sourceTopology(source, src, r);
+            if (source.cluster()) {
+                clusterMemory = ClusterChecks.check(vertx, source, o, timeout, r); // any node names the masters, each is checked
+            } else {
+                ServerChecks.sourceRole(src, r);
+                ServerChecks.sourceTopology(source, src, r);
+            }
             if (src.totalKeys() == 0) {
                 r.add("source.empty", WARNING, "the source has no keys: there is nothing to copy yet",
                         "check that the source URI points at the right server; new writes will still be replicated");
@@ -102,7 +107,7 @@ public class ValidationService {
         }
         if (tgt.reachable()) {
             ServerChecks.databases(src, tgt, dbs, dragonfly, r);
-            ServerChecks.memory(src, tgt, r);
+            ServerChecks.memory(src, tgt, r, clusterMemory > 0 ? clusterMemory : src.infoLong("used_memory"));
             copyMethod(source, target, samples, dragonfly, r);
         }
         if (o.snapshotCopy()) {
