@@ -229,16 +229,19 @@ class AcceptanceTest {
     }
 
     /**
-     * A Sentinel-managed source (a master, its replica, one Sentinel) given as {@code topology sentinel}: the master is
-     * killed during replication with writes made on it, the Sentinel promotes the replica, the applications write there.
-     * The migration follows: the capture subscribes to the new master and a reconciliation brings the target to it; the
-     * migration is never FAILED, and after the cutover the target equals the new master.
+     * A Sentinel-managed source (a master, its replica, three Sentinels with a quorum of 2) given as
+     * {@code topology sentinel}: the master is killed during replication with writes made on it, the Sentinels promote
+     * the replica, the applications write there. The migration follows: the capture subscribes to the new master and a
+     * reconciliation brings the target to it; the migration is never FAILED, and after the cutover the target equals the
+     * new master.
      */
     @Test
     void aSentinelManagedSourceIsFollowedThroughAFailover() {
         try (RedisServer master = RedisServer.start(); RedisServer target = RedisServer.start();
              RedisServer replica = RedisServer.start("--replicaof", "127.0.0.1", Integer.toString(master.port()));
-             RedisServer sentinel = RedisServer.startSentinel("orders", master, 1)) {
+             RedisServer sentinel = RedisServer.startSentinel("orders", master, 2);
+             RedisServer sentinel2 = RedisServer.startSentinel("orders", master, 2);
+             RedisServer sentinel3 = RedisServer.startSentinel("orders", master, 2)) {
             for (RedisServer s : List.of(master, replica)) {
                 s.cli("CONFIG", "SET", "notify-keyspace-events", "KEA"); // on every server that may become the master
             }
@@ -246,7 +249,10 @@ class AcceptanceTest {
             master.cli("EVAL", "for i=1,5000 do redis.call('SET','k:'..i,string.rep('v',32)) if i%5==0 then "
                     + "redis.call('PEXPIRE','k:'..i,3600000) end end", "0");
             E2e.await(() -> sentinel.cli("SENTINEL", "replicas", "orders").contains(Integer.toString(replica.port()))
-                    && replica.cli("DBSIZE").equals("5000"), Duration.ofSeconds(60), "the Sentinel knows the replica, which has every key");
+                    && sentinel.cli("SENTINEL", "sentinels", "orders").contains(Integer.toString(sentinel3.port()))
+                    && sentinel.cli("SENTINEL", "sentinels", "orders").contains(Integer.toString(sentinel2.port()))
+                    && replica.cli("DBSIZE").equals("5000"), Duration.ofSeconds(60),
+                    "the Sentinels know each other and the replica, which has every key");
             Api.Reply created = api.post("/api/migrations", "{\"name\":\"sentinel-failover\",\"source\":{\"uri\":\"" + sentinel.uri()
                     + "\",\"topology\":\"sentinel\",\"masterName\":\"orders\"},\"target\":{\"uri\":\"" + target.uri() + "\"}}");
             assertEquals(201, created.status(), created.body());
@@ -291,11 +297,11 @@ class AcceptanceTest {
     /**
      * A Redis Cluster of 3 masters with a replica each, given as {@code topology cluster} by one node: every master's keys
      * are copied into the one target, writes on every master are captured, a master is SIGKILLed during replication
-     * (its replica takes over) and more writes follow; after the cutover the target holds every key of the current
-     * masters and nothing else.
+     * under live writes (its replica takes over, the writes go on there); after the cutover the target holds every key
+     * of the current masters and nothing else, each verified with its value and TTL.
      */
     @Test
-    void aRedisClusterIsConsolidatedIntoOneTargetThroughAFailover() {
+    void aRedisClusterIsConsolidatedIntoOneTargetThroughAFailover() throws InterruptedException {
         try (RedisCluster cluster = RedisCluster.start(3, 1, "--notify-keyspace-events", "KEA"); RedisServer target = RedisServer.start()) {
             RedisEndpoint seed = RedisEndpoint.parse(cluster.masters().get(0).uri()).asCluster();
             ClusterWrites writes = new ClusterWrites(vertx, seed);
@@ -318,12 +324,37 @@ class AcceptanceTest {
             writes.del("k:", 0, 300);
             api.await(id, m -> m.at("/replication/appliedChanges").asLong() >= 900, Duration.ofSeconds(60));
 
+            // live writes on every master across the failover, as a cluster client makes them (redirected once the cluster
+            // names the new master); those the killed master took but never replicated are gone from the cluster too
+            AtomicBoolean writing = new AtomicBoolean(true);
+            AtomicLong written = new AtomicLong();
+            Thread writer = Thread.ofVirtual().start(() -> {
+                ClusterWrites w = null;
+                for (int i = 0; writing.get(); i += 50) {
+                    try {
+                        w = w == null ? new ClusterWrites(vertx, seed) : w;
+                        w.set("during:", i, i + 50, 0);
+                        written.addAndGet(50);
+                    } catch (RuntimeException | AssertionError e) {
+                        w = null; // a master is gone: ask the cluster again
+                        E2e.sleep(200);
+                    }
+                    E2e.sleep(20);
+                }
+            });
             RedisServer killed = cluster.masters().get(1);
-            assertEquals("1", killed.cli("WAIT", "1", "10000"), "its replica has every write so far");
-            killed.kill();
-            E2e.await(() -> cluster.masters().get(0).cli("CLUSTER", "INFO").contains("cluster_state:ok")
-                    && cluster.replicas().stream().anyMatch(x -> x.cli("ROLE").startsWith("master")), Duration.ofSeconds(90),
-                    "a replica took over the killed master's slots");
+            try {
+                E2e.await(() -> written.get() > 500, Duration.ofSeconds(60), "writes go on");
+                killed.kill();
+                E2e.await(() -> cluster.masters().get(0).cli("CLUSTER", "INFO").contains("cluster_state:ok")
+                        && cluster.replicas().stream().anyMatch(x -> x.cli("ROLE").startsWith("master")), Duration.ofSeconds(90),
+                        "a replica took over the killed master's slots");
+                long before = written.get();
+                E2e.await(() -> written.get() > before + 500, Duration.ofSeconds(60), "writes go on after the failover");
+            } finally {
+                writing.set(false);
+                writer.join();
+            }
             ClusterWrites after = new ClusterWrites(vertx, seed);
             after.set("after:", 0, 600, 0);
             after.del("k:", 300, 600);
@@ -338,7 +369,7 @@ class AcceptanceTest {
                     Duration.ofSeconds(90));
             assertEquals("DONE", done.at("/cutover/state").asText(), done.toString());
             long onMasters = after.dbsize();
-            assertEquals(6000 - 600 + 600 + 600, onMasters, "every write reached the cluster");
+            assertTrue(onMasters > 6000 - 600 + 600 + 600, "the writes during the failover are on the cluster: " + onMasters);
             assertEquals(Long.toString(onMasters), target.cli("DBSIZE"), "the target holds the current masters' keys and nothing else");
             api.assertVerifiedEqual(id); // key by key: value, type and TTL, each read from its slot's master
             assertTrue(Long.parseLong(target.cli("PTTL", "k:4000")) > 3_500_000, "TTLs came along");
