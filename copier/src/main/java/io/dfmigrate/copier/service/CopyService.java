@@ -303,6 +303,7 @@ public class CopyService {
                     "the copier cannot open the endpoint credentials (" + e.getMessage() + "): give it the orchestrator's DFM_SECRET_KEY"));
             return;
         }
+        RedisCommandException first = null;
         RedisCommandException last = null;
         long startedAt = System.nanoTime();
         // hand-written, not @Retry: a failed attempt must discard the pooled connections before the next one
@@ -329,6 +330,7 @@ public class CopyService {
                 }
                 return;
             } catch (RedisCommandException e) {
+                first = first == null ? e : first;
                 last = e;
                 discard(source, batch.db());
                 connections.discard(target, batch.db());
@@ -336,8 +338,10 @@ public class CopyService {
                 sleep(Math.min(2000, 500L * attempt));
             }
         }
+        // the first failure is often the cause (a target out of memory), later ones its consequence (a closed connection)
+        String cause = first.getMessage().equals(last.getMessage()) ? "" : "; first attempt: " + first.getMessage();
         status.publish(StatusEvent.failed(run, status.worker(), "copy", "copy failed after " + (System.nanoTime() - startedAt) / 1_000_000_000
-                + " s of attempts: " + last.getMessage()));
+                + " s of attempts: " + last.getMessage() + cause));
     }
 
     /**
