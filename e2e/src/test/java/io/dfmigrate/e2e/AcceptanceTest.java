@@ -275,16 +275,7 @@ class AcceptanceTest {
                 replica.cli("SET", "after:" + i, "on the new master");
             }
             replica.cli("DEL", "k:1", "k:2", "before:3");
-            JsonNode followed = api.await(id, m -> m.path("state").asText().equals("FAILED")
-                    || m.at("/replication/reconciliations").asLong() >= 1 && !m.at("/replication/reconciling").asBoolean()
-                    && "0".equals(target.cli("EXISTS", "k:1")) && "1".equals(target.cli("EXISTS", "after:199")), Duration.ofSeconds(180));
-            assertEquals("REPLICATING", followed.get("state").asText(), followed.toString());
-
-            drained(id);
-            assertEquals(202, api.post("/api/migrations/" + id + "/complete", "{\"cutover\":true}").status());
-            JsonNode done = api.await(id, m -> m.path("state").asText().equals("COMPLETED") && m.at("/cutover/state").asText().matches("DONE|MISMATCH"),
-                    Duration.ofSeconds(90));
-            assertEquals("DONE", done.at("/cutover/state").asText(), done.toString());
+            followedThenCutOver(id, () -> "0".equals(target.cli("EXISTS", "k:1")) && "1".equals(target.cli("EXISTS", "after:199")));
             assertEquals("5397", replica.cli("DBSIZE"), "5000 - 2 + 200 - 1 + 200");
             assertEquals(replica.cli("DBSIZE"), target.cli("DBSIZE"));
             assertEquals(replica.cli("DEBUG", "DIGEST"), target.cli("DEBUG", "DIGEST"), "the target equals the new master");
@@ -358,22 +349,29 @@ class AcceptanceTest {
             ClusterWrites after = new ClusterWrites(vertx, seed);
             after.set("after:", 0, 600, 0);
             after.del("k:", 300, 600);
-            JsonNode followed = api.await(id, m -> m.path("state").asText().equals("FAILED")
-                    || m.at("/replication/reconciliations").asLong() >= 1 && !m.at("/replication/reconciling").asBoolean()
-                    && "1".equals(target.cli("EXISTS", "after:599")) && "0".equals(target.cli("EXISTS", "k:599")), Duration.ofSeconds(180));
-            assertEquals("REPLICATING", followed.get("state").asText(), followed.toString());
-
-            drained(id);
-            assertEquals(202, api.post("/api/migrations/" + id + "/complete", "{\"cutover\":true}").status());
-            JsonNode done = api.await(id, m -> m.path("state").asText().equals("COMPLETED") && m.at("/cutover/state").asText().matches("DONE|MISMATCH"),
-                    Duration.ofSeconds(90));
-            assertEquals("DONE", done.at("/cutover/state").asText(), done.toString());
+            followedThenCutOver(id, () -> "1".equals(target.cli("EXISTS", "after:599")) && "0".equals(target.cli("EXISTS", "k:599")));
             long onMasters = after.dbsize();
             assertTrue(onMasters > 6000 - 600 + 600 + 600, "the writes during the failover are on the cluster: " + onMasters);
             assertEquals(Long.toString(onMasters), target.cli("DBSIZE"), "the target holds the current masters' keys and nothing else");
             api.assertVerifiedEqual(id); // key by key: value, type and TTL, each read from its slot's master
             assertTrue(Long.parseLong(target.cli("PTTL", "k:4000")) > 3_500_000, "TTLs came along");
         }
+    }
+
+    /**
+     * After a source's failover: the migration reconciled (never FAILED) until {@code reached} holds on the target, then
+     * drains and cuts over with the cutover's check DONE.
+     */
+    static void followedThenCutOver(String id, java.util.function.BooleanSupplier reached) {
+        JsonNode followed = api.await(id, m -> m.path("state").asText().equals("FAILED")
+                || m.at("/replication/reconciliations").asLong() >= 1 && !m.at("/replication/reconciling").asBoolean()
+                && reached.getAsBoolean(), Duration.ofSeconds(180));
+        assertEquals("REPLICATING", followed.get("state").asText(), followed.toString());
+        drained(id);
+        assertEquals(202, api.post("/api/migrations/" + id + "/complete", "{\"cutover\":true}").status());
+        JsonNode done = api.await(id, m -> m.path("state").asText().equals("COMPLETED") && m.at("/cutover/state").asText().matches("DONE|MISMATCH"),
+                Duration.ofSeconds(90));
+        assertEquals("DONE", done.at("/cutover/state").asText(), done.toString());
     }
 
     /** Writes to a Redis Cluster as a cluster client would: each key on its slot's master, pipelined per master. */
