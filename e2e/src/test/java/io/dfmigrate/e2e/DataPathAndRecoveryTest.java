@@ -779,7 +779,8 @@ class DataPathAndRecoveryTest {
         try (RedisServer source = RedisServer.start(); RedisServer target = RedisServer.start()) {
             String lost = replicating("source-lost", source, target, 1000);
             source.kill();
-            JsonNode failed = api.awaitState(lost, "FAILED", Duration.ofSeconds(15));
+            // after the capture's attempts to subscribe again (DFM_REPLICATOR_CAPTURE_RESUBSCRIBE: 20 s on the shared stack)
+            JsonNode failed = api.awaitState(lost, "FAILED", Duration.ofSeconds(90));
             assertTrue(failed.get("error").asText().contains("change capture from the source was lost"), failed.toString());
         }
     }

@@ -24,6 +24,7 @@ import io.dfmigrate.common.event.PhaseEvent;
 import io.dfmigrate.common.event.RunKey;
 import io.dfmigrate.common.event.StatusEvent;
 import io.dfmigrate.common.secret.SecretBox;
+import io.dfmigrate.localstack.RedisCluster;
 import io.dfmigrate.localstack.RedisServer;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -186,6 +187,27 @@ class TargetGuardTest {
             given().post("/api/migrations/" + a + "/stop").then().statusCode(202);
             given().post("/api/migrations/" + b + "/start").then().statusCode(202);
             given().post("/api/migrations/" + b + "/stop").then().statusCode(202);
+        }
+    }
+
+    @Test
+    void oneCapturePerRedisClusterWhicheverNodeItsUriNames() throws Exception {
+        try (RedisCluster cluster = RedisCluster.start(3, 1); RedisServer target = RedisServer.start(); RedisServer otherTarget = RedisServer.start();
+             KafkaProducer<String, String> producer = producer()) {
+            String options = "{\"guardTarget\":false}";
+            String a = given().contentType(ContentType.JSON).body(body("cluster-a", cluster.masters().get(0).uri() + "?cluster=yes", target.uri(), options))
+                    .post("/api/migrations").then().statusCode(201).body("source.topology", equalTo("cluster")).extract().path("id");
+            String b = given().contentType(ContentType.JSON).body(body("cluster-b", cluster.replicas().get(1).uri() + "?cluster=yes", otherTarget.uri(),
+                    options)).post("/api/migrations").then().statusCode(201).extract().path("id");
+            for (String id : List.of(a, b)) {
+                given().post("/api/migrations/" + id + "/validate").then().statusCode(202);
+                send(producer, StatusEvent.validation(new RunKey(id, 1), "v", List.of()));
+                awaitState(id, "VALIDATED");
+            }
+            given().post("/api/migrations/" + a + "/start").then().statusCode(202);
+            given().post("/api/migrations/" + b + "/start").then().statusCode(409)
+                    .body("detail", containsString("same server as the source of live migration 'cluster-a'"));
+            given().post("/api/migrations/" + a + "/stop").then().statusCode(202);
         }
     }
 

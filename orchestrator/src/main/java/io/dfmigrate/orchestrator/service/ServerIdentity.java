@@ -52,7 +52,8 @@ public class ServerIdentity {
                 }
             }
             Map<Integer, Long> keyspace = KeyScanner.keyspace(r);
-            if (endpoint.cluster()) { // the keys of every master of the cluster
+            if (endpoint.cluster()) { // the cluster as a whole: named by the node id of slot 0's master, whichever node the URI names
+                runId = "cluster:" + SourceServers.nodes(vertx, endpoint, config.redisTimeout()).ownerOf(0).id();
                 keyspace = new java.util.TreeMap<>();
                 for (RedisEndpoint master : SourceServers.of(vertx, endpoint, config.redisTimeout())) {
                     try (BlockingRedis m = BlockingRedis.connect(vertx, master, 0, config.redisTimeout())) {
