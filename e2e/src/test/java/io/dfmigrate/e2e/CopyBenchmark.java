@@ -207,6 +207,63 @@ class CopyBenchmark {
         return sorted.isEmpty() ? -1 : sorted.get(Math.min(sorted.size() - 1, (int) Math.ceil(p / 100.0 * sorted.size()) - 1));
     }
 
+    /**
+     * A Redis Cluster of 3 masters (no replicas) with 1M strings of 100 bytes, consolidated into one target
+     * ({@code topology cluster}). Native: each master's full sync to a replica of its own, one after the other (the
+     * slowest of them is what parallel replicas would take); both are printed.
+     */
+    @Test
+    void cluster1M() {
+        try (io.dfmigrate.localstack.RedisCluster cluster = io.dfmigrate.localstack.RedisCluster.start(3, 0, "--notify-keyspace-events", "KEA");
+             RedisServer target = RedisServer.start()) {
+            Vertx vertx = Vertx.vertx();
+            RedisEndpoint seed = RedisEndpoint.parse(cluster.masters().get(0).uri()).asCluster();
+            io.dfmigrate.common.redis.ClusterNodes nodes = io.dfmigrate.common.redis.ClusterNodes.discover(vertx, seed, Duration.ofSeconds(10));
+            String value = "v".repeat(100);
+            for (int from = 0; from < 1_000_000; from += 20_000) {
+                Map<RedisEndpoint, List<Request>> byMaster = new java.util.HashMap<>();
+                for (int i = from; i < from + 20_000; i++) {
+                    String key = "key:" + i;
+                    byMaster.computeIfAbsent(nodes.ownerOf(io.dfmigrate.common.redis.ClusterNodes.slot(key.getBytes(java.nio.charset.StandardCharsets.UTF_8)))
+                            .endpoint(), e -> new ArrayList<>()).add(Request.cmd(Command.SET).arg(key).arg(value));
+                }
+                byMaster.forEach((master, requests) -> {
+                    try (BlockingRedis r = BlockingRedis.connect(vertx, master, 0, Duration.ofSeconds(30))) {
+                        r.pipeline(requests);
+                    }
+                });
+            }
+            double nativeSum = 0;
+            double nativeMax = 0;
+            long keys = 0;
+            for (RedisServer master : cluster.masters()) {
+                keys += Long.parseLong(master.cli("DBSIZE"));
+                try (RedisServer replica = RedisServer.start()) {
+                    double t = E2e.nativeFullSyncSeconds(master, replica);
+                    nativeSum += t;
+                    nativeMax = Math.max(nativeMax, t);
+                }
+            }
+            Api.Reply created = api.post("/api/migrations", "{\"name\":\"bench-cluster\",\"source\":{\"uri\":\"" + cluster.masters().get(0).uri()
+                    + "\",\"topology\":\"cluster\"},\"target\":{\"uri\":\"" + target.uri() + "\"}}");
+            String id = created.json().get("id").asText();
+            api.post("/api/migrations/" + id + "/validate", null);
+            api.await(id, m -> !m.path("state").asText().equals("VALIDATING"), Duration.ofSeconds(60));
+            api.post("/api/migrations/" + id + "/start", "{\"acknowledgeWarnings\":true}");
+            JsonNode m = api.await(id, x -> x.path("state").asText().matches("REPLICATING|FAILED"), Duration.ofMinutes(20));
+            double copySeconds = Duration.between(Instant.parse(m.at("/timestamps/copyStartedAt").asText()),
+                    Instant.parse(m.at("/timestamps/copyFinishedAt").asText())).toMillis() / 1000.0;
+            JsonNode verified = api.verify(id, null, Duration.ofMinutes(20));
+            System.out.println(String.format(Locale.ROOT, "BENCHMARK | cluster of 3 masters, 1M strings of 100 B | %d keys | copy %.2f s | %.0f keys/s "
+                            + "| native: slowest master %.2f s, the 3 one after the other %.2f s | ratio %.1fx (slowest), %.1fx (sum) | state %s "
+                            + "| target %s keys | verification: %d checked, %d differ",
+                    keys, copySeconds, keys / copySeconds, nativeMax, nativeSum, copySeconds / nativeMax, copySeconds / nativeSum,
+                    m.get("state").asText(), target.cli("DBSIZE"), verified.path("keysChecked").asLong(), verified.path("keysDiffering").asLong()));
+            api.post("/api/migrations/" + id + "/complete", "{\"cutover\":false}");
+            vertx.close();
+        }
+    }
+
     void run(String dataset, Consumer<RedisServer> load) {
         run(dataset, load, RedisServer::start);
     }

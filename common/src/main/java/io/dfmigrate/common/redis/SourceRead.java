@@ -67,6 +67,15 @@ final class SourceRead {
             return out
             """;
     static final String SCRIPT_SHA = sha1(SCRIPT);
+    /**
+     * The same script for a Redis Cluster master, which refuses declared KEYS of several slots (CROSSSLOT): the keys
+     * follow ARGV[1] and ARGV[2] instead (no KEYS). A script without a shebang may touch keys of several slots as long as
+     * this node serves them, and the batch's keys are those of this master ({@link SourceServers#byServer}).
+     */
+    static final String SCRIPT_ARGV = SCRIPT.replace("for i, k in ipairs(KEYS) do", "for i = 3, #ARGV do\n  local k = ARGV[i]");
+    static final String SCRIPT_ARGV_SHA = sha1(SCRIPT_ARGV);
+    /** Sources (host:port) that answered CROSSSLOT to the read script: cluster masters, read with {@link #SCRIPT_ARGV}. */
+    private static final Set<String> KEYS_AS_ARGV = ConcurrentHashMap.newKeySet();
     /** Sources (host:port) that refused the read script; they get the pipelines. */
     private static final Set<String> SCRIPTS_REFUSED = ConcurrentHashMap.newKeySet();
     /**
@@ -121,8 +130,10 @@ final class SourceRead {
             boolean readOnly = !NO_READ_ONLY_SCRIPTS.contains(source.endpoint().address());
             Command evalsha = readOnly ? Command.EVALSHA_RO : Command.EVALSHA;
             Command eval = readOnly ? Command.EVAL_RO : Command.EVAL;
+            boolean argv = KEYS_AS_ARGV.contains(source.endpoint().address());
             for (int c = 0; c < calls; c++) {
-                requests.add(call(evalsha, SCRIPT_SHA, pending.subList(c * SCRIPT_KEYS, Math.min(pending.size(), (c + 1) * SCRIPT_KEYS)), budget));
+                requests.add(call(evalsha, argv ? SCRIPT_ARGV_SHA : SCRIPT_SHA, pending.subList(c * SCRIPT_KEYS, Math.min(pending.size(),
+                        (c + 1) * SCRIPT_KEYS)), budget, argv));
             }
             long sentAt = Deadlines.now();
             List<BlockingRedis.Result> replies = source.pipeline(requests);
@@ -130,6 +141,10 @@ final class SourceRead {
             if (readOnly && !replies.get(0).ok() && replies.get(0).error().toLowerCase(Locale.ROOT).contains("unknown command")) {
                 NO_READ_ONLY_SCRIPTS.add(source.endpoint().address());
                 continue; // the same keys again, with EVALSHA
+            }
+            if (!argv && !replies.get(0).ok() && replies.get(0).error().startsWith("CROSSSLOT")) {
+                KEYS_AS_ARGV.add(source.endpoint().address());
+                continue; // a cluster master: the same keys again, as ARGV
             }
             List<byte[]> dumpedKeys = new ArrayList<>(pending.size());
             List<Long> ttls = new ArrayList<>(pending.size());
@@ -142,7 +157,7 @@ final class SourceRead {
                 long sliceReadAt = readAt;
                 if (!reply.ok() && reply.error().startsWith("NOSCRIPT")) {
                     long resentAt = Deadlines.now();
-                    reply = source.pipeline(List.of(call(eval, SCRIPT, slice, budget))).get(0);
+                    reply = source.pipeline(List.of(call(eval, argv ? SCRIPT_ARGV : SCRIPT, slice, budget, argv))).get(0);
                     sliceReadAt = (resentAt + Deadlines.now()) / 2;
                 }
                 if (!reply.ok()) {
@@ -178,7 +193,13 @@ final class SourceRead {
         return pending;
     }
 
-    private Request call(Command command, String script, List<byte[]> keys, long budget) {
+    /** One call of the read script: the keys as KEYS, or ({@code argv}) after the two numbers in ARGV. */
+    private Request call(Command command, String script, List<byte[]> keys, long budget, boolean argv) {
+        if (argv) {
+            Request call = Request.cmd(command).arg(script).arg(0).arg(limits.bigKeyBytes()).arg(budget);
+            keys.forEach(k -> call.arg(k));
+            return call;
+        }
         Request call = Request.cmd(command).arg(script).arg(keys.size());
         keys.forEach(k -> call.arg(k));
         return call.arg(limits.bigKeyBytes()).arg(budget);

@@ -67,6 +67,32 @@ class ClusterNodesTest {
             assertEquals(3, owners.size(), "keys spread over every master");
             String key = "user:42";
             assertEquals(cluster.ownerOf(key).port(), nodes.ownerOf(ClusterNodes.slot(key.getBytes(StandardCharsets.UTF_8))).endpoint().port());
+
+            // a master's keys of many slots are read with one script call per 1,000 (keys as ARGV after one CROSSSLOT), not per key
+            RedisServer first = cluster.masters().get(0);
+            List<byte[]> mine = new java.util.ArrayList<>();
+            for (int i = 0; mine.size() < 3000; i++) {
+                byte[] k = ("k:" + i).getBytes(StandardCharsets.UTF_8);
+                if (nodes.ownerOf(ClusterNodes.slot(k)).endpoint().port() == first.port()) {
+                    mine.add(k);
+                }
+            }
+            try (RedisServer target = RedisServer.start();
+                 BlockingRedis s = BlockingRedis.connect(VERTX, RedisEndpoint.parse(first.uri()), 0, TIMEOUT);
+                 BlockingRedis t = BlockingRedis.connect(VERTX, RedisEndpoint.parse(target.uri()), 0, TIMEOUT)) {
+                s.pipeline(mine.stream().map(k -> Request.cmd(Command.SET).arg(Buffer.buffer(k)).arg("v").arg("PX").arg(3_600_000)).toList());
+                first.cli("CONFIG", "RESETSTAT");
+                KeySync.Result r = new KeySync(s, t).sync(mine);
+                assertEquals(3000, r.written(), r.toString());
+                assertEquals("3000", target.cli("DBSIZE"));
+                assertTrue(Long.parseLong(target.cli("PTTL", new String(mine.get(7), StandardCharsets.UTF_8))) > 3_500_000);
+                String stats = first.cli("INFO", "commandstats");
+                assertTrue(stats.matches("(?s).*cmdstat_eval(sha)?_ro:calls=[1-9].*"), stats);
+                long dumps = Long.parseLong(stats.replaceAll("(?s).*cmdstat_dump:calls=(\\d+).*", "$1"));
+                assertEquals(3000, dumps, "each key dumped once, inside the script calls: " + stats);
+                assertTrue(stats.contains("cmdstat_eval_ro:calls=3,") || stats.contains("cmdstat_evalsha_ro:calls=9,"),
+                        "3 script calls read the 3,000 keys: " + stats);
+            }
         }
     }
 }
