@@ -221,17 +221,8 @@ class CopyBenchmark {
             io.dfmigrate.common.redis.ClusterNodes nodes = io.dfmigrate.common.redis.ClusterNodes.discover(vertx, seed, Duration.ofSeconds(10));
             String value = "v".repeat(100);
             for (int from = 0; from < 1_000_000; from += 20_000) {
-                Map<RedisEndpoint, List<Request>> byMaster = new java.util.HashMap<>();
-                for (int i = from; i < from + 20_000; i++) {
-                    String key = "key:" + i;
-                    byMaster.computeIfAbsent(nodes.ownerOf(io.dfmigrate.common.redis.ClusterNodes.slot(key.getBytes(java.nio.charset.StandardCharsets.UTF_8)))
-                            .endpoint(), e -> new ArrayList<>()).add(Request.cmd(Command.SET).arg(key).arg(value));
-                }
-                byMaster.forEach((master, requests) -> {
-                    try (BlockingRedis r = BlockingRedis.connect(vertx, master, 0, Duration.ofSeconds(30))) {
-                        r.pipeline(requests);
-                    }
-                });
+                int start = from;
+                sendByMaster(vertx, nodes, 20_000, i -> "key:" + (start + i), (i, key) -> Request.cmd(Command.SET).arg(key).arg(value));
             }
             double nativeSum = 0;
             double nativeMax = 0;
@@ -262,6 +253,103 @@ class CopyBenchmark {
             api.post("/api/migrations/" + id + "/complete", "{\"cutover\":false}");
             vertx.close();
         }
+    }
+
+    /**
+     * The cluster under live writes: 3 masters with {@code dfm.benchmark.clusterKeys} (2M) strings, a writer on every
+     * master (SET, DEL, PEXPIRE, about 2,500 writes/s) from before the start through the copy and
+     * {@code dfm.benchmark.clusterReplicate} (PT1M) of replication, then the cutover and a full verification.
+     */
+    @Test
+    void clusterUnderWrites() throws Exception {
+        int total = Integer.getInteger("dfm.benchmark.clusterKeys", 2_000_000);
+        Duration replicate = Duration.parse(System.getProperty("dfm.benchmark.clusterReplicate", "PT1M"));
+        try (io.dfmigrate.localstack.RedisCluster cluster = io.dfmigrate.localstack.RedisCluster.start(3, 0, "--notify-keyspace-events", "KEA");
+             RedisServer target = RedisServer.start()) {
+            Vertx vertx = Vertx.vertx();
+            RedisEndpoint seed = RedisEndpoint.parse(cluster.masters().get(0).uri()).asCluster();
+            io.dfmigrate.common.redis.ClusterNodes nodes = io.dfmigrate.common.redis.ClusterNodes.discover(vertx, seed, Duration.ofSeconds(10));
+            String value = "v".repeat(100);
+            for (int from = 0; from < total; from += 20_000) {
+                int start = from;
+                sendByMaster(vertx, nodes, 20_000, i -> "key:" + (start + i), (i, key) -> i % 5 == 0
+                        ? Request.cmd(Command.SET).arg(key).arg(value).arg("PX").arg(3_600_000 + i) : Request.cmd(Command.SET).arg(key).arg(value));
+            }
+            AtomicBoolean writing = new AtomicBoolean(true);
+            AtomicLong writes = new AtomicLong();
+            Thread writer = Thread.ofVirtual().start(() -> {
+                Random rnd = new Random(3);
+                for (long n = 0; writing.get(); n += 50) {
+                    long base = n;
+                    sendByMaster(vertx, nodes, 50, i -> "key:" + rnd.nextInt(total + 100_000), (i, key) -> switch ((int) ((base + i) % 5)) {
+                        case 0 -> Request.cmd(Command.DEL).arg(key);
+                        case 1 -> Request.cmd(Command.PEXPIRE).arg(key).arg(600_000);
+                        default -> Request.cmd(Command.SET).arg(key).arg("w" + (base + i));
+                    });
+                    writes.addAndGet(50);
+                    E2e.sleep(20);
+                }
+            });
+            try {
+                Api.Reply created = api.post("/api/migrations", "{\"name\":\"cluster-soak\",\"source\":{\"uri\":\"" + cluster.masters().get(0).uri()
+                        + "\",\"topology\":\"cluster\"},\"target\":{\"uri\":\"" + target.uri() + "\"}}");
+                String id = created.json().get("id").asText();
+                api.post("/api/migrations/" + id + "/validate", null);
+                api.await(id, m -> !m.path("state").asText().equals("VALIDATING"), Duration.ofSeconds(60));
+                api.post("/api/migrations/" + id + "/start", "{\"acknowledgeWarnings\":true}");
+                JsonNode m = api.await(id, x -> x.path("state").asText().matches("REPLICATING|FAILED"), Duration.ofMinutes(30));
+                double copySeconds = Duration.between(Instant.parse(m.at("/timestamps/copyStartedAt").asText()),
+                        Instant.parse(m.at("/timestamps/copyFinishedAt").asText())).toMillis() / 1000.0;
+                long writesAtCopyEnd = writes.get();
+                List<Long> lags = new ArrayList<>();
+                long until = System.nanoTime() + replicate.toNanos();
+                while (System.nanoTime() < until) {
+                    lags.add(api.get("/api/migrations/" + id).json().at("/replication/lagMillis").asLong(-1));
+                    E2e.sleep(1000);
+                }
+                writing.set(false);
+                writer.join();
+                api.await(id, x -> x.at("/replication/pendingChanges").asLong(-1) == 0, Duration.ofMinutes(10));
+                E2e.sleep(2500);
+                api.post("/api/migrations/" + id + "/complete", "{\"cutover\":true}");
+                JsonNode done = api.await(id, x -> x.at("/cutover/state").asText().matches("DONE|MISMATCH") || "FAILED".equals(x.path("state").asText()),
+                        Duration.ofMinutes(5));
+                JsonNode verified = api.verify(id, null, Duration.ofMinutes(30));
+                long onMasters = 0;
+                for (RedisServer master : cluster.masters()) {
+                    master.cli("--scan"); // expired keys reclaimed before counting, on both sides
+                    onMasters += Long.parseLong(master.cli("DBSIZE"));
+                }
+                target.cli("--scan");
+                List<Long> sorted = lags.stream().filter(l -> l >= 0).sorted().toList();
+                System.out.println(String.format(Locale.ROOT, "BENCHMARK | cluster of 3 masters under writes | %d keys | copy %.1f s (%.0f keys/s) "
+                                + "| %d writes during the copy, %d in all | lag p50 %d ms, p99 %d ms | cutover %s, pause %d ms, %s | keys: masters %d, "
+                                + "target %s | verification: %d checked, %d differ",
+                        total, copySeconds, total / copySeconds, writesAtCopyEnd, writes.get(), pct(sorted, 50), pct(sorted, 99),
+                        done.at("/cutover/state").asText(), done.at("/cutover/pauseMillis").asLong(), done.path("state").asText(), onMasters,
+                        target.cli("DBSIZE"), verified.path("keysChecked").asLong(), verified.path("keysDiffering").asLong()));
+            } finally {
+                writing.set(false);
+                writer.join();
+                vertx.close();
+            }
+        }
+    }
+
+    /** {@code count} commands, the i-th on key {@code keys.apply(i)}, pipelined to the master of each key's slot. */
+    private static void sendByMaster(Vertx vertx, io.dfmigrate.common.redis.ClusterNodes nodes, int count,
+                                     java.util.function.IntFunction<String> keys, java.util.function.BiFunction<Integer, String, Request> command) {
+        Map<RedisEndpoint, List<Request>> byMaster = new java.util.HashMap<>();
+        for (int i = 0; i < count; i++) {
+            String key = keys.apply(i);
+            byMaster.computeIfAbsent(nodes.ownerOf(io.dfmigrate.common.redis.ClusterNodes.slot(key.getBytes(java.nio.charset.StandardCharsets.UTF_8)))
+                    .endpoint(), e -> new ArrayList<>()).add(command.apply(i, key));
+        }
+        byMaster.forEach((master, requests) -> {
+            try (BlockingRedis r = BlockingRedis.connect(vertx, master, 0, Duration.ofSeconds(30))) {
+                r.pipeline(requests);
+            }
+        });
     }
 
     void run(String dataset, Consumer<RedisServer> load) {
