@@ -33,6 +33,20 @@ class ClusterNodesTest {
     @Test
     void theMastersAndTheirSlotsAreFoundFromAnyNodeAndEveryKeysSlotIsRedisOwn() {
         try (RedisCluster cluster = RedisCluster.start(3, 1)) {
+            checkCluster(cluster);
+        }
+    }
+
+    /** The same against a cluster of Valkey 8.1 (Debian trixie, DESIGN §9), copied into a Redis 7.0 target. */
+    @Test
+    void valkey81() {
+        try (RedisCluster cluster = RedisCluster.start(3, 1, args -> RedisServer.startTrixie("valkey-server", args))) {
+            checkCluster(cluster);
+        }
+    }
+
+    private static void checkCluster(RedisCluster cluster) {
+        {
             for (RedisServer seed : List.of(cluster.masters().get(1), cluster.replicas().get(0))) {
                 RedisEndpoint given = RedisEndpoint.parse("redis://127.0.0.1:" + seed.port()).asCluster();
                 ClusterNodes nodes = ClusterNodes.discover(VERTX, given, TIMEOUT);

@@ -19,6 +19,12 @@ public final class RedisCluster implements AutoCloseable {
     }
 
     public static RedisCluster start(int masters, int replicasPerMaster, String... extraArgs) {
+        return start(masters, replicasPerMaster, RedisServer::start, extraArgs);
+    }
+
+    /** The same with nodes that {@code server} starts from their arguments (e.g. Valkey 8.1: {@link RedisServer#startTrixie}). */
+    public static RedisCluster start(int masters, int replicasPerMaster, java.util.function.Function<String[], RedisServer> server,
+                                     String... extraArgs) {
         List<RedisServer> ms = new ArrayList<>();
         List<RedisServer> rs = new ArrayList<>();
         RedisCluster cluster = new RedisCluster(ms, rs);
@@ -26,14 +32,14 @@ public final class RedisCluster implements AutoCloseable {
             List<String> args = new ArrayList<>(List.of("--cluster-enabled", "yes", "--cluster-node-timeout", "2000"));
             args.addAll(List.of(extraArgs));
             for (int i = 0; i < masters; i++) {
-                RedisServer m = RedisServer.start(args.toArray(String[]::new));
+                RedisServer m = server.apply(args.toArray(String[]::new));
                 int from = i * 16384 / masters;
                 int to = (i + 1) * 16384 / masters - 1;
                 m.cli("CLUSTER", "ADDSLOTSRANGE", Integer.toString(from), Integer.toString(to));
                 ms.add(m);
             }
             for (int i = 0; i < masters * replicasPerMaster; i++) {
-                rs.add(RedisServer.start(args.toArray(String[]::new)));
+                rs.add(server.apply(args.toArray(String[]::new)));
             }
             RedisServer first = ms.get(0);
             for (RedisServer n : cluster.nodes()) {
