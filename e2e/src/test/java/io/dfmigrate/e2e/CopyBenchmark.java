@@ -235,15 +235,9 @@ class CopyBenchmark {
                     nativeMax = Math.max(nativeMax, t);
                 }
             }
-            Api.Reply created = api.post("/api/migrations", "{\"name\":\"bench-cluster\",\"source\":{\"uri\":\"" + cluster.masters().get(0).uri()
-                    + "\",\"topology\":\"cluster\"},\"target\":{\"uri\":\"" + target.uri() + "\"}}");
-            String id = created.json().get("id").asText();
-            api.post("/api/migrations/" + id + "/validate", null);
-            api.await(id, m -> !m.path("state").asText().equals("VALIDATING"), Duration.ofSeconds(60));
-            api.post("/api/migrations/" + id + "/start", "{\"acknowledgeWarnings\":true}");
+            String id = startClusterMigration("bench-cluster", cluster, target);
             JsonNode m = api.await(id, x -> x.path("state").asText().matches("REPLICATING|FAILED"), Duration.ofMinutes(20));
-            double copySeconds = Duration.between(Instant.parse(m.at("/timestamps/copyStartedAt").asText()),
-                    Instant.parse(m.at("/timestamps/copyFinishedAt").asText())).toMillis() / 1000.0;
+            double copySeconds = copySeconds(m);
             JsonNode verified = api.verify(id, null, Duration.ofMinutes(20));
             System.out.println(String.format(Locale.ROOT, "BENCHMARK | cluster of 3 masters, 1M strings of 100 B | %d keys | copy %.2f s | %.0f keys/s "
                             + "| native: slowest master %.2f s, the 3 one after the other %.2f s | ratio %.1fx (slowest), %.1fx (sum) | state %s "
@@ -291,15 +285,9 @@ class CopyBenchmark {
                 }
             });
             try {
-                Api.Reply created = api.post("/api/migrations", "{\"name\":\"cluster-soak\",\"source\":{\"uri\":\"" + cluster.masters().get(0).uri()
-                        + "\",\"topology\":\"cluster\"},\"target\":{\"uri\":\"" + target.uri() + "\"}}");
-                String id = created.json().get("id").asText();
-                api.post("/api/migrations/" + id + "/validate", null);
-                api.await(id, m -> !m.path("state").asText().equals("VALIDATING"), Duration.ofSeconds(60));
-                api.post("/api/migrations/" + id + "/start", "{\"acknowledgeWarnings\":true}");
+                String id = startClusterMigration("cluster-soak", cluster, target);
                 JsonNode m = api.await(id, x -> x.path("state").asText().matches("REPLICATING|FAILED"), Duration.ofMinutes(30));
-                double copySeconds = Duration.between(Instant.parse(m.at("/timestamps/copyStartedAt").asText()),
-                        Instant.parse(m.at("/timestamps/copyFinishedAt").asText())).toMillis() / 1000.0;
+                double copySeconds = copySeconds(m);
                 long writesAtCopyEnd = writes.get();
                 List<Long> lags = new ArrayList<>();
                 long until = System.nanoTime() + replicate.toNanos();
@@ -334,6 +322,23 @@ class CopyBenchmark {
                 vertx.close();
             }
         }
+    }
+
+    /** Creates, validates and starts a migration of the whole {@code cluster} into {@code target}; returns its id. */
+    private static String startClusterMigration(String name, io.dfmigrate.localstack.RedisCluster cluster, RedisServer target) {
+        Api.Reply created = api.post("/api/migrations", "{\"name\":\"" + name + "\",\"source\":{\"uri\":\"" + cluster.masters().get(0).uri()
+                + "\",\"topology\":\"cluster\"},\"target\":{\"uri\":\"" + target.uri() + "\"}}");
+        String id = created.json().get("id").asText();
+        api.post("/api/migrations/" + id + "/validate", null);
+        api.await(id, m -> !m.path("state").asText().equals("VALIDATING"), Duration.ofSeconds(60));
+        api.post("/api/migrations/" + id + "/start", "{\"acknowledgeWarnings\":true}");
+        return id;
+    }
+
+    /** The copy's duration in seconds, from the migration's timestamps. */
+    private static double copySeconds(JsonNode m) {
+        return Duration.between(Instant.parse(m.at("/timestamps/copyStartedAt").asText()),
+                Instant.parse(m.at("/timestamps/copyFinishedAt").asText())).toMillis() / 1000.0;
     }
 
     /** {@code count} commands, the i-th on key {@code keys.apply(i)}, pipelined to the master of each key's slot. */

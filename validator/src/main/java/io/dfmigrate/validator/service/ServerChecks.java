@@ -124,7 +124,7 @@ final class ServerChecks {
     }
 
     /** {@code used}: the source's memory (of every master together for a cluster). */
-    static void memory(EndpointProbe s, EndpointProbe t, Report r, long used) {
+    static void memory(EndpointProbe t, Report r, long used) {
         long max = 0;
         try {
             max = Long.parseLong(t.config().getOrDefault("maxmemory", t.info().getOrDefault("maxmemory", "0")).strip());

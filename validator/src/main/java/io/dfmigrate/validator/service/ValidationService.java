@@ -107,7 +107,7 @@ public class ValidationService {
         }
         if (tgt.reachable()) {
             ServerChecks.databases(src, tgt, dbs, dragonfly, r);
-            ServerChecks.memory(src, tgt, r, clusterMemory > 0 ? clusterMemory : src.infoLong("used_memory"));
+            ServerChecks.memory(tgt, r, clusterMemory > 0 ? clusterMemory : src.infoLong("used_memory"));
             copyMethod(source, target, samples, dragonfly, r);
         }
         if (o.snapshotCopy()) {
