@@ -53,6 +53,27 @@ class EventContractTest {
     }
 
     @Test
+    void perMasterCountsOfAClusterSourceTravelAndOlderReportsWithoutThemStillRead() {
+        EndpointRef source = new EndpointRef("redis://h:1", "v1:x");
+        CopyBatch batch = Json.read(Json.write(new CopyBatch(EventTypes.COPY_BATCH, "m:1:0:0", "m", 1, 0, List.of(new byte[] {1}), source,
+                source, MigrationOptions.DEFAULTS, null, "10.0.0.1:7000")), CopyBatch.class);
+        assertEquals("10.0.0.1:7000", batch.shard());
+        RunKey run = new RunKey("m", 1);
+        var scan = (StatusEvent.ScanCompleted) Json.read(Json.write(StatusEvent.scanCompleted(run, "c", new StatusEvent.ScanCounts(3, 40,
+                null, List.of(new StatusEvent.ShardScan("10.0.0.1:7000", 1, 10))))), StatusEvent.class);
+        assertEquals(List.of(new StatusEvent.ShardScan("10.0.0.1:7000", 1, 10)), scan.scan().shards());
+        var repl = new StatusEvent.Replication(null, 4, 3L, "cap", null, List.of(new StatusEvent.ShardReplication("a:1", null, null, 4L, 3L)));
+        assertEquals(repl, ((StatusEvent.ReplicationReport) Json.read(Json.write(StatusEvent.replication(run, "a", repl)), StatusEvent.class))
+                .replication());
+        var cut = new StatusEvent.Cutover(null, 9L, true, "d", List.of(new StatusEvent.ShardCutover("a:1", true, 5L, 0L)));
+        assertEquals(cut, ((StatusEvent.CutoverDone) Json.read(Json.write(StatusEvent.cutoverDone(run, "r", cut)), StatusEvent.class)).cutover());
+        // a report of a worker that knows no shards: the field is absent, and read as null
+        String old = Json.write(StatusEvent.scanCompleted(run, "c", 2, 15, null));
+        assertFalse(old.contains("shards"), old);
+        assertNull(((StatusEvent.ScanCompleted) Json.read(old, StatusEvent.class)).scan().shards());
+    }
+
+    @Test
     void nullsAreOmittedAndUnknownFieldsIgnored() {
         String json = Json.write(StatusEvent.failed(new RunKey("m", 1), "copier/x", "copy", "boom"));
         assertFalse(json.contains("null"), json);

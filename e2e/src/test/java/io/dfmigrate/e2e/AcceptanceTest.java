@@ -288,11 +288,12 @@ class AcceptanceTest {
     /**
      * A Redis Cluster of 3 masters with a replica each, given as {@code topology cluster} by one node: every master's keys
      * are copied into the one target, writes on every master are captured, a master is SIGKILLed during replication
-     * under live writes (its replica takes over, the writes go on there); after the cutover the target holds every key
-     * of the current masters and nothing else, each verified with its value and TTL.
+     * under live writes (its replica takes over, the writes go on there), then under the same writes a master is added and
+     * 150 slots are moved to it (resharding); after the cutover the target holds every key of the current masters and
+     * nothing else, each verified with its value and TTL. The API shows each master's copy, replication and cutover.
      */
     @Test
-    void aRedisClusterIsConsolidatedIntoOneTargetThroughAFailover() throws InterruptedException {
+    void aRedisClusterIsConsolidatedIntoOneTargetThroughAFailoverAndAResharding() throws InterruptedException {
         try (RedisCluster cluster = RedisCluster.start(3, 1, "--notify-keyspace-events", "KEA"); RedisServer target = RedisServer.start()) {
             RedisEndpoint seed = RedisEndpoint.parse(cluster.masters().get(0).uri()).asCluster();
             ClusterWrites writes = new ClusterWrites(vertx, seed);
@@ -310,10 +311,25 @@ class AcceptanceTest {
             assertEquals("REPLICATING", r.get("state").asText(), r.toString());
             assertEquals(6000, r.at("/progress/keysCopied").asLong(), r.toString());
             assertEquals("6000", target.cli("DBSIZE"));
+            // the copy per master: each scanned its own keys, all copied
+            assertEquals(3, r.path("shards").size(), r.toString());
+            long perShard = 0;
+            for (JsonNode shard : r.path("shards")) {
+                assertTrue(shard.path("keysTotal").asLong() > 1000, shard.toString());
+                assertEquals(shard.path("keysTotal").asLong(), shard.path("keysCopied").asLong(), shard.toString());
+                assertEquals(100.0, shard.path("percent").asDouble(), shard.toString());
+                perShard += shard.path("keysCopied").asLong();
+            }
+            assertEquals(6000, perShard, r.toString());
 
             writes.set("live:", 0, 600, 0); // on every master
             writes.del("k:", 0, 300);
-            api.await(id, m -> m.at("/replication/appliedChanges").asLong() >= 900, Duration.ofSeconds(60));
+            // captured from and applied for every master, each with its lag
+            JsonNode live = api.await(id, m -> m.at("/replication/appliedChanges").asLong() >= 900 && java.util.stream.StreamSupport
+                    .stream(m.path("shards").spliterator(), false).allMatch(x -> x.path("captured").asLong() > 0
+                            && x.path("appliedChanges").asLong() > 0 && x.path("subscribed").asBoolean() && x.has("lagMillis")),
+                    Duration.ofSeconds(60));
+            assertEquals(3, live.path("shards").size(), live.toString());
 
             // live writes on every master across the failover, as a cluster client makes them (redirected once the cluster
             // names the new master); those the killed master took but never replicated are gone from the cluster too
@@ -342,6 +358,15 @@ class AcceptanceTest {
                         "a replica took over the killed master's slots");
                 long before = written.get();
                 E2e.await(() -> written.get() > before + 500, Duration.ofSeconds(60), "writes go on after the failover");
+                RedisServer promoted = cluster.replicas().stream().filter(x -> x.cli("ROLE").startsWith("master")).findFirst().orElseThrow();
+                api.await(id, m -> subscribed(m, promoted), Duration.ofSeconds(60));
+                // resharding under the same writes: a master added, 150 slots moved to it key by key (MIGRATE); the capture
+                // finds the master it does not follow, subscribes to it and reconciles
+                RedisServer added = cluster.addMaster();
+                cluster.moveSlots(cluster.masters().get(0), added, 0, 149);
+                long moved = written.get();
+                E2e.await(() -> written.get() > moved + 500, Duration.ofSeconds(60), "writes go on after the resharding");
+                api.await(id, m -> subscribed(m, added), Duration.ofSeconds(90));
             } finally {
                 writing.set(false);
                 writer.join();
@@ -352,10 +377,29 @@ class AcceptanceTest {
             followedThenCutOver(id, () -> "1".equals(target.cli("EXISTS", "after:599")) && "0".equals(target.cli("EXISTS", "k:599")));
             long onMasters = after.dbsize();
             assertTrue(onMasters > 6000 - 600 + 600 + 600, "the writes during the failover are on the cluster: " + onMasters);
+            // the cutover per master: the four current ones paused, their keys adding up; the killed one keeps its copy row
+            JsonNode done = api.get("/api/migrations/" + id).json();
+            List<JsonNode> paused = java.util.stream.StreamSupport.stream(done.path("shards").spliterator(), false)
+                    .filter(x -> x.path("paused").asBoolean()).toList();
+            assertEquals(4, paused.size(), done.toString());
+            assertEquals(onMasters, paused.stream().mapToLong(x -> x.path("cutoverKeys").asLong()).sum(), done.toString());
+            assertTrue(done.path("shards").size() == 5 && done.toString().contains("\"server\":\"127.0.0.1:" + killed.port() + "\""), done.toString());
+            assertTrue(api.get("/api/migrations/" + id + "/audit").body().contains("the cluster's masters changed"),
+                    "the resharding was found and reconciled");
             assertEquals(Long.toString(onMasters), target.cli("DBSIZE"), "the target holds the current masters' keys and nothing else");
             api.assertVerifiedEqual(id); // key by key: value, type and TTL, each read from its slot's master
             assertTrue(Long.parseLong(target.cli("PTTL", "k:4000")) > 3_500_000, "TTLs came along");
         }
+    }
+
+    /** Whether the migration's view shows {@code master} as a shard the capture subscribes to. */
+    static boolean subscribed(JsonNode migration, RedisServer master) {
+        for (JsonNode shard : migration.path("shards")) {
+            if (shard.path("server").asText().equals("127.0.0.1:" + master.port()) && shard.path("subscribed").asBoolean()) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**

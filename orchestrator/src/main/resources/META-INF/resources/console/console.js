@@ -643,6 +643,30 @@ function replication(m, history) {
     r.applierError ? h('p', { class: 'warning' }, 'Appliers: ' + r.applierError) : null);
 }
 
+/** A Redis Cluster source: one row per master with its copy, replication and cutover figures. */
+function shards(m) {
+  const list = m.shards;
+  if (!list || !list.length) return null;
+  const yesNo = (b) => (b === null || b === undefined ? '–' : b ? 'yes' : 'no');
+  return h('section', { class: 'card', id: 'shards' }, h('h2', {}, 'Shards (' + list.length + ' masters)'),
+    h('table', { class: 'shards' },
+      h('thead', {}, h('tr', {}, ['Master', 'Copied', 'Copy', 'Failed', 'Captured', 'Subscribed', 'Applied', 'Lag',
+        'Paused', 'Keys at cutover', 'Differ'].map((t) => h('th', {}, t)))),
+      h('tbody', {}, list.map((s) => h('tr', { 'data-shard': s.server },
+        h('td', {}, s.server),
+        h('td', {}, num(s.keysCopied) + (s.keysTotal === null ? '' : ' / ' + num(s.keysTotal))),
+        h('td', {}, s.percent === null ? '–' : s.percent.toFixed(1) + ' %'),
+        h('td', {}, num(s.keysFailed)),
+        h('td', {}, s.captured === null ? '–' : num(s.captured)),
+        h('td', {}, yesNo(s.subscribed)),
+        h('td', {}, num(s.appliedChanges)),
+        h('td', {}, millis(s.lagMillis)),
+        h('td', {}, yesNo(s.paused)),
+        h('td', {}, s.cutoverKeys === null ? '–' : num(s.cutoverKeys)),
+        h('td', {}, s.cutoverDiffer === null ? '–' : num(s.cutoverDiffer)))))),
+    h('p', { class: 'muted' }, 'A master that failed over keeps its row; its replacement has its own.'));
+}
+
 function cutover(m) {
   const c = m.cutover;
   if (!c || !c.state) return null;
@@ -755,6 +779,7 @@ async function renderMigration(main, id) {
       checks(m),
       m.timestamps.copyStartedAt || m.state === 'COPYING' ? progress(m, failures) : '',
       m.state === 'REPLICATING' || history.samples.length ? replication(m, history) : '',
+      shards(m) || '',
       cutover(m) || '',
       verification(m, more, loadMore) || '',
       audit(entries));

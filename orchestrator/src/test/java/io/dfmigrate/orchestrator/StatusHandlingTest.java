@@ -241,6 +241,59 @@ class StatusHandlingTest {
     }
 
     @Test
+    void aClusterSourcesReportsAreShownPerMasterThroughCopyReplicationAndCutover() throws Exception {
+        String id = create("shards");
+        RunKey run = new RunKey(id, 1);
+        try (KafkaConsumer<String, String> phases = consumer(); KafkaProducer<String, String> producer = producer()) {
+            phases.subscribe(List.of(Topics.PHASES));
+            validateAndStart(id, producer);
+            send(producer, StatusEvent.captureReady(run, "r", "", "cap"));
+            given().get("/api/migrations/" + id).then().body("shards", org.hamcrest.Matchers.nullValue());
+            var a = new StatusEvent.BatchResult(id + ":1:0:0", 10, 1, 100, 0, 0, List.of(), null, "10.0.0.1:7000");
+            var b = new StatusEvent.BatchResult(id + ":1:0:1", 20, 0, 200, 0, 0, List.of(), null, "10.0.0.2:7000");
+            send(producer, StatusEvent.batchDone(run, "c", a));
+            send(producer, StatusEvent.batchDone(run, "c", a)); // redelivered: counted once, per master too
+            await(() -> given().get("/api/migrations/" + id).then().extract().path("shards[0].batchesDone") != null, "first shard");
+            given().get("/api/migrations/" + id).then().body("shards[0].server", equalTo("10.0.0.1:7000"))
+                    .body("shards[0].keysTotal", org.hamcrest.Matchers.nullValue()).body("shards[0].percent", org.hamcrest.Matchers.nullValue());
+            send(producer, StatusEvent.scanCompleted(run, "c", new StatusEvent.ScanCounts(3, 40, null, List.of(
+                    new StatusEvent.ShardScan("10.0.0.1:7000", 1, 10), new StatusEvent.ShardScan("10.0.0.2:7000", 2, 30)))));
+            send(producer, StatusEvent.batchDone(run, "c", b));
+            await(() -> Integer.valueOf(2).equals(given().get("/api/migrations/" + id).then().extract().path("progress.batchesDone")),
+                    "two batches done");
+            given().get("/api/migrations/" + id).then().body("state", equalTo("COPYING"))
+                    .body("shards.server", equalTo(List.of("10.0.0.1:7000", "10.0.0.2:7000")))
+                    .body("shards.keysTotal", equalTo(List.of(10, 30))).body("shards.keysCopied", equalTo(List.of(9, 20)))
+                    .body("shards.keysFailed", equalTo(List.of(1, 0))).body("shards.batchesDone", equalTo(List.of(1, 1)))
+                    .body("shards.percent", equalTo(List.of(100.0f, 50.0f)));
+            send(producer, StatusEvent.batchDone(run, "c", new StatusEvent.BatchResult(id + ":1:0:2", 10, 0, 100, 0, 0, List.of(), null,
+                    "10.0.0.2:7000")));
+            awaitState(id, "REPLICATING");
+            // the capture's cumulative counts per master (one unsubscribed), then an applier's per-master deltas and lag
+            send(producer, StatusEvent.replication(run, "r", new StatusEvent.Replication(9L, 0, null, "cap", null, List.of(
+                    new StatusEvent.ShardReplication("10.0.0.1:7000", 4L, true, null, null),
+                    new StatusEvent.ShardReplication("10.0.0.2:7000", 5L, false, null, null)))));
+            send(producer, StatusEvent.replication(run, "a", new StatusEvent.Replication(null, 9, 30L, "cap", null, List.of(
+                    new StatusEvent.ShardReplication("10.0.0.1:7000", null, null, 4L, 30L),
+                    new StatusEvent.ShardReplication("10.0.0.2:7000", null, null, 5L, 12L)))));
+            await(() -> Integer.valueOf(9).equals(given().get("/api/migrations/" + id).then().extract().path("replication.appliedChanges")),
+                    "applied changes");
+            given().get("/api/migrations/" + id).then().body("shards.captured", equalTo(List.of(4, 5)))
+                    .body("shards.subscribed", equalTo(List.of(true, false))).body("shards.appliedChanges", equalTo(List.of(4, 5)))
+                    .body("shards.lagMillis", equalTo(List.of(30, 12)));
+            given().contentType(ContentType.JSON).body("{\"cutover\":true}").post("/api/migrations/" + id + "/complete").then().statusCode(202);
+            send(producer, StatusEvent.cutoverPaused(run, "r", new StatusEvent.Cutover(9L, null, null, "paused", List.of(
+                    new StatusEvent.ShardCutover("10.0.0.1:7000", true, null, null), new StatusEvent.ShardCutover("10.0.0.2:7000", true, null, null)))));
+            awaitRecord(phases, id, EventTypes.PHASE_COMPLETE);
+            send(producer, StatusEvent.cutoverDone(run, "r", new StatusEvent.Cutover(null, 300L, true, "write pause 300 ms", List.of(
+                    new StatusEvent.ShardCutover("10.0.0.1:7000", true, 9L, 0L), new StatusEvent.ShardCutover("10.0.0.2:7000", true, 30L, 0L)))));
+            awaitState(id, "COMPLETED");
+            given().get("/api/migrations/" + id).then().body("shards.paused", equalTo(List.of(true, true)))
+                    .body("shards.cutoverKeys", equalTo(List.of(9, 30))).body("shards.cutoverDiffer", equalTo(List.of(0, 0)));
+        }
+    }
+
+    @Test
     void aCutoverWhoseKeyCountsDifferFailsWithTheCountsInsteadOfCompleting() throws Exception {
         String id = create("mismatch");
         try (KafkaConsumer<String, String> phases = consumer(); KafkaProducer<String, String> producer = producer()) {

@@ -149,7 +149,18 @@ public sealed interface StatusEvent {
      * Cutover progress: {@code captured} changes captured when writes were paused (all must be applied), the write pause
      * in ms, whether the per-database key counts of source and target matched, and a human-readable detail.
      */
-    record Cutover(Long captured, Long pauseMillis, Boolean verified, String detail) {
+    record Cutover(Long captured, Long pauseMillis, Boolean verified, String detail, List<ShardCutover> shards) {
+        public Cutover(Long captured, Long pauseMillis, Boolean verified, String detail) {
+            this(captured, pauseMillis, verified, detail, null);
+        }
+    }
+
+    /**
+     * One master of a Redis Cluster source at the cutover: {@code server} (host:port), whether its writes were paused, its
+     * keys in the migration's databases while paused and how many of its keys the cutover's check found different on the
+     * target (null when not read).
+     */
+    record ShardCutover(String server, boolean paused, Long keys, Long differ) {
     }
 
     /**
@@ -167,16 +178,39 @@ public sealed interface StatusEvent {
      * on its own counts. {@code error}: an applier's last error while it keeps failing to apply (null when it works), so a
      * stalled replication shows why.
      */
-    record Replication(Long captured, long applied, Long lagMillis, String capture, String error) {
+    record Replication(Long captured, long applied, Long lagMillis, String capture, String error, List<ShardReplication> shards) {
+        public Replication(Long captured, long applied, Long lagMillis, String capture, String error) {
+            this(captured, applied, lagMillis, capture, error, null);
+        }
+    }
+
+    /**
+     * One master of a Redis Cluster source: {@code server} (host:port); in a capture's report its cumulative
+     * {@code captured} count and whether it is {@code subscribed}; in an applier's report the changes of that master it
+     * {@code applied} since its previous report and the age of the newest one ({@code lagMillis}). Null fields: not known by
+     * the reporter.
+     */
+    record ShardReplication(String server, Long captured, Boolean subscribed, Long applied, Long lagMillis) {
     }
 
     /** The scanner's counts: batches published and key names scanned (an estimate in scan-started); {@code pass} of a reconciliation. */
-    record ScanCounts(long batches, long keys, Integer pass) {
+    record ScanCounts(long batches, long keys, Integer pass, List<ShardScan> shards) {
+        public ScanCounts(long batches, long keys, Integer pass) {
+            this(batches, keys, pass, null);
+        }
+    }
+
+    /** What the scan published per master of a Redis Cluster source ({@code server} host:port): batches and key names. */
+    record ShardScan(String server, long batches, long keys) {
     }
 
     /** One batch was copied (fully or with per-key failures); {@code structural} keys were copied by type (big or refused DUMP). */
     record BatchResult(String batchId, long keys, long failed, long bytes, long deleted, long structural, List<KeyFailure> failures,
-                       Integer pass) {
+                       Integer pass, String shard) {
+        public BatchResult(String batchId, long keys, long failed, long bytes, long deleted, long structural, List<KeyFailure> failures,
+                           Integer pass) {
+            this(batchId, keys, failed, bytes, deleted, structural, failures, pass, null);
+        }
     }
 
     /**
@@ -207,8 +241,12 @@ public sealed interface StatusEvent {
 
     /** {@code pass}: null for the initial copy, N for reconciliation pass N. */
     static ScanCompleted scanCompleted(RunKey run, String worker, long batches, long keys, Integer pass) {
-        return new ScanCompleted(run + ":scan" + (pass == null ? "" : ":r" + pass), run.migrationId(), run.run(), Instant.now(), worker,
-                new ScanCounts(batches, keys, pass));
+        return scanCompleted(run, worker, new ScanCounts(batches, keys, pass));
+    }
+
+    static ScanCompleted scanCompleted(RunKey run, String worker, ScanCounts scan) {
+        return new ScanCompleted(run + ":scan" + (scan.pass() == null ? "" : ":r" + scan.pass()), run.migrationId(), run.run(),
+                Instant.now(), worker, scan);
     }
 
     static BatchDone batchDone(RunKey run, String worker, BatchResult batch) {

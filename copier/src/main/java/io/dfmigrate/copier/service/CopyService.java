@@ -155,14 +155,20 @@ public class CopyService {
             long estimate = dbs.stream().mapToLong(db -> keyspace.getOrDefault(db, 0L)).sum();
             status.publish(StatusEvent.scanStarted(run, status.worker(), estimate));
             long t0 = System.nanoTime();
-            long[] counts = options.snapshotCopy() ? snapshots.copy(phase, options, source, open(phase.target(), id, SecretBox.TARGET), dbs)
-                    : scan(phase, options, source, dbs, run + ":");
+            KeyBatches.Published counts;
+            if (options.snapshotCopy()) {
+                long[] copied = snapshots.copy(phase, options, source, open(phase.target(), id, SecretBox.TARGET), dbs);
+                counts = copied == null ? null : new KeyBatches.Published(copied[0], copied[1], null);
+            } else {
+                counts = scan(phase, options, source, dbs, run + ":");
+            }
             if (counts == null) {
                 return;
             }
-            status.publish(StatusEvent.scanCompleted(run, status.worker(), counts[0], counts[1], null));
+            status.publish(StatusEvent.scanCompleted(run, status.worker(),
+                    new StatusEvent.ScanCounts(counts.batches(), counts.keys(), null, counts.shards())));
             LOG.infof("migration %s run %d: %s %d key(s) of %d database(s) in %d batch(es) in %d ms", id, phase.run(),
-                    options.snapshotCopy() ? "copied from the source's snapshot" : "scanned", counts[1], dbs.size(), counts[0],
+                    options.snapshotCopy() ? "copied from the source's snapshot" : "scanned", counts.keys(), dbs.size(), counts.batches(),
                     (System.nanoTime() - t0) / 1_000_000);
         } catch (RedisCommandException | SecretBox.SecretException e) {
             LOG.errorf("migration %s: scan failed: %s", id, e.getMessage());
@@ -211,19 +217,20 @@ public class CopyService {
             all.addAll(tgt.keySet());
             List<Integer> dbs = options.dbs().isEmpty() ? List.copyOf(all) : options.dbs();
             String prefix = run + ":r" + pass + ":";
-            long[] fromSource = scan(phase, options, source, dbs.stream().filter(src::containsKey).toList(), prefix + "s:");
+            KeyBatches.Published fromSource = scan(phase, options, source, dbs.stream().filter(src::containsKey).toList(), prefix + "s:");
             // A key only the target has cannot be told from one the source deleted while the capture was blind when the target
             // may hold keys of others: so the target is scanned only when it holds none (a full verification lists such keys;
             // docs/operations.md).
-            long[] fromTarget = fromSource == null ? null : !targetHoldsOnlyOurKeys(options) ? new long[] {0, 0}
+            KeyBatches.Published fromTarget = fromSource == null ? null
+                    : !targetHoldsOnlyOurKeys(options) ? new KeyBatches.Published(0, 0, null)
                     : scan(phase, options, target, dbs.stream().filter(tgt::containsKey).toList(), prefix + "t:");
             if (fromTarget == null) {
                 return;
             }
-            status.publish(StatusEvent.scanCompleted(run, status.worker(), fromSource[0] + fromTarget[0],
-                    fromSource[1] + fromTarget[1], pass));
+            status.publish(StatusEvent.scanCompleted(run, status.worker(), fromSource.batches() + fromTarget.batches(),
+                    fromSource.keys() + fromTarget.keys(), pass));
             LOG.infof("migration %s run %d: reconciliation pass %d queued %d source and %d target key name(s)%s", id, phase.run(), pass,
-                    fromSource[1], fromTarget[1], targetHoldsOnlyOurKeys(options) ? ""
+                    fromSource.keys(), fromTarget.keys(), targetHoldsOnlyOurKeys(options) ? ""
                             : " (the target may hold keys of others: keys only it has are kept)");
         } catch (RedisCommandException | SecretBox.SecretException e) {
             status.publish(StatusEvent.failed(run, status.worker(), "reconcile", "reconciliation scan failed: " + e.getMessage()));
@@ -264,15 +271,15 @@ public class CopyService {
         }
     }
 
-    /** SCANs {@code dbs} of {@code from} into batches with ids {@code <prefix><db>:<seq>}; {batches, keys}, or null if the run ended. */
-    private long[] scan(PhaseEvent phase, MigrationOptions options, RedisEndpoint from, List<Integer> dbs, String prefix) {
+    /** SCANs {@code dbs} of {@code from} into batches with ids {@code <prefix><db>:<seq>}; what was published, or null if the run ended. */
+    private KeyBatches.Published scan(PhaseEvent phase, MigrationOptions options, RedisEndpoint from, List<Integer> dbs, String prefix) {
         String id = phase.migrationId();
         RunKey run = RunKey.of(phase);
         RateLimiter scanLimit = options.maxSourceOpsPerSecond() == null ? null
                 : limiters.computeIfAbsent(run, k -> new RateLimiter(options.maxSourceOpsPerSecond()));
-        long[] counts = batches.publish(id, EventTypes.COPY_BATCH, prefix, from, dbs, options.keyPattern(), scanLimit, k -> true,
-                () -> ended(run), (batchId, db, names) -> new CopyBatch(EventTypes.COPY_BATCH, batchId, id, phase.run(), db, names,
-                        phase.source(), phase.target(), options, phase.pass()));
+        KeyBatches.Published counts = batches.publish(id, EventTypes.COPY_BATCH, prefix, from, dbs, options.keyPattern(), scanLimit,
+                k -> true, () -> ended(run), (batchId, db, names, shard) -> new CopyBatch(EventTypes.COPY_BATCH, batchId, id,
+                        phase.run(), db, names, phase.source(), phase.target(), options, phase.pass(), shard));
         if (counts == null) {
             LOG.infof("migration %s run %d ended; scan abandoned", id, phase.run());
         }
@@ -323,7 +330,7 @@ public class CopyService {
                             limitsFor(batch)).reporting(live).keepingExisting(keep).forRun(batch.migrationId(), batch.run()).sync(group.getValue()));
                 }
                 long t1 = System.nanoTime();
-                acknowledge(run, batch.batchId(), batch.keys().size(), r, batch.pass());
+                acknowledge(run, batch.batchId(), batch.keys().size(), r, batch.pass(), batch.shard());
                 if (LOG.isDebugEnabled()) {
                     LOG.debugf("batch %s: %d key(s) synced in %d ms, acknowledged in %d ms", batch.batchId(), batch.keys().size(),
                             (t1 - t0) / 1_000_000, (System.nanoTime() - t1) / 1_000_000);
@@ -371,11 +378,12 @@ public class CopyService {
     }
 
     /** Reports a batch done (its failed keys logged, the first of them in the report). */
-    void acknowledge(RunKey run, String batchId, int keys, KeySync.Result r, Integer pass) {
+    void acknowledge(RunKey run, String batchId, int keys, KeySync.Result r, Integer pass, String shard) {
         List<KeyFailure> reported = r.failures().size() > MAX_REPORTED_FAILURES ? r.failures().subList(0, MAX_REPORTED_FAILURES) : r.failures();
         r.failures().forEach(f -> LOG.warnf("migration %s db %d key '%s': %s", run.migrationId(), f.db(), f.key(), f.reason()));
         status.publish(StatusEvent.batchDone(run, status.worker(),
-                new StatusEvent.BatchResult(batchId, keys, r.failed(), r.bytes(), r.deleted(), r.structural(), List.copyOf(reported), pass)));
+                new StatusEvent.BatchResult(batchId, keys, r.failed(), r.bytes(), r.deleted(), r.structural(), List.copyOf(reported), pass,
+                        shard)));
     }
 
     /** The live totals of the initial copy of {@code run} on this instance. */

@@ -15,10 +15,16 @@ import io.smallrye.reactive.messaging.MutinyEmitter;
 import io.vertx.core.Vertx;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import io.dfmigrate.common.event.StatusEvent;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.function.Predicate;
@@ -39,10 +45,14 @@ public class KeyBatches {
     private final MutinyEmitter<String> out;
     private final EventSignatures signatures;
 
-    /** Builds the batch {@code batchId} of names of {@code db}. */
+    /** Builds the batch {@code batchId} of names of {@code db} found on {@code shard} (a cluster master's host:port, else null). */
     @FunctionalInterface
     public interface Maker {
-        Object batch(String batchId, int db, List<byte[]> names);
+        Object batch(String batchId, int db, List<byte[]> names, String shard);
+    }
+
+    /** What a scan published: batches and key names, and per master of a Redis Cluster (null for other sources). */
+    public record Published(long batches, long keys, List<StatusEvent.ShardScan> shards) {
     }
 
     public KeyBatches(Vertx vertx, CopierConfig config, @Channel("batches-out") MutinyEmitter<String> out, EventSignatures signatures) {
@@ -54,36 +64,67 @@ public class KeyBatches {
 
     /**
      * SCANs {@code dbs} of {@code from} for {@code pattern}, publishing batches with ids {@code <prefix><db>:<seq>} of type
-     * {@code type}; {@code keep} picks names (all, or a sample). Returns {batches, keys}, or null if {@code ended} said so
-     * between databases.
+     * {@code type}; {@code keep} picks names (all, or a sample). The masters of a Redis Cluster are scanned in parallel, one
+     * thread each. Returns what was published, or null if {@code ended} said so between databases.
      */
-    public long[] publish(String migrationId, String type, String prefix, RedisEndpoint from, List<Integer> dbs, String pattern,
-                          RateLimiter limit, Predicate<byte[]> keep, BooleanSupplier ended, Maker maker) {
-        long[] total = {0, 0};
-        Map<Integer, long[]> seqs = new HashMap<>(); // batch numbers per database go on from one master to the next
+    public Published publish(String migrationId, String type, String prefix, RedisEndpoint from, List<Integer> dbs, String pattern,
+                             RateLimiter limit, Predicate<byte[]> keep, BooleanSupplier ended, Maker maker) {
+        Map<Integer, AtomicLong> seqs = new ConcurrentHashMap<>(); // batch numbers per database, shared by the masters
+        Map<String, long[]> scanned = new ConcurrentHashMap<>(); // master -> {batches, keys} of its completed scan
         long startedAt = System.nanoTime();
         while (true) {
-            try {
-                // a Redis Cluster: every master's keys, one after the other (each batch's keys are read from their slot's master)
-                for (RedisEndpoint server : SourceServers.of(vertx, from, config.timeout())) {
-                    long[] counts = publishServer(migrationId, type, prefix, server, dbs, pattern, limit, keep, ended, maker, seqs);
-                    if (counts == null) {
+            // a Redis Cluster: every master's keys (each batch's keys are read from their slot's master)
+            List<RedisEndpoint> todo = SourceServers.of(vertx, from, config.timeout()).stream()
+                    .filter(s -> !scanned.containsKey(s.address())).toList();
+            String shardOf = from.cluster() ? "" : null;
+            List<Throwable> errors = new ArrayList<>();
+            java.util.concurrent.atomic.AtomicBoolean abandoned = new java.util.concurrent.atomic.AtomicBoolean();
+            try (ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
+                List<Future<?>> scans = new ArrayList<>();
+                for (RedisEndpoint server : todo) {
+                    String shard = shardOf == null ? null : server.address();
+                    scans.add(threads.submit(() -> {
+                        long[] counts = publishServer(migrationId, type, prefix, server, dbs, pattern, limit, keep, ended,
+                                (id, db, names) -> maker.batch(id, db, names, shard), seqs);
+                        if (counts == null) {
+                            abandoned.set(true);
+                        } else {
+                            scanned.put(server.address(), counts);
+                        }
                         return null;
+                    }));
+                }
+                for (Future<?> scan : scans) {
+                    try {
+                        scan.get();
+                    } catch (ExecutionException e) {
+                        errors.add(e.getCause());
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        throw new RedisCommandException("interrupted", e);
                     }
-                    total[0] += counts[0];
-                    total[1] += counts[1];
                 }
-                return total;
-            } catch (RedisCommandException e) {
-                // a master failed over while it was scanned: the cluster's masters are asked again and scanned again (the keys
-                // scanned before are copied again, which changes nothing), for up to failover-wait
-                if (!from.cluster() || System.nanoTime() - startedAt > config.failoverWait().toNanos()) {
-                    throw e;
-                }
-                LOG.warnf("migration %s: scanning the cluster failed (%s); asking for its masters again", migrationId, e.getMessage());
-                SourceServers.forget(from);
-                sleep(1000);
             }
+            if (abandoned.get()) {
+                return null;
+            }
+            if (errors.isEmpty()) {
+                long batches = seqs.values().stream().mapToLong(AtomicLong::get).sum(); // every batch published, also by failed scans
+                long keys = scanned.values().stream().mapToLong(c -> c[1]).sum();
+                List<StatusEvent.ShardScan> shards = shardOf == null ? null : scanned.entrySet().stream()
+                        .map(e -> new StatusEvent.ShardScan(e.getKey(), e.getValue()[0], e.getValue()[1]))
+                        .sorted(java.util.Comparator.comparing(StatusEvent.ShardScan::server)).toList();
+                return new Published(batches, keys, shards);
+            }
+            Throwable e = errors.get(0);
+            // a master failed over while it was scanned: the cluster's masters are asked again and the masters not scanned to
+            // the end are scanned (again: the keys scanned before are copied again, which changes nothing), for up to failover-wait
+            if (!(e instanceof RedisCommandException rce) || !from.cluster() || System.nanoTime() - startedAt > config.failoverWait().toNanos()) {
+                throw e instanceof RuntimeException re ? re : new RedisCommandException(e.toString(), e);
+            }
+            LOG.warnf("migration %s: scanning the cluster failed (%s); asking for its masters again", migrationId, rce.getMessage());
+            SourceServers.forget(from);
+            sleep(1000);
         }
     }
 
@@ -97,7 +138,8 @@ public class KeyBatches {
     }
 
     private long[] publishServer(String migrationId, String type, String prefix, RedisEndpoint from, List<Integer> dbs, String pattern,
-                                 RateLimiter limit, Predicate<byte[]> keep, BooleanSupplier ended, Maker maker, Map<Integer, long[]> seqs) {
+                                 RateLimiter limit, Predicate<byte[]> keep, BooleanSupplier ended, ServerMaker maker,
+                                 Map<Integer, AtomicLong> seqs) {
         long batches = 0;
         long keys = 0;
         List<CompletableFuture<Void>> inFlight = new ArrayList<>();
@@ -105,15 +147,16 @@ public class KeyBatches {
             if (ended.getAsBoolean()) {
                 return null;
             }
-            long[] seq = seqs.computeIfAbsent(db, d -> new long[1]);
-            long first = seq[0];
+            AtomicLong seq = seqs.computeIfAbsent(db, d -> new AtomicLong());
+            long[] mine = {0};
             try (BlockingRedis r = BlockingRedis.connect(vertx, from, db, config.timeout())) {
                 keys += new KeyScanner(r, pattern, config.scanCount()).keeping(keep).scan(config.batchSize(), config.batchMaxBytes(),
                         names -> {
                             if (limit != null) {
                                 limit.acquire(names.size() / 10 + 1); // SCAN touches ~COUNT entries per call
                             }
-                            String batchId = prefix + db + ":" + seq[0]++;
+                            String batchId = prefix + db + ":" + seq.getAndIncrement();
+                            mine[0]++;
                             // signed: a batch makes a copier write or delete the keys it names on the target
                             String json = Json.write(maker.batch(batchId, db, names));
                             inFlight.add(out.sendMessage(CloudEventMessages.of("copier", batchId, batchId, type, migrationId, json,
@@ -123,10 +166,14 @@ public class KeyBatches {
                             }
                         });
             }
-            batches += seq[0] - first;
+            batches += mine[0];
         }
         awaitAll(inFlight);
         return new long[] {batches, keys};
+    }
+
+    private interface ServerMaker {
+        Object batch(String batchId, int db, List<byte[]> names);
     }
 
     private static void awaitAll(List<CompletableFuture<Void>> futures) {

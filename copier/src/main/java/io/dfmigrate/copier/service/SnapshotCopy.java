@@ -115,7 +115,7 @@ final class SnapshotCopy {
                         Batch b = taken;
                         if (failed.get() == null) {
                             KeySync.Result r = write(phase, run, source, target, b, sourceClock, keep);
-                            acked.add(acks.submit(() -> copier.acknowledge(run, b.id(), b.keys().size(), r, null)));
+                            acked.add(acks.submit(() -> copier.acknowledge(run, b.id(), b.keys().size(), r, null, null)));
                         }
                     }
                 } catch (InterruptedException e) {

@@ -96,18 +96,18 @@ public class VerifyService {
         Predicate<byte[]> keep = share >= 1.0 ? k -> true : k -> ThreadLocalRandom.current().nextDouble() < share;
         RateLimiter limit = limiter(id, v, options);
         String prefix = run + ":v" + v.number() + ":";
-        long[] s = batches.publish(id, EventTypes.VERIFY_BATCH, prefix + VerifyBatch.SOURCE_SIDE + ":", source,
+        KeyBatches.Published s = batches.publish(id, EventTypes.VERIFY_BATCH, prefix + VerifyBatch.SOURCE_SIDE + ":", source,
                 dbs.stream().filter(src::containsKey).toList(), pattern, limit, keep, () -> false,
-                (batchId, db, names) -> new VerifyBatch(EventTypes.VERIFY_BATCH, batchId, id, run.run(), db, VerifyBatch.SOURCE_SIDE,
+                (batchId, db, names, shard) -> new VerifyBatch(EventTypes.VERIFY_BATCH, batchId, id, run.run(), db, VerifyBatch.SOURCE_SIDE,
                         names, phase.source(), phase.target(), options, v));
-        long[] t = v.sampling() ? new long[2] : batches.publish(id, EventTypes.VERIFY_BATCH, prefix + VerifyBatch.TARGET_SIDE + ":",
+        KeyBatches.Published t = v.sampling() ? new KeyBatches.Published(0, 0, null) : batches.publish(id, EventTypes.VERIFY_BATCH, prefix + VerifyBatch.TARGET_SIDE + ":",
                 target, dbs.stream().filter(tgt::containsKey).toList(), pattern, null, k -> true, () -> false,
-                (batchId, db, names) -> new VerifyBatch(EventTypes.VERIFY_BATCH, batchId, id, run.run(), db, VerifyBatch.TARGET_SIDE,
+                (batchId, db, names, shard) -> new VerifyBatch(EventTypes.VERIFY_BATCH, batchId, id, run.run(), db, VerifyBatch.TARGET_SIDE,
                         names, phase.source(), phase.target(), options, v));
         status.publish(StatusEvent.verifyScan(run, status.worker(),
-                new StatusEvent.VerifyScanCounts(v.number(), s[0] + t[0], s[1] + t[1], null)));
+                new StatusEvent.VerifyScanCounts(v.number(), s.batches() + t.batches(), s.keys() + t.keys(), null)));
         LOG.infof("migration %s run %d: verification %d (%s) queued %d source and %d target key name(s) in %d batch(es)", id, run.run(),
-                v.number(), v.mode(), s[1], t[1], s[0] + t[0]);
+                v.number(), v.mode(), s.keys(), t.keys(), s.batches() + t.batches());
     }
 
     private RateLimiter limiter(String migrationId, VerifyRequest v, MigrationOptions options) {

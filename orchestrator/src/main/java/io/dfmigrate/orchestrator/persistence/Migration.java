@@ -77,6 +77,8 @@ public class Migration extends PanacheEntityBase {
     public Long reconcileBatchesTotal;
     @Column(name = "reconcile_batches_done")
     public long reconcileBatchesDone;
+    /** A Redis Cluster source: JSON of master (host:port) → {@link ShardState} in this run; null for other sources. */
+    public String shards;
     @Embedded
     public CopyCounters copy = new CopyCounters();
     @Embedded
@@ -108,6 +110,7 @@ public class Migration extends PanacheEntityBase {
         reconcileBatchesTotal = null;
         reconcileBatchesDone = 0;
         copy = new CopyCounters();
+        shards = null;
         String notifyPrevious = capture.notifyPrevious; // an earlier run's value not restored yet is the one to give back
         capture = new CaptureInfo();
         capture.notifyPrevious = notifyPrevious;

@@ -45,6 +45,7 @@ final class CopyHandler {
         }
         m.copy.batchesTotal = e.scan().batches();
         m.copy.keysTotal = e.scan().keys();
+        Shards.onScan(m, e.scan().shards());
         j.touch();
         checkCopyDone(j, actor);
     }
@@ -73,6 +74,7 @@ final class CopyHandler {
         c.keysDeleted += b.deleted();
         c.bytesCopied += b.bytes();
         c.keysStructural += b.structural();
+        Shards.onBatch(m, b);
         j.touch();
         if (b.failed() > 0) {
             var first = b.failures() == null || b.failures().isEmpty() ? null : b.failures().get(0);

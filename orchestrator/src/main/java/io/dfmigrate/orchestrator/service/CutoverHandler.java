@@ -25,6 +25,7 @@ final class CutoverHandler {
         if (m.cuttingOver() && e.cutover() != null && m.cutover.phase == CutoverPhase.PAUSING && currentCapture) {
             m.cutover.moveTo(CutoverPhase.DRAINING);
             m.cutover.captured = e.cutover().captured();
+            Shards.onCutover(m, e.cutover());
             j.audit(actor, "cutover-paused", "writes paused on the source; " + e.cutover().captured() + " captured change(s) to apply");
             checkDrained(j, actor);
         }
@@ -35,6 +36,7 @@ final class CutoverHandler {
         if (!m.cuttingOver() || e.cutover() == null) {
             return;
         }
+        Shards.onCutover(m, e.cutover());
         if (m.cutover.phase.abandonable()) {
             m.cutover.abandon(e.cutover().detail());
             j.audit(actor, "cutover-aborted", e.cutover().detail());
@@ -55,6 +57,7 @@ final class CutoverHandler {
         c.moveTo(verified ? CutoverPhase.DONE : CutoverPhase.MISMATCH);
         c.pauseMillis = e.cutover().pauseMillis();
         c.detail = e.cutover().detail();
+        Shards.onCutover(m, e.cutover());
         j.audit(actor, "cutover-done", e.cutover().detail());
         if (m.state != MigrationState.REPLICATING) {
             return; // stopped or failed meanwhile: recorded, nothing more

@@ -142,13 +142,25 @@ public final class Dtos {
                                  Instant lastReportAt) {
     }
 
+    /**
+     * One master of a Redis Cluster source ({@code server} host:port): its share of the copy ({@code keysTotal} as scanned,
+     * null while its scan runs; {@code percent} of its batches done), of replication ({@code captured} from it by the
+     * current capture, {@code subscribed}, {@code appliedChanges}, {@code lagMillis} of its newest applied change) and
+     * of the cutover ({@code paused}, {@code cutoverKeys} it held while paused, {@code cutoverDiffer} of its keys checked
+     * and found different). A master that failed over keeps its entry; its replacement gets its own.
+     */
+    public record ShardView(String server, Long keysTotal, long keysCopied, long keysFailed, Long batchesTotal, long batchesDone,
+                            Double percent, Long captured, Boolean subscribed, long appliedChanges, Long lagMillis, Boolean paused,
+                            Long cutoverKeys, Long cutoverDiffer) {
+    }
+
     @JsonInclude(JsonInclude.Include.ALWAYS)
     public record MigrationView(String id, String name, String state, int run, EndpointView source, EndpointView target,
                                 MigrationOptions options, ValidationView validation, ProgressView progress,
                                 ReplicationView replication, CutoverView cutover, GuardView targetGuard, String error,
                                 List<String> allowedActions,
                                 TimestampsView timestamps, Instant createdAt, Instant updatedAt, VerificationView verification,
-                                Long targetOwnKeys) {
+                                Long targetOwnKeys, List<ShardView> shards) {
     }
 
     public record AuditView(String id, Instant time, String type, String actor, String action, String fromState,

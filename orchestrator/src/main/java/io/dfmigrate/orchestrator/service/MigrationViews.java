@@ -32,7 +32,8 @@ final class MigrationViews {
                 m.guard.status == null ? null : new Dtos.GuardView(m.guard.status.name(), m.guard.detail),
                 m.error, m.allowedActionNames(),
                 new Dtos.TimestampsView(m.validatedAt, m.copy.startedAt, m.copy.finishedAt, m.endedAt, m.lastReportAt),
-                m.createdAt, m.updatedAt, verification(m, withDifferences), m.targetOwnKeys);
+                m.createdAt, m.updatedAt, verification(m, withDifferences), m.targetOwnKeys,
+                Shards.views(m));
     }
 
     private static Dtos.VerificationView verification(Migration m, boolean withDifferences) {

@@ -121,6 +121,7 @@ final class ReplicationHandler {
         if (r.lagMillis() != null) {
             c.lagMillis = r.lagMillis();
         }
+        Shards.onReplication(m, r.shards(), current);
         CutoverHandler.checkDrained(j, actor);
     }
 

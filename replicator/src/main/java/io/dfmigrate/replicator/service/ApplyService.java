@@ -49,6 +49,8 @@ public class ApplyService implements RunApplier.Owner {
     private final Map<CounterKey, Counters> counters = new ConcurrentHashMap<>();
     /** The run's metric values, registered once per run: {lagMillis, total}. */
     private final Map<RunKey, AtomicLong[]> runMeters = new ConcurrentHashMap<>();
+    /** A Redis Cluster source: per run and master (host:port) {keys applied since the last report, newest change's time}. */
+    private final Map<RunKey, Map<String, long[]>> shardsApplied = new ConcurrentHashMap<>();
 
     /**
      * Per run and capture (id, "" for changes without one): {@code applied} since the last report. {@code total} (since
@@ -132,6 +134,33 @@ public class ApplyService implements RunApplier.Owner {
     }
 
     @Override
+    public void appliedShards(RunApplier applier, Map<String, long[]> perShard) {
+        addShards(applier.key, perShard);
+    }
+
+    private void addShards(RunKey run, Map<String, long[]> perShard) {
+        Map<String, long[]> m = shardsApplied.computeIfAbsent(run, k -> new ConcurrentHashMap<>());
+        perShard.forEach((server, c) -> m.merge(server, c.clone(), (a, b) -> new long[] {a[0] + b[0], Math.max(a[1], b[1])}));
+    }
+
+    /** The run's per-master counts since the last report (null for other sources), taken out. */
+    private List<StatusEvent.ShardReplication> takeShards(RunKey run) {
+        Map<String, long[]> m = shardsApplied.get(run);
+        if (m == null || m.isEmpty()) {
+            return null;
+        }
+        long now = System.currentTimeMillis();
+        List<StatusEvent.ShardReplication> out = new ArrayList<>();
+        for (String server : List.copyOf(m.keySet())) {
+            long[] c = m.remove(server);
+            if (c != null) {
+                out.add(new StatusEvent.ShardReplication(server, null, null, c[0], Math.max(0, now - c[1])));
+            }
+        }
+        return out;
+    }
+
+    @Override
     public void gap(RunApplier applier, String reason) {
         LOG.warnf("migration %s run %d: %s", applier.migrationId, applier.run, reason);
         status.publish(StatusEvent.reconcileNeeded(applier.key, status.worker(), reason));
@@ -181,6 +210,7 @@ public class ApplyService implements RunApplier.Owner {
             if (delta == 0 && ended.contains(c.run())) {
                 counters.remove(e.getKey());
                 runMeters.remove(c.run());
+                shardsApplied.remove(c.run());
                 registry.find("dfm.replication.applied").tag("migration", c.run().migrationId()).meters().forEach(registry::remove);
                 registry.find("dfm.replication.lag").tag("migration", c.run().migrationId()).meters().forEach(registry::remove);
                 continue;
@@ -188,11 +218,17 @@ public class ApplyService implements RunApplier.Owner {
             if (delta == 0) {
                 continue;
             }
+            List<StatusEvent.ShardReplication> shards = takeShards(c.run());
             try {
                 status.publish(StatusEvent.replication(c.run(), status.worker(),
-                        new StatusEvent.Replication(null, delta, lag < 0 ? null : lag, c.capture().isEmpty() ? null : c.capture(), null)));
+                        new StatusEvent.Replication(null, delta, lag < 0 ? null : lag, c.capture().isEmpty() ? null : c.capture(), null,
+                                shards)));
             } catch (RuntimeException ex) {
                 c.applied().addAndGet(delta); // report it next time
+                if (shards != null) {
+                    addShards(c.run(), shards.stream().collect(java.util.stream.Collectors.toMap(
+                            StatusEvent.ShardReplication::server, x -> new long[] {x.applied(), System.currentTimeMillis() - x.lagMillis()})));
+                }
                 LOG.warnf("replication report for %s not sent: %s", c.run().migrationId(), ex.toString());
             }
         }

@@ -72,18 +72,25 @@ final class Capture {
      * FLUSHDB/FLUSHALL watch, the cutover's pause and the notify watch.
      */
     volatile List<Sub> subs = List.of();
+    /** Notifications captured per server of the source (host:port). */
+    private final java.util.Map<String, AtomicLong> capturedBy = new java.util.concurrent.ConcurrentHashMap<>();
     /** {@code flushes}: the flush count (all servers together) at the latest subscription. */
     long flushes;
 
     /** The subscription to one server of the source, and its admin connection. */
     static final class Sub {
         final RedisEndpoint server;
+        /** Notifications of this server in the scope, through every subscription of this capture to it. */
+        final AtomicLong captured;
+        /** False once this server's subscription connection ended. */
+        volatile boolean up = true;
         Redis client;
         RedisConnection connection;
         BlockingRedis admin;
 
-        Sub(RedisEndpoint server) {
+        Sub(RedisEndpoint server, AtomicLong captured) {
             this.server = server;
+            this.captured = captured;
         }
     }
     /** Reading from the source is paused because the buffer is full (back-pressure). */
@@ -138,7 +145,7 @@ final class Capture {
         List<Sub> made = new java.util.ArrayList<>();
         try {
             for (RedisEndpoint server : io.dfmigrate.common.redis.SourceServers.of(vertx, source, timeout)) {
-                Sub sub = new Sub(server);
+                Sub sub = new Sub(server, capturedBy.computeIfAbsent(server.address(), a -> new AtomicLong()));
                 made.add(sub);
                 subscribe(vertx, timeout, sub);
                 sub.admin = BlockingRedis.connect(vertx, server, 0, timeout);
@@ -159,16 +166,18 @@ final class Capture {
         CompletableFuture<Void> confirmed = new CompletableFuture<>();
         AtomicInteger confirmations = new AtomicInteger(patterns.size());
         RedisConnection mine = sub.connection;
-        mine.handler(msg -> onMessage(mine, msg, confirmed, confirmations));
+        mine.handler(msg -> onMessage(sub, mine, msg, confirmed, confirmations));
         mine.exceptionHandler(t -> {
             if (subs.contains(sub) && sub.connection == mine) {
                 subscribed = false;
+                sub.up = false;
                 lost.accept("capture connection error (" + sub.server.address() + "): " + BlockingRedis.describe(t));
             }
         });
         mine.endHandler(v -> {
             if (subs.contains(sub) && sub.connection == mine) {
                 subscribed = false;
+                sub.up = false;
                 lost.accept("capture connection closed by the source (" + sub.server.address() + ")");
             }
         });
@@ -182,13 +191,36 @@ final class Capture {
         }
     }
 
+    /**
+     * Per master of a Redis Cluster source (null for other sources): notifications captured from it by this capture and
+     * whether it is subscribed.
+     */
+    List<io.dfmigrate.common.event.StatusEvent.ShardReplication> shards() {
+        if (!source.cluster()) {
+            return null;
+        }
+        return subs.stream().map(x -> new io.dfmigrate.common.event.StatusEvent.ShardReplication(x.server.address(), x.captured.get(),
+                x.up, null, null)).toList();
+    }
+
+    /** A Redis Cluster source: the masters serving slots now (asked at most every 10 s) that this capture does not subscribe to. */
+    List<String> unsubscribedMasters(Vertx vertx, Duration timeout) {
+        if (!source.cluster() || subs.isEmpty()) {
+            return List.of();
+        }
+        java.util.Set<String> mine = new java.util.HashSet<>();
+        subs.forEach(x -> mine.add(x.server.address()));
+        return io.dfmigrate.common.redis.SourceServers.of(vertx, source, timeout).stream().map(RedisEndpoint::address)
+                .filter(a -> !mine.contains(a)).toList();
+    }
+
     /** The admin connections, one per server of the source. */
     List<BlockingRedis> admins() {
         return subs.stream().map(x -> x.admin).toList();
     }
 
     /** On the connection's event loop: parse, count, buffer, and apply back-pressure at the buffer's limit. */
-    private void onMessage(RedisConnection from, Response msg, CompletableFuture<Void> confirmed, AtomicInteger confirmations) {
+    private void onMessage(Sub sub, RedisConnection from, Response msg, CompletableFuture<Void> confirmed, AtomicInteger confirmations) {
         if (msg == null || msg.size() < 3) {
             return;
         }
@@ -218,6 +250,7 @@ final class Capture {
             return; // outside the migration's dbs or keyPattern: not the migration's key
         }
         captured.incrementAndGet();
+        sub.captured.incrementAndGet();
         inFlight.incrementAndGet();
         long now = System.currentTimeMillis();
         recent.changed(db, name, now);

@@ -23,6 +23,7 @@ import io.quarkus.scheduler.Scheduled;
 import io.vertx.core.Vertx;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
@@ -308,7 +309,7 @@ public class CaptureService {
                     c.lostChange(Capture.UNNOTIFIED + " ran on the source, and the keys it changed produce no keyspace notification");
                     continue;
                 }
-                if (!watchNotifyConfig(c)) {
+                if (!watchNotifyConfig(c) || !watchMasters(c)) {
                     continue;
                 }
             } catch (RuntimeException e) {
@@ -317,11 +318,28 @@ public class CaptureService {
                 continue;
             }
             try {
-                status.publish(StatusEvent.replication(c.key, status.worker(), new StatusEvent.Replication(c.captured.get(), 0, null, c.id, null)));
+                status.publish(StatusEvent.replication(c.key, status.worker(), new StatusEvent.Replication(c.captured.get(), 0, null, c.id, null,
+                        c.shards())));
             } catch (RuntimeException e) {
                 LOG.warnf("capture report for %s not sent: %s", c.migrationId, e.toString());
             }
         }
+    }
+
+    /**
+     * A Redis Cluster source whose masters are not all subscribed (a master added and given slots by a resharding, or a
+     * replica promoted without the old master's connection breaking): keys that moved to an unsubscribed master changed
+     * unseen, so the capture subscribes to the masters anew and a reconciliation follows. Returns false if so.
+     */
+    private boolean watchMasters(Capture c) {
+        List<String> unsubscribed = c.unsubscribedMasters(vertx, config.timeout());
+        if (unsubscribed.isEmpty()) {
+            return true;
+        }
+        c.subscribed = false; // subscribed again before the reconciliation is asked for
+        c.lostChange("the cluster's masters changed: " + String.join(", ", unsubscribed)
+                + " serve slots without a subscription of this capture (a new master, a resharding or a failover)");
+        return false;
     }
 
     /**

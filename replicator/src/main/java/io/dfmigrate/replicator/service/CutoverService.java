@@ -52,13 +52,30 @@ public class CutoverService {
 
     void pause(Capture c) {
         long maxMs = config.cutoverMaxPause().toMillis();
+        // a cluster's writes can be paused only on masters the capture follows: a master it does not know would go on writing
+        io.dfmigrate.common.redis.SourceServers.forget(c.source);
+        List<String> unfollowed;
+        try {
+            unfollowed = c.unsubscribedMasters(vertx, config.timeout());
+        } catch (RuntimeException e) {
+            unfollowed = List.of("(the cluster's masters could not be asked: " + e.getMessage() + ")");
+        }
+        if (!unfollowed.isEmpty()) {
+            status.publish(StatusEvent.cutoverAborted(c.key, status.worker(), new StatusEvent.Cutover(null, null, false,
+                    "the cluster's masters changed: " + String.join(", ", unfollowed) + " not followed by the capture yet; "
+                            + "replication goes on, try the cutover again in a few seconds", shards(c, Map.of(), null, null))));
+            return;
+        }
         // before the pause: the streams whose consumer groups are given again once writes are paused (StreamGroupSync)
         c.streams = StreamGroupSync.find(vertx, c.admins(), c.scope, config.timeout(), config.cutoverStreamSearch());
+        Map<String, Boolean> paused = new java.util.LinkedHashMap<>();
+        c.admins().forEach(a -> paused.put(a.endpoint().address(), false));
         try {
             // every server of the source (each master of a cluster); if one refuses, those already paused are lifted
             for (BlockingRedis admin : c.admins()) {
                 c.pausedAt = c.pausedAt == 0 ? System.nanoTime() : c.pausedAt;
                 admin.send(Request.cmd(Command.CLIENT).arg("PAUSE").arg(maxMs).arg("WRITE"));
+                paused.put(admin.endpoint().address(), true);
             }
             // notifications of writes made before the pause are already on their way; wait until Kafka has them all
             long settle = System.nanoTime() + 5_000_000_000L;
@@ -69,7 +86,8 @@ public class CutoverService {
         } catch (RuntimeException e) {
             unpause(c);
             status.publish(StatusEvent.cutoverAborted(c.key, status.worker(),
-                    new StatusEvent.Cutover(null, null, false, "could not pause writes on the source: " + e.getMessage())));
+                    new StatusEvent.Cutover(null, null, false, "could not pause writes on the source: " + e.getMessage(),
+                            shards(c, paused, null, null))));
             return;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -77,7 +95,8 @@ public class CutoverService {
         }
         long captured = c.captured.get(); // of this capture: the orchestrator drains on the applies of its changes
         status.publish(StatusEvent.cutoverPaused(c.key, status.worker(),
-                new StatusEvent.Cutover(captured, null, null, "writes paused; " + captured + " change(s) captured")));
+                new StatusEvent.Cutover(captured, null, null, "writes paused; " + captured + " change(s) captured",
+                        shards(c, paused, null, null))));
         LOG.infof("migration %s: cutover: writes paused on %s, %d change(s) captured", c.migrationId, c.source, captured);
         long pausedAt = c.pausedAt;
         Thread.ofVirtual().start(() -> {
@@ -102,13 +121,18 @@ public class CutoverService {
     void finish(Capture c, PhaseEvent end) {
         String detail;
         boolean verified;
+        Map<String, Long> keysBy = new TreeMap<>();
+        Map<String, Long> differBy = new TreeMap<>();
         try (BlockingRedis t = BlockingRedis.connect(vertx, RedisEndpoint.parse(box.open(end.target().sealed(), SecretBox.context(end.migrationId(), SecretBox.TARGET))), 0, config.timeout())) {
             // consumer groups move without notifications: with writes paused they are final, given again where they differ
             String groups = end instanceof PhaseEvent.Complete
                     ? StreamGroupSync.sync(vertx, c.source, t.endpoint(), c.streams, config.timeout(), stopAt(c)) : null;
             Map<Integer, long[]> sourceKeys = new TreeMap<>(); // of every server of the source (each master of a cluster)
             for (BlockingRedis admin : c.admins()) {
-                KeyScanner.keyspaceWithExpires(admin).forEach((db, n) -> sourceKeys.merge(db, n, (a, b) -> new long[] {a[0] + b[0], a[1] + b[1]}));
+                Map<Integer, long[]> own = KeyScanner.keyspaceWithExpires(admin);
+                own.forEach((db, n) -> sourceKeys.merge(db, n, (a, b) -> new long[] {a[0] + b[0], a[1] + b[1]}));
+                keysBy.put(admin.endpoint().address(), own.entrySet().stream().filter(x -> c.scope.includesDb(x.getKey()))
+                        .mapToLong(x -> x.getValue()[0]).sum());
             }
             sourceKeys.keySet().removeIf(db -> !c.scope.includesDb(db)); // databases the migration does not copy
             if (c.scope.pattern().equals("*")) {
@@ -126,7 +150,7 @@ public class CutoverService {
                 detail += "; " + groups;
             }
             if (verified) {
-                String differ = verifyKeys(c, end, t.endpoint(), sourceKeys);
+                String differ = verifyKeys(c, end, t.endpoint(), sourceKeys, differBy);
                 verified = differ.startsWith("verified");
                 detail += "; " + differ;
             }
@@ -136,7 +160,8 @@ public class CutoverService {
         }
         long pause = unpause(c);
         status.publish(StatusEvent.cutoverDone(c.key, status.worker(),
-                new StatusEvent.Cutover(null, pause, verified, "write pause " + pause + " ms; " + detail)));
+                new StatusEvent.Cutover(null, pause, verified, "write pause " + pause + " ms; " + detail,
+                        shards(c, null, keysBy, differBy))));
         LOG.infof("migration %s: cutover finished, writes paused for %d ms; %s", c.migrationId, pause, detail);
     }
 
@@ -145,7 +170,8 @@ public class CutoverService {
      * compared with {@link KeyVerifier} (one short re-check for keys whose TTL runs out just then). Returns
      * {@code verified …} or {@code N differ …} with the first differences.
      */
-    private String verifyKeys(Capture c, PhaseEvent end, RedisEndpoint target, Map<Integer, long[]> sourceKeys) {
+    private String verifyKeys(Capture c, PhaseEvent end, RedisEndpoint target, Map<Integer, long[]> sourceKeys,
+                              Map<String, Long> differBy) {
         long total = sourceKeys.values().stream().mapToLong(v -> v[0]).sum();
         boolean all = total <= config.cutoverVerifyAllBelow();
         Map<Integer, List<byte[]>> keys = new TreeMap<>();
@@ -177,6 +203,7 @@ public class CutoverService {
                         KeyVerifier.Result r = new KeyVerifier(s, t, settings).verify(names.subList(from, Math.min(names.size(), from + 2_000)), true);
                         checked += r.checked();
                         differ.addAll(r.differences());
+                        differBy.merge(group.getKey().address(), (long) r.differences().size(), Long::sum);
                     }
                 }
             }
@@ -190,6 +217,20 @@ public class CutoverService {
                 .collect(Collectors.joining(", "));
         LOG.errorf("migration %s: cutover verification of %s: %d differ, e.g. %s", c.migrationId, what, differ.size(), first);
         return differ.size() + " of " + what + " differ, e.g. " + first;
+    }
+
+    /**
+     * Per master of a Redis Cluster source (null for other sources): paused (all when {@code paused} is null: the cutover
+     * got that far), its keys, and the keys found different among those checked on it (null: none checked).
+     */
+    private static List<StatusEvent.ShardCutover> shards(Capture c, Map<String, Boolean> paused, Map<String, Long> keys,
+                                                         Map<String, Long> differ) {
+        if (!c.source.cluster()) {
+            return null;
+        }
+        return c.admins().stream().map(a -> a.endpoint().address()).map(server -> new StatusEvent.ShardCutover(server,
+                paused == null || paused.getOrDefault(server, false), keys == null ? null : keys.get(server),
+                differ == null ? null : differ.get(server))).toList();
     }
 
     /** Redis lifts the pause by itself at its deadline: work under the pause stops 2 s before, so nothing runs while writes flow. */

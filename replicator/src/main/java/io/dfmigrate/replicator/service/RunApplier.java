@@ -57,6 +57,13 @@ final class RunApplier {
 
         /** Changes may be missing (deleted by the topic's retention before they were applied): reconcile. */
         void gap(RunApplier applier, String reason);
+
+        /**
+         * For a Redis Cluster source, after {@link #applied}: per master (host:port) {keys applied, newest change's time}
+         * of the committed batch.
+         */
+        default void appliedShards(RunApplier applier, Map<String, long[]> perShard) {
+        }
     }
 
     final RunKey key;
@@ -85,6 +92,9 @@ final class RunApplier {
     private final Map<String, Long> perCapture = new HashMap<>();
     private int keyCount;
     private long newest;
+    /** A Redis Cluster source: the newest change per pending key ({@code <db>:<base64>}), for each master's lag. */
+    private final Map<String, Long> keyNewest = new HashMap<>();
+    private final Map<String, long[]> perShard = new HashMap<>();
     private long firstPendingAt;
 
     RunApplier(RunKey key, RedisEndpoint source, RedisEndpoint target, KeyScope scope, ChangeLog log, RedisConnections connections,
@@ -216,9 +226,12 @@ final class RunApplier {
         if (keyCount == 0 && perCapture.isEmpty()) {
             firstPendingAt = System.currentTimeMillis();
         }
-        if (keys.computeIfAbsent(change.db(), d -> new LinkedHashMap<>())
-                .putIfAbsent(Base64.getEncoder().encodeToString(change.key()), change.key()) == null) {
+        String name = Base64.getEncoder().encodeToString(change.key());
+        if (keys.computeIfAbsent(change.db(), d -> new LinkedHashMap<>()).putIfAbsent(name, change.key()) == null) {
             keyCount++;
+        }
+        if (source.cluster()) {
+            keyNewest.merge(change.db() + ":" + name, change.timeMillis(), Math::max);
         }
         perCapture.merge(change.capture() == null ? "" : change.capture(), (long) change.notifications(), Long::sum);
         newest = Math.max(newest, change.timeMillis());
@@ -238,6 +251,9 @@ final class RunApplier {
                     for (var group : connections.byServer(source, batch).entrySet()) {
                         r = r.plus(new KeySync(connections.get(group.getKey(), db), connections.get(target, db)).forRun(migrationId, run)
                                 .sync(group.getValue()));
+                        if (source.cluster()) {
+                            countShard(group.getKey().address(), db, group.getValue());
+                        }
                     }
                     r.failures().forEach(f -> LOG.warnf("migration %s: change of db %d key '%s' not applied: %s", migrationId,
                             f.db(), f.key(), f.reason()));
@@ -266,10 +282,27 @@ final class RunApplier {
         failingSince = 0;
         long newestMillis = newest;
         perCapture.forEach((capture, n) -> owner.applied(this, capture, n, newestMillis));
+        if (!perShard.isEmpty()) {
+            owner.appliedShards(this, Map.copyOf(perShard));
+        }
         clearPending();
     }
 
+    /** Adds a master's keys of a synced group to the batch's per-shard counts (a retried group is counted once). */
+    private void countShard(String server, int db, List<byte[]> group) {
+        long[] c = perShard.computeIfAbsent(server, k -> new long[2]);
+        for (byte[] k : group) {
+            Long t = keyNewest.remove(db + ":" + Base64.getEncoder().encodeToString(k));
+            if (t != null) {
+                c[0]++;
+                c[1] = Math.max(c[1], t);
+            }
+        }
+    }
+
     private void clearPending() {
+        keyNewest.clear();
+        perShard.clear();
         keys.clear();
         perCapture.clear();
         keyCount = 0;

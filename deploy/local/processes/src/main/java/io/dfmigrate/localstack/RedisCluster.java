@@ -12,10 +12,15 @@ import java.util.List;
 public final class RedisCluster implements AutoCloseable {
     private final List<RedisServer> masters;
     private final List<RedisServer> replicas;
+    private final java.util.function.Function<String[], RedisServer> server;
+    private final String[] args;
 
-    private RedisCluster(List<RedisServer> masters, List<RedisServer> replicas) {
+    private RedisCluster(List<RedisServer> masters, List<RedisServer> replicas, java.util.function.Function<String[], RedisServer> server,
+                         String[] args) {
         this.masters = masters;
         this.replicas = replicas;
+        this.server = server;
+        this.args = args;
     }
 
     public static RedisCluster start(int masters, int replicasPerMaster, String... extraArgs) {
@@ -27,10 +32,10 @@ public final class RedisCluster implements AutoCloseable {
                                      String... extraArgs) {
         List<RedisServer> ms = new ArrayList<>();
         List<RedisServer> rs = new ArrayList<>();
-        RedisCluster cluster = new RedisCluster(ms, rs);
+        List<String> args = new ArrayList<>(List.of("--cluster-enabled", "yes", "--cluster-node-timeout", "2000"));
+        args.addAll(List.of(extraArgs));
+        RedisCluster cluster = new RedisCluster(ms, rs, server, args.toArray(String[]::new));
         try {
-            List<String> args = new ArrayList<>(List.of("--cluster-enabled", "yes", "--cluster-node-timeout", "2000"));
-            args.addAll(List.of(extraArgs));
             for (int i = 0; i < masters; i++) {
                 RedisServer m = server.apply(args.toArray(String[]::new));
                 int from = i * 16384 / masters;
@@ -64,6 +69,57 @@ public final class RedisCluster implements AutoCloseable {
         } catch (RuntimeException e) {
             cluster.close();
             throw e;
+        }
+    }
+
+    /** Starts a node without slots and makes it a master of the cluster (what {@code redis-cli --cluster add-node} does). */
+    public RedisServer addMaster() {
+        RedisServer n = server.apply(args);
+        masters.add(n);
+        RedisServer first = masters.get(0);
+        first.cli("CLUSTER", "MEET", "127.0.0.1", Integer.toString(n.port()));
+        String id = n.cli("CLUSTER", "MYID");
+        for (RedisServer other : nodes()) {
+            if (other.isAlive()) {
+                await(() -> other.cli("CLUSTER", "NODES").contains(id), "node " + other.port() + " knows the new master " + n.port());
+            }
+        }
+        await(() -> n.cli("CLUSTER", "INFO").contains("cluster_state:ok"), "the new master " + n.port() + " says cluster_state:ok");
+        return n;
+    }
+
+    /**
+     * Moves slots {@code fromSlot..toSlot} with their keys from master {@code from} to master {@code to}, slot by slot as
+     * {@code redis-cli --cluster reshard} does (IMPORTING, MIGRATING, GETKEYSINSLOT + MIGRATE, SETSLOT NODE on every master):
+     * the keys leave {@code from} by MIGRATE while clients may go on writing (redirected by ASK, then MOVED).
+     */
+    public void moveSlots(RedisServer from, RedisServer to, int fromSlot, int toSlot) {
+        String fromId = from.cli("CLUSTER", "MYID");
+        String toId = to.cli("CLUSTER", "MYID");
+        for (int slot = fromSlot; slot <= toSlot; slot++) {
+            String s = Integer.toString(slot);
+            to.cli("CLUSTER", "SETSLOT", s, "IMPORTING", fromId);
+            from.cli("CLUSTER", "SETSLOT", s, "MIGRATING", toId);
+            while (true) {
+                List<String> keys = from.cli("CLUSTER", "GETKEYSINSLOT", s, "100").lines().filter(l -> !l.isEmpty()).toList();
+                if (keys.isEmpty()) {
+                    break;
+                }
+                List<String> migrate = new ArrayList<>(List.of("MIGRATE", "127.0.0.1", Integer.toString(to.port()), "", "0", "10000", "KEYS"));
+                migrate.addAll(keys);
+                String reply = from.cli(migrate.toArray(String[]::new));
+                if (!reply.startsWith("OK") && !reply.startsWith("NOKEY")) {
+                    throw new StackException("MIGRATE of slot " + s + " failed: " + reply);
+                }
+            }
+            for (RedisServer m : List.of(to, from)) {
+                m.cli("CLUSTER", "SETSLOT", s, "NODE", toId);
+            }
+            for (RedisServer m : masters) {
+                if (m != to && m != from && m.isAlive() && m.cli("ROLE").startsWith("master")) {
+                    m.cli("CLUSTER", "SETSLOT", s, "NODE", toId);
+                }
+            }
         }
     }
 
