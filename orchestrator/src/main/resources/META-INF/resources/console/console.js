@@ -647,23 +647,23 @@ function replication(m, history) {
 function shards(m) {
   const list = m.shards;
   if (!list || !list.length) return null;
-  const yesNo = (b) => (b === null || b === undefined ? '–' : b ? 'yes' : 'no');
+  const yesNo = (b) => (b == null ? '–' : b ? 'yes' : 'no');
   return h('section', { class: 'card', id: 'shards' }, h('h2', {}, 'Shards (' + list.length + ' masters)'),
     h('table', { class: 'shards' },
       h('thead', {}, h('tr', {}, ['Master', 'Copied', 'Copy', 'Failed', 'Captured', 'Subscribed', 'Applied', 'Lag',
         'Paused', 'Keys at cutover', 'Differ'].map((t) => h('th', {}, t)))),
       h('tbody', {}, list.map((s) => h('tr', { 'data-shard': s.server },
         h('td', {}, s.server),
-        h('td', {}, num(s.keysCopied) + (s.keysTotal === null ? '' : ' / ' + num(s.keysTotal))),
-        h('td', {}, s.percent === null ? '–' : s.percent.toFixed(1) + ' %'),
+        h('td', {}, num(s.keysCopied) + (s.keysTotal == null ? '' : ' / ' + num(s.keysTotal))),
+        h('td', {}, s.percent == null ? '–' : s.percent.toFixed(1) + ' %'),
         h('td', {}, num(s.keysFailed)),
-        h('td', {}, s.captured === null ? '–' : num(s.captured)),
+        h('td', {}, s.captured == null ? '–' : num(s.captured)),
         h('td', {}, yesNo(s.subscribed)),
         h('td', {}, num(s.appliedChanges)),
         h('td', {}, millis(s.lagMillis)),
         h('td', {}, yesNo(s.paused)),
-        h('td', {}, s.cutoverKeys === null ? '–' : num(s.cutoverKeys)),
-        h('td', {}, s.cutoverDiffer === null ? '–' : num(s.cutoverDiffer)))))),
+        h('td', {}, s.cutoverKeys == null ? '–' : num(s.cutoverKeys)),
+        h('td', {}, s.cutoverDiffer == null ? '–' : num(s.cutoverDiffer)))))),
     h('p', { class: 'muted' }, 'A master that failed over keeps its row; its replacement has its own.'));
 }
 

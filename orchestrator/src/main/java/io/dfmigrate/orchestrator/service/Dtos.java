@@ -149,6 +149,7 @@ public final class Dtos {
      * of the cutover ({@code paused}, {@code cutoverKeys} it held while paused, {@code cutoverDiffer} of its keys checked
      * and found different). A master that failed over keeps its entry; its replacement gets its own.
      */
+    @JsonInclude(JsonInclude.Include.ALWAYS)
     public record ShardView(String server, Long keysTotal, long keysCopied, long keysFailed, Long batchesTotal, long batchesDone,
                             Double percent, Long captured, Boolean subscribed, long appliedChanges, Long lagMillis, Boolean paused,
                             Long cutoverKeys, Long cutoverDiffer) {
