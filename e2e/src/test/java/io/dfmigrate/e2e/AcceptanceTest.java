@@ -350,6 +350,8 @@ class AcceptanceTest {
                 }
             });
             RedisServer killed = cluster.masters().get(1);
+            RedisServer[] promoted = new RedisServer[1];
+            RedisServer[] added = new RedisServer[1];
             try {
                 E2e.await(() -> written.get() > 500, Duration.ofSeconds(60), "writes go on");
                 killed.kill();
@@ -358,15 +360,15 @@ class AcceptanceTest {
                         "a replica took over the killed master's slots");
                 long before = written.get();
                 E2e.await(() -> written.get() > before + 500, Duration.ofSeconds(60), "writes go on after the failover");
-                RedisServer promoted = cluster.replicas().stream().filter(x -> x.cli("ROLE").startsWith("master")).findFirst().orElseThrow();
-                api.await(id, m -> subscribed(m, promoted), Duration.ofSeconds(60));
+                promoted[0] = cluster.replicas().stream().filter(x -> x.cli("ROLE").startsWith("master")).findFirst().orElseThrow();
+                api.await(id, m -> subscribed(m, promoted[0]), Duration.ofSeconds(60));
                 // resharding under the same writes: a master added, 150 slots moved to it key by key (MIGRATE); the capture
                 // finds the master it does not follow, subscribes to it and reconciles
-                RedisServer added = cluster.addMaster();
-                cluster.moveSlots(cluster.masters().get(0), added, 0, 149);
+                added[0] = cluster.addMaster();
+                cluster.moveSlots(cluster.masters().get(0), added[0], 0, 149);
                 long moved = written.get();
                 E2e.await(() -> written.get() > moved + 500, Duration.ofSeconds(60), "writes go on after the resharding");
-                api.await(id, m -> subscribed(m, added), Duration.ofSeconds(90));
+                api.await(id, m -> subscribed(m, added[0]), Duration.ofSeconds(90));
             } finally {
                 writing.set(false);
                 writer.join();
@@ -384,8 +386,13 @@ class AcceptanceTest {
             assertEquals(4, paused.size(), done.toString());
             assertEquals(onMasters, paused.stream().mapToLong(x -> x.path("cutoverKeys").asLong()).sum(), done.toString());
             assertTrue(done.path("shards").size() == 5 && done.toString().contains("\"server\":\"127.0.0.1:" + killed.port() + "\""), done.toString());
-            assertTrue(api.get("/api/migrations/" + id + "/audit").body().contains("the cluster's masters changed"),
-                    "the resharding was found and reconciled");
+            String audit = api.get("/api/migrations/" + id + "/audit").body();
+            assertTrue(audit.contains("the cluster's masters changed"), "the resharding was found and reconciled: " + audit);
+            // each gap was reconciled for the masters it concerned, not the whole keyspace: the killed master's slots on its
+            // promoted replica, then the added master's
+            assertTrue(audit.contains("rescanning master(s) 127.0.0.1:" + promoted[0].port() + " and their"), audit);
+            assertTrue(java.util.regex.Pattern.compile("rescanning master\\(s\\) [0-9.:, ]*127\\.0\\.0\\.1:" + added[0].port()).matcher(audit).find(),
+                    audit);
             assertEquals(Long.toString(onMasters), target.cli("DBSIZE"), "the target holds the current masters' keys and nothing else");
             api.assertVerifiedEqual(id); // key by key: value, type and TTL, each read from its slot's master
             assertTrue(Long.parseLong(target.cli("PTTL", "k:4000")) > 3_500_000, "TTLs came along");

@@ -10,6 +10,7 @@ import static org.hamcrest.Matchers.not;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.dfmigrate.common.Topics;
@@ -290,6 +291,36 @@ class StatusHandlingTest {
             awaitState(id, "COMPLETED");
             given().get("/api/migrations/" + id).then().body("shards.paused", equalTo(List.of(true, true)))
                     .body("shards.cutoverKeys", equalTo(List.of(9, 30))).body("shards.cutoverDiffer", equalTo(List.of(0, 0)));
+        }
+    }
+
+    @Test
+    void aGapOfSomeMastersIsReconciledForThemAloneAndAPassStartedMeanwhileTakesTheirMastersToo() throws Exception {
+        String id = create("shard-gap");
+        RunKey run = new RunKey(id, 1);
+        try (KafkaConsumer<String, String> phases = consumer(); KafkaProducer<String, String> producer = producer()) {
+            phases.subscribe(List.of(Topics.PHASES));
+            replicating(id, producer, "r", null);
+            send(producer, StatusEvent.reconcileNeeded(run, "r", "capture connection closed by the source (10.0.0.2:7000)",
+                    List.of("10.0.0.4:7000")));
+            var first = (PhaseEvent.Reconcile) Json.read(awaitRecord(phases, id, EventTypes.PHASE_RECONCILE).value(), PhaseEvent.class);
+            assertEquals(1, first.pass());
+            assertEquals(List.of("10.0.0.4:7000"), first.shards());
+            // pass 1 still runs: pass 2 supersedes it, so it rescans pass 1's master too
+            send(producer, StatusEvent.reconcileNeeded(run, "r", "the cluster's masters changed", List.of("10.0.0.5:7000")));
+            var second = (PhaseEvent.Reconcile) Json.read(awaitRecord(phases, id, EventTypes.PHASE_RECONCILE).value(), PhaseEvent.class);
+            assertEquals(2, second.pass());
+            assertEquals(List.of("10.0.0.4:7000", "10.0.0.5:7000"), second.shards());
+            // a gap of any key: everything
+            send(producer, StatusEvent.reconcileNeeded(run, "r", "FLUSHALL ran on the source"));
+            var third = (PhaseEvent.Reconcile) Json.read(awaitRecord(phases, id, EventTypes.PHASE_RECONCILE).value(), PhaseEvent.class);
+            assertEquals(3, third.pass());
+            assertNull(third.shards());
+            send(producer, StatusEvent.reconcileNeeded(run, "r", "another master", List.of("10.0.0.6:7000")));
+            var fourth = (PhaseEvent.Reconcile) Json.read(awaitRecord(phases, id, EventTypes.PHASE_RECONCILE).value(), PhaseEvent.class);
+            assertNull(fourth.shards(), "pass 3 rescanned everything and had not ended: so does the pass that supersedes it");
+            given().get("/api/migrations/" + id + "/audit").then().body("detail", hasItem(containsString(
+                    "rescanning master(s) 10.0.0.4:7000 and their slots' keys on the target")));
         }
     }
 

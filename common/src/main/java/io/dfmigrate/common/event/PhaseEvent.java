@@ -4,6 +4,7 @@ import com.fasterxml.jackson.annotation.JsonSubTypes;
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import com.fasterxml.jackson.annotation.JsonTypeName;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -72,10 +73,22 @@ public sealed interface PhaseEvent {
                    MigrationOptions options) implements PhaseEvent {
     }
 
-    /** Rescan source and target (pass N) because capture may have missed changes; appliers hold until REPLICATE again. */
+    /**
+     * Rescan source and target (pass N) because capture may have missed changes; appliers hold until REPLICATE again.
+     * {@code shards}: for a Redis Cluster source whose gap was one master's (a failover, a resharding), the masters
+     * (host:port) to rescan, and on the target the keys of their slots only; null rescans everything.
+     */
     @JsonTypeName(EventTypes.PHASE_RECONCILE)
     record Reconcile(String id, String migrationId, int run, Instant time, EndpointRef source, EndpointRef target,
-                     MigrationOptions options, Integer pass) implements PhaseEvent {
+                     MigrationOptions options, Integer pass, List<String> shards) implements PhaseEvent {
+        public Reconcile(String id, String migrationId, int run, Instant time, EndpointRef source, EndpointRef target,
+                         MigrationOptions options, Integer pass) {
+            this(id, migrationId, run, time, source, target, options, pass, null);
+        }
+
+        public Reconcile withShards(List<String> masters) {
+            return new Reconcile(id, migrationId, run, time, source, target, options, pass, masters);
+        }
     }
 
     /** The run ends without cutover (stopped or failed): workers let go of it. */

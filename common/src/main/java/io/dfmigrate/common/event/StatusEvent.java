@@ -116,7 +116,11 @@ public sealed interface StatusEvent {
 
     /** Capture may have missed changes (lost subscription, FLUSHDB/FLUSHALL) but captures again: reconcile. */
     @JsonTypeName(EventTypes.STATUS_RECONCILE_NEEDED)
-    record ReconcileNeeded(String id, String migrationId, int run, Instant time, String worker, String error) implements StatusEvent {
+    record ReconcileNeeded(String id, String migrationId, int run, Instant time, String worker, String error, List<String> shards)
+            implements StatusEvent {
+        public ReconcileNeeded(String id, String migrationId, int run, Instant time, String worker, String error) {
+            this(id, migrationId, run, time, worker, error, null);
+        }
     }
 
     /** A worker is still busy with a migration run (sent every few seconds while it works). */
@@ -299,7 +303,12 @@ public sealed interface StatusEvent {
     }
 
     static ReconcileNeeded reconcileNeeded(RunKey run, String worker, String reason) {
-        return new ReconcileNeeded(UUID.randomUUID().toString(), run.migrationId(), run.run(), Instant.now(), worker, reason);
+        return reconcileNeeded(run, worker, reason, null);
+    }
+
+    /** {@code shards}: a Redis Cluster source's masters (host:port) whose changes may be missing; null: any key's. */
+    static ReconcileNeeded reconcileNeeded(RunKey run, String worker, String reason, List<String> shards) {
+        return new ReconcileNeeded(UUID.randomUUID().toString(), run.migrationId(), run.run(), Instant.now(), worker, reason, shards);
     }
 
     /** {@code scan.batches} null: the scan started; else it completed; {@code scan.error}: it failed. */

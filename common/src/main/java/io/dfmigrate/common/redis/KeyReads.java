@@ -63,6 +63,9 @@ final class KeyReads {
             BlockingRedis.Result ttl = m.get(2 * i + 1);
             if (!type.ok() || !ttl.ok()) {
                 errors[i] = type.ok() ? ttl.error() : type.error();
+                // about the server, not the key (a Redis Cluster's slot moved since its owner was asked, LOADING, …): the
+                // batch is read again (the caller asks the cluster's masters anew), never reported as a difference
+                KeySync.failOnServerFault(r, isSource ? "source" : "target", errors[i]);
                 continue;
             }
             types[i] = type.response().toString();

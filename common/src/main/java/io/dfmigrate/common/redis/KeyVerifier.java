@@ -29,6 +29,7 @@ import java.util.function.BooleanSupplier;
  * reported as {@value #UNSETTLED}: neither proven different nor equal.
  */
 public final class KeyVerifier {
+    private static final org.jboss.logging.Logger LOG = org.jboss.logging.Logger.getLogger(KeyVerifier.class);
     public static final String MISSING = "missing-on-target";
     public static final String EXTRA = "extra-on-target";
     public static final String TYPE = "type";
@@ -230,6 +231,7 @@ public final class KeyVerifier {
         if (differing.isEmpty()) {
             return;
         }
+        logFirstError(keys, first, tgt);
         // read the source again: a key that moved while it was compared is changing, not (yet) different
         List<State> second = reads.read(source, differing.stream().map(keys::get).toList(), true);
         for (int d = 0; d < differing.size(); d++) {
@@ -253,6 +255,18 @@ public final class KeyVerifier {
         return a.error == null && b.error == null && a.type.equals(b.type) && a.length == b.length && Arrays.equals(a.digest, b.digest)
                 && Math.abs(a.deadline() - b.deadline()) <= settings.ttlToleranceMillis() * 1_000_000L
                 && (a.ttl < 0) == (b.ttl < 0);
+    }
+
+    /** A key that could not be read says why in the log (the difference itself only says {@value #ERROR}). */
+    private void logFirstError(List<byte[]> keys, List<State> src, List<State> tgt) {
+        for (int i = 0; i < keys.size(); i++) {
+            String error = src.get(i).error != null ? "source " + source.endpoint().address() + ": " + src.get(i).error
+                    : tgt.get(i).error != null ? "target: " + tgt.get(i).error : null;
+            if (error != null) {
+                LOG.warnf("key '%s' could not be read for the comparison: %s", KeySync.printable(keys.get(i)), error);
+                return;
+            }
+        }
     }
 
     /** The reason {@code key} differs, or null when both sides hold the same. */

@@ -11,6 +11,7 @@ import io.dfmigrate.common.event.RunKey;
 import io.dfmigrate.common.event.StatusEvent;
 import io.dfmigrate.common.messaging.StatusPublisher;
 import io.dfmigrate.common.redis.BlockingRedis;
+import io.dfmigrate.common.redis.ClusterNodes;
 import io.dfmigrate.common.redis.CopyProgress;
 import io.dfmigrate.common.redis.KeyScanner;
 import io.dfmigrate.common.redis.KeySync;
@@ -29,6 +30,7 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Predicate;
 import org.jboss.logging.Logger;
 
 /**
@@ -217,20 +219,23 @@ public class CopyService {
             all.addAll(tgt.keySet());
             List<Integer> dbs = options.dbs().isEmpty() ? List.copyOf(all) : options.dbs();
             String prefix = run + ":r" + pass + ":";
-            KeyBatches.Published fromSource = scan(phase, options, source, dbs.stream().filter(src::containsKey).toList(), prefix + "s:");
+            Scope scope = scope(phase, source);
+            KeyBatches.Published fromSource = scan(phase, options, source, scope.servers(), dbs.stream().filter(src::containsKey).toList(),
+                    k -> true, prefix + "s:");
             // A key only the target has cannot be told from one the source deleted while the capture was blind when the target
             // may hold keys of others: so the target is scanned only when it holds none (a full verification lists such keys;
             // docs/operations.md).
             KeyBatches.Published fromTarget = fromSource == null ? null
                     : !targetHoldsOnlyOurKeys(options) ? new KeyBatches.Published(0, 0, null)
-                    : scan(phase, options, target, dbs.stream().filter(tgt::containsKey).toList(), prefix + "t:");
+                    : scan(phase, options, target, a -> true, dbs.stream().filter(tgt::containsKey).toList(), scope.targetKeys(), prefix + "t:");
             if (fromTarget == null) {
                 return;
             }
             status.publish(StatusEvent.scanCompleted(run, status.worker(), fromSource.batches() + fromTarget.batches(),
                     fromSource.keys() + fromTarget.keys(), pass));
-            LOG.infof("migration %s run %d: reconciliation pass %d queued %d source and %d target key name(s)%s", id, phase.run(), pass,
-                    fromSource.keys(), fromTarget.keys(), targetHoldsOnlyOurKeys(options) ? ""
+            LOG.infof("migration %s run %d: reconciliation pass %d queued %d source and %d target key name(s)%s%s", id, phase.run(), pass,
+                    fromSource.keys(), fromTarget.keys(), scope.masters() == null ? "" : " of master(s) " + scope.masters(),
+                    targetHoldsOnlyOurKeys(options) ? ""
                             : " (the target may hold keys of others: keys only it has are kept)");
         } catch (RedisCommandException | SecretBox.SecretException e) {
             status.publish(StatusEvent.failed(run, status.worker(), "reconcile", "reconciliation scan failed: " + e.getMessage()));
@@ -239,6 +244,41 @@ public class CopyService {
         } finally {
             end(run);
         }
+    }
+
+    /**
+     * What a reconciliation rescans: everything, or (a Redis Cluster's gap on some masters) those masters of the source and
+     * the target's keys of the slots they serve now. {@code masters} null: everything.
+     */
+    private record Scope(List<String> masters, Predicate<String> servers, Predicate<byte[]> targetKeys) {
+        static final Scope ALL = new Scope(null, a -> true, k -> true);
+    }
+
+    private Scope scope(PhaseEvent.Reconcile phase, RedisEndpoint source) {
+        if (phase.shards() == null || phase.shards().isEmpty() || !source.cluster()) {
+            return Scope.ALL;
+        }
+        ClusterNodes nodes = SourceServers.nodes(vertx, source, config.timeout());
+        if (!mastersOf(nodes).containsAll(phase.shards())) {
+            SourceServers.forget(source); // asked before the masters changed: ask the cluster now
+            nodes = SourceServers.nodes(vertx, source, config.timeout());
+        }
+        java.util.Set<String> masters = mastersOf(nodes);
+        if (!masters.containsAll(phase.shards())) {
+            // a master named by the gap is no longer one (another failover): its slots' owners are not known, rescan all
+            LOG.warnf("migration %s: reconciliation of master(s) %s: not all of them are masters now (%s); rescanning every master",
+                    phase.migrationId(), phase.shards(), masters);
+            return Scope.ALL;
+        }
+        List<String> chosen = List.copyOf(phase.shards());
+        ClusterNodes now = nodes;
+        return new Scope(chosen, chosen::contains, k -> chosen.contains(now.ownerOf(ClusterNodes.slot(k)).endpoint().address()));
+    }
+
+    private static Set<String> mastersOf(ClusterNodes nodes) {
+        Set<String> masters = new java.util.HashSet<>();
+        nodes.masters().forEach(m -> masters.add(m.endpoint().address()));
+        return masters;
     }
 
     /**
@@ -273,12 +313,18 @@ public class CopyService {
 
     /** SCANs {@code dbs} of {@code from} into batches with ids {@code <prefix><db>:<seq>}; what was published, or null if the run ended. */
     private KeyBatches.Published scan(PhaseEvent phase, MigrationOptions options, RedisEndpoint from, List<Integer> dbs, String prefix) {
+        return scan(phase, options, from, a -> true, dbs, k -> true, prefix);
+    }
+
+    /** The same for the servers of {@code from} that {@code servers} accepts, and the names that {@code keep} accepts. */
+    private KeyBatches.Published scan(PhaseEvent phase, MigrationOptions options, RedisEndpoint from, Predicate<String> servers,
+                                      List<Integer> dbs, Predicate<byte[]> keep, String prefix) {
         String id = phase.migrationId();
         RunKey run = RunKey.of(phase);
         RateLimiter scanLimit = options.maxSourceOpsPerSecond() == null ? null
                 : limiters.computeIfAbsent(run, k -> new RateLimiter(options.maxSourceOpsPerSecond()));
-        KeyBatches.Published counts = batches.publish(id, EventTypes.COPY_BATCH, prefix, from, dbs, options.keyPattern(), scanLimit,
-                k -> true, () -> ended(run), (batchId, db, names, shard) -> new CopyBatch(EventTypes.COPY_BATCH, batchId, id,
+        KeyBatches.Published counts = batches.publish(id, EventTypes.COPY_BATCH, prefix, from, servers, dbs, options.keyPattern(),
+                scanLimit, keep, () -> ended(run), (batchId, db, names, shard) -> new CopyBatch(EventTypes.COPY_BATCH, batchId, id,
                         phase.run(), db, names, phase.source(), phase.target(), options, phase.pass(), shard));
         if (counts == null) {
             LOG.infof("migration %s run %d ended; scan abandoned", id, phase.run());

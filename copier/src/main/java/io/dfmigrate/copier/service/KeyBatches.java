@@ -69,13 +69,20 @@ public class KeyBatches {
      */
     public Published publish(String migrationId, String type, String prefix, RedisEndpoint from, List<Integer> dbs, String pattern,
                              RateLimiter limit, Predicate<byte[]> keep, BooleanSupplier ended, Maker maker) {
+        return publish(migrationId, type, prefix, from, a -> true, dbs, pattern, limit, keep, ended, maker);
+    }
+
+    /** The same for the servers of {@code from} whose address (host:port) {@code servers} accepts. */
+    public Published publish(String migrationId, String type, String prefix, RedisEndpoint from, Predicate<String> servers,
+                             List<Integer> dbs, String pattern, RateLimiter limit, Predicate<byte[]> keep, BooleanSupplier ended,
+                             Maker maker) {
         Map<Integer, AtomicLong> seqs = new ConcurrentHashMap<>(); // batch numbers per database, shared by the masters
         Map<String, long[]> scanned = new ConcurrentHashMap<>(); // master -> {batches, keys} of its completed scan
         long startedAt = System.nanoTime();
         while (true) {
             // a Redis Cluster: every master's keys (each batch's keys are read from their slot's master)
             List<RedisEndpoint> todo = SourceServers.of(vertx, from, config.timeout()).stream()
-                    .filter(s -> !scanned.containsKey(s.address())).toList();
+                    .filter(s -> servers.test(s.address()) && !scanned.containsKey(s.address())).toList();
             String shardOf = from.cluster() ? "" : null;
             List<Throwable> errors = new ArrayList<>();
             java.util.concurrent.atomic.AtomicBoolean abandoned = new java.util.concurrent.atomic.AtomicBoolean();

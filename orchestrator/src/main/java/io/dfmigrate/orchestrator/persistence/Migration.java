@@ -72,6 +72,9 @@ public class Migration extends PanacheEntityBase {
     /** Reconciliation: pass N rescans source and target while the appliers hold changes. */
     @Column(name = "reconcile_pass")
     public int reconcilePass;
+    /** A Redis Cluster source: the masters (JSON list of host:port) the current pass rescans; null: the whole keyspace. */
+    @Column(name = "reconcile_shards")
+    public String reconcileShards;
     public boolean reconciling;
     @Column(name = "reconcile_batches_total")
     public Long reconcileBatchesTotal;
@@ -106,6 +109,7 @@ public class Migration extends PanacheEntityBase {
         validatedAt = endedAt = lastReportAt = stalledSince = null;
         stalled = null;
         reconcilePass = 0;
+        reconcileShards = null;
         reconciling = false;
         reconcileBatchesTotal = null;
         reconcileBatchesDone = 0;

@@ -123,6 +123,9 @@ public final class Journal {
         if (p instanceof PhaseEvent.Complete c && m.cutover.targetOwn != null) {
             p = c.withTargetOwnKeys(TargetOwnKeys.counts(m.cutover.targetOwn));
         }
+        if (p instanceof PhaseEvent.Reconcile r && m.reconcileShards != null) {
+            p = r.withShards(Reconciliation.shards(m));
+        }
         return phase(p);
     }
 

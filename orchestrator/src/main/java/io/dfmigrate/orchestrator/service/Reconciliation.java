@@ -3,6 +3,10 @@ package io.dfmigrate.orchestrator.service;
 import io.dfmigrate.common.event.PhaseEvent;
 import io.dfmigrate.common.event.StatusEvent;
 import io.dfmigrate.orchestrator.persistence.Migration;
+import com.fasterxml.jackson.core.type.TypeReference;
+import io.dfmigrate.common.event.Json;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * Reconciliation pass N: the copier rescans source and target while the appliers hold the changes in Kafka; when every
@@ -10,14 +14,39 @@ import io.dfmigrate.orchestrator.persistence.Migration;
  */
 final class Reconciliation {
     static void start(Journal j, String actor, String reason) {
+        start(j, actor, reason, null);
+    }
+
+    /**
+     * Pass N+1; {@code shards}: the Redis Cluster masters whose changes may be missing (null: any key's). A pass that
+     * starts while the previous one runs takes over its masters too (it supersedes it), and all of them if either was whole.
+     */
+    static void start(Journal j, String actor, String reason, List<String> shards) {
         Migration m = j.migration();
+        List<String> scope = shards == null || shards.isEmpty() ? null : new ArrayList<>(shards);
+        if (scope != null && m.reconciling) {
+            List<String> running = shards(m);
+            if (running == null) {
+                scope = null;
+            } else {
+                running.stream().filter(s -> !shards.contains(s)).forEach(scope::add);
+            }
+        }
         m.reconcilePass++;
         m.reconciling = true;
         m.reconcileBatchesTotal = null;
         m.reconcileBatchesDone = 0;
-        j.audit(actor, "reconcile", "pass " + m.reconcilePass + ": " + reason
-                + "; rescanning source and target, changes are held until it is done");
+        m.reconcileShards = scope == null ? null : Json.write(scope.stream().sorted().toList());
+        j.audit(actor, "reconcile", "pass " + m.reconcilePass + ": " + reason + "; rescanning "
+                + (scope == null ? "source and target" : "master(s) " + String.join(", ", shards(m)) + " and their slots' keys on the target")
+                + ", changes are held until it is done");
         j.phase(PhaseEvent.Kind.RECONCILE);
+    }
+
+    /** The current pass's masters, or null when it rescans the whole keyspace. */
+    static List<String> shards(Migration m) {
+        return m.reconcileShards == null ? null : Json.read(m.reconcileShards, new TypeReference<List<String>>() {
+        });
     }
 
     static void onScanCompleted(Journal j, StatusEvent.ScanCounts scan, String actor) {

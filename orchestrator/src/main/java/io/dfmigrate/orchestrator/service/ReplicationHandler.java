@@ -128,7 +128,7 @@ final class ReplicationHandler {
     static void onReconcileNeeded(Journal j, StatusEvent.ReconcileNeeded e, String actor) {
         Migration m = j.migration();
         if (m.state == MigrationState.REPLICATING && !m.cuttingOver()) {
-            Reconciliation.start(j, actor, e.error());
+            Reconciliation.start(j, actor, e.error(), e.shards());
         } else if (m.state == MigrationState.COPYING) {
             // the changes wait in Kafka until the copy is done; the gap is reconciled right after it
             if (m.capture.gap == null) {

@@ -72,6 +72,10 @@ final class Capture {
      * FLUSHDB/FLUSHALL watch, the cutover's pause and the notify watch.
      */
     volatile List<Sub> subs = List.of();
+    /** A gap not of one master's keys was marked (see {@link #takeGap}). */
+    private final AtomicBoolean wholeGap = new AtomicBoolean();
+    /** Servers whose subscription broke since the last reconciliation request. */
+    private final java.util.Set<String> gapServers = java.util.concurrent.ConcurrentHashMap.newKeySet();
     /** Notifications captured per server of the source (host:port). */
     private final java.util.Map<String, AtomicLong> capturedBy = new java.util.concurrent.ConcurrentHashMap<>();
     /** {@code flushes}: the flush count (all servers together) at the latest subscription. */
@@ -139,12 +143,29 @@ final class Capture {
     /**
      * Connects to every server of the source (a cluster's masters as the cluster names them now), subscribes to the
      * keyspace notifications of the scope on each and waits for every confirmation; on any failure closes what it made.
+     * Called again (a resubscription), a Redis Cluster's subscriptions that still read from a master keep going and only
+     * the others are made anew; any other source's subscription is made anew.
      */
     void subscribe(Vertx vertx, Duration timeout) {
-        paused = false; // new connections read from the start
+        if (!source.cluster() || subs.isEmpty()) {
+            close();
+            subs = List.of();
+            paused = false; // new connections read from the start
+        }
+        List<RedisEndpoint> servers = io.dfmigrate.common.redis.SourceServers.of(vertx, source, timeout);
+        java.util.Set<String> current = new java.util.HashSet<>();
+        servers.forEach(s -> current.add(s.address()));
+        // a Redis Cluster: the subscriptions to masters that still serve slots and still read stay (their changes are not
+        // missed meanwhile); those broken or of a server that is no master any more are replaced
+        List<Sub> kept = subs.stream().filter(x -> x.up && current.contains(x.server.address())).toList();
+        java.util.Set<String> have = new java.util.HashSet<>();
+        kept.forEach(x -> have.add(x.server.address()));
         List<Sub> made = new java.util.ArrayList<>();
         try {
-            for (RedisEndpoint server : io.dfmigrate.common.redis.SourceServers.of(vertx, source, timeout)) {
+            for (RedisEndpoint server : servers) {
+                if (have.contains(server.address())) {
+                    continue;
+                }
                 Sub sub = new Sub(server, capturedBy.computeIfAbsent(server.address(), a -> new AtomicLong()));
                 made.add(sub);
                 subscribe(vertx, timeout, sub);
@@ -155,7 +176,11 @@ final class Capture {
             io.dfmigrate.common.redis.SourceServers.forget(source);
             throw e;
         }
-        subs = List.copyOf(made);
+        List<Sub> dropped = subs.stream().filter(x -> !kept.contains(x)).toList();
+        List<Sub> all = new java.util.ArrayList<>(kept);
+        all.addAll(made);
+        subs = List.copyOf(all); // before closing the dropped ones: their end is then no loss
+        close(dropped);
         subscribed = true;
     }
 
@@ -171,14 +196,14 @@ final class Capture {
             if (subs.contains(sub) && sub.connection == mine) {
                 subscribed = false;
                 sub.up = false;
-                lost.accept("capture connection error (" + sub.server.address() + "): " + BlockingRedis.describe(t));
+                lostMaster("capture connection error (" + sub.server.address() + "): " + BlockingRedis.describe(t), sub.server.address());
             }
         });
         mine.endHandler(v -> {
             if (subs.contains(sub) && sub.connection == mine) {
                 subscribed = false;
                 sub.up = false;
-                lost.accept("capture connection closed by the source (" + sub.server.address() + ")");
+                lostMaster("capture connection closed by the source (" + sub.server.address() + ")", sub.server.address());
             }
         });
         Request psubscribe = Request.cmd(Command.PSUBSCRIBE);
@@ -323,8 +348,50 @@ final class Capture {
     }
 
     /** Something may have lost a change: the capture service reconciles (or fails) with {@code reason}. */
+    /** Changes of any key may be missing: the reconciliation rescans everything. */
     void lostChange(String reason) {
+        wholeGap.set(true);
         lost.accept(reason);
+    }
+
+    /**
+     * Changes of one server's keys may be missing ({@code server}, host:port: its subscription broke), or (null) of the
+     * masters this capture did not subscribe to: for a Redis Cluster the reconciliation rescans those masters only.
+     */
+    void lostMaster(String reason, String server) {
+        if (server != null) {
+            gapServers.add(server);
+        }
+        lost.accept(reason);
+    }
+
+    /** Whether a gap was marked that no reconciliation request took yet. */
+    boolean gapPending() {
+        return wholeGap.get() || !gapServers.isEmpty();
+    }
+
+    /**
+     * Takes the gap marked so far for a reconciliation request, after a (re)subscription from masters {@code before} to
+     * {@code after}: null for the whole keyspace (any other source, or a gap not of one master), else the masters to rescan:
+     * those whose subscription broke and that are masters still, and every master subscribed anew (a promoted replica,
+     * an added master).
+     */
+    List<String> takeGap(java.util.Collection<String> before, java.util.Collection<String> after) {
+        boolean whole = wholeGap.getAndSet(false) || !source.cluster();
+        java.util.Set<String> masters = new java.util.TreeSet<>();
+        for (String s : List.copyOf(gapServers)) {
+            gapServers.remove(s);
+            if (after.contains(s)) {
+                masters.add(s);
+            }
+        }
+        after.stream().filter(a -> !before.contains(a)).forEach(masters::add);
+        return whole || masters.isEmpty() ? null : List.copyOf(masters);
+    }
+
+    /** The servers subscribed to now (host:port). */
+    List<String> subscribedServers() {
+        return subs.stream().map(x -> x.server.address()).toList();
     }
 
     /** Whether the capture could not keep up lately: back-pressure applied within the last 10 s. */

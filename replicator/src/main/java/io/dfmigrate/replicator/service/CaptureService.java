@@ -179,12 +179,17 @@ public class CaptureService {
         String why = reason;
         LOG.warnf("migration %s: change capture may have missed changes: %s", c.migrationId, why);
         Thread.ofVirtual().start(() -> {
+            boolean requested = false;
             try {
+                List<String> before = c.subscribedServers();
                 if (c.subs.isEmpty() || !c.subscribed) {
                     resubscribe(c, why);
                 }
                 c.flushes = c.flushCalls();
-                status.publish(StatusEvent.reconcileNeeded(c.key, status.worker(), why + c.pubsubLimitHint(why)));
+                // a Redis Cluster's gap of some masters: only those are rescanned
+                List<String> masters = c.takeGap(before, c.subscribedServers());
+                status.publish(StatusEvent.reconcileNeeded(c.key, status.worker(), why + c.pubsubLimitHint(why), masters));
+                requested = true;
             } catch (RuntimeException e) {
                 if (end(c)) {
                     c.close();
@@ -194,6 +199,9 @@ public class CaptureService {
                 }
             } finally {
                 c.recovering.set(false);
+                if (requested && c.gapPending() && !c.ended.get()) {
+                    lost(c, "changes may have been missed while the capture recovered"); // marked after the request was made
+                }
             }
         });
     }
@@ -209,8 +217,7 @@ public class CaptureService {
         long lastLog = System.nanoTime();
         for (int attempt = 1; ; attempt++) {
             try {
-                c.close();
-                c.subscribe(vertx, config.timeout());
+                c.subscribe(vertx, config.timeout()); // a cluster's masters that still read keep their subscriptions
                 if (attempt > 1) {
                     LOG.infof("migration %s: capture subscribed again to %s after %d attempt(s)", c.migrationId,
                             c.subs.stream().map(x -> x.admin.endpoint().address()).toList(), attempt);
@@ -314,7 +321,12 @@ public class CaptureService {
                 }
             } catch (RuntimeException e) {
                 c.subscribed = false;
-                c.lostChange("the source stopped answering: " + e.getMessage());
+                if (c.source.cluster()) {
+                    // a master failing over: what it lost is reconciled on the master that serves its slots then
+                    c.lostMaster("the source stopped answering: " + e.getMessage(), null);
+                } else {
+                    c.lostChange("the source stopped answering: " + e.getMessage());
+                }
                 continue;
             }
             try {
@@ -337,8 +349,8 @@ public class CaptureService {
             return true;
         }
         c.subscribed = false; // subscribed again before the reconciliation is asked for
-        c.lostChange("the cluster's masters changed: " + String.join(", ", unsubscribed)
-                + " serve slots without a subscription of this capture (a new master, a resharding or a failover)");
+        c.lostMaster("the cluster's masters changed: " + String.join(", ", unsubscribed)
+                + " serve slots without a subscription of this capture (a new master, a resharding or a failover)", null);
         return false;
     }
 
