@@ -11,7 +11,6 @@ import io.dfmigrate.common.event.RunKey;
 import io.dfmigrate.common.event.StatusEvent;
 import io.dfmigrate.common.messaging.StatusPublisher;
 import io.dfmigrate.common.redis.BlockingRedis;
-import io.dfmigrate.common.redis.ClusterNodes;
 import io.dfmigrate.common.redis.CopyProgress;
 import io.dfmigrate.common.redis.KeyScanner;
 import io.dfmigrate.common.redis.KeySync;
@@ -219,7 +218,7 @@ public class CopyService {
             all.addAll(tgt.keySet());
             List<Integer> dbs = options.dbs().isEmpty() ? List.copyOf(all) : options.dbs();
             String prefix = run + ":r" + pass + ":";
-            Scope scope = scope(phase, source);
+            ReconcileScope scope = ReconcileScope.of(vertx, config.timeout(), phase, source);
             KeyBatches.Published fromSource = scan(phase, options, source, scope.servers(), dbs.stream().filter(src::containsKey).toList(),
                     k -> true, prefix + "s:");
             // A key only the target has cannot be told from one the source deleted while the capture was blind when the target
@@ -244,41 +243,6 @@ public class CopyService {
         } finally {
             end(run);
         }
-    }
-
-    /**
-     * What a reconciliation rescans: everything, or (a Redis Cluster's gap on some masters) those masters of the source and
-     * the target's keys of the slots they serve now. {@code masters} null: everything.
-     */
-    private record Scope(List<String> masters, Predicate<String> servers, Predicate<byte[]> targetKeys) {
-        static final Scope ALL = new Scope(null, a -> true, k -> true);
-    }
-
-    private Scope scope(PhaseEvent.Reconcile phase, RedisEndpoint source) {
-        if (phase.shards() == null || phase.shards().isEmpty() || !source.cluster()) {
-            return Scope.ALL;
-        }
-        ClusterNodes nodes = SourceServers.nodes(vertx, source, config.timeout());
-        if (!mastersOf(nodes).containsAll(phase.shards())) {
-            SourceServers.forget(source); // asked before the masters changed: ask the cluster now
-            nodes = SourceServers.nodes(vertx, source, config.timeout());
-        }
-        java.util.Set<String> masters = mastersOf(nodes);
-        if (!masters.containsAll(phase.shards())) {
-            // a master named by the gap is no longer one (another failover): its slots' owners are not known, rescan all
-            LOG.warnf("migration %s: reconciliation of master(s) %s: not all of them are masters now (%s); rescanning every master",
-                    phase.migrationId(), phase.shards(), masters);
-            return Scope.ALL;
-        }
-        List<String> chosen = List.copyOf(phase.shards());
-        ClusterNodes now = nodes;
-        return new Scope(chosen, chosen::contains, k -> chosen.contains(now.ownerOf(ClusterNodes.slot(k)).endpoint().address()));
-    }
-
-    private static Set<String> mastersOf(ClusterNodes nodes) {
-        Set<String> masters = new java.util.HashSet<>();
-        nodes.masters().forEach(m -> masters.add(m.endpoint().address()));
-        return masters;
     }
 
     /**

@@ -71,32 +71,14 @@ final class Capture {
      * notifications are local to the node whose keys change). Each has an admin connection for the periodic
      * FLUSHDB/FLUSHALL watch, the cutover's pause and the notify watch.
      */
-    volatile List<Sub> subs = List.of();
-    /** A gap not of one master's keys was marked (see {@link #takeGap}). */
-    private final AtomicBoolean wholeGap = new AtomicBoolean();
-    /** Servers whose subscription broke since the last reconciliation request. */
-    private final java.util.Set<String> gapServers = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    volatile List<ServerSubscription> subs = List.of();
+    /** What may be missing since the last reconciliation request. */
+    final CaptureGap gap;
     /** Notifications captured per server of the source (host:port). */
     private final java.util.Map<String, AtomicLong> capturedBy = new java.util.concurrent.ConcurrentHashMap<>();
     /** {@code flushes}: the flush count (all servers together) at the latest subscription. */
     long flushes;
 
-    /** The subscription to one server of the source, and its admin connection. */
-    static final class Sub {
-        final RedisEndpoint server;
-        /** Notifications of this server in the scope, through every subscription of this capture to it. */
-        final AtomicLong captured;
-        /** False once this server's subscription connection ended. */
-        volatile boolean up = true;
-        Redis client;
-        RedisConnection connection;
-        BlockingRedis admin;
-
-        Sub(RedisEndpoint server, AtomicLong captured) {
-            this.server = server;
-            this.captured = captured;
-        }
-    }
     /** Reading from the source is paused because the buffer is full (back-pressure). */
     volatile boolean paused;
     /** When back-pressure was last applied (System.nanoTime), 0 if never. */
@@ -121,6 +103,7 @@ final class Capture {
         this.migrationId = key.migrationId();
         this.run = key.run();
         this.source = source;
+        this.gap = new CaptureGap(source.cluster());
         this.previousNotify = previousNotify;
         this.configure = configure;
         this.bufferKeys = bufferKeys;
@@ -157,16 +140,16 @@ final class Capture {
         servers.forEach(s -> current.add(s.address()));
         // a Redis Cluster: the subscriptions to masters that still serve slots and still read stay (their changes are not
         // missed meanwhile); those broken or of a server that is no master any more are replaced
-        List<Sub> kept = subs.stream().filter(x -> x.up && current.contains(x.server.address())).toList();
+        List<ServerSubscription> kept = subs.stream().filter(x -> x.up && current.contains(x.server.address())).toList();
         java.util.Set<String> have = new java.util.HashSet<>();
         kept.forEach(x -> have.add(x.server.address()));
-        List<Sub> made = new java.util.ArrayList<>();
+        List<ServerSubscription> made = new java.util.ArrayList<>();
         try {
             for (RedisEndpoint server : servers) {
                 if (have.contains(server.address())) {
                     continue;
                 }
-                Sub sub = new Sub(server, capturedBy.computeIfAbsent(server.address(), a -> new AtomicLong()));
+                ServerSubscription sub = new ServerSubscription(server, capturedBy.computeIfAbsent(server.address(), a -> new AtomicLong()));
                 made.add(sub);
                 subscribe(vertx, timeout, sub);
                 sub.admin = BlockingRedis.connect(vertx, server, 0, timeout);
@@ -176,15 +159,15 @@ final class Capture {
             io.dfmigrate.common.redis.SourceServers.forget(source);
             throw e;
         }
-        List<Sub> dropped = subs.stream().filter(x -> !kept.contains(x)).toList();
-        List<Sub> all = new java.util.ArrayList<>(kept);
+        List<ServerSubscription> dropped = subs.stream().filter(x -> !kept.contains(x)).toList();
+        List<ServerSubscription> all = new java.util.ArrayList<>(kept);
         all.addAll(made);
         subs = List.copyOf(all); // before closing the dropped ones: their end is then no loss
         close(dropped);
         subscribed = true;
     }
 
-    private void subscribe(Vertx vertx, Duration timeout, Sub sub) {
+    private void subscribe(Vertx vertx, Duration timeout, ServerSubscription sub) {
         sub.client = Redis.createClient(vertx, BlockingRedis.options(sub.server, 0, timeout));
         sub.connection = BlockingRedis.await(sub.client.connect(), timeout, sub.server, "connect for capture");
         List<String> patterns = patterns(scope);
@@ -245,7 +228,7 @@ final class Capture {
     }
 
     /** On the connection's event loop: parse, count, buffer, and apply back-pressure at the buffer's limit. */
-    private void onMessage(Sub sub, RedisConnection from, Response msg, CompletableFuture<Void> confirmed, AtomicInteger confirmations) {
+    private void onMessage(ServerSubscription sub, RedisConnection from, Response msg, CompletableFuture<Void> confirmed, AtomicInteger confirmations) {
         if (msg == null || msg.size() < 3) {
             return;
         }
@@ -347,10 +330,9 @@ final class Capture {
         }
     }
 
-    /** Something may have lost a change: the capture service reconciles (or fails) with {@code reason}. */
-    /** Changes of any key may be missing: the reconciliation rescans everything. */
+    /** Changes of any key may be missing: the capture service reconciles everything (or fails) with {@code reason}. */
     void lostChange(String reason) {
-        wholeGap.set(true);
+        gap.markWhole();
         lost.accept(reason);
     }
 
@@ -359,34 +341,8 @@ final class Capture {
      * masters this capture did not subscribe to: for a Redis Cluster the reconciliation rescans those masters only.
      */
     void lostMaster(String reason, String server) {
-        if (server != null) {
-            gapServers.add(server);
-        }
+        gap.markServer(server);
         lost.accept(reason);
-    }
-
-    /** Whether a gap was marked that no reconciliation request took yet. */
-    boolean gapPending() {
-        return wholeGap.get() || !gapServers.isEmpty();
-    }
-
-    /**
-     * Takes the gap marked so far for a reconciliation request, after a (re)subscription from masters {@code before} to
-     * {@code after}: null for the whole keyspace (any other source, or a gap not of one master), else the masters to rescan:
-     * those whose subscription broke and that are masters still, and every master subscribed anew (a promoted replica,
-     * an added master).
-     */
-    List<String> takeGap(java.util.Collection<String> before, java.util.Collection<String> after) {
-        boolean whole = wholeGap.getAndSet(false) || !source.cluster();
-        java.util.Set<String> masters = new java.util.TreeSet<>();
-        for (String s : List.copyOf(gapServers)) {
-            gapServers.remove(s);
-            if (after.contains(s)) {
-                masters.add(s);
-            }
-        }
-        after.stream().filter(a -> !before.contains(a)).forEach(masters::add);
-        return whole || masters.isEmpty() ? null : List.copyOf(masters);
     }
 
     /** The servers subscribed to now (host:port). */
@@ -414,8 +370,8 @@ final class Capture {
         close(subs);
     }
 
-    private static void close(List<Sub> subs) {
-        for (Sub sub : subs) {
+    private static void close(List<ServerSubscription> subs) {
+        for (ServerSubscription sub : subs) {
             for (AutoCloseable part : new AutoCloseable[] {sub.client == null ? null : sub.client::close, sub.admin}) {
                 try {
                     if (part != null) {

@@ -187,7 +187,7 @@ public class CaptureService {
                 }
                 c.flushes = c.flushCalls();
                 // a Redis Cluster's gap of some masters: only those are rescanned
-                List<String> masters = c.takeGap(before, c.subscribedServers());
+                List<String> masters = c.gap.take(before, c.subscribedServers());
                 status.publish(StatusEvent.reconcileNeeded(c.key, status.worker(), why + c.pubsubLimitHint(why), masters));
                 requested = true;
             } catch (RuntimeException e) {
@@ -199,7 +199,7 @@ public class CaptureService {
                 }
             } finally {
                 c.recovering.set(false);
-                if (requested && c.gapPending() && !c.ended.get()) {
+                if (requested && c.gap.pending() && !c.ended.get()) {
                     lost(c, "changes may have been missed while the capture recovered"); // marked after the request was made
                 }
             }
