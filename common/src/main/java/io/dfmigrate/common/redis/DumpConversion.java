@@ -73,7 +73,9 @@ public final class DumpConversion {
 
     /** Wraps the payloads into an RDB stream, key i for payload i, and returns what the visitor dumped for each. */
     private static byte[][] parse(List<byte[]> payloads, int targetVersion) throws IOException {
-        int version = payloads.stream().mapToInt(DumpPayload::version).max().orElseThrow();
+        // the header's version, at most 11: every convertible type is of RDB 11 or older, and the parser refuses newer headers
+        // (a payload of Redis 7.4+ says 12 for a listpack set as well)
+        int version = Math.min(11, payloads.stream().mapToInt(DumpPayload::version).max().orElseThrow());
         ByteArrayOutputStream rdb = new ByteArrayOutputStream();
         rdb.write(String.format("REDIS%04d", version).getBytes(StandardCharsets.US_ASCII));
         for (int i = 0; i < payloads.size(); i++) {

@@ -22,7 +22,7 @@ import java.util.regex.Pattern;
 /**
  * {@code options.copyMode=snapshot}: the source's keys as of one moment, read from the RDB snapshot the source streams to
  * a new replica ({@code PSYNC ? -1}, a full sync) instead of a DUMP per key, parsed by redis-replicator's
- * {@link DumpRdbVisitor} into one DUMP payload per key (type byte, value, RDB version, CRC: what DUMP returns). The
+ * {@link DumpRdbVisitor} (with what RDB 12 adds: {@link SnapshotRdbVisitor}) into one DUMP payload per key (type byte, value, RDB version, CRC: what DUMP returns). The
  * connection is our own socket (credentials, TLS, SNI and CA as every other connection; the endpoint policy applies), so
  * nothing of the library's own replica (retries, its logging of AUTH) is used. The link is closed right after the
  * snapshot: the source's replication stream is not read (change capture carries the changes, as in scan mode).
@@ -42,8 +42,8 @@ public final class SnapshotReader implements SourceReader {
         void accept(Entry entry) throws Exception;
     }
 
-    /** The highest RDB version the parser reads (Redis 7.2); newer snapshots (7.4+: hash-field TTLs) need copyMode scan. */
-    public static final int MAX_RDB_VERSION = 11;
+    /** The highest RDB version the parser reads (Redis 7.4 to 8.x, hash-field TTLs included); newer ones need copyMode scan. */
+    public static final int MAX_RDB_VERSION = SnapshotRdbVisitor.MAX_VERSION;
 
     private static final Pattern ERROR_CODE = Pattern.compile("^-([A-Z]+)");
 
@@ -160,7 +160,7 @@ public final class SnapshotReader implements SourceReader {
         boolean[] ended = {false};
         RedisReplicator replicator = new RedisReplicator(rdb, FileType.RDB, Configuration.defaultSetting().setUseDefaultExceptionListener(false));
         try {
-            replicator.setRdbVisitor(new DumpRdbVisitor(replicator, -1, 256)); // 256: each value's first buffer (8 KB by default)
+            replicator.setRdbVisitor(new SnapshotRdbVisitor(replicator, -1, 256)); // 256: each value's first buffer (8 KB by default)
             replicator.addEventListener((r, event) -> {
                 if (event instanceof PostRdbSyncEvent) {
                     ended[0] = true; // the parser met the snapshot's end marker (a cut stream ends quietly without it)

@@ -227,15 +227,16 @@ public class ValidationService {
     }
 
     /**
-     * {@code copyMode=snapshot}: the source must write an RDB the reader parses (Redis up to 7.2, Valkey up to 8.x) and its
+     * {@code copyMode=snapshot}: the source must write an RDB the reader parses (Redis up to 8.4, Valkey up to 8.x) and its
      * user may PSYNC and REPLCONF; the snapshot costs the source a fork and holds writes in its replica output buffer.
      */
     private void snapshotCopy(RedisEndpoint source, EndpointProbe s, Report r) {
         boolean valkey = s.info().containsKey("valkey_version");
         int valkeyMajor = valkey ? Integer.parseInt(s.info().get("valkey_version").replaceAll("\\..*", "").strip()) : 0;
-        if (s.isDragonfly() || (!valkey && s.version() >= 704) || valkeyMajor >= 9) {
+        if (s.isDragonfly() || (!valkey && s.version() >= 806) || valkeyMajor >= 9) {
             r.add("copy.snapshot", ERROR, "copyMode 'snapshot' reads RDB snapshots up to version " + SnapshotReader.MAX_RDB_VERSION
-                    + " (Redis 7.2, Valkey 8); " + s.product() + " writes a newer format", "use copyMode 'scan' (the default)");
+                    + " (Redis 8.4, Valkey 8); " + s.product() + " writes " + (s.isDragonfly() ? "its own format" : "a newer format"),
+                    "use copyMode 'scan' (the default)");
             return;
         }
         try (BlockingRedis b = BlockingRedis.connect(vertx, source, 0, config.timeout())) {
