@@ -9,4 +9,5 @@ cd "$ROOT"
 dfm_prereqs
 # Redis 8.0 and Valkey 8.1 from Debian trixie for the cross-version tests (built once, about a minute)
 deploy/local/servers.sh
-exec ./mvnw -B verify "$@"
+# -T 2: the services' modules test two at a time once common is built (the e2e module waits for all of them)
+exec ./mvnw -B -T 2 verify "$@"

@@ -168,14 +168,15 @@ class AcceptanceTest {
 
     /**
      * The infrastructure fails under a replicating migration with live writes: the Kafka broker is killed and comes back
-     * 20 s later, then PostgreSQL is killed and comes back after {@code dfm.e2e.pg-outage-seconds} (120 s: a managed
+     * 20 s later, then PostgreSQL is killed and comes back after {@code dfm.e2e.pg-outage-seconds} (75 s: longer than the
+     * orchestrator's heartbeat timeout of 60 s, the longest watch a migration could be failed by; a managed
      * database's failover). The workers go on meanwhile and their reports wait in Kafka; the orchestrator rides it out:
      * the migration stays REPLICATING (never FAILED by a watch that mistook its own outage for silent workers), drains, and
      * the cutover ends equal.
      */
     @Test
     void killedKafkaAndThenPostgresqlDuringReplicationUnderWritesLoseNothing() throws Exception {
-        long pgOutage = Long.getLong("dfm.e2e.pg-outage-seconds", 120);
+        long pgOutage = Long.getLong("dfm.e2e.pg-outage-seconds", 75);
         try (RedisServer source = RedisServer.start(); RedisServer target = RedisServer.start()) {
             source.cli("DEBUG", "POPULATE", "20000", "str", "32");
             source.cli("CONFIG", "SET", "notify-keyspace-events", "KEA");
