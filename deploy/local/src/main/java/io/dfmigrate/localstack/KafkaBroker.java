@@ -27,12 +27,11 @@ import org.apache.kafka.clients.admin.NewTopic;
  * storage is formatted), and every client must log in; with {@link MutualTls} it is {@code SSL} and every client must
  * present a certificate of the local CA; {@link #clientProperties()} says how.
  */
-public final class KafkaBroker implements AutoCloseable {
+public final class KafkaBroker extends InfrastructureProcess {
     private final Path dir;
     private final int port;
     private final int controllerPort;
     private final Security security;
-    private ManagedProcess process;
 
     /** How clients must connect: {@link Scram} or {@link MutualTls}; none (null) is plaintext. */
     public sealed interface Security permits Scram, MutualTls {
@@ -252,23 +251,5 @@ public final class KafkaBroker implements AutoCloseable {
 
     public boolean isAlive() {
         return process != null && process.isAlive();
-    }
-
-    /** Kills the broker at once, as a crash would; {@link #start()} brings it back with its data. */
-    public void kill() {
-        if (process != null) {
-            process.kill();
-        }
-    }
-
-    public void stop() {
-        if (process != null) {
-            process.stop(Duration.ofSeconds(30));
-        }
-    }
-
-    @Override
-    public void close() {
-        stop();
     }
 }

@@ -17,14 +17,13 @@ import java.nio.file.attribute.PosixFileAttributeView;
  * to point elsewhere), its data in {@code dir}. PostgreSQL refuses to run as root, so when we are root it runs as
  * the {@code postgres} system user, with its data where that user can reach it ({@link #placeForPostgres}). Local-only: it listens on 127.0.0.1 with trust authentication.
  */
-public final class PostgresServer implements AutoCloseable {
+public final class PostgresServer extends InfrastructureProcess {
     public static final String DATABASE = "dfmigrate";
     public static final String USER = "dfm";
 
     private final Path dir;
     private final int port;
     private final boolean fsync;
-    private ManagedProcess process;
 
     public PostgresServer(Path dir, int port, boolean fsync) {
         this.dir = dir;
@@ -179,23 +178,5 @@ public final class PostgresServer implements AutoCloseable {
         } catch (NumberFormatException e) {
             return -1;
         }
-    }
-
-    /** Kills the server and its backends at once (SIGKILL), as a crash would; {@link #start()} brings it back with its data. */
-    public void kill() {
-        if (process != null) {
-            process.kill();
-        }
-    }
-
-    public void stop() {
-        if (process != null) {
-            process.stop(Duration.ofSeconds(30));
-        }
-    }
-
-    @Override
-    public void close() {
-        stop();
     }
 }
