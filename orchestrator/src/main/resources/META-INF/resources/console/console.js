@@ -218,7 +218,9 @@ const OPTION_HELP = {
   onKeyError: 'skip: record a key that cannot be copied and go on; fail: stop the migration.',
   maxSourceOpsPerSecond: 'Rate limit on the source in operations per second; empty: unlimited.',
   copyMode: 'scan: SCAN and DUMP each key (works on any source). snapshot: read the source\'s RDB snapshot as a replica '
-    + 'would (faster, one fork on the source; its user needs +psync +replconf; Redis up to 7.2; every key of the databases).',
+    + 'would (faster, one fork on the source; its user needs +psync +replconf; Redis up to 8.4; every key of the databases).',
+  migrateUsers: 'At the cutover, create the source\'s ACL users on the target (own passwords, key patterns, rights; not the '
+    + 'default user) before the applications switch. Needs the target guard; both users need +acl.',
 };
 
 /** Host, port, user, path and query of a (masked) endpoint URI; the password is never known to the console. */
@@ -323,7 +325,7 @@ class FieldProblem extends Error {
 
 function optionFields(current) {
   const o = current || { overwrite: false, dbs: [], keyPattern: '*', targetProfile: 'auto', configureSourceNotifications: false,
-    guardTarget: true, onKeyError: 'skip', maxSourceOpsPerSecond: null, copyMode: 'scan' };
+    guardTarget: true, onKeyError: 'skip', maxSourceOpsPerSecond: null, copyMode: 'scan', migrateUsers: false };
   const id = (f) => 'opt-' + f;
   const help = (f) => h('p', { class: 'help', id: id(f) + '-help' }, OPTION_HELP[f]);
   const error = (f) => h('p', { class: 'field-error', 'data-error': 'options.' + f, role: 'alert' });
@@ -348,7 +350,8 @@ function optionFields(current) {
       text('maxSourceOpsPerSecond', 'Rate limit (operations/s on the source)', o.maxSourceOpsPerSecond, { type: 'number', min: 1, placeholder: 'unlimited' })),
     check('guardTarget', 'Guard the target', o.guardTarget),
     check('overwrite', 'Allow a non-empty target (overwrite)', o.overwrite),
-    check('configureSourceNotifications', 'Configure the source\'s keyspace notifications', o.configureSourceNotifications));
+    check('configureSourceNotifications', 'Configure the source\'s keyspace notifications', o.configureSourceNotifications),
+    check('migrateUsers', 'Create the source\'s users on the target at the cutover', o.migrateUsers));
 }
 
 function readOptions() {
@@ -367,6 +370,7 @@ function readOptions() {
     onKeyError: v('onKeyError').value,
     maxSourceOpsPerSecond: rate ? Number(rate) : null,
     copyMode: v('copyMode').value,
+    migrateUsers: v('migrateUsers').checked,
   };
 }
 

@@ -48,6 +48,7 @@ class TargetGuardTest {
     @Test
     void otherUsersCannotWriteToTheTargetUntilTheCutoverLiftsTheGuard() throws Exception {
         try (RedisServer source = RedisServer.start(); RedisServer target = RedisServer.start("--requirepass", "t0p")) {
+            source.cli("ACL", "SETUSER", "only-on-source", "on", ">x", "~*", "+@all"); // not copied without options.migrateUsers
             target.cli("-a", "t0p", "--no-auth-warning", "ACL", "SETUSER", "app", "on", ">apppw", "~app:*", "&*", "+@all", "-flushall");
             target.cli("-a", "t0p", "--no-auth-warning", "ACL", "SETUSER", "sel", "on", ">selpw", "~*", "+get", "(~w* +set)");
             target.cli("-a", "t0p", "--no-auth-warning", "ACL", "SETUSER", "gone", "off", ">x", "~*", "+@all");
@@ -109,6 +110,60 @@ class TargetGuardTest {
                 given().get("/api/migrations/" + id).then().body("targetGuard.status", equalTo("LIFTED"));
                 given().get("/api/migrations/" + id + "/audit").then().body("action", hasItem("guard-applied"))
                         .body("action", hasItem("guard-lifted"));
+            }
+        }
+    }
+
+    /**
+     * {@code options.migrateUsers}: at the cutover, before the source's writes resume, the source's users are made on the
+     * target: they log in with their own passwords and keep their key patterns, categories and selectors; a disabled user
+     * stays disabled; the source's default user and the target user the migration connects as are left alone. Redis 7.0
+     * and Valkey 8.1. Without the option nothing of it happens (the test above).
+     */
+    @Test
+    void theSourcesUsersComeAlongWhenAskedAndLogInOnTheTargetWithTheirPasswordsAndRights() throws Exception {
+        usersComeAlong(RedisServer::start, "redis-7.0");
+        usersComeAlong(args -> RedisServer.startTrixie("valkey-server", args), "valkey-8.1");
+    }
+
+    private void usersComeAlong(java.util.function.Function<String[], RedisServer> server, String name) throws Exception {
+        try (RedisServer source = server.apply(new String[0]); RedisServer target = server.apply(new String[] {"--requirepass", "t0p"})) {
+            source.cli("ACL", "SETUSER", "alice", "on", ">alicepw", "~app:*", "&*", "+@all", "-@dangerous");
+            source.cli("ACL", "SETUSER", "bob", "off", ">bobpw", "~*", "+@read");
+            source.cli("ACL", "SETUSER", "carol", "on", ">carolpw", "~c:*", "+get", "(~w* +set)");
+            String id = given().contentType(ContentType.JSON).body(body("users-" + name, source.uri(), "redis://:t0p@127.0.0.1:" + target.port(),
+                    "{\"migrateUsers\":true}")).post("/api/migrations").then().statusCode(201).body("options.migrateUsers", equalTo(true))
+                    .extract().path("id");
+            try (KafkaConsumer<String, String> phases = consumer(); KafkaProducer<String, String> producer = producer()) {
+                phases.subscribe(List.of(Topics.PHASES));
+                TestSupport.replicating(id, producer, "r", null);
+                assertTrue(target.cli("--user", "alice", "--pass", "alicepw", "--no-auth-warning", "PING").contains("WRONGPASS"),
+                        "not before the cutover");
+                given().contentType(ContentType.JSON).body("{\"cutover\":true}").post("/api/migrations/" + id + "/complete").then().statusCode(202);
+                awaitRecord(phases, id, EventTypes.PHASE_CUTOVER);
+                send(producer, StatusEvent.cutoverPaused(new RunKey(id, 1), "r", new StatusEvent.Cutover(0L, null, null, "paused")));
+                awaitRecord(phases, id, EventTypes.PHASE_COMPLETE); // sent once the users are there
+
+                assertEquals("PONG", target.cli("--user", "alice", "--pass", "alicepw", "--no-auth-warning", "PING"), name);
+                assertEquals("OK", target.cli("--user", "alice", "--pass", "alicepw", "--no-auth-warning", "SET", "app:1", "1"));
+                assertTrue(target.cli("--user", "alice", "--pass", "alicepw", "--no-auth-warning", "SET", "other", "1").contains("NOPERM"));
+                assertTrue(target.cli("--user", "alice", "--pass", "alicepw", "--no-auth-warning", "FLUSHALL").contains("NOPERM"),
+                        "-@dangerous still holds");
+                assertTrue(target.cli("--user", "bob", "--pass", "bobpw", "--no-auth-warning", "PING").contains("WRONGPASS"), "bob stays disabled");
+                assertEquals("OK", target.cli("--user", "carol", "--pass", "carolpw", "--no-auth-warning", "SET", "w1", "1"), "carol's selector");
+                assertTrue(target.cli("--user", "carol", "--pass", "carolpw", "--no-auth-warning", "SET", "c:1", "1").contains("NOPERM"));
+                assertEquals("PONG", target.cli("-a", "t0p", "--no-auth-warning", "PING"), "the target's default user keeps its password");
+                for (String user : List.of("alice", "bob", "carol")) {
+                    assertEquals(source.cli("ACL", "GETUSER", user), target.cli("-a", "t0p", "--no-auth-warning", "ACL", "GETUSER", user), user);
+                }
+
+                send(producer, StatusEvent.cutoverDone(new RunKey(id, 1), "r", new StatusEvent.Cutover(null, 50L, true, "key counts equal")));
+                awaitState(id, "COMPLETED");
+                List<String> details = given().get("/api/migrations/" + id + "/audit").then().body("action", hasItem("users-migrated"))
+                        .extract().path("findAll { it.action == 'users-migrated' }.detail");
+                assertTrue(details.get(0).contains("alice, bob, carol") && details.get(0).contains("default (the source's default user"),
+                        details.toString());
+                assertFalse(details.get(0).contains("pw") || details.get(0).contains("#"), "no password or hash in the audit: " + details);
             }
         }
     }

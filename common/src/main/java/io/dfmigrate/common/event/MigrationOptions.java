@@ -20,7 +20,8 @@ public record MigrationOptions(
         Boolean guardTarget,
         String onKeyError,
         Integer maxSourceOpsPerSecond,
-        String copyMode) {
+        String copyMode,
+        Boolean migrateUsers) {
 
     /** The initial copy SCANs the source and reads each key with DUMP (the default; works wherever a client may read). */
     public static final String COPY_SCAN = "scan";
@@ -33,11 +34,17 @@ public record MigrationOptions(
      */
     public static final int MAX_WILDCARDS = 8;
 
-    public static final MigrationOptions DEFAULTS = new MigrationOptions(false, List.of(), "*", "auto", false, true, "skip", null, COPY_SCAN);
+    public static final MigrationOptions DEFAULTS = new MigrationOptions(false, List.of(), "*", "auto", false, true, "skip", null, COPY_SCAN, false);
 
     public MigrationOptions(Boolean overwrite, List<Integer> dbs, String keyPattern, String targetProfile, Boolean configureSourceNotifications,
                             Boolean guardTarget, String onKeyError, Integer maxSourceOpsPerSecond) {
         this(overwrite, dbs, keyPattern, targetProfile, configureSourceNotifications, guardTarget, onKeyError, maxSourceOpsPerSecond, null);
+    }
+
+    public MigrationOptions(Boolean overwrite, List<Integer> dbs, String keyPattern, String targetProfile, Boolean configureSourceNotifications,
+                            Boolean guardTarget, String onKeyError, Integer maxSourceOpsPerSecond, String copyMode) {
+        this(overwrite, dbs, keyPattern, targetProfile, configureSourceNotifications, guardTarget, onKeyError, maxSourceOpsPerSecond,
+                copyMode, null);
     }
 
     public boolean snapshotCopy() {
@@ -54,7 +61,8 @@ public record MigrationOptions(
                 guardTarget != null ? guardTarget : DEFAULTS.guardTarget,
                 onKeyError != null ? onKeyError : DEFAULTS.onKeyError,
                 maxSourceOpsPerSecond,
-                copyMode != null ? copyMode : DEFAULTS.copyMode);
+                copyMode != null ? copyMode : DEFAULTS.copyMode,
+                migrateUsers != null ? migrateUsers : DEFAULTS.migrateUsers);
     }
 
     /** Field path (relative to {@code options}) → problem, empty when valid. */
@@ -92,6 +100,10 @@ public record MigrationOptions(
             out.put("copyMode", "must be 'scan' or 'snapshot'");
         } else if (COPY_SNAPSHOT.equals(copyMode) && keyPattern != null && !"*".equals(keyPattern)) {
             out.put("keyPattern", "copyMode 'snapshot' copies every key of the selected databases: leave keyPattern '*' or use copyMode 'scan'");
+        }
+        if (Boolean.TRUE.equals(migrateUsers) && Boolean.FALSE.equals(guardTarget)) {
+            out.put("migrateUsers", "needs guardTarget: the source's users are created on the target when the cutover lifts the "
+                    + "write guard, while the source's writes are still paused");
         }
         return out;
     }

@@ -169,6 +169,14 @@ public class KeeperSteps {
         });
     }
 
+    /** The source's users were made on the target at the cutover ({@code users-migrated}), or not all of them ({@code users-incomplete}). */
+    void usersMigrated(UUID id, String action, String detail) {
+        tx.record(id, j -> {
+            j.audit("orchestrator", action, detail);
+            return true;
+        });
+    }
+
     /** Lifting failed (target unreachable?): a waiting cutover goes on anyway, and the keeper tries again. */
     void guardLiftFailed(UUID id, String reason) {
         tx.record(id, j -> {
