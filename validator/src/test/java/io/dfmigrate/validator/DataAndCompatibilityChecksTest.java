@@ -287,6 +287,15 @@ class DataAndCompatibilityChecksTest {
             assertEquals(Severity.WARNING, acl.severity());
             assertTrue(acl.message().contains("billing-app") && !acl.message().contains("default"), acl.message());
             assertTrue(check(checks, "not-migrated.config").message().contains("allkeys-lru"), checks.toString());
+            assertFalse(has(checks, "users.plan"));
+
+            // options.migrateUsers: the plan names who comes along at the cutover instead
+            MigrationOptions users = new MigrationOptions(null, null, null, null, null, null, null, null, null, true);
+            List<ValidationCheck> planned = validate(source.uri(), target.uri(), users);
+            ValidationCheck plan = check(planned, "users.plan");
+            assertEquals(Severity.INFO, plan.severity(), plan.toString());
+            assertTrue(plan.message().contains("user(s) billing-app are created on the target"), plan.message());
+            assertFalse(has(planned, "not-migrated.acl"), planned.toString());
         }
     }
 

@@ -123,11 +123,24 @@ final class CompatibilityChecks {
         return n;
     }
 
-    static void notMigrated(EndpointProbe s, EndpointProbe t, Report r) {
-        List<String> users = s.aclUsers().stream().filter(u -> !u.equals("default")).toList();
-        if (!users.isEmpty()) {
+    static void notMigrated(EndpointProbe s, EndpointProbe t, boolean migrateUsers, boolean dragonfly, Report r) {
+        List<String> users = s.aclUsers().stream().filter(u -> !u.equals("default") && !u.startsWith("dfmigrate-")).toList();
+        if (migrateUsers) {
+            // the plan: who comes along at the cutover (options.migrateUsers; AclUsers.copy)
+            if (s.aclUsers().isEmpty()) {
+                r.add("users.plan", WARNING, "options.migrateUsers: the source's users could not be listed (ACL USERS)",
+                        "grant the source user +acl (ACL LIST is read at the cutover) and the target user +acl");
+            } else {
+                r.add("users.plan", dragonfly && !users.isEmpty() ? WARNING : INFO, "options.migrateUsers: at the cutover "
+                        + (users.isEmpty() ? "no user is created on the target (the source has only its default user)"
+                        : "user(s) " + String.join(", ", users) + " are created on the target with their passwords and rules")
+                        + "; the source's default user is not" + (dragonfly ? "; into Dragonfly a user with a password is not created "
+                        + "(its ACL SETUSER takes no password hash)" : ""),
+                        dragonfly && !users.isEmpty() ? "create those users on the target with their passwords before the applications switch" : null);
+            }
+        } else if (!users.isEmpty()) {
             r.add("not-migrated.acl", WARNING, "ACL users are not migrated: " + String.join(", ", users),
-                    "create them on the target (ACL SETUSER) before applications switch over");
+                    "create the migration with options.migrateUsers, or create them on the target (ACL SETUSER) before applications switch over");
         }
         List<String> differences = new ArrayList<>();
         for (String key : List.of("maxmemory-policy")) {

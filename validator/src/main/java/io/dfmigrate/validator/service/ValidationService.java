@@ -132,7 +132,7 @@ public class ValidationService {
         if (tgt.reachable()) {
             guard(target, o, r);
         }
-        CompatibilityChecks.notMigrated(src, tgt, r);
+        CompatibilityChecks.notMigrated(src, tgt, Boolean.TRUE.equals(o.migrateUsers()), dragonfly, r);
         bigKeys(samples, r);
         return r.checks;
     }
