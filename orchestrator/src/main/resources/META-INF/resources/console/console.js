@@ -221,7 +221,12 @@ const OPTION_HELP = {
     + 'would (faster, one fork on the source; its user needs +psync +replconf; Redis up to 8.4; every key of the databases).',
   migrateUsers: 'At the cutover, create the source\'s ACL users on the target (own passwords, key patterns, rights; not the '
     + 'default user) before the applications switch. Needs the target guard; both users need +acl.',
+  migrateConfig: 'At the cutover, give the target the source\'s settings that shape how data behaves (maxmemory-policy, '
+    + 'timeout, notify-keyspace-events, the encodings\' thresholds…); a list of names given over the API is kept.',
 };
+
+/** The options the form was made from: a migrateConfig list given over the API survives an edit in the console. */
+let formOptions = null;
 
 /** Host, port, user, path and query of a (masked) endpoint URI; the password is never known to the console. */
 function parseUri(uri) {
@@ -325,7 +330,8 @@ class FieldProblem extends Error {
 
 function optionFields(current) {
   const o = current || { overwrite: false, dbs: [], keyPattern: '*', targetProfile: 'auto', configureSourceNotifications: false,
-    guardTarget: true, onKeyError: 'skip', maxSourceOpsPerSecond: null, copyMode: 'scan', migrateUsers: false };
+    guardTarget: true, onKeyError: 'skip', maxSourceOpsPerSecond: null, copyMode: 'scan', migrateUsers: false, migrateConfig: false };
+  formOptions = o;
   const id = (f) => 'opt-' + f;
   const help = (f) => h('p', { class: 'help', id: id(f) + '-help' }, OPTION_HELP[f]);
   const error = (f) => h('p', { class: 'field-error', 'data-error': 'options.' + f, role: 'alert' });
@@ -351,7 +357,9 @@ function optionFields(current) {
     check('guardTarget', 'Guard the target', o.guardTarget),
     check('overwrite', 'Allow a non-empty target (overwrite)', o.overwrite),
     check('configureSourceNotifications', 'Configure the source\'s keyspace notifications', o.configureSourceNotifications),
-    check('migrateUsers', 'Create the source\'s users on the target at the cutover', o.migrateUsers));
+    check('migrateUsers', 'Create the source\'s users on the target at the cutover', o.migrateUsers),
+    check('migrateConfig', 'Give the target the source\'s settings at the cutover', Array.isArray(o.migrateConfig)
+      ? o.migrateConfig.length > 0 : o.migrateConfig));
 }
 
 function readOptions() {
@@ -371,6 +379,9 @@ function readOptions() {
     maxSourceOpsPerSecond: rate ? Number(rate) : null,
     copyMode: v('copyMode').value,
     migrateUsers: v('migrateUsers').checked,
+    migrateConfig: v('migrateConfig').checked
+      ? (formOptions && Array.isArray(formOptions.migrateConfig) && formOptions.migrateConfig.length ? formOptions.migrateConfig : true)
+      : false,
   };
 }
 

@@ -145,6 +145,8 @@ class MigrationApiTest {
                 new Case(body("a", SOURCE, TARGET, "{\"dbs\":\"all\"}"), "options.dbs"),
                 new Case(body("a", SOURCE, TARGET, "{\"keyPattern\":\"*a*b*c*d*e*f*g*h*i\"}"), "options.keyPattern"),
                 new Case(body("a", SOURCE, TARGET, "{\"migrateUsers\":true,\"guardTarget\":false}"), "options.migrateUsers"),
+                new Case(body("a", SOURCE, TARGET, "{\"migrateConfig\":\"yes\"}"), "options.migrateConfig"),
+                new Case(body("a", SOURCE, TARGET, "{\"migrateConfig\":[\"timeout\",\"dir\"]}"), "options.migrateConfig[1]"),
                 new Case("{\"name\":\"a\",\"target\":{\"uri\":\"" + TARGET + "\"}}", "source"),
                 new Case("{\"name\":\"a\",\"source\":{\"uri\":\"rediss://127.0.0.1:7001\",\"caPem\":\"not a certificate\"},"
                         + "\"target\":{\"uri\":\"" + TARGET + "\"}}", "source.caPem"),

@@ -122,18 +122,26 @@ class TargetGuardTest {
      */
     @Test
     void theSourcesUsersComeAlongWhenAskedAndLogInOnTheTargetWithTheirPasswordsAndRights() throws Exception {
-        usersComeAlong(RedisServer::start, "redis-7.0");
-        usersComeAlong(args -> RedisServer.startTrixie("valkey-server", args), "valkey-8.1");
+        usersComeAlong(RedisServer::start, "redis-7.0", "true", "config-migrated");
+        usersComeAlong(args -> RedisServer.startTrixie("valkey-server", args), "valkey-8.1",
+                "[\"maxmemory-policy\",\"timeout\",\"no-such-setting\"]", "config-incomplete");
     }
 
-    private void usersComeAlong(java.util.function.Function<String[], RedisServer> server, String name) throws Exception {
+    /** With {@code migrateConfig} ({@code config} as JSON) the source's settings come along too; {@code outcome}: its audit action. */
+    private void usersComeAlong(java.util.function.Function<String[], RedisServer> server, String name, String config, String outcome)
+            throws Exception {
         try (RedisServer source = server.apply(new String[0]); RedisServer target = server.apply(new String[] {"--requirepass", "t0p"})) {
             source.cli("ACL", "SETUSER", "alice", "on", ">alicepw", "~app:*", "&*", "+@all", "-@dangerous");
             source.cli("ACL", "SETUSER", "bob", "off", ">bobpw", "~*", "+@read");
             source.cli("ACL", "SETUSER", "carol", "on", ">carolpw", "~c:*", "+get", "(~w* +set)");
+            source.cli("CONFIG", "SET", "maxmemory-policy", "allkeys-lru");
+            source.cli("CONFIG", "SET", "timeout", "300");
             String id = given().contentType(ContentType.JSON).body(body("users-" + name, source.uri(), "redis://:t0p@127.0.0.1:" + target.port(),
-                    "{\"migrateUsers\":true}")).post("/api/migrations").then().statusCode(201).body("options.migrateUsers", equalTo(true))
-                    .extract().path("id");
+                    "{\"migrateUsers\":true,\"migrateConfig\":" + config + "}")).post("/api/migrations").then().statusCode(201)
+                    .body("options.migrateUsers", equalTo(true)).extract().path("id");
+            given().get("/api/migrations/" + id).then().body("options.migrateConfig", config.equals("true") ? equalTo(true)
+                    : equalTo(List.of("maxmemory-policy", "timeout", "no-such-setting")));
+            assertEquals("noeviction", target.cli("-a", "t0p", "--no-auth-warning", "CONFIG", "GET", "maxmemory-policy").split("\n")[1]);
             try (KafkaConsumer<String, String> phases = consumer(); KafkaProducer<String, String> producer = producer()) {
                 phases.subscribe(List.of(Topics.PHASES));
                 TestSupport.replicating(id, producer, "r", null);
@@ -156,6 +164,9 @@ class TargetGuardTest {
                 for (String user : List.of("alice", "bob", "carol")) {
                     assertEquals(source.cli("ACL", "GETUSER", user), target.cli("-a", "t0p", "--no-auth-warning", "ACL", "GETUSER", user), user);
                 }
+                for (String setting : List.of("maxmemory-policy", "timeout")) {
+                    assertEquals(source.cli("CONFIG", "GET", setting), target.cli("-a", "t0p", "--no-auth-warning", "CONFIG", "GET", setting), setting);
+                }
 
                 send(producer, StatusEvent.cutoverDone(new RunKey(id, 1), "r", new StatusEvent.Cutover(null, 50L, true, "key counts equal")));
                 awaitState(id, "COMPLETED");
@@ -164,6 +175,10 @@ class TargetGuardTest {
                 assertTrue(details.get(0).contains("alice, bob, carol") && details.get(0).contains("default (the source's default user"),
                         details.toString());
                 assertFalse(details.get(0).contains("pw") || details.get(0).contains("#"), "no password or hash in the audit: " + details);
+                List<String> settings = given().get("/api/migrations/" + id + "/audit").then().body("action", hasItem(outcome))
+                        .extract().path("findAll { it.action == '" + outcome + "' }.detail");
+                assertTrue(settings.get(0).contains("maxmemory-policy=allkeys-lru") && settings.get(0).contains("timeout=300"), settings.toString());
+                assertEquals(outcome.equals("config-incomplete"), settings.get(0).contains("the source has no no-such-setting"), settings.toString());
             }
         }
     }

@@ -21,7 +21,8 @@ public record MigrationOptions(
         String onKeyError,
         Integer maxSourceOpsPerSecond,
         String copyMode,
-        Boolean migrateUsers) {
+        Boolean migrateUsers,
+        ConfigChoice migrateConfig) {
 
     /** The initial copy SCANs the source and reads each key with DUMP (the default; works wherever a client may read). */
     public static final String COPY_SCAN = "scan";
@@ -34,7 +35,8 @@ public record MigrationOptions(
      */
     public static final int MAX_WILDCARDS = 8;
 
-    public static final MigrationOptions DEFAULTS = new MigrationOptions(false, List.of(), "*", "auto", false, true, "skip", null, COPY_SCAN, false);
+    public static final MigrationOptions DEFAULTS = new MigrationOptions(false, List.of(), "*", "auto", false, true, "skip", null, COPY_SCAN, false,
+            ConfigChoice.NONE);
 
     public MigrationOptions(Boolean overwrite, List<Integer> dbs, String keyPattern, String targetProfile, Boolean configureSourceNotifications,
                             Boolean guardTarget, String onKeyError, Integer maxSourceOpsPerSecond) {
@@ -44,7 +46,13 @@ public record MigrationOptions(
     public MigrationOptions(Boolean overwrite, List<Integer> dbs, String keyPattern, String targetProfile, Boolean configureSourceNotifications,
                             Boolean guardTarget, String onKeyError, Integer maxSourceOpsPerSecond, String copyMode) {
         this(overwrite, dbs, keyPattern, targetProfile, configureSourceNotifications, guardTarget, onKeyError, maxSourceOpsPerSecond,
-                copyMode, null);
+                copyMode, null, null);
+    }
+
+    public MigrationOptions(Boolean overwrite, List<Integer> dbs, String keyPattern, String targetProfile, Boolean configureSourceNotifications,
+                            Boolean guardTarget, String onKeyError, Integer maxSourceOpsPerSecond, String copyMode, Boolean migrateUsers) {
+        this(overwrite, dbs, keyPattern, targetProfile, configureSourceNotifications, guardTarget, onKeyError, maxSourceOpsPerSecond,
+                copyMode, migrateUsers, null);
     }
 
     public boolean snapshotCopy() {
@@ -62,7 +70,8 @@ public record MigrationOptions(
                 onKeyError != null ? onKeyError : DEFAULTS.onKeyError,
                 maxSourceOpsPerSecond,
                 copyMode != null ? copyMode : DEFAULTS.copyMode,
-                migrateUsers != null ? migrateUsers : DEFAULTS.migrateUsers);
+                migrateUsers != null ? migrateUsers : DEFAULTS.migrateUsers,
+                migrateConfig != null ? migrateConfig : DEFAULTS.migrateConfig);
     }
 
     /** Field path (relative to {@code options}) → problem, empty when valid. */
@@ -100,6 +109,12 @@ public record MigrationOptions(
             out.put("copyMode", "must be 'scan' or 'snapshot'");
         } else if (COPY_SNAPSHOT.equals(copyMode) && keyPattern != null && !"*".equals(keyPattern)) {
             out.put("keyPattern", "copyMode 'snapshot' copies every key of the selected databases: leave keyPattern '*' or use copyMode 'scan'");
+        }
+        if (migrateConfig != null) {
+            out.putAll(migrateConfig.problems());
+            if (!migrateConfig.keys().isEmpty() && Boolean.FALSE.equals(guardTarget)) {
+                out.put("migrateConfig", "needs guardTarget: the settings are given to the target when the cutover lifts the write guard");
+            }
         }
         if (Boolean.TRUE.equals(migrateUsers) && Boolean.FALSE.equals(guardTarget)) {
             out.put("migrateUsers", "needs guardTarget: the source's users are created on the target when the cutover lifts the "

@@ -2,7 +2,6 @@ package io.dfmigrate.orchestrator.service;
 
 import io.dfmigrate.common.endpoint.RedisEndpoint;
 import io.dfmigrate.common.event.Json;
-import io.dfmigrate.common.redis.AclUsers;
 import io.dfmigrate.common.redis.BlockingRedis;
 import io.dfmigrate.common.redis.KeyCounts;
 import io.dfmigrate.common.redis.KeyScanner;
@@ -46,13 +45,15 @@ public class EndpointKeeper {
     private final OrchestratorConfig config;
     private final AdvisoryLocks advisory;
     private final TargetOwnKeys ownKeys;
+    private final CutoverHandover handover;
     private final Map<UUID, ReentrantLock> locks = new ConcurrentHashMap<>();
     /** The drift last reported per migration: the same drift right after its reconciliation is not reconciled again. */
     private final Map<UUID, String> lastDrift = new ConcurrentHashMap<>();
 
     public EndpointKeeper(KeeperSteps steps, TargetGuard guard, SecretBox box, Vertx vertx, OrchestratorConfig config,
-                          AdvisoryLocks advisory, TargetOwnKeys ownKeys) {
+                          AdvisoryLocks advisory, TargetOwnKeys ownKeys, CutoverHandover handover) {
         this.advisory = advisory;
+        this.handover = handover;
         this.ownKeys = ownKeys;
         this.steps = steps;
         this.guard = guard;
@@ -157,8 +158,8 @@ public class EndpointKeeper {
             guard.lift(target, g);
             String detail = "writes allowed again on the target" + (g.guarded().isEmpty() ? "" : " for user(s) " + g.names())
                     + "; user " + g.user() + " deleted";
-            if (v.guardStatus() == GuardStatus.LIFTING_FOR_CUTOVER && Boolean.TRUE.equals(v.options().migrateUsers())) {
-                migrateUsers(v, target); // before the complete that ends the source's write pause: the applications switch after it
+            if (v.guardStatus() == GuardStatus.LIFTING_FOR_CUTOVER) {
+                handover.handOver(v, target); // before the complete that ends the source's write pause: the applications switch after it
             }
             steps.guardLifted(v.id(), detail);
             LOG.infof("migration %s: target write guard lifted on %s", v.id(), target);
@@ -166,30 +167,6 @@ public class EndpointKeeper {
             String reason = "the target write guard could not be lifted on " + target + ": " + e.getMessage();
             LOG.warnf("migration %s: %s; trying again in %s", v.id(), reason, config.keeperInterval());
             steps.guardLiftFailed(v.id(), reason);
-        }
-    }
-
-    /**
-     * {@code options.migrateUsers}: the source's ACL users made on the target (AclUsers.copy), not the target's own user
-     * the migration connects as, nor the migration's users. The outcome goes to the audit trail; a failure does not hold
-     * the cutover (its writes are paused) but says what to do.
-     */
-    private void migrateUsers(KeeperSteps.KeeperView v, RedisEndpoint target) {
-        RedisEndpoint source = RedisEndpoint.parse(box.open(v.sourceSealed(), SecretBox.context(v.id(), SecretBox.SOURCE)));
-        String targetUser = target.user() == null ? "default" : target.user();
-        try (BlockingRedis s = BlockingRedis.connect(vertx, SourceServers.of(vertx, source, config.redisTimeout()).get(0), 0, config.redisTimeout());
-             BlockingRedis t = BlockingRedis.connect(vertx, target, 0, config.redisTimeout())) {
-            java.util.function.Predicate<String> own = name -> name.startsWith("dfmigrate-") || name.equals(targetUser);
-            AclUsers.Copied copied = AclUsers.copy(s, t, own);
-            boolean complete = copied.differ().isEmpty()
-                    && copied.skipped().keySet().stream().allMatch(n -> n.equals("default") || own.test(n));
-            steps.usersMigrated(v.id(), complete ? "users-migrated" : "users-incomplete", copied.summary());
-            LOG.infof("migration %s: users: %s", v.id(), copied.summary());
-        } catch (RuntimeException e) {
-            String reason = "the source's users could not be created on " + target + ": " + e.getMessage()
-                    + " (the source user needs +acl to read ACL LIST, the target user +acl): create them by hand before the applications switch";
-            LOG.warnf("migration %s: %s", v.id(), reason);
-            steps.usersMigrated(v.id(), "users-incomplete", reason);
         }
     }
 

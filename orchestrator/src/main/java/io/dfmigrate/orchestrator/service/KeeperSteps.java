@@ -169,8 +169,11 @@ public class KeeperSteps {
         });
     }
 
-    /** The source's users were made on the target at the cutover ({@code users-migrated}), or not all of them ({@code users-incomplete}). */
-    void usersMigrated(UUID id, String action, String detail) {
+    /**
+     * What the cutover handed over besides the data (CutoverHandover): the source's users ({@code users-migrated} or
+     * {@code users-incomplete}) and settings ({@code config-migrated} or {@code config-incomplete}), in the audit trail.
+     */
+    void handedOver(UUID id, String action, String detail) {
         tx.record(id, j -> {
             j.audit("orchestrator", action, detail);
             return true;
