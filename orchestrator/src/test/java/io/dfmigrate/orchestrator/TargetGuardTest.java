@@ -136,6 +136,7 @@ class TargetGuardTest {
             source.cli("ACL", "SETUSER", "carol", "on", ">carolpw", "~c:*", "+get", "(~w* +set)");
             source.cli("CONFIG", "SET", "maxmemory-policy", "allkeys-lru");
             source.cli("CONFIG", "SET", "timeout", "300");
+            source.cli("FUNCTION", "LOAD", "#!lua name=greetings\nredis.register_function('hello', function() return 'hi' end)");
             String id = given().contentType(ContentType.JSON).body(body("users-" + name, source.uri(), "redis://:t0p@127.0.0.1:" + target.port(),
                     "{\"migrateUsers\":true,\"migrateConfig\":" + config + "}")).post("/api/migrations").then().statusCode(201)
                     .body("options.migrateUsers", equalTo(true)).extract().path("id");
@@ -164,6 +165,9 @@ class TargetGuardTest {
                 for (String user : List.of("alice", "bob", "carol")) {
                     assertEquals(source.cli("ACL", "GETUSER", user), target.cli("-a", "t0p", "--no-auth-warning", "ACL", "GETUSER", user), user);
                 }
+                // the function libraries come with migrateConfig true (or the name "functions"), not with a list without it
+                String fcall = target.cli("-a", "t0p", "--no-auth-warning", "FCALL", "hello", "0");
+                assertEquals(config.equals("true"), fcall.equals("hi"), fcall);
                 for (String setting : List.of("maxmemory-policy", "timeout")) {
                     assertEquals(source.cli("CONFIG", "GET", setting), target.cli("-a", "t0p", "--no-auth-warning", "CONFIG", "GET", setting), setting);
                 }

@@ -296,6 +296,23 @@ class DataAndCompatibilityChecksTest {
             assertEquals(Severity.INFO, plan.severity(), plan.toString());
             assertTrue(plan.message().contains("user(s) billing-app are created on the target"), plan.message());
             assertFalse(has(planned, "not-migrated.acl"), planned.toString());
+            assertFalse(has(planned, "config.plan"));
+
+            // options.migrateConfig: the plan names each setting the cutover changes, and the functions that come along
+            source.cli("FUNCTION", "LOAD", "#!lua name=greetings\nredis.register_function('hello', function() return 'hi' end)");
+            MigrationOptions settings = new MigrationOptions(null, null, null, null, null, null, null, null, null, null,
+                    io.dfmigrate.common.event.Json.read("true", io.dfmigrate.common.event.ConfigChoice.class));
+            List<ValidationCheck> withSettings = validate(source.uri(), target.uri(), settings);
+            assertFalse(has(withSettings, "not-migrated.config"), "the plan says it instead");
+            ValidationCheck config = check(withSettings, "config.plan");
+            assertEquals(Severity.INFO, config.severity(), config.toString());
+            assertTrue(config.message().contains("maxmemory-policy 'noeviction' -> 'allkeys-lru'")
+                    && config.message().contains("function libraries greetings come along"), config.message());
+            MigrationOptions named = new MigrationOptions(null, null, null, null, null, null, null, null, null, null,
+                    io.dfmigrate.common.event.Json.read("[\"timeout\",\"no-such-setting\"]", io.dfmigrate.common.event.ConfigChoice.class));
+            ValidationCheck lacking = check(validate(source.uri(), target.uri(), named), "config.plan");
+            assertEquals(Severity.WARNING, lacking.severity(), lacking.toString());
+            assertTrue(lacking.message().contains("no-such-setting (not on the source)"), lacking.message());
         }
     }
 

@@ -10,8 +10,9 @@ import java.util.LinkedHashMap;
 
 /**
  * {@code options.migrateConfig}: which of the source's settings the cutover gives the target with {@code CONFIG SET}:
- * {@code false} (none, the default), {@code true} (the settings that shape how data behaves, {@link #DEFAULT_KEYS}) or a
- * list of setting names. In JSON it is written back the way it was given.
+ * {@code false} (none, the default), {@code true} (the settings that shape how data behaves, {@link #DEFAULT_KEYS}, and
+ * the function libraries) or a list of setting names ({@value #FUNCTIONS} for the libraries). In JSON it is written back
+ * the way it was given.
  */
 public record ConfigChoice(boolean all, List<String> keys) {
     /** What {@code true} copies: eviction, idle clients, notifications, the encodings' thresholds, scripts' time limit. */
@@ -29,6 +30,13 @@ public record ConfigChoice(boolean all, List<String> keys) {
             "enable-debug-command", "enable-module-command", "enable-protected-configs", "protected-mode", "include");
 
     public static final ConfigChoice NONE = new ConfigChoice(false, List.of());
+    /** Not a setting: the name that asks for the source's function libraries (FUNCTION DUMP / RESTORE); {@code true} includes them. */
+    public static final String FUNCTIONS = "functions";
+
+    /** Whether the function libraries come along. */
+    public boolean functions() {
+        return all || keys.contains(FUNCTIONS);
+    }
 
     @JsonCreator(mode = JsonCreator.Mode.DELEGATING)
     static ConfigChoice of(JsonNode n) {

@@ -86,6 +86,9 @@ public class CutoverHandover {
             Map<String, String> wanted = new LinkedHashMap<>();
             List<String> absent = new ArrayList<>();
             for (String key : choice.keys()) {
+                if (key.equals(ConfigChoice.FUNCTIONS)) {
+                    continue;
+                }
                 String value = key.equals("notify-keyspace-events") && v.notifyPrevious() != null ? v.notifyPrevious() : get(s, key);
                 if (value == null) {
                     absent.add(key);
@@ -104,7 +107,9 @@ public class CutoverHandover {
                     refused.add(e.getKey() + " (" + (r.ok() ? "the target shows '" + back + "'" : r.error()) + ")");
                 }
             }
+            String functions = choice.functions() ? functions(s, t, refused) : "";
             String detail = (set.isEmpty() ? "no setting given to the target" : "given to the target: " + String.join(", ", set))
+                    + functions
                     + (refused.isEmpty() ? "" : "; refused: " + String.join(", ", refused)
                     + " (set them in the target's configuration or command line)")
                     + (absent.isEmpty() ? "" : "; the source has no " + String.join(", ", absent));
@@ -118,6 +123,42 @@ public class CutoverHandover {
             LOG.warnf("migration %s: %s", v.id(), reason);
             steps.handedOver(v.id(), "config-incomplete", reason);
         }
+    }
+
+    /**
+     * The source's function libraries given to the target ({@code FUNCTION DUMP}, {@code FUNCTION RESTORE … REPLACE}: a
+     * library of the same name is replaced), then listed there. Returns the detail's part; a refusal goes to {@code refused}.
+     */
+    private static String functions(BlockingRedis s, BlockingRedis t, List<String> refused) {
+        List<String> libraries = libraries(s);
+        if (libraries.isEmpty()) {
+            return "; the source has no function library";
+        }
+        Response dump = s.send(Request.cmd(Command.FUNCTION).arg("DUMP"));
+        BlockingRedis.Result r = t.pipeline(List.of(Request.cmd(Command.FUNCTION).arg("RESTORE").arg(dump.toBuffer()).arg("REPLACE"))).get(0);
+        List<String> there = r.ok() ? libraries(t) : List.of();
+        if (!r.ok() || !there.containsAll(libraries)) {
+            refused.add("function libraries " + String.join(", ", libraries) + " (" + (r.ok() ? "the target lists " + there : r.error())
+                    + "; Dragonfly has no functions: EVAL scripts instead)");
+            return "";
+        }
+        return "; function libraries given to the target: " + String.join(", ", libraries);
+    }
+
+    private static List<String> libraries(BlockingRedis r) {
+        List<String> names = new ArrayList<>();
+        for (Response library : r.send(Request.cmd(Command.FUNCTION).arg("LIST"))) {
+            if (library.containsKey("library_name")) {
+                names.add(library.get("library_name").toString());
+                continue;
+            }
+            for (int i = 0; i + 1 < library.size(); i += 2) { // RESP2: a flat key/value array
+                if ("library_name".equals(library.get(i).toString())) {
+                    names.add(library.get(i + 1).toString());
+                }
+            }
+        }
+        return names;
     }
 
     /** One setting's value, null when the server has no such setting. */

@@ -4,6 +4,12 @@ import static io.dfmigrate.common.event.Severity.ERROR;
 import static io.dfmigrate.common.event.Severity.INFO;
 import static io.dfmigrate.common.event.Severity.WARNING;
 
+import io.dfmigrate.common.event.ConfigChoice;
+import io.dfmigrate.common.redis.BlockingRedis;
+import io.dfmigrate.common.redis.KeyspaceNotifications;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Request;
+import io.vertx.redis.client.Response;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -123,7 +129,7 @@ final class CompatibilityChecks {
         return n;
     }
 
-    static void notMigrated(EndpointProbe s, EndpointProbe t, boolean migrateUsers, boolean dragonfly, Report r) {
+    static void notMigrated(EndpointProbe s, EndpointProbe t, boolean migrateUsers, boolean migrateConfig, boolean dragonfly, Report r) {
         List<String> users = s.aclUsers().stream().filter(u -> !u.equals("default") && !u.startsWith("dfmigrate-")).toList();
         if (migrateUsers) {
             // the plan: who comes along at the cutover (options.migrateUsers; AclUsers.copy)
@@ -150,9 +156,58 @@ final class CompatibilityChecks {
                 differences.add(key + " is '" + sv + "' on the source and '" + tv + "' on the target");
             }
         }
-        if (!differences.isEmpty()) {
+        if (!differences.isEmpty() && !migrateConfig) {
             r.add("not-migrated.config", WARNING, "configuration is not migrated: " + String.join("; ", differences),
-                    "set the same values on the target if the applications rely on them");
+                    "create the migration with options.migrateConfig, or set the same values on the target if the applications rely on them");
+        }
+    }
+
+    /**
+     * The plan of {@code options.migrateConfig}: which settings the cutover will change on the target (source value, the
+     * target's now), which are equal already, which one side lacks; and the function libraries that come along.
+     */
+    static void configPlan(BlockingRedis s, BlockingRedis t, ConfigChoice choice, EndpointProbe src, boolean dragonfly, Report r) {
+        List<String> changes = new ArrayList<>();
+        List<String> lacking = new ArrayList<>();
+        int equal = 0;
+        for (String key : choice.keys()) {
+            if (key.equals(ConfigChoice.FUNCTIONS)) {
+                continue;
+            }
+            String sv = setting(s, key);
+            String tv = setting(t, key);
+            if (sv == null) {
+                if (!choice.all()) {
+                    lacking.add(key + " (not on the source)");
+                }
+            } else if (tv == null) {
+                lacking.add(key + " (not settable on the target: a start-up flag or an older server)");
+            } else if (sv.equals(tv)) {
+                equal++;
+            } else {
+                changes.add(key + " '" + tv + "' -> '" + sv + "'");
+            }
+        }
+        String functions = "";
+        boolean functionsRefused = false;
+        if (choice.functions() && !src.functionLibraries().isEmpty()) {
+            functionsRefused = dragonfly;
+            functions = "; function libraries " + String.join(", ", src.functionLibraries())
+                    + (dragonfly ? " cannot come along (Dragonfly has no functions)" : " come along (FUNCTION RESTORE … REPLACE)");
+        }
+        boolean warn = !lacking.isEmpty() || functionsRefused;
+        r.add("config.plan", warn ? WARNING : INFO, "options.migrateConfig: at the cutover the target gets "
+                + (changes.isEmpty() ? "no changed setting" : String.join(", ", changes)) + " (" + equal + " already equal)"
+                + (lacking.isEmpty() ? "" : "; left out: " + String.join(", ", lacking)) + functions,
+                warn ? "set what is left out in the target's configuration or command line before the applications switch" : null);
+    }
+
+    private static String setting(BlockingRedis redis, String key) {
+        try {
+            Response reply = redis.send(Request.cmd(Command.CONFIG).arg("GET").arg(key));
+            return reply == null || reply.size() < 1 ? null : KeyspaceNotifications.configValue(reply, key);
+        } catch (RuntimeException e) {
+            return null;
         }
     }
 

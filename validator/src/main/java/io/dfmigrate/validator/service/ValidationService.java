@@ -11,6 +11,7 @@ import io.dfmigrate.common.redis.AclUsers;
 import io.dfmigrate.common.redis.BlockingRedis;
 import io.dfmigrate.common.redis.KeySync;
 import io.dfmigrate.common.redis.SnapshotReader;
+import io.dfmigrate.common.redis.SourceServers;
 import io.dfmigrate.common.event.ValidationCheck;
 import io.dfmigrate.validator.config.ValidatorConfig;
 import io.vertx.core.Vertx;
@@ -132,7 +133,17 @@ public class ValidationService {
         if (tgt.reachable()) {
             guard(target, o, r);
         }
-        CompatibilityChecks.notMigrated(src, tgt, Boolean.TRUE.equals(o.migrateUsers()), dragonfly, r);
+        boolean settings = o.migrateConfig() != null && !o.migrateConfig().keys().isEmpty();
+        CompatibilityChecks.notMigrated(src, tgt, Boolean.TRUE.equals(o.migrateUsers()), settings, dragonfly, r);
+        if (settings && tgt.reachable()) {
+            try (BlockingRedis s = BlockingRedis.connect(vertx, SourceServers.of(vertx, source, config.timeout()).get(0), 0, config.timeout());
+                 BlockingRedis t = BlockingRedis.connect(vertx, target, 0, config.timeout())) {
+                CompatibilityChecks.configPlan(s, t, o.migrateConfig(), src, dragonfly, r);
+            } catch (RuntimeException e) {
+                r.add("config.plan", WARNING, "options.migrateConfig: the settings could not be read: " + e.getMessage(),
+                        "grant both users +config|get (and the target user +config|set)");
+            }
+        }
         bigKeys(samples, r);
         return r.checks;
     }
