@@ -49,6 +49,8 @@ class TargetGuardTest {
     void otherUsersCannotWriteToTheTargetUntilTheCutoverLiftsTheGuard() throws Exception {
         try (RedisServer source = RedisServer.start(); RedisServer target = RedisServer.start("--requirepass", "t0p")) {
             source.cli("ACL", "SETUSER", "only-on-source", "on", ">x", "~*", "+@all"); // not copied without options.migrateUsers
+            source.cli("CONFIG", "SET", "maxmemory-policy", "allkeys-lru"); // nor this without options.migrateConfig
+            source.cli("FUNCTION", "LOAD", "#!lua name=greetings\nredis.register_function('hello', function() return 'hi' end)");
             target.cli("-a", "t0p", "--no-auth-warning", "ACL", "SETUSER", "app", "on", ">apppw", "~app:*", "&*", "+@all", "-flushall");
             target.cli("-a", "t0p", "--no-auth-warning", "ACL", "SETUSER", "sel", "on", ">selpw", "~*", "+get", "(~w* +set)");
             target.cli("-a", "t0p", "--no-auth-warning", "ACL", "SETUSER", "gone", "off", ">x", "~*", "+@all");
@@ -102,6 +104,8 @@ class TargetGuardTest {
                 PhaseEvent complete = Json.read(awaitRecord(phases, id, EventTypes.PHASE_COMPLETE).value(), PhaseEvent.class);
                 // the guard is lifted before the complete that ends the source's write pause is sent
                 assertEquals(aclBefore, target.cli("-a", "t0p", "--no-auth-warning", "ACL", "LIST"), "every user's rules are as before");
+                assertTrue(target.cli("-a", "t0p", "--no-auth-warning", "CONFIG", "GET", "maxmemory-policy").contains("noeviction"));
+                assertTrue(target.cli("-a", "t0p", "--no-auth-warning", "FUNCTION", "LIST").isBlank(), "no function without the option");
                 assertEquals("redis://:t0p@127.0.0.1:" + target.port(), box.open(complete.target().sealed(), SecretBox.context(id, SecretBox.TARGET)));
                 assertEquals("OK", target.cli("-a", "t0p", "--no-auth-warning", "SET", "x", "1"));
                 assertEquals("OK", target.cli("--user", "app", "--pass", "apppw", "--no-auth-warning", "SET", "app:1", "1"));
@@ -162,6 +166,7 @@ class TargetGuardTest {
                 assertEquals("OK", target.cli("--user", "carol", "--pass", "carolpw", "--no-auth-warning", "SET", "w1", "1"), "carol's selector");
                 assertTrue(target.cli("--user", "carol", "--pass", "carolpw", "--no-auth-warning", "SET", "c:1", "1").contains("NOPERM"));
                 assertEquals("PONG", target.cli("-a", "t0p", "--no-auth-warning", "PING"), "the target's default user keeps its password");
+                assertFalse(target.cli("-a", "t0p", "--no-auth-warning", "ACL", "USERS").contains("dfmigrate-"), "no user of the migration's own is left");
                 for (String user : List.of("alice", "bob", "carol")) {
                     assertEquals(source.cli("ACL", "GETUSER", user), target.cli("-a", "t0p", "--no-auth-warning", "ACL", "GETUSER", user), user);
                 }
