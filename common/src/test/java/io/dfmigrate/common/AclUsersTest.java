@@ -20,6 +20,14 @@ class AclUsersTest {
     }
 
     @Test
+    void aRefusalThatQuotesAPasswordRuleIsMasked() {
+        String masked = AclUsers.masked("ERR Error in ACL SETUSER modifier '#2d71abc': The password hash must be exactly 64 characters "
+                + "and contain only lowercase hexadecimal characters; also >secret and <old");
+        assertFalse(masked.contains("2d71abc") || masked.contains("secret") || masked.contains("old"), masked);
+        assertTrue(masked.contains("modifier '****'") && masked.contains("64 characters"), masked);
+    }
+
+    @Test
     void readsRedisAndDragonflyLines() {
         AclUsers.User redis = AclUsers.parse("user default on nopass sanitize-payload ~* &* +@all");
         assertEquals(List.of("+@all"), redis.commandRules());

@@ -87,13 +87,19 @@ public final class AclUsers {
                 if (r.ok()) {
                     created.add(name);
                 } else {
-                    skipped.put(name, "the target refused it: " + r.error());
+                    // an ACL error names the rule it refused: a password or hash rule is masked
+                    skipped.put(name, "the target refused it: " + masked(r.error()));
                 }
             }
         }
         Map<String, String> after = lines(target);
         List<String> differ = created.stream().filter(n -> !lines.get(n).equals(after.get(n))).toList();
         return new Copied(List.copyOf(created), skipped, differ);
+    }
+
+    /** An ACL error with every password rule it may quote ({@code >pw}, {@code <pw}, {@code #hash}) masked. */
+    public static String masked(String error) {
+        return error.replaceAll("[#><][^\\s']*", "****");
     }
 
     /** {@code ACL LIST} as user name → its line, in the server's order. */
