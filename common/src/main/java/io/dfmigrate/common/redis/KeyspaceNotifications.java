@@ -32,10 +32,8 @@ public final class KeyspaceNotifications {
 
     /** The value of a {@code CONFIG GET <parameter>} reply (a map in RESP3, a two-element array in RESP2); "" if absent. */
     public static String configValue(Response reply, String parameter) {
-        if (reply.containsKey(parameter)) {
-            return reply.get(parameter).toString();
-        }
-        return reply.size() >= 2 ? reply.get(1).toString() : "";
+        String value = Replies.configValue(reply, parameter);
+        return value == null ? "" : value;
     }
 
     private KeyspaceNotifications() {

@@ -5,7 +5,7 @@ import io.dfmigrate.common.event.ConfigChoice;
 import io.dfmigrate.common.event.MigrationOptions;
 import io.dfmigrate.common.redis.AclUsers;
 import io.dfmigrate.common.redis.BlockingRedis;
-import io.dfmigrate.common.redis.KeyspaceNotifications;
+import io.dfmigrate.common.redis.Replies;
 import io.dfmigrate.common.redis.SourceServers;
 import io.dfmigrate.common.secret.SecretBox;
 import io.dfmigrate.orchestrator.config.OrchestratorConfig;
@@ -89,7 +89,7 @@ public class CutoverHandover {
                 if (key.equals(ConfigChoice.FUNCTIONS)) {
                     continue;
                 }
-                String value = key.equals("notify-keyspace-events") && v.notifyPrevious() != null ? v.notifyPrevious() : get(s, key);
+                String value = key.equals("notify-keyspace-events") && v.notifyPrevious() != null ? v.notifyPrevious() : Replies.config(s, key);
                 if (value == null) {
                     absent.add(key);
                 } else {
@@ -100,7 +100,7 @@ public class CutoverHandover {
             List<String> refused = new ArrayList<>();
             for (Map.Entry<String, String> e : wanted.entrySet()) {
                 BlockingRedis.Result r = t.pipeline(List.of(Request.cmd(Command.CONFIG).arg("SET").arg(e.getKey()).arg(e.getValue()))).get(0);
-                String back = r.ok() ? get(t, e.getKey()) : null;
+                String back = r.ok() ? Replies.config(t, e.getKey()) : null;
                 if (r.ok() && e.getValue().equals(back)) {
                     set.add(e.getKey() + "=" + e.getValue());
                 } else {
@@ -146,25 +146,7 @@ public class CutoverHandover {
     }
 
     private static List<String> libraries(BlockingRedis r) {
-        List<String> names = new ArrayList<>();
-        for (Response library : r.send(Request.cmd(Command.FUNCTION).arg("LIST"))) {
-            if (library.containsKey("library_name")) {
-                names.add(library.get("library_name").toString());
-                continue;
-            }
-            for (int i = 0; i + 1 < library.size(); i += 2) { // RESP2: a flat key/value array
-                if ("library_name".equals(library.get(i).toString())) {
-                    names.add(library.get(i + 1).toString());
-                }
-            }
-        }
-        return names;
-    }
-
-    /** One setting's value, null when the server has no such setting. */
-    private static String get(BlockingRedis r, String key) {
-        Response reply = r.send(Request.cmd(Command.CONFIG).arg("GET").arg(key));
-        return reply == null || reply.size() < 1 ? null : KeyspaceNotifications.configValue(reply, key);
+        return Replies.field(r.send(Request.cmd(Command.FUNCTION).arg("LIST")), "library_name");
     }
 
     private BlockingRedis connect(RedisEndpoint endpoint) {

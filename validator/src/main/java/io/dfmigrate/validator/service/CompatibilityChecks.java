@@ -6,10 +6,7 @@ import static io.dfmigrate.common.event.Severity.WARNING;
 
 import io.dfmigrate.common.event.ConfigChoice;
 import io.dfmigrate.common.redis.BlockingRedis;
-import io.dfmigrate.common.redis.KeyspaceNotifications;
-import io.vertx.redis.client.Command;
-import io.vertx.redis.client.Request;
-import io.vertx.redis.client.Response;
+import io.dfmigrate.common.redis.Replies;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -204,8 +201,7 @@ final class CompatibilityChecks {
 
     private static String setting(BlockingRedis redis, String key) {
         try {
-            Response reply = redis.send(Request.cmd(Command.CONFIG).arg("GET").arg(key));
-            return reply == null || reply.size() < 1 ? null : KeyspaceNotifications.configValue(reply, key);
+            return Replies.config(redis, key);
         } catch (RuntimeException e) {
             return null;
         }

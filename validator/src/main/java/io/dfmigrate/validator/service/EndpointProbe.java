@@ -3,6 +3,7 @@ package io.dfmigrate.validator.service;
 import io.dfmigrate.common.endpoint.RedisEndpoint;
 import io.dfmigrate.common.redis.BlockingRedis;
 import io.dfmigrate.common.redis.KeyScanner;
+import io.dfmigrate.common.redis.Replies;
 import io.vertx.core.Vertx;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Request;
@@ -101,7 +102,7 @@ public record EndpointProbe(String role, RedisEndpoint endpoint, String error, d
             for (String key : CONFIG_KEYS) {
                 try {
                     Response r = redis.send(Request.cmd(Command.CONFIG).arg("GET").arg(key));
-                    String value = configValue(r, key);
+                    String value = Replies.configValue(r, key);
                     if (value != null) {
                         config.put(key, value);
                     }
@@ -190,16 +191,6 @@ public record EndpointProbe(String role, RedisEndpoint endpoint, String error, d
         return n;
     }
 
-    private static String configValue(Response r, String key) {
-        if (r == null || r.size() == 0) {
-            return null;
-        }
-        if (r.containsKey(key)) { // RESP3 map reply
-            return r.get(key).toString();
-        }
-        return r.size() >= 2 ? r.get(1).toString() : null;
-    }
-
     private static String optional(BlockingRedis redis, Request request) {
         try {
             Response r = redis.send(request);
@@ -211,26 +202,11 @@ public record EndpointProbe(String role, RedisEndpoint endpoint, String error, d
 
     /** The {@code field} of each map in an array reply (MODULE LIST, FUNCTION LIST); empty when the command fails. */
     private static List<String> names(BlockingRedis redis, Request request, String field) {
-        List<String> out = new ArrayList<>();
         try {
-            Response r = redis.send(request);
-            if (r != null) {
-                for (Response item : r) {
-                    if (item.containsKey(field)) {
-                        out.add(item.get(field).toString());
-                    } else {
-                        for (int i = 0; i + 1 < item.size(); i += 2) { // RESP2: flat key/value array
-                            if (field.equals(item.get(i).toString())) {
-                                out.add(item.get(i + 1).toString());
-                            }
-                        }
-                    }
-                }
-            }
+            return Replies.field(redis.send(request), field);
         } catch (RuntimeException e) {
-            // unknown command or not permitted
+            return new ArrayList<>(); // unknown command or not permitted
         }
-        return out;
     }
 
     private static List<String> strings(BlockingRedis redis, Request request) {
