@@ -36,4 +36,11 @@ class AclUsersTest {
         assertEquals(List.of("+@ALL"), dragonfly.commandRules());
         assertNull(AclUsers.parse("not a user line"));
     }
+
+    @Test
+    void rulesReadBackInAnotherOrderAreTheSame() {
+        assertTrue(AclUsers.sameRules("user d on nopass ~d:* resetchannels -@all +get +select", "user d on nopass ~d:* resetchannels -@all +select +get"));
+        assertFalse(AclUsers.sameRules("user d on nopass ~d:* -@all +get", "user d off nopass ~d:* -@all +get"));
+        assertFalse(AclUsers.sameRules("user d on nopass ~d:* -@all +get", null));
+    }
 }

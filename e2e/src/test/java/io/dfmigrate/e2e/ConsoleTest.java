@@ -75,6 +75,8 @@ class ConsoleTest {
         ChromeOptions options = new ChromeOptions().setBinary("/usr/bin/chromium").addArguments("--headless=new", "--no-sandbox",
                 "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic", "--no-first-run", "--disable-background-networking",
                 "--disable-component-update", "--disable-sync", "--window-size=1280,800", "--user-data-dir=" + profile);
+        options.setExperimentalOption("prefs", Map.of("download.default_directory", profile.resolve("downloads").toString(),
+                "download.prompt_for_download", false));
         ChromeDriverService service = new ChromeDriverService.Builder().usingDriverExecutable(Path.of("/usr/bin/chromedriver").toFile())
                 .usingAnyFreePort().build();
         ChromeDriver driver = new ChromeDriver(service, options);
@@ -270,6 +272,50 @@ class ConsoleTest {
             assertEquals("1", target.cli("GET", "after-restart"));
             waitFor(d -> browser.findElements(By.cssSelector("#audit-entries tr[data-action=restart]")).size() == 1);
             shot("14-stopped-replication");
+        }
+    }
+
+    /**
+     * {@code options.migrateUsers} into a target that takes no password hash (here a Redis 7.0 with targetProfile
+     * dragonfly): the operator gives a user's password and downloads the ACL file in the console, and after the cutover
+     * the console shows what was handed over; the user logs in on the target with its own password.
+     */
+    @Test
+    void passwordsTheAclFileAndTheHandoverInTheConsole() throws Exception {
+        try (RedisServer source = RedisServer.start(); RedisServer target = RedisServer.start()) {
+            source.cli("ACL", "SETUSER", "app", "on", ">app-pass", "~*", "+@all", "-@dangerous");
+            source.cli("SET", "k", "v");
+            String id = api.create("users-to-dragonfly", source.uri(), target.uri(),
+                    "{\"migrateUsers\":true,\"targetProfile\":\"dragonfly\",\"configureSourceNotifications\":true}");
+            signedIn();
+            browser.get(stack.orchestratorUrl() + "/console/#/m/" + id);
+            waitFor(d -> present("handover") && text("passwords-given").contains("No password given"));
+            assertTrue(text("handover-results").contains("Handed over when the cutover lifts the target guard"), text("handover-results"));
+            browser.findElement(By.cssSelector("#password-rows .pw-user")).sendKeys("app");
+            browser.findElement(By.cssSelector("#password-rows .pw-pass")).sendKeys("app-pass");
+            click("password-give");
+            waitFor(d -> text("passwords-given").contains("Passwords given for: app"));
+            assertFalse(browser.getPageSource().contains("app-pass"), "the password is not kept in the page");
+            scrollTo("handover");
+            shot("15-user-passwords");
+
+            click("acl-file");
+            Path file = profile.resolve("downloads").resolve("users.acl");
+            waitFor(d -> Files.isRegularFile(file) && file.toFile().length() > 0);
+            String acl = Files.readString(file);
+            assertTrue(acl.startsWith("user app on #") && !acl.contains("user default"), acl);
+            waitFor(d -> browser.findElements(By.cssSelector("#audit-entries tr[data-action=acl-file]")).size() == 1);
+
+            validateAndStart();
+            waitFor(d -> state().equals("REPLICATING"));
+            confirm("action-cutover");
+            waitFor(d -> state().equals("COMPLETED"));
+            waitFor(d -> browser.findElements(By.cssSelector("#handover-results li[data-action=users-migrated]")).size() == 1);
+            assertTrue(text("handover-results").contains("app"), text("handover-results"));
+            assertFalse(find("passwords-form").isDisplayed(), "no password is taken after the cutover");
+            scrollTo("handover");
+            shot("16-handover-after-cutover");
+            assertEquals("v", target.cli("--user", "app", "--pass", "app-pass", "--no-auth-warning", "GET", "k"));
         }
     }
 

@@ -107,6 +107,23 @@ const api = {
 
   get(path) { return this.call('GET', path).then((r) => r.json); },
   post(path, body) { return this.call('POST', path, body).then((r) => r.json); },
+  put(path, body) { return this.call('PUT', path, body).then((r) => r.json); },
+
+  /** A text download (the ACL file) saved under {@code name}; it never passes through the page's DOM as text. */
+  async download(path, name) {
+    const r = await fetch(path, { headers: this.headers({ Accept: 'text/plain' }) });
+    if (!r.ok) {
+      let json = null;
+      try { json = await r.json(); } catch (e) { json = null; }
+      throw new ApiError(r.status, json);
+    }
+    const url = URL.createObjectURL(await r.blob());
+    const a = h('a', { href: url, download: name });
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10000);
+  },
 };
 
 /**
@@ -733,12 +750,74 @@ function audit(entries) {
         h('td', {}, a.toState ? (a.fromState ? a.fromState + ' → ' : '') + a.toState : ''), h('td', { class: 'detail' }, a.detail || '')))))));
 }
 
+const HANDOVER_ACTIONS = ['users-migrated', 'users-incomplete', 'config-migrated', 'config-incomplete'];
+
+/**
+ * Users and settings at the cutover ({@code options.migrateUsers}, {@code migrateConfig}): what the cutover handed over
+ * (from the audit trail), and, for a target that takes no password hash (Dragonfly), passwords per user and the ACL
+ * file. Made once per page and kept across updates, so what is typed survives the live view's refreshes.
+ */
+function handoverCard(path) {
+  const results = h('ul', { id: 'handover-results', class: 'checks' });
+  const given = h('p', { class: 'muted', id: 'passwords-given' });
+  const rows = h('div', { id: 'password-rows' });
+  const addRow = () => rows.append(h('div', { class: 'grid2 password-row' },
+    h('input', { class: 'pw-user', 'aria-label': 'User name', autocomplete: 'off', placeholder: 'user name' }),
+    h('input', { class: 'pw-pass', 'aria-label': 'Password', type: 'password', autocomplete: 'new-password', placeholder: 'password' })));
+  addRow();
+  const showGiven = (v) => { given.textContent = v.users.length ? 'Passwords given for: ' + v.users.join(', ') : 'No password given.'; };
+  const refresh = () => api.get(path + '/users/passwords').then(showGiven).catch((e) => banner(e.message));
+  const give = async () => {
+    const body = {};
+    rows.querySelectorAll('.password-row').forEach((r) => {
+      const user = r.querySelector('.pw-user').value.trim();
+      if (user) body[user] = r.querySelector('.pw-pass').value;
+    });
+    try {
+      showGiven(await api.put(path + '/users/passwords', body));
+      rows.replaceChildren();
+      addRow();
+      banner('');
+    } catch (e) {
+      banner((e.status ? e.status + ': ' : '') + e.message);
+    }
+  };
+  const download = () => api.download(path + '/users/acl-file', 'users.acl').catch((e) => banner((e.status ? e.status + ': ' : '') + e.message));
+  const form = h('div', { id: 'passwords-form' },
+    h('p', { class: 'help' }, 'A target that takes no password hash (Dragonfly) gets a user with a password only when its password '
+      + 'is given here (checked against the source\'s hash; replaces those given before; never shown again), or from the ACL file '
+      + 'loaded with its --aclfile.'),
+    rows,
+    h('div', { class: 'buttons' },
+      h('button', { type: 'button', id: 'password-add', onclick: addRow }, 'Another user'),
+      h('button', { type: 'button', id: 'password-give', onclick: give }, 'Give passwords'),
+      h('button', { type: 'button', id: 'acl-file', onclick: download }, 'Download ACL file')));
+  const card = h('section', { class: 'card', id: 'handover' }, h('h2', {}, 'Users and settings at the cutover'), results, given, form);
+  let loaded = false;
+  card.update = (m, entries) => {
+    const done = entries.filter((a) => HANDOVER_ACTIONS.includes(a.action));
+    results.replaceChildren(...(done.length ? done.map((a) => h('li', { 'data-action': a.action,
+      class: a.action.endsWith('incomplete') ? 'check-warning' : 'check-info' }, h('span', { class: 'severity' }, a.action), h('p', {}, a.detail || '')))
+      : [h('li', { class: 'muted' }, 'Handed over when the cutover lifts the target guard.')]));
+    const users = m.options && m.options.migrateUsers;
+    form.hidden = !users || m.state === 'COMPLETED';
+    given.hidden = !users;
+    if (users && !loaded) {
+      loaded = true;
+      refresh();
+    }
+    return card;
+  };
+  return card;
+}
+
 async function renderMigration(main, id) {
   const path = '/api/migrations/' + encodeURIComponent(id);
   const history = { samples: [], marks: [] };
   let entries = [];
   let shownAuditAt = null;
   let current = null;
+  const handover = handoverCard(path);
 
   const act = async (name) => {
     const extra = await confirmAction(name, current);
@@ -796,6 +875,7 @@ async function renderMigration(main, id) {
       m.state === 'REPLICATING' || history.samples.length ? replication(m, history) : '',
       shards(m) || '',
       cutover(m) || '',
+      m.options && (m.options.migrateUsers || (m.options.migrateConfig && m.options.migrateConfig.length !== 0)) ? handover.update(m, entries) : '',
       verification(m, more, loadMore) || '',
       audit(entries));
     if (focused && $(focused)) $(focused).focus();

@@ -138,6 +138,13 @@ class SecuredOrchestratorTest {
                 .contentType("application/problem+json");
         given().header("Authorization", "Bearer " + VIEWER).contentType(ContentType.JSON)
                 .body(TestSupport.body("nope", TestSupport.SOURCE, TestSupport.TARGET, null)).post("/api/migrations").then().statusCode(403);
+        // a viewer reads everything but the ACL file, which holds the source users' password hashes; nor gives passwords
+        given().header("Authorization", "Bearer " + VIEWER).get("/api/migrations/" + id + "/users/acl-file").then().statusCode(403)
+                .contentType("application/problem+json").body("detail", containsString("password hashes"));
+        given().header("Authorization", "Bearer " + VIEWER).get("/api/migrations/" + id + "/users/passwords").then().statusCode(200)
+                .body("users", equalTo(List.of()));
+        given().header("Authorization", "Bearer " + VIEWER).contentType(ContentType.JSON).body("{\"app\":\"pw\"}")
+                .put("/api/migrations/" + id + "/users/passwords").then().statusCode(403);
         given().header("Authorization", "Bearer " + TOKEN).get("/api/migrations/" + id).then().body("state", equalTo("CREATED"));
     }
 

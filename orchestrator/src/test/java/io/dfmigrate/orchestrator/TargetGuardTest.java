@@ -192,6 +192,62 @@ class TargetGuardTest {
         }
     }
 
+    /**
+     * A target that takes no password hash in {@code ACL SETUSER} (Dragonfly; here a Redis 7.0 target with
+     * {@code targetProfile=dragonfly}, which the cutover treats the same way): a user whose password was given
+     * ({@code PUT …/users/passwords}, checked field by field, sealed, never shown again) logs in with it after the
+     * cutover; one without is reported with where to give it; the ACL file carries every user's hash for {@code --aclfile}.
+     */
+    @Test
+    void intoATargetWithoutHashesUsersComeWithThePasswordsGivenAndTheAclFileCarriesThemAll() throws Exception {
+        try (RedisServer source = RedisServer.start(); RedisServer target = RedisServer.start("--requirepass", "t0p")) {
+            source.cli("ACL", "SETUSER", "alice", "on", ">alicepw", "~app:*", "+@all", "-@dangerous");
+            source.cli("ACL", "SETUSER", "bob", "on", ">bobpw", "~*", "+@read");
+            String id = given().contentType(ContentType.JSON).body(body("users-no-hashes", source.uri(), "redis://:t0p@127.0.0.1:" + target.port(),
+                    "{\"migrateUsers\":true,\"targetProfile\":\"dragonfly\"}")).post("/api/migrations").then().statusCode(201).extract().path("id");
+            String passwords = "/api/migrations/" + id + "/users/passwords";
+            given().contentType(ContentType.JSON).body("[\"alice\"]").put(passwords).then().statusCode(400).contentType("application/problem+json");
+            given().contentType(ContentType.JSON).body("{\"alice\":7,\"b ob\":\"x\"}").put(passwords).then().statusCode(400)
+                    .body("errors.field", equalTo(List.of("alice", "b ob")));
+            given().put(passwords).then().statusCode(400);
+            given().contentType(ContentType.JSON).body("{\"alice\":\"alicepw\"}").put(passwords).then().statusCode(200)
+                    .body("users", equalTo(List.of("alice")));
+            String shown = given().get(passwords).then().statusCode(200).body("users", equalTo(List.of("alice"))).extract().asString()
+                    + given().get("/api/migrations/" + id).then().extract().asString()
+                    + given().get("/api/migrations/" + id + "/audit").then().body("action", hasItem("user-passwords")).extract().asString();
+            assertFalse(shown.contains("alicepw"), "a password given is never shown again");
+
+            String file = given().get("/api/migrations/" + id + "/users/acl-file").then().statusCode(200).contentType(containsString("text/plain"))
+                    .header("Content-Disposition", containsString("-users.acl")).extract().asString();
+            assertEquals(List.of("alice", "bob"), file.lines().map(l -> l.split(" ")[1]).toList(), file);
+            assertTrue(file.lines().allMatch(l -> l.matches("user \\S+ on #[0-9a-f]{64} .*")), file);
+            given().get("/api/migrations/" + id + "/audit").then().body("action", hasItem("acl-file"));
+
+            try (KafkaConsumer<String, String> phases = consumer(); KafkaProducer<String, String> producer = producer()) {
+                phases.subscribe(List.of(Topics.PHASES));
+                TestSupport.replicating(id, producer, "r", null);
+                given().contentType(ContentType.JSON).body("{\"cutover\":true}").post("/api/migrations/" + id + "/complete").then().statusCode(202);
+                awaitRecord(phases, id, EventTypes.PHASE_CUTOVER);
+                send(producer, StatusEvent.cutoverPaused(new RunKey(id, 1), "r", new StatusEvent.Cutover(0L, null, null, "paused")));
+                awaitRecord(phases, id, EventTypes.PHASE_COMPLETE);
+
+                assertEquals("OK", target.cli("--user", "alice", "--pass", "alicepw", "--no-auth-warning", "SET", "app:1", "1"));
+                assertTrue(target.cli("--user", "alice", "--pass", "alicepw", "--no-auth-warning", "FLUSHALL").contains("NOPERM"));
+                assertTrue(target.cli("--user", "bob", "--pass", "bobpw", "--no-auth-warning", "PING").contains("WRONGPASS"), "bob had no password given");
+                List<String> details = given().get("/api/migrations/" + id + "/audit").then().body("action", hasItem("users-incomplete"))
+                        .extract().path("findAll { it.action == 'users-incomplete' }.detail");
+                assertTrue(details.get(0).contains("created on the target with the source's rules and passwords: alice")
+                        && details.get(0).contains("bob (the target (Dragonfly) takes no password hash")
+                        && details.get(0).contains("PUT /api/migrations/{id}/users/passwords"), details.toString());
+                assertFalse(details.get(0).contains("pw"), details.toString());
+
+                send(producer, StatusEvent.cutoverDone(new RunKey(id, 1), "r", new StatusEvent.Cutover(null, 50L, true, "key counts equal")));
+                awaitState(id, "COMPLETED");
+                given().contentType(ContentType.JSON).body("{\"bob\":\"bobpw\"}").put(passwords).then().statusCode(409);
+            }
+        }
+    }
+
     @Test
     void aTargetUserWithoutAclRightsFailsTheStartWithARemedyAndChangesNothing() throws Exception {
         try (RedisServer source = RedisServer.start(); RedisServer target = RedisServer.start()) {

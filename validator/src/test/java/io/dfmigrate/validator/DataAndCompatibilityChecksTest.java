@@ -297,6 +297,14 @@ class DataAndCompatibilityChecksTest {
             assertTrue(plan.message().contains("user(s) billing-app are created on the target"), plan.message());
             assertFalse(has(planned, "not-migrated.acl"), planned.toString());
             assertFalse(has(planned, "config.plan"));
+            // into Dragonfly (here its profile) a user with a password comes only with its password given: the plan says where
+            source.cli("ACL", "SETUSER", "report-job", "on", "nopass", "~r:*", "+get");
+            MigrationOptions dragonfly = new MigrationOptions(null, null, null, "dragonfly", null, null, null, null, null, true);
+            ValidationCheck noHashes = check(validate(source.uri(), target.uri(), dragonfly), "users.plan");
+            assertEquals(Severity.WARNING, noHashes.severity(), noHashes.toString());
+            assertTrue(noHashes.message().contains("user(s) billing-app are created only with their password given"), noHashes.message());
+            assertTrue(noHashes.remediation().contains("PUT /api/migrations/{id}/users/passwords")
+                    && noHashes.remediation().contains("users/acl-file"), noHashes.remediation());
 
             // options.migrateConfig: the plan names each setting the cutover changes, and the functions that come along
             source.cli("FUNCTION", "LOAD", "#!lua name=greetings\nredis.register_function('hello', function() return 'hi' end)");

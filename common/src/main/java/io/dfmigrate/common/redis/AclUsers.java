@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Predicate;
 
 /**
  * The users of a server as {@code ACL LIST} shows them, reduced to what the target write guard changes and must give
@@ -55,16 +56,28 @@ public final class AclUsers {
         }
     }
 
+    /** Where a user's password may be given for a target that takes no hashes, and where its ACL file is. */
+    public static final String PASSWORD_REMEDY = "give its password with PUT /api/migrations/{id}/users/passwords before the cutover, "
+            + "or load the ACL file of GET /api/migrations/{id}/users/acl-file with the target's --aclfile";
+
+    /** {@link #copy(BlockingRedis, BlockingRedis, Predicate, Map, boolean)} with no password given, the target detected. */
+    public static Copied copy(BlockingRedis source, BlockingRedis target, Predicate<String> own) {
+        return copy(source, target, own, Map.of(), false);
+    }
+
     /**
      * The source's ACL users made on the target ({@code options.migrateUsers}): each line of the source's {@code ACL LIST}
      * (on/off, password hashes, key and channel patterns, command rules, selectors) given to {@code ACL SETUSER <name> …} after
      * {@code ACL DELUSER <name>},
      * so a user logs in with its own password and keeps exactly its rights; read back and compared. Never copied: the
-     * source's {@code default} user, the users {@code own} names (the migration's own), and, into Dragonfly, users with a
-     * password (its {@code ACL SETUSER} takes no hashes).
+     * source's {@code default} user and the users {@code own} names (the migration's own). Into Dragonfly (detected, or
+     * {@code dragonfly} when the migration's targetProfile says so), whose {@code ACL SETUSER} takes no hash, a user with
+     * a password is made with the password {@code passwords} gives for it, once its SHA-256 is proven to be one of the
+     * user's hashes on the source; without one it is not made, and the reason says where to give it.
      */
-    public static Copied copy(BlockingRedis source, BlockingRedis target, java.util.function.Predicate<String> own) {
-        boolean dragonfly = target.send(Request.cmd(Command.INFO).arg("server")).toString().contains("dragonfly_version");
+    public static Copied copy(BlockingRedis source, BlockingRedis target, Predicate<String> own, Map<String, String> passwords,
+                              boolean dragonfly) {
+        boolean noHashes = dragonfly || target.send(Request.cmd(Command.INFO).arg("server")).toString().contains("dragonfly_version");
         Map<String, String> lines = lines(source);
         List<String> created = new ArrayList<>();
         Map<String, String> skipped = new LinkedHashMap<>();
@@ -72,13 +85,22 @@ public final class AclUsers {
             String name = e.getKey();
             List<String> rules = tokens(e.getValue());
             rules = rules.subList(2, rules.size());
+            List<String> hashes = rules.stream().filter(r -> r.startsWith("#")).toList();
+            String given = passwords.get(name);
             if (name.equals("default")) {
                 skipped.put(name, "the source's default user is never copied");
             } else if (own.test(name)) {
                 skipped.put(name, "a user of the migration itself, or the one it connects to the target as");
-            } else if (dragonfly && rules.stream().anyMatch(r -> r.startsWith("#"))) {
-                skipped.put(name, "Dragonfly's ACL SETUSER takes no password hash: create the user there with its password");
+            } else if (noHashes && !hashes.isEmpty() && given == null) {
+                skipped.put(name, "the target (Dragonfly) takes no password hash in ACL SETUSER: " + PASSWORD_REMEDY);
+            } else if (noHashes && !hashes.isEmpty() && !hashes.contains("#" + sha256(given))) {
+                skipped.put(name, "the password given for it is not one of its passwords on the source: " + PASSWORD_REMEDY);
             } else {
+                if (noHashes && !hashes.isEmpty()) {
+                    // the one hash the given password proves is given as the password itself; other hashes cannot travel
+                    String proven = "#" + sha256(given);
+                    rules = rules.stream().filter(r -> !r.startsWith("#") || r.equals(proven)).map(r -> r.equals(proven) ? ">" + given : r).toList();
+                }
                 // made anew rather than with "reset", which also sets sanitize-payload: the user is then exactly the source's
                 // (a user of that name the target had is replaced, its connections closed by the server)
                 Request set = Request.cmd(Command.ACL).arg("SETUSER").arg(name);
@@ -93,8 +115,47 @@ public final class AclUsers {
             }
         }
         Map<String, String> after = lines(target);
-        List<String> differ = created.stream().filter(n -> !lines.get(n).equals(after.get(n))).toList();
+        List<String> differ = created.stream().filter(n -> !sameRules(lines.get(n), after.get(n))).toList();
         return new Copied(List.copyOf(created), skipped, differ);
+    }
+
+    /**
+     * The users a copy would make, as lines of an ACL file ({@code user <name> <rules…>}, the source's {@code ACL LIST}
+     * lines; Redis, Valkey and Dragonfly load such a file with {@code --aclfile} or {@code ACL LOAD}): the password
+     * hashes travel as they are. Without the source's {@code default} user and the users {@code own} names.
+     */
+    public static String aclFile(BlockingRedis source, Predicate<String> own) {
+        StringBuilder b = new StringBuilder();
+        lines(source).forEach((name, line) -> {
+            if (!name.equals("default") && !own.test(name)) {
+                b.append(line).append('\n');
+            }
+        });
+        return b.toString();
+    }
+
+    /**
+     * Two {@code ACL LIST} lines grant the same: equal, or the same rules in another order (a server describes the
+     * commands a rule added in its own order: {@code +get +select} is read back as {@code +select +get}).
+     */
+    public static boolean sameRules(String a, String b) {
+        return a.equals(b) || (b != null && tokens(a).stream().sorted().toList().equals(tokens(b).stream().sorted().toList()));
+    }
+
+    /** The users of {@code ACL LIST} that have a password (a {@code #} hash rule), in the server's order. */
+    public static List<String> withPassword(BlockingRedis redis) {
+        return lines(redis).entrySet().stream().filter(e -> tokens(e.getValue()).stream().anyMatch(t -> t.startsWith("#")))
+                .map(Map.Entry::getKey).toList();
+    }
+
+    /** The hash form of an ACL password: lowercase hex SHA-256 of its UTF-8 bytes. */
+    static String sha256(String password) {
+        try {
+            return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+                    .digest(password.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     /** An ACL error with every password rule it may quote ({@code >pw}, {@code <pw}, {@code #hash}) masked. */

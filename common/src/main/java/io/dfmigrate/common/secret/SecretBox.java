@@ -23,6 +23,8 @@ public final class SecretBox {
     public static final String SOURCE = "source";
     public static final String TARGET = "target";
     public static final String GUARD = "guard";
+    /** The passwords given per ACL user for a target that takes no password hash (Dragonfly). */
+    public static final String USER_PASSWORDS = "user-passwords";
 
     private static final String V1 = "v1:";
     private static final String V2 = "v2:";

@@ -35,6 +35,9 @@ public class Migration extends PanacheEntityBase {
     public String targetUri;
     @Column(name = "target_sealed")
     public String targetSealed;
+    /** Passwords given per source ACL user for a target that takes no hash (JSON user → password), sealed; or null. */
+    @Column(name = "user_passwords_sealed")
+    public String userPasswordsSealed;
     /** The options (JSON, defaults filled in) and the last validation's checks (JSON). */
     public String options;
     public String validation;

@@ -36,6 +36,8 @@ public class ApiSecurity {
     public static final long MAX_BODY_BYTES = 64 * 1024;
     /** The routing-context key of the authenticated principal: the static token's {@link Role} name, or {@code oidc:<user>}. */
     static final String PRINCIPAL = "dfm.principal";
+    /** The one read a viewer may not do: the ACL file holds password hashes. */
+    static final String OPERATOR_ONLY_READ = "/users/acl-file";
 
     private final Set<AuthMode> modes;
     private final boolean oidcTenantEnabled;
@@ -199,6 +201,10 @@ public class ApiSecurity {
         HttpMethod method = rc.request().method();
         if (role == Role.viewer && method != HttpMethod.GET && method != HttpMethod.HEAD) {
             problem(rc, 403, "Forbidden", "a viewer may read, not act: use the operator's token or role");
+            return;
+        }
+        if (role == Role.viewer && rc.normalizedPath().endsWith(OPERATOR_ONLY_READ)) {
+            problem(rc, 403, "Forbidden", "the ACL file holds the source users' password hashes: use the operator's token or role");
             return;
         }
         rc.put(PRINCIPAL, principal);

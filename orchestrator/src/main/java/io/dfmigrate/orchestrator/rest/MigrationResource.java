@@ -1,11 +1,13 @@
 package io.dfmigrate.orchestrator.rest;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.dfmigrate.orchestrator.persistence.MigrationState.Action;
 import io.dfmigrate.orchestrator.service.Dtos;
 import io.dfmigrate.orchestrator.service.MigrationActions;
 import io.dfmigrate.orchestrator.service.MigrationQueries;
+import io.dfmigrate.orchestrator.service.UserHandover;
 import io.smallrye.common.annotation.Blocking;
 import io.smallrye.common.annotation.RunOnVirtualThread;
 import jakarta.ws.rs.Consumes;
@@ -21,6 +23,7 @@ import jakarta.ws.rs.HeaderParam;
 import java.time.Duration;
 import org.jboss.resteasy.reactive.RestStreamElementType;
 import jakarta.ws.rs.POST;
+import jakarta.ws.rs.PUT;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
@@ -41,6 +44,7 @@ public class MigrationResource {
 
     private final MigrationActions actions;
     private final MigrationQueries queries;
+    private final UserHandover users;
     private final CurrentVertxRequest request;
     private final EventStreams streams;
     /** States that end a run: an event stream ends there (a restart is followed with a new stream). */
@@ -48,8 +52,9 @@ public class MigrationResource {
     private final ObjectMapper mapper;
     private final Duration eventsInterval;
 
-    public MigrationResource(MigrationActions actions, MigrationQueries queries, ObjectMapper mapper, OrchestratorConfig config,
-                             CurrentVertxRequest request) {
+    public MigrationResource(MigrationActions actions, MigrationQueries queries, UserHandover users, ObjectMapper mapper,
+                             OrchestratorConfig config, CurrentVertxRequest request) {
+        this.users = users;
         this.request = request;
         this.streams = new EventStreams(config.sseMaxPerMigration(), config.sseMaxTotal());
         this.actions = actions;
@@ -249,6 +254,41 @@ public class MigrationResource {
     @Path("{id}/restart")
     public Response restart(@PathParam("id") String id, @HeaderParam(ACTOR_HEADER) String actor) {
         return accepted(actions.act(id, Action.restart, null, actor(actor)));
+    }
+
+    /** The users that have a password given for the cutover (names only; the passwords are never shown again). */
+    @RunOnVirtualThread
+    @GET
+    @Path("{id}/users/passwords")
+    public UserHandover.PasswordsView userPasswords(@PathParam("id") String id) {
+        return users.names(id);
+    }
+
+    /**
+     * Passwords per source ACL user ({@code {"app": "…"}}, replacing those given before; {@code {}} removes them), for a
+     * target that takes no password hash (Dragonfly): the cutover makes such a user with it once its SHA-256 matches the
+     * source's hash. Sealed at rest; until the migration is completed.
+     */
+    @RunOnVirtualThread
+    @PUT
+    @Path("{id}/users/passwords")
+    @Consumes(MediaType.WILDCARD)
+    public UserHandover.PasswordsView giveUserPasswords(@PathParam("id") String id, String body, @HeaderParam(ACTOR_HEADER) String actor) {
+        return users.replace(id, optionalBody(body, JsonNode.class), actor(actor));
+    }
+
+    /**
+     * The source's users as an ACL file for the target's {@code --aclfile} (password hashes included, so the operator's
+     * only, and audited), read from the source now.
+     */
+    @RunOnVirtualThread
+    @GET
+    @Path("{id}/users/acl-file")
+    @Produces(MediaType.TEXT_PLAIN)
+    public Response aclFile(@PathParam("id") String id, @HeaderParam(ACTOR_HEADER) String actor) {
+        return Response.ok(users.aclFile(id, actor(actor)))
+                .header("Content-Disposition", "attachment; filename=\"dfmigrate-" + id.replaceAll("[^0-9a-fA-F-]", "") + "-users.acl\"")
+                .header("Cache-Control", "no-store").build();
     }
 
     /** Action bodies are optional, so a plain {@code curl -X POST} works; when present they are strict JSON. */

@@ -43,6 +43,11 @@ public class ApiException extends RuntimeException {
         return new ApiException(429, "Too Many Requests", detail, null, null, null);
     }
 
+    /** 502: a server the migration names (its source, its target) could not answer what the request needs. */
+    public static ApiException unavailable(String detail) {
+        return new ApiException(502, "Server unavailable", detail, null, null, null);
+    }
+
     public static ApiException conflict(String detail, String state, List<String> allowedActions) {
         return new ApiException(409, "Action not allowed in this state", detail, null, state, allowedActions);
     }

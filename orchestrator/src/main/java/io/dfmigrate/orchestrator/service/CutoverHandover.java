@@ -32,12 +32,14 @@ public class CutoverHandover {
     private static final Logger LOG = Logger.getLogger(CutoverHandover.class);
 
     private final KeeperSteps steps;
+    private final UserHandover userHandover;
     private final SecretBox box;
     private final Vertx vertx;
     private final OrchestratorConfig config;
 
-    public CutoverHandover(KeeperSteps steps, SecretBox box, Vertx vertx, OrchestratorConfig config) {
+    public CutoverHandover(KeeperSteps steps, UserHandover userHandover, SecretBox box, Vertx vertx, OrchestratorConfig config) {
         this.steps = steps;
+        this.userHandover = userHandover;
         this.box = box;
         this.vertx = vertx;
         this.config = config;
@@ -59,12 +61,15 @@ public class CutoverHandover {
         }
     }
 
-    /** The source's users made on the target (AclUsers.copy), never the target user the migration connects as, nor the migration's. */
+    /**
+     * The source's users made on the target (AclUsers.copy), never the target user the migration connects as, nor the
+     * migration's; into Dragonfly (or with targetProfile dragonfly) with the passwords given per user.
+     */
     private void users(KeeperSteps.KeeperView v, RedisEndpoint source, RedisEndpoint target) {
-        String targetUser = target.user() == null ? "default" : target.user();
-        Predicate<String> own = name -> name.startsWith("dfmigrate-") || name.equals(targetUser);
+        Predicate<String> own = UserHandover.own(target);
         try (BlockingRedis s = connect(SourceServers.of(vertx, source, config.redisTimeout()).get(0)); BlockingRedis t = connect(target)) {
-            AclUsers.Copied copied = AclUsers.copy(s, t, own);
+            AclUsers.Copied copied = AclUsers.copy(s, t, own, userHandover.passwords(v.id(), v.userPasswordsSealed()),
+                    "dragonfly".equals(v.options().targetProfile()));
             boolean complete = copied.differ().isEmpty() && copied.skipped().keySet().stream().allMatch(n -> n.equals("default") || own.test(n));
             steps.handedOver(v.id(), complete ? "users-migrated" : "users-incomplete", copied.summary());
             LOG.infof("migration %s: users: %s", v.id(), copied.summary());

@@ -29,7 +29,8 @@ public class KeeperSteps {
     /** What the keeper needs of a migration, read in one transaction. */
     record KeeperView(UUID id, int run, MigrationState state, GuardStatus guardStatus, String guardSealed, String sourceSealed,
                       String targetSealed, String notifyPrevious, boolean reconciling, boolean cuttingOver, long captured,
-                      long applied, MigrationOptions options, long targetOwnKeys, boolean ownPending) {
+                      long applied, MigrationOptions options, long targetOwnKeys, boolean ownPending,
+                      String userPasswordsSealed) {
         boolean live() {
             return state.live();
         }
@@ -44,7 +45,8 @@ public class KeeperSteps {
             Migration m = Migration.findById(id);
             return m == null ? null : new KeeperView(m.id, m.run, m.state, m.guard.status, m.guard.sealed, m.sourceSealed, m.targetSealed,
                     m.capture.notifyPrevious, m.reconciling, m.cuttingOver(), m.capture.captured, m.capture.applied, Journal.options(m),
-                    m.targetOwnKeys == null ? 0 : m.targetOwnKeys, m.cuttingOver() && m.cutover.ownPending);
+                    m.targetOwnKeys == null ? 0 : m.targetOwnKeys, m.cuttingOver() && m.cutover.ownPending,
+                    m.userPasswordsSealed);
         });
     }
 

@@ -34,7 +34,8 @@ public class Resealing {
             new Field(SecretBox.SOURCE, m -> m.sourceSealed, (m, v) -> m.sourceSealed = v),
             new Field(SecretBox.TARGET, m -> m.targetSealed, (m, v) -> m.targetSealed = v),
             new Field(SecretBox.TARGET, m -> m.guard.targetSealed, (m, v) -> m.guard.targetSealed = v),
-            new Field(SecretBox.GUARD, m -> m.guard.sealed, (m, v) -> m.guard.sealed = v));
+            new Field(SecretBox.GUARD, m -> m.guard.sealed, (m, v) -> m.guard.sealed = v),
+            new Field(SecretBox.USER_PASSWORDS, m -> m.userPasswordsSealed, (m, v) -> m.userPasswordsSealed = v));
 
     void onStart(@Observes StartupEvent start) {
         resealAll();
@@ -47,7 +48,7 @@ public class Resealing {
         // only the rows with something to re-seal: after the first start with a key, none
         List<UUID> ids = QuarkusTransaction.requiringNew().call(() -> Migration.getEntityManager().createQuery(
                         "select m.id from Migration m where m.sourceSealed not like :p or m.targetSealed not like :p"
-                                + " or m.guard.sealed not like :p or m.guard.targetSealed not like :p", UUID.class)
+                                + " or m.guard.sealed not like :p or m.guard.targetSealed not like :p or m.userPasswordsSealed not like :p", UUID.class)
                 .setParameter("p", box.currentPrefix() + "%").getResultList());
         for (UUID id : ids) {
             try {

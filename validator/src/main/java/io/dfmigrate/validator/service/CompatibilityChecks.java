@@ -126,20 +126,27 @@ final class CompatibilityChecks {
         return n;
     }
 
-    static void notMigrated(EndpointProbe s, EndpointProbe t, boolean migrateUsers, boolean migrateConfig, boolean dragonfly, Report r) {
+    /**
+     * What is not migrated, and the plan of {@code options.migrateUsers}. {@code withPassword}: for a target that takes
+     * no password hash (Dragonfly), the source's users that have a password; null otherwise.
+     */
+    static void notMigrated(EndpointProbe s, EndpointProbe t, boolean migrateUsers, boolean migrateConfig, List<String> withPassword, Report r) {
         List<String> users = s.aclUsers().stream().filter(u -> !u.equals("default") && !u.startsWith("dfmigrate-")).toList();
         if (migrateUsers) {
             // the plan: who comes along at the cutover (options.migrateUsers; AclUsers.copy)
+            List<String> needPassword = withPassword == null ? List.of() : withPassword.stream().filter(users::contains).toList();
             if (s.aclUsers().isEmpty()) {
                 r.add("users.plan", WARNING, "options.migrateUsers: the source's users could not be listed (ACL USERS)",
                         "grant the source user +acl (ACL LIST is read at the cutover) and the target user +acl");
             } else {
-                r.add("users.plan", dragonfly && !users.isEmpty() ? WARNING : INFO, "options.migrateUsers: at the cutover "
+                r.add("users.plan", needPassword.isEmpty() ? INFO : WARNING, "options.migrateUsers: at the cutover "
                         + (users.isEmpty() ? "no user is created on the target (the source has only its default user)"
                         : "user(s) " + String.join(", ", users) + " are created on the target with their passwords and rules")
-                        + "; the source's default user is not" + (dragonfly ? "; into Dragonfly a user with a password is not created "
-                        + "(its ACL SETUSER takes no password hash)" : ""),
-                        dragonfly && !users.isEmpty() ? "create those users on the target with their passwords before the applications switch" : null);
+                        + "; the source's default user is not" + (needPassword.isEmpty() ? "" : "; the target (Dragonfly) takes no password "
+                        + "hash, so user(s) " + String.join(", ", needPassword) + " are created only with their password given"),
+                        needPassword.isEmpty() ? null : "give their passwords with PUT /api/migrations/{id}/users/passwords (each is checked "
+                                + "against the source's hash), or load the ACL file of GET /api/migrations/{id}/users/acl-file with the "
+                                + "target's --aclfile");
             }
         } else if (!users.isEmpty()) {
             r.add("not-migrated.acl", WARNING, "ACL users are not migrated: " + String.join(", ", users),

@@ -134,7 +134,8 @@ public class ValidationService {
             guard(target, o, r);
         }
         boolean settings = o.migrateConfig() != null && !o.migrateConfig().keys().isEmpty();
-        CompatibilityChecks.notMigrated(src, tgt, Boolean.TRUE.equals(o.migrateUsers()), settings, dragonfly, r);
+        CompatibilityChecks.notMigrated(src, tgt, Boolean.TRUE.equals(o.migrateUsers()), settings,
+                dragonfly && Boolean.TRUE.equals(o.migrateUsers()) ? usersWithPassword(source) : null, r);
         if (settings && tgt.reachable()) {
             try (BlockingRedis s = BlockingRedis.connect(vertx, SourceServers.of(vertx, source, config.timeout()).get(0), 0, config.timeout());
                  BlockingRedis t = BlockingRedis.connect(vertx, target, 0, config.timeout())) {
@@ -216,6 +217,15 @@ public class ValidationService {
             remediation = "check that the " + p.role() + " URI is right and the server is reachable from the dfmigrate services";
         }
         r.add(id, ERROR, p.role() + " " + p.endpoint().address() + " is not usable: " + err, remediation);
+    }
+
+    /** The source's users that have a password (for a target that takes no hash); empty when ACL LIST may not be read. */
+    private List<String> usersWithPassword(RedisEndpoint source) {
+        try (BlockingRedis s = BlockingRedis.connect(vertx, SourceServers.of(vertx, source, config.timeout()).get(0), 0, config.timeout())) {
+            return AclUsers.withPassword(s);
+        } catch (RuntimeException e) {
+            return List.of();
+        }
     }
 
     /** The copy reads keys with a read-only script; a source that refuses it is read with slower pipelines. */
