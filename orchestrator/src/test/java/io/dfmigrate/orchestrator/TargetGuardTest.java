@@ -248,6 +248,35 @@ class TargetGuardTest {
         }
     }
 
+    /** A Redis Cluster's masters each hold their own users: one that differs between them is named at the cutover. */
+    @Test
+    void aClusterSourcesUsersThatDifferBetweenItsMastersAreNamed() throws Exception {
+        try (RedisCluster cluster = RedisCluster.start(2, 0); RedisServer target = RedisServer.start("--requirepass", "t0p")) {
+            for (RedisServer master : cluster.masters()) {
+                master.cli("ACL", "SETUSER", "alice", "on", ">alicepw", "~*", "+@all");
+                master.cli("ACL", "SETUSER", "bob", "on", ">bobpw", "~b" + master.port() + ":*", "+@all");
+            }
+            String id = given().contentType(ContentType.JSON).body(body("users-cluster", cluster.masters().get(0).uri() + "?cluster=yes",
+                    "redis://:t0p@127.0.0.1:" + target.port(), "{\"migrateUsers\":true}")).post("/api/migrations").then().statusCode(201)
+                    .extract().path("id");
+            try (KafkaConsumer<String, String> phases = consumer(); KafkaProducer<String, String> producer = producer()) {
+                phases.subscribe(List.of(Topics.PHASES));
+                TestSupport.replicating(id, producer, "r", null);
+                given().contentType(ContentType.JSON).body("{\"cutover\":true}").post("/api/migrations/" + id + "/complete").then().statusCode(202);
+                awaitRecord(phases, id, EventTypes.PHASE_CUTOVER);
+                send(producer, StatusEvent.cutoverPaused(new RunKey(id, 1), "r", new StatusEvent.Cutover(0L, null, null, "paused")));
+                awaitRecord(phases, id, EventTypes.PHASE_COMPLETE);
+                assertEquals("PONG", target.cli("--user", "alice", "--pass", "alicepw", "--no-auth-warning", "PING"));
+                List<String> details = given().get("/api/migrations/" + id + "/audit").then().body("action", hasItem("users-incomplete"))
+                        .extract().path("findAll { it.action == 'users-incomplete' }.detail");
+                assertTrue(details.get(0).contains("user(s) bob differ between the cluster's masters"), details.toString());
+                assertFalse(details.get(0).contains("alice differ"), details.toString());
+                send(producer, StatusEvent.cutoverDone(new RunKey(id, 1), "r", new StatusEvent.Cutover(null, 50L, true, "key counts equal")));
+                awaitState(id, "COMPLETED");
+            }
+        }
+    }
+
     @Test
     void aTargetUserWithoutAclRightsFailsTheStartWithARemedyAndChangesNothing() throws Exception {
         try (RedisServer source = RedisServer.start(); RedisServer target = RedisServer.start()) {

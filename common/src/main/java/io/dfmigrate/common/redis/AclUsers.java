@@ -142,6 +142,25 @@ public final class AclUsers {
         return a.equals(b) || (b != null && tokens(a).stream().sorted().toList().equals(tokens(b).stream().sorted().toList()));
     }
 
+    /**
+     * The users whose {@code ACL LIST} line on another server (a Redis Cluster's other masters, each with its own users)
+     * differs from the first's, or that only one side has: a copy made from the first server would not be theirs.
+     */
+    public static List<String> differing(BlockingRedis first, List<BlockingRedis> others) {
+        Map<String, String> base = lines(first);
+        java.util.Set<String> out = new java.util.LinkedHashSet<>();
+        for (BlockingRedis other : others) {
+            Map<String, String> there = lines(other);
+            base.forEach((name, line) -> {
+                if (!sameRules(line, there.get(name))) {
+                    out.add(name);
+                }
+            });
+            there.keySet().stream().filter(n -> !base.containsKey(n)).forEach(out::add);
+        }
+        return List.copyOf(out);
+    }
+
     /** The users of {@code ACL LIST} that have a password (a {@code #} hash rule), in the server's order. */
     public static List<String> withPassword(BlockingRedis redis) {
         return lines(redis).entrySet().stream().filter(e -> tokens(e.getValue()).stream().anyMatch(t -> t.startsWith("#")))

@@ -67,17 +67,36 @@ public class CutoverHandover {
      */
     private void users(KeeperSteps.KeeperView v, RedisEndpoint source, RedisEndpoint target) {
         Predicate<String> own = UserHandover.own(target);
-        try (BlockingRedis s = connect(SourceServers.of(vertx, source, config.redisTimeout()).get(0)); BlockingRedis t = connect(target)) {
+        List<RedisEndpoint> masters = SourceServers.of(vertx, source, config.redisTimeout());
+        try (BlockingRedis s = connect(masters.get(0)); BlockingRedis t = connect(target)) {
             AclUsers.Copied copied = AclUsers.copy(s, t, own, userHandover.passwords(v.id(), v.userPasswordsSealed()),
                     "dragonfly".equals(v.options().targetProfile()));
-            boolean complete = copied.differ().isEmpty() && copied.skipped().keySet().stream().allMatch(n -> n.equals("default") || own.test(n));
-            steps.handedOver(v.id(), complete ? "users-migrated" : "users-incomplete", copied.summary());
-            LOG.infof("migration %s: users: %s", v.id(), copied.summary());
+            // a cluster's masters each hold their own users: those that differ on another master are named (the first's were used)
+            List<String> elsewhere = masters.size() < 2 ? List.of() : otherMasters(masters, s).stream().filter(own.negate()).toList();
+            boolean complete = elsewhere.isEmpty() && copied.differ().isEmpty()
+                    && copied.skipped().keySet().stream().allMatch(n -> n.equals("default") || own.test(n));
+            String detail = copied.summary() + (elsewhere.isEmpty() ? "" : "; user(s) " + String.join(", ", elsewhere)
+                    + " differ between the cluster's masters (the rules of " + masters.get(0).address() + " were used)");
+            steps.handedOver(v.id(), complete ? "users-migrated" : "users-incomplete", detail);
+            LOG.infof("migration %s: users: %s", v.id(), detail);
         } catch (RuntimeException e) {
             String reason = "the source's users could not be created on " + target + ": " + e.getMessage()
                     + " (the source user needs +acl to read ACL LIST, the target user +acl): create them by hand before the applications switch";
             LOG.warnf("migration %s: %s", v.id(), reason);
             steps.handedOver(v.id(), "users-incomplete", reason);
+        }
+    }
+
+    /** The users that differ between the first master ({@code first}) and the cluster's other masters. */
+    private List<String> otherMasters(List<RedisEndpoint> masters, BlockingRedis first) {
+        List<BlockingRedis> others = new ArrayList<>();
+        try {
+            for (RedisEndpoint m : masters.subList(1, masters.size())) {
+                others.add(connect(m));
+            }
+            return AclUsers.differing(first, others);
+        } finally {
+            others.forEach(BlockingRedis::close);
         }
     }
 
