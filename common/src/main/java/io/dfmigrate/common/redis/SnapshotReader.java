@@ -8,24 +8,20 @@ import com.moilioncircle.redis.replicator.rdb.datatype.ExpiredType;
 import com.moilioncircle.redis.replicator.rdb.dump.DumpRdbVisitor;
 import com.moilioncircle.redis.replicator.rdb.dump.datatype.DumpKeyValuePair;
 import io.dfmigrate.common.endpoint.RedisEndpoint;
-import java.io.BufferedInputStream;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.Socket;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.regex.Pattern;
 
 /**
  * {@code options.copyMode=snapshot}: the source's keys as of one moment, read from the RDB snapshot the source streams to
  * a new replica ({@code PSYNC ? -1}, a full sync) instead of a DUMP per key, parsed by redis-replicator's
  * {@link DumpRdbVisitor} (with what RDB 12 adds: {@link SnapshotRdbVisitor}) into one DUMP payload per key (type byte, value, RDB version, CRC: what DUMP returns). The
  * connection is our own socket (credentials, TLS, SNI and CA as every other connection; the endpoint policy applies), so
- * nothing of the library's own replica (retries, its logging of AUTH) is used. The link is closed right after the
- * snapshot: the source's replication stream is not read (change capture carries the changes, as in scan mode).
+ * nothing of the library's own replica (retries, its logging of AUTH) is used: a {@link ReplicationLink}, closed right
+ * after the snapshot: the source's replication stream is not read (change capture carries the changes, as in scan mode).
  *
  * <p>The source pays one fork (copy-on-write memory while the snapshot is written, as for any replica's full sync or
  * BGSAVE) and sends the data once, sequentially; its main thread does no per-key work. It lists a replica with port 0
@@ -45,7 +41,6 @@ public final class SnapshotReader implements SourceReader {
     /** The highest RDB version the parser reads (Redis 7.4 to 8.x, hash-field TTLs included); newer ones need copyMode scan. */
     public static final int MAX_RDB_VERSION = SnapshotRdbVisitor.MAX_VERSION;
 
-    private static final Pattern ERROR_CODE = Pattern.compile("^-([A-Z]+)");
 
     private final RedisEndpoint source;
     private final Duration timeout;
@@ -124,28 +119,9 @@ public final class SnapshotReader implements SourceReader {
     }
 
     private long entries(EntrySink sink) {
-        RedisEndpoint source = Sentinels.current(this.source, timeout); // a Sentinel's master: the one it names now
-        java.net.InetAddress checked = BlockingRedis.checkedAddress(source); // connected to as checked, never resolved again
-        try (Socket socket = SourceSocket.connect(source, checked, timeout)) {
-            InputStream in = new BufferedInputStream(socket.getInputStream(), 1 << 16);
-            OutputStream out = socket.getOutputStream();
-            if (source.password() != null) {
-                String reply = source.user() == null ? SourceSocket.command(out, in, "AUTH", source.password())
-                        : SourceSocket.command(out, in, "AUTH", source.user(), source.password());
-                if (reply.startsWith("-")) {
-                    throw new RedisCommandException(source.address() + ": the source refused the credentials (" + code(reply) + ")");
-                }
-            }
-            expectOk(source, SourceSocket.command(out, in, "REPLCONF", "capa", "eof", "capa", "psync2"), "REPLCONF");
-            String sync = SourceSocket.command(out, in, "PSYNC", "?", "-1");
-            while (sync.isEmpty()) {
-                sync = SourceSocket.line(in); // keep-alive newlines until the source starts the snapshot (repl-diskless-sync-delay)
-            }
-            if (!sync.startsWith("+FULLRESYNC")) {
-                throw refused(source, "PSYNC", sync);
-            }
-            KeyBound rdb = new KeyBound(rdbPayload(in), maxKeyBytes);
-            return parse(rdb, sink, source);
+        // a full sync's snapshot over our own replica link; closed right after it (change capture carries the changes)
+        try (ReplicationLink link = ReplicationLink.open(source, null, 0, timeout)) {
+            return parse(new KeyBound(link.snapshot(), maxKeyBytes), sink, source);
         } catch (KeyTooLarge e) {
             throw new RedisCommandException(source.address() + ": " + e.getMessage(), e);
         } catch (IOException e) {
@@ -269,61 +245,5 @@ public final class SnapshotReader implements SourceReader {
                         + " copier's heap (a key takes about three times its size while it is held and written)");
             }
         }
-    }
-
-    /** After {@code +FULLRESYNC}: keep-alive newlines, then {@code $<length>} (a snapshot on disk) or {@code $EOF:<mark>} (diskless). */
-    private static InputStream rdbPayload(InputStream in) throws IOException {
-        int c;
-        do {
-            c = in.read();
-        } while (c == '\n' || c == '\r');
-        if (c != '$') {
-            throw new IOException("the source sent no snapshot (first byte " + c + ")");
-        }
-        String header = SourceSocket.line(in);
-        if (header.startsWith("EOF:")) {
-            return in; // the parser stops at the snapshot's end marker; the 40 bytes after it are not read
-        }
-        long length = Long.parseLong(header.strip());
-        return new FilterInputStream(in) {
-            long left = length;
-
-            @Override
-            public int read() throws IOException {
-                if (left <= 0) {
-                    return -1;
-                }
-                int b = super.read();
-                left -= b < 0 ? 0 : 1;
-                return b;
-            }
-
-            @Override
-            public int read(byte[] b, int off, int len) throws IOException {
-                if (left <= 0) {
-                    return -1;
-                }
-                int n = super.read(b, off, (int) Math.min(len, left));
-                left -= Math.max(0, n);
-                return n;
-            }
-        };
-    }
-
-    private static void expectOk(RedisEndpoint source, String reply, String what) {
-        if (!reply.startsWith("+")) {
-            throw refused(source, what, reply);
-        }
-    }
-
-    private static RedisCommandException refused(RedisEndpoint source, String what, String reply) {
-        String hint = reply.contains("NOPERM") || reply.contains("unknown")
-                ? ": its user needs +psync +replconf (and the server must allow replicas), or use options.copyMode=scan" : "";
-        return new RedisCommandException(source.address() + ": the source refused " + what + " (" + reply.strip() + ")" + hint);
-    }
-
-    private static String code(String reply) {
-        var m = ERROR_CODE.matcher(reply);
-        return m.find() ? m.group(1) : "error";
     }
 }
