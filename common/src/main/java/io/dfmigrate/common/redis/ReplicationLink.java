@@ -53,9 +53,10 @@ public final class ReplicationLink implements AutoCloseable {
 
     /**
      * One unit of the stream in source order: one command, or a MULTI/EXEC block's commands ({@code transaction}); no
-     * command for what only moves the offset (PING, REPLCONF). {@code offset}: the stream's offset after the unit.
+     * command for what only moves the offset (PING, REPLCONF). {@code offset}: the stream's offset after the unit;
+     * {@code db}: the database the stream is in after it (what a resume from {@code offset} starts in).
      */
-    public record Entry(long offset, List<Op> ops, boolean transaction) {
+    public record Entry(long offset, int db, List<Op> ops, boolean transaction) {
     }
 
     /** The most arguments and bytes one stream command may have before the link calls the stream broken. */
@@ -196,7 +197,7 @@ public final class ReplicationLink implements AutoCloseable {
             byte[][] args = readCommand();
             if (args == null) {
                 if (block == null) {
-                    return new Entry(position().offset(), List.of(), false); // a keep-alive newline: the offset moved
+                    return new Entry(position().offset(), db, List.of(), false); // a keep-alive newline: the offset moved
                 }
                 continue;
             }
@@ -208,19 +209,19 @@ public final class ReplicationLink implements AutoCloseable {
                         ack(position().offset());
                     }
                     if (block == null) {
-                        return new Entry(position().offset(), List.of(), false);
+                        return new Entry(position().offset(), db, List.of(), false);
                     }
                 }
                 case "MULTI" -> block = new ArrayList<>();
                 case "EXEC" -> {
                     if (block != null) {
-                        return new Entry(position().offset(), List.copyOf(block), true);
+                        return new Entry(position().offset(), db, List.copyOf(block), true);
                     }
                 }
                 default -> {
                     Op op = new Op(db, args);
                     if (block == null) {
-                        return new Entry(position().offset(), List.of(op), false);
+                        return new Entry(position().offset(), db, List.of(op), false);
                     }
                     block.add(op);
                 }
