@@ -265,16 +265,12 @@ class AcceptanceTest {
             assertEquals(202, api.post("/api/migrations/" + id + "/start", "{\"acknowledgeWarnings\":true}").status());
             JsonNode r = api.await(id, m -> m.path("state").asText().matches("REPLICATING|FAILED"), Duration.ofSeconds(120));
             assertEquals("REPLICATING", r.get("state").asText(), r.toString());
-            for (int i = 0; i < 200; i++) {
-                master.cli("SET", "before:" + i, "on the first master");
-            }
+            master.cli("EVAL", "for i = 0, 199 do redis.call('SET', 'before:' .. i, 'on the first master') end return 1", "0");
             api.await(id, m -> m.at("/replication/appliedChanges").asLong() >= 200, Duration.ofSeconds(60));
 
             master.kill();
             E2e.await(() -> replica.cli("ROLE").startsWith("master"), Duration.ofSeconds(90), "the Sentinel promoted the replica");
-            for (int i = 0; i < 200; i++) {
-                replica.cli("SET", "after:" + i, "on the new master");
-            }
+            replica.cli("EVAL", "for i = 0, 199 do redis.call('SET', 'after:' .. i, 'on the new master') end return 1", "0");
             replica.cli("DEL", "k:1", "k:2", "before:3");
             followedThenCutOver(id, () -> "0".equals(target.cli("EXISTS", "k:1")) && "1".equals(target.cli("EXISTS", "after:199")));
             assertEquals("5397", replica.cli("DBSIZE"), "5000 - 2 + 200 - 1 + 200");

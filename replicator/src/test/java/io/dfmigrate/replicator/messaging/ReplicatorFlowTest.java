@@ -117,9 +117,8 @@ class ReplicatorFlowTest {
             source.cli("HSET", "h", "f1", "v1", "f2", "v2");
             source.cli("RPUSH", "l", "a", "b", "c");
             source.cli("SET", "ttl", "x", "PX", "3600000");
-            for (int i = 0; i < 500; i++) {
-                source.cli("INCR", "counter"); // coalesced: one key, many notifications
-            }
+            // coalesced: one key, many notifications (one per INCR of the script)
+            source.cli("EVAL", "for i = 1, 500 do redis.call('INCR', 'counter') end return 1", "0");
             assertEquals("", target.cli("GET", "user:1"), "nothing is applied before the copy is done");
 
             send("control-in", command(PhaseEvent.Kind.REPLICATE, m, source, target));
