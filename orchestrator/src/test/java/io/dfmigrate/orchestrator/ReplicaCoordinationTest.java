@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.agroal.api.AgroalDataSource;
 import io.dfmigrate.orchestrator.persistence.AdvisoryLocks;
-import io.dfmigrate.orchestrator.service.DatabaseOutages;
-import io.dfmigrate.orchestrator.service.WatchLeader;
+import io.dfmigrate.orchestrator.service.watches.DatabaseOutages;
+import io.dfmigrate.orchestrator.service.watches.WatchLeader;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import jakarta.inject.Inject;

@@ -21,7 +21,7 @@ import io.dfmigrate.common.event.PhaseEvent;
 import io.dfmigrate.common.event.RunKey;
 import io.dfmigrate.common.event.StatusEvent;
 import io.dfmigrate.localstack.RedisServer;
-import io.dfmigrate.orchestrator.service.EndpointKeeper;
+import io.dfmigrate.orchestrator.service.target.EndpointKeeper;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.http.ContentType;

@@ -1,5 +1,6 @@
 package io.dfmigrate.orchestrator.persistence;
 
+import io.dfmigrate.orchestrator.service.lifecycle.Reconciliation;
 import io.quarkus.hibernate.orm.panache.PanacheEntityBase;
 import jakarta.persistence.Column;
 import jakarta.persistence.Embedded;

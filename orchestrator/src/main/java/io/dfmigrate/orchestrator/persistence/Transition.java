@@ -10,6 +10,7 @@ import static io.dfmigrate.orchestrator.persistence.MigrationState.VALIDATED;
 import static io.dfmigrate.orchestrator.persistence.MigrationState.VALIDATING;
 
 import io.dfmigrate.common.event.PhaseEvent;
+import io.dfmigrate.orchestrator.service.Journal;
 import java.util.EnumSet;
 import java.util.Set;
 

@@ -1,9 +1,11 @@
-package io.dfmigrate.orchestrator.service;
+package io.dfmigrate.orchestrator.service.watches;
 
 import io.dfmigrate.orchestrator.config.OrchestratorConfig;
 import io.dfmigrate.orchestrator.persistence.CaptureInfo;
 import io.dfmigrate.orchestrator.persistence.Migration;
 import io.dfmigrate.orchestrator.persistence.MigrationState;
+import io.dfmigrate.orchestrator.service.MigrationTx;
+import io.dfmigrate.orchestrator.service.lifecycle.CopyHandler;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.narayana.jta.QuarkusTransaction;
@@ -158,7 +160,7 @@ public class StallWatch {
     }
 
     /** Samples the applied count for {@code replication.appliedPerSecond}: a new rate every window of at least 5 s. */
-    static void sampleRate(Migration m, Instant now) {
+    public static void sampleRate(Migration m, Instant now) {
         CaptureInfo c = m.capture;
         if (c.rateAt == null || c.rateApplied == null) {
             c.rateAt = now;

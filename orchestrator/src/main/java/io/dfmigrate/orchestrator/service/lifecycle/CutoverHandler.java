@@ -1,4 +1,4 @@
-package io.dfmigrate.orchestrator.service;
+package io.dfmigrate.orchestrator.service.lifecycle;
 
 import io.dfmigrate.common.event.PhaseEvent;
 import io.dfmigrate.common.event.StatusEvent;
@@ -8,6 +8,8 @@ import io.dfmigrate.orchestrator.persistence.GuardStatus;
 import io.dfmigrate.orchestrator.persistence.Migration;
 import io.dfmigrate.orchestrator.persistence.MigrationState;
 import io.dfmigrate.orchestrator.persistence.Transition;
+import io.dfmigrate.orchestrator.service.Journal;
+import io.dfmigrate.orchestrator.service.target.KeeperSteps;
 import java.time.Instant;
 
 /**
@@ -17,7 +19,7 @@ import java.time.Instant;
  * migration FAILED with the counts: a cutover never reports success it did not verify. An abort before VERIFYING ends
  * it and replication goes on.
  */
-final class CutoverHandler {
+public final class CutoverHandler {
     static void onPaused(Journal j, StatusEvent.CutoverPaused e, String actor) {
         Migration m = j.migration();
         // only the current capture's count is drained on (a replicator that was taken over may still pause too)
@@ -92,7 +94,7 @@ final class CutoverHandler {
     }
 
     /** Lifts the guard (the keeper then sends the complete that ends the pause, KeeperSteps.guardLifted), or completes. */
-    static void verify(Journal j) {
+    public static void verify(Journal j) {
         Migration m = j.migration();
         if (m.guard.is(GuardStatus.ACTIVE)) {
             m.guard.moveTo(GuardStatus.LIFTING_FOR_CUTOVER);

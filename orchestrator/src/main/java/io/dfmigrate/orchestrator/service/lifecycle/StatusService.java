@@ -1,9 +1,11 @@
-package io.dfmigrate.orchestrator.service;
+package io.dfmigrate.orchestrator.service.lifecycle;
 
 import io.dfmigrate.common.event.StatusEvent;
 import io.dfmigrate.orchestrator.config.OrchestratorConfig;
 import io.dfmigrate.orchestrator.persistence.Migration;
 import io.dfmigrate.orchestrator.persistence.ProcessedEvent;
+import io.dfmigrate.orchestrator.service.Journal;
+import io.dfmigrate.orchestrator.service.MigrationTx;
 import io.quarkus.narayana.jta.QuarkusTransaction;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Instant;

@@ -1,4 +1,4 @@
-package io.dfmigrate.orchestrator.service;
+package io.dfmigrate.orchestrator.service.lifecycle;
 
 import io.dfmigrate.common.event.Json;
 import io.dfmigrate.common.event.Severity;
@@ -7,12 +7,13 @@ import io.dfmigrate.common.event.ValidationCheck;
 import io.dfmigrate.orchestrator.persistence.Migration;
 import io.dfmigrate.orchestrator.persistence.MigrationState;
 import io.dfmigrate.orchestrator.persistence.Transition;
+import io.dfmigrate.orchestrator.service.Journal;
 import java.time.Instant;
 import java.util.Arrays;
 import java.util.List;
 
 /** The validator's report: VALIDATED, or VALIDATION_FAILED when any check is an error. */
-final class ValidationHandler {
+public final class ValidationHandler {
     static void on(Journal j, StatusEvent.Validation e, String actor) {
         Migration m = j.migration();
         if (m.state != MigrationState.VALIDATING) {
@@ -27,11 +28,11 @@ final class ValidationHandler {
                 errors + " error(s), " + warnings + " warning(s)");
     }
 
-    static List<ValidationCheck> checks(Migration m) {
+    public static List<ValidationCheck> checks(Migration m) {
         return m.validation == null ? List.of() : Arrays.asList(Json.read(m.validation, ValidationCheck[].class));
     }
 
-    static long count(List<ValidationCheck> checks, Severity severity) {
+    public static long count(List<ValidationCheck> checks, Severity severity) {
         return checks.stream().filter(c -> c.severity() == severity).count();
     }
 

@@ -1,10 +1,11 @@
-package io.dfmigrate.orchestrator.service;
+package io.dfmigrate.orchestrator.service.lifecycle;
 
+import com.fasterxml.jackson.core.type.TypeReference;
+import io.dfmigrate.common.event.Json;
 import io.dfmigrate.common.event.PhaseEvent;
 import io.dfmigrate.common.event.StatusEvent;
 import io.dfmigrate.orchestrator.persistence.Migration;
-import com.fasterxml.jackson.core.type.TypeReference;
-import io.dfmigrate.common.event.Json;
+import io.dfmigrate.orchestrator.service.Journal;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -12,8 +13,8 @@ import java.util.List;
  * Reconciliation pass N: the copier rescans source and target while the appliers hold the changes in Kafka; when every
  * batch of the pass is done, replication goes on. Started after a capture gap, a takeover, a FLUSHDB or a count drift.
  */
-final class Reconciliation {
-    static void start(Journal j, String actor, String reason) {
+public final class Reconciliation {
+    public static void start(Journal j, String actor, String reason) {
         start(j, actor, reason, null);
     }
 
@@ -44,7 +45,7 @@ final class Reconciliation {
     }
 
     /** The current pass's masters, or null when it rescans the whole keyspace. */
-    static List<String> shards(Migration m) {
+    public static List<String> shards(Migration m) {
         return m.reconcileShards == null ? null : Json.read(m.reconcileShards, new TypeReference<List<String>>() {
         });
     }

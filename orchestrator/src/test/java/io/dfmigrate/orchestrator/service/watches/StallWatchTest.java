@@ -1,4 +1,4 @@
-package io.dfmigrate.orchestrator.service;
+package io.dfmigrate.orchestrator.service.watches;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;

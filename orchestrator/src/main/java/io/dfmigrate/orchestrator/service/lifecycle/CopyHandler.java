@@ -1,4 +1,4 @@
-package io.dfmigrate.orchestrator.service;
+package io.dfmigrate.orchestrator.service.lifecycle;
 
 import com.fasterxml.jackson.core.type.TypeReference;
 import io.dfmigrate.common.event.Json;
@@ -9,6 +9,7 @@ import io.dfmigrate.orchestrator.persistence.CopyCounters;
 import io.dfmigrate.orchestrator.persistence.Migration;
 import io.dfmigrate.orchestrator.persistence.MigrationState;
 import io.dfmigrate.orchestrator.persistence.Transition;
+import io.dfmigrate.orchestrator.service.Journal;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -20,7 +21,7 @@ import org.jboss.logging.Logger;
  * The copiers' reports: the scan's totals, acknowledged batches (counted once, by event id), live progress; the copy is
  * done when every batch is, and replication begins (or a reconciliation first, after a capture gap).
  */
-final class CopyHandler {
+public final class CopyHandler {
     private static final Logger LOG = Logger.getLogger(CopyHandler.class);
 
     static void onScanStarted(Journal j, StatusEvent.ScanStarted e) {
@@ -140,7 +141,7 @@ final class CopyHandler {
         }
     }
 
-    static Map<String, StatusEvent.Progress> liveProgress(Migration m) {
+    public static Map<String, StatusEvent.Progress> liveProgress(Migration m) {
         Map<String, StatusEvent.Progress> live = new TreeMap<>();
         if (m.copy.live != null) {
             live.putAll(Json.read(m.copy.live, new TypeReference<Map<String, StatusEvent.Progress>>() {
@@ -150,7 +151,7 @@ final class CopyHandler {
     }
 
     /** What moves while a copy makes progress: acknowledged batches and keys, and the copiers' live keys and big-key elements. */
-    static long copyMark(Migration m) {
+    public static long copyMark(Migration m) {
         long live = liveProgress(m).values().stream().mapToLong(p -> p.keys() + p.bigKeyElements() + p.failed()).sum();
         return m.copy.batchesDone + m.copy.keysCopied + m.copy.keysFailed + live;
     }

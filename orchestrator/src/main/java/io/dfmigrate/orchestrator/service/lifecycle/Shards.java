@@ -1,10 +1,11 @@
-package io.dfmigrate.orchestrator.service;
+package io.dfmigrate.orchestrator.service.lifecycle;
 
 import com.fasterxml.jackson.core.type.TypeReference;
 import io.dfmigrate.common.event.Json;
 import io.dfmigrate.common.event.StatusEvent;
 import io.dfmigrate.orchestrator.persistence.Migration;
 import io.dfmigrate.orchestrator.persistence.ShardState;
+import io.dfmigrate.orchestrator.service.Dtos;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -14,7 +15,7 @@ import java.util.function.BiConsumer;
  * The per-master counters of a Redis Cluster source ({@code migration.shards}): what the copiers, replicators and the
  * cutover report per shard, kept for the API and console. Other sources have none.
  */
-final class Shards {
+public final class Shards {
     private Shards() {
     }
 
@@ -94,7 +95,7 @@ final class Shards {
     }
 
     /** The API's view, one entry per master in address order; null for other sources. */
-    static List<Dtos.ShardView> views(Migration m) {
+    public static List<Dtos.ShardView> views(Migration m) {
         if (m.shards == null) {
             return null;
         }

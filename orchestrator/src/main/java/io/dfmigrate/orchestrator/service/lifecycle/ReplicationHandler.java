@@ -1,4 +1,4 @@
-package io.dfmigrate.orchestrator.service;
+package io.dfmigrate.orchestrator.service.lifecycle;
 
 import io.dfmigrate.common.event.EndpointRef;
 import io.dfmigrate.common.event.EventTypes;
@@ -8,6 +8,8 @@ import io.dfmigrate.common.event.StatusEvent;
 import io.dfmigrate.orchestrator.persistence.CaptureInfo;
 import io.dfmigrate.orchestrator.persistence.Migration;
 import io.dfmigrate.orchestrator.persistence.MigrationState;
+import io.dfmigrate.orchestrator.service.Journal;
+import io.dfmigrate.orchestrator.service.watches.StallWatch;
 import java.time.Instant;
 import java.util.Objects;
 import org.jboss.logging.Logger;
@@ -16,7 +18,7 @@ import org.jboss.logging.Logger;
  * The replicators' reports: capture ready (the copy may begin; another capture id is a takeover), capture released,
  * replication counters (which also drain a cutover), and capture gaps (reconcile now, or right after the copy).
  */
-final class ReplicationHandler {
+public final class ReplicationHandler {
     private static final Logger LOG = Logger.getLogger(ReplicationHandler.class);
 
     /**
@@ -166,7 +168,7 @@ final class ReplicationHandler {
     }
 
     /** Sends the run's capture command again, for whichever live replicator the consumer group gives it to. */
-    static void askTakeover(Journal j, String actor, String action, String detail) {
+    public static void askTakeover(Journal j, String actor, String action, String detail) {
         CaptureInfo c = j.migration().capture;
         c.takeoverAt = c.askedAt = Instant.now();
         c.asks++;

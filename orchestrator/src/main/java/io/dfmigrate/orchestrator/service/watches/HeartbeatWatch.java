@@ -1,10 +1,12 @@
-package io.dfmigrate.orchestrator.service;
+package io.dfmigrate.orchestrator.service.watches;
 
 import io.dfmigrate.common.event.PhaseEvent;
 import io.dfmigrate.orchestrator.config.OrchestratorConfig;
 import io.dfmigrate.orchestrator.persistence.CaptureInfo;
 import io.dfmigrate.orchestrator.persistence.Migration;
 import io.dfmigrate.orchestrator.persistence.MigrationState;
+import io.dfmigrate.orchestrator.service.MigrationTx;
+import io.dfmigrate.orchestrator.service.lifecycle.ReplicationHandler;
 import io.quarkus.narayana.jta.QuarkusTransaction;
 import io.quarkus.scheduler.Scheduled;
 import jakarta.enterprise.context.ApplicationScoped;

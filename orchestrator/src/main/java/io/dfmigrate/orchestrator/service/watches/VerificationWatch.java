@@ -1,8 +1,11 @@
-package io.dfmigrate.orchestrator.service;
+package io.dfmigrate.orchestrator.service.watches;
 
 import io.dfmigrate.orchestrator.config.OrchestratorConfig;
 import io.dfmigrate.orchestrator.persistence.Migration;
 import io.dfmigrate.orchestrator.persistence.VerificationInfo;
+import io.dfmigrate.orchestrator.service.Journal;
+import io.dfmigrate.orchestrator.service.MigrationTx;
+import io.dfmigrate.orchestrator.service.lifecycle.VerifyHandler;
 import io.quarkus.narayana.jta.QuarkusTransaction;
 import io.quarkus.scheduler.Scheduled;
 import jakarta.enterprise.context.ApplicationScoped;

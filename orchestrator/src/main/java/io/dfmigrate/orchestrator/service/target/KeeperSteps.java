@@ -1,4 +1,4 @@
-package io.dfmigrate.orchestrator.service;
+package io.dfmigrate.orchestrator.service.target;
 
 import io.dfmigrate.common.event.MigrationOptions;
 import io.dfmigrate.common.event.PhaseEvent;
@@ -6,6 +6,10 @@ import io.dfmigrate.orchestrator.persistence.CutoverPhase;
 import io.dfmigrate.orchestrator.persistence.GuardStatus;
 import io.dfmigrate.orchestrator.persistence.Migration;
 import io.dfmigrate.orchestrator.persistence.MigrationState;
+import io.dfmigrate.orchestrator.service.Journal;
+import io.dfmigrate.orchestrator.service.MigrationTx;
+import io.dfmigrate.orchestrator.service.lifecycle.CutoverHandler;
+import io.dfmigrate.orchestrator.service.lifecycle.Reconciliation;
 import io.quarkus.narayana.jta.QuarkusTransaction;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.EnumSet;

@@ -1,4 +1,4 @@
-package io.dfmigrate.orchestrator.service;
+package io.dfmigrate.orchestrator.service.target;
 
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -11,6 +11,10 @@ import io.dfmigrate.common.secret.SecretBox;
 import io.dfmigrate.orchestrator.config.OrchestratorConfig;
 import io.dfmigrate.orchestrator.persistence.Migration;
 import io.dfmigrate.orchestrator.persistence.MigrationState;
+import io.dfmigrate.orchestrator.service.ApiException;
+import io.dfmigrate.orchestrator.service.FieldError;
+import io.dfmigrate.orchestrator.service.Journal;
+import io.dfmigrate.orchestrator.service.MigrationTx;
 import io.quarkus.narayana.jta.QuarkusTransaction;
 import io.vertx.core.Vertx;
 import jakarta.enterprise.context.ApplicationScoped;

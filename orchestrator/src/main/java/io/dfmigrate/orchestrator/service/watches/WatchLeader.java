@@ -1,4 +1,4 @@
-package io.dfmigrate.orchestrator.service;
+package io.dfmigrate.orchestrator.service.watches;
 
 import io.dfmigrate.orchestrator.persistence.AdvisoryLocks;
 import io.quarkus.scheduler.Scheduled;

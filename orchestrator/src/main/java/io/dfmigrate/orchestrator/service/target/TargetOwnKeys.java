@@ -1,4 +1,4 @@
-package io.dfmigrate.orchestrator.service;
+package io.dfmigrate.orchestrator.service.target;
 
 import com.fasterxml.jackson.core.type.TypeReference;
 import io.dfmigrate.common.endpoint.RedisEndpoint;
@@ -41,11 +41,11 @@ public class TargetOwnKeys {
     }
 
     /** What a scan of the target found: db → key names, or only how many there were beyond the limit ({@code keys} null). */
-    record Scanned(Map<Integer, List<byte[]>> keys, long count) {
+    public record Scanned(Map<Integer, List<byte[]>> keys, long count) {
     }
 
     /** Scans every database of {@code dbs} on the target; stops as soon as more than the configured limit is found. */
-    Scanned scan(String targetSealed, UUID id, Iterable<Integer> dbs) {
+    public Scanned scan(String targetSealed, UUID id, Iterable<Integer> dbs) {
         RedisEndpoint target = RedisEndpoint.parse(box.open(targetSealed, SecretBox.context(id, SecretBox.TARGET)));
         int limit = config.targetOwnKeysLimit();
         Map<Integer, List<byte[]>> keys = new TreeMap<>();
@@ -76,7 +76,7 @@ public class TargetOwnKeys {
     }
 
     /** Stores what {@link #scan} found (in the caller's transaction); returns how many keys. */
-    static long store(UUID id, Map<Integer, List<byte[]>> keys) {
+    public static long store(UUID id, Map<Integer, List<byte[]>> keys) {
         long n = 0;
         for (var e : keys.entrySet()) {
             for (byte[] name : e.getValue()) {
@@ -149,7 +149,7 @@ public class TargetOwnKeys {
         return Json.write(counts);
     }
 
-    static Map<Integer, Long> counts(String json) {
+    public static Map<Integer, Long> counts(String json) {
         return Json.read(json, new TypeReference<TreeMap<Integer, Long>>() { });
     }
 }

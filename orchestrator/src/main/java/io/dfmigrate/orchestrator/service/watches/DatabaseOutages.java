@@ -1,4 +1,4 @@
-package io.dfmigrate.orchestrator.service;
+package io.dfmigrate.orchestrator.service.watches;
 
 import io.agroal.api.AgroalDataSource;
 import jakarta.inject.Singleton;

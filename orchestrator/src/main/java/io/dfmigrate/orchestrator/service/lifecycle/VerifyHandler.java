@@ -1,4 +1,4 @@
-package io.dfmigrate.orchestrator.service;
+package io.dfmigrate.orchestrator.service.lifecycle;
 
 import com.fasterxml.jackson.core.type.TypeReference;
 import io.dfmigrate.common.event.Json;
@@ -10,6 +10,7 @@ import io.dfmigrate.common.redis.KeyVerifier;
 import io.dfmigrate.orchestrator.persistence.Migration;
 import io.dfmigrate.orchestrator.persistence.VerificationDiff;
 import io.dfmigrate.orchestrator.persistence.VerificationInfo;
+import io.dfmigrate.orchestrator.service.Journal;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
@@ -22,7 +23,7 @@ import org.jboss.logging.Logger;
  * counted all), the verification DONE when every batch is, FAILED when the scan or a batch failed; {@code verify-done}
  * or {@code verify-failed} in the audit trail (and on {@code dfm.audit}) with the counts.
  */
-final class VerifyHandler {
+public final class VerifyHandler {
     private static final Logger LOG = Logger.getLogger(VerifyHandler.class);
 
     static void onScan(Journal j, StatusEvent.VerifyScan e, String actor) {
@@ -119,7 +120,7 @@ final class VerifyHandler {
         row.persist();
     }
 
-    static Map<String, Long> reasons(VerificationInfo v) {
+    public static Map<String, Long> reasons(VerificationInfo v) {
         Map<String, Long> out = new LinkedHashMap<>();
         if (v.reasons != null) {
             out.putAll(Json.read(v.reasons, new TypeReference<Map<String, Long>>() {
@@ -141,7 +142,7 @@ final class VerifyHandler {
     }
 
     /** The verification fails (the migration does not): a scan or a batch could not be verified, or the verifiers went silent. */
-    static void fail(Journal j, String actor, String why) {
+    public static void fail(Journal j, String actor, String why) {
         VerificationInfo v = j.migration().verification;
         v.state = VerificationInfo.State.FAILED;
         v.error = why;

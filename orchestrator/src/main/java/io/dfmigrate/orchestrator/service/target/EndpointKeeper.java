@@ -1,4 +1,4 @@
-package io.dfmigrate.orchestrator.service;
+package io.dfmigrate.orchestrator.service.target;
 
 import io.dfmigrate.common.endpoint.RedisEndpoint;
 import io.dfmigrate.common.event.Json;
@@ -12,6 +12,8 @@ import io.dfmigrate.common.secret.SecretBox;
 import io.dfmigrate.orchestrator.config.OrchestratorConfig;
 import io.dfmigrate.orchestrator.persistence.AdvisoryLocks;
 import io.dfmigrate.orchestrator.persistence.GuardStatus;
+import io.dfmigrate.orchestrator.service.MigrationTx;
+import io.dfmigrate.orchestrator.service.watches.WatchLeader;
 import io.quarkus.scheduler.Scheduled;
 import io.smallrye.common.annotation.RunOnVirtualThread;
 import io.vertx.core.Vertx;
