@@ -94,6 +94,9 @@ class ConsoleTest {
             source.cli("CONFIG", "SET", "notify-keyspace-events", "KEA");
 
             browser.manage().window().setSize(new Dimension(1280, 800));
+            // signed out, whichever test of this class ran before (the token lives in the session's storage)
+            browser.get(stack.orchestratorUrl() + "/console/");
+            js("sessionStorage.clear()");
             browser.get(stack.orchestratorUrl() + "/");
             waitFor(d -> d.getCurrentUrl().endsWith("#/sign-in") && present("token"));
             shot("01-sign-in");
