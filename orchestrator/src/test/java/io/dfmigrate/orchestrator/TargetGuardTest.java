@@ -152,10 +152,7 @@ class TargetGuardTest {
                 TestSupport.replicating(id, producer, "r", null);
                 assertTrue(target.cli("--user", "alice", "--pass", "alicepw", "--no-auth-warning", "PING").contains("WRONGPASS"),
                         "not before the cutover");
-                given().contentType(ContentType.JSON).body("{\"cutover\":true}").post("/api/migrations/" + id + "/complete").then().statusCode(202);
-                awaitRecord(phases, id, EventTypes.PHASE_CUTOVER);
-                send(producer, StatusEvent.cutoverPaused(new RunKey(id, 1), "r", new StatusEvent.Cutover(0L, null, null, "paused")));
-                awaitRecord(phases, id, EventTypes.PHASE_COMPLETE); // sent once the users are there
+                pausedForCutover(id, phases, producer); // the complete is sent once the users are there
 
                 assertEquals("PONG", target.cli("--user", "alice", "--pass", "alicepw", "--no-auth-warning", "PING"), name);
                 assertEquals("OK", target.cli("--user", "alice", "--pass", "alicepw", "--no-auth-warning", "SET", "app:1", "1"));
@@ -226,10 +223,7 @@ class TargetGuardTest {
             try (KafkaConsumer<String, String> phases = consumer(); KafkaProducer<String, String> producer = producer()) {
                 phases.subscribe(List.of(Topics.PHASES));
                 TestSupport.replicating(id, producer, "r", null);
-                given().contentType(ContentType.JSON).body("{\"cutover\":true}").post("/api/migrations/" + id + "/complete").then().statusCode(202);
-                awaitRecord(phases, id, EventTypes.PHASE_CUTOVER);
-                send(producer, StatusEvent.cutoverPaused(new RunKey(id, 1), "r", new StatusEvent.Cutover(0L, null, null, "paused")));
-                awaitRecord(phases, id, EventTypes.PHASE_COMPLETE);
+                pausedForCutover(id, phases, producer);
 
                 assertEquals("OK", target.cli("--user", "alice", "--pass", "alicepw", "--no-auth-warning", "SET", "app:1", "1"));
                 assertTrue(target.cli("--user", "alice", "--pass", "alicepw", "--no-auth-warning", "FLUSHALL").contains("NOPERM"));
@@ -248,6 +242,18 @@ class TargetGuardTest {
         }
     }
 
+    /**
+     * Asks for the cutover, plays the replicator that paused the source's writes, and waits for the complete that the
+     * keeper sends after the guard's lift and the handover.
+     */
+    private static void pausedForCutover(String id, KafkaConsumer<String, String> phases, KafkaProducer<String, String> producer)
+            throws Exception {
+        given().contentType(ContentType.JSON).body("{\"cutover\":true}").post("/api/migrations/" + id + "/complete").then().statusCode(202);
+        awaitRecord(phases, id, EventTypes.PHASE_CUTOVER);
+        send(producer, StatusEvent.cutoverPaused(new RunKey(id, 1), "r", new StatusEvent.Cutover(0L, null, null, "paused")));
+        awaitRecord(phases, id, EventTypes.PHASE_COMPLETE);
+    }
+
     /** A Redis Cluster's masters each hold their own users: one that differs between them is named at the cutover. */
     @Test
     void aClusterSourcesUsersThatDifferBetweenItsMastersAreNamed() throws Exception {
@@ -262,10 +268,7 @@ class TargetGuardTest {
             try (KafkaConsumer<String, String> phases = consumer(); KafkaProducer<String, String> producer = producer()) {
                 phases.subscribe(List.of(Topics.PHASES));
                 TestSupport.replicating(id, producer, "r", null);
-                given().contentType(ContentType.JSON).body("{\"cutover\":true}").post("/api/migrations/" + id + "/complete").then().statusCode(202);
-                awaitRecord(phases, id, EventTypes.PHASE_CUTOVER);
-                send(producer, StatusEvent.cutoverPaused(new RunKey(id, 1), "r", new StatusEvent.Cutover(0L, null, null, "paused")));
-                awaitRecord(phases, id, EventTypes.PHASE_COMPLETE);
+                pausedForCutover(id, phases, producer);
                 assertEquals("PONG", target.cli("--user", "alice", "--pass", "alicepw", "--no-auth-warning", "PING"));
                 List<String> details = given().get("/api/migrations/" + id + "/audit").then().body("action", hasItem("users-incomplete"))
                         .extract().path("findAll { it.action == 'users-incomplete' }.detail");
