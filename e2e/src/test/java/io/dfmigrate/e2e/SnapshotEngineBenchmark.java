@@ -80,7 +80,7 @@ class SnapshotEngineBenchmark {
     }
 
     /** CPU seconds of a redis-server and its forks so far (INFO cpu). */
-    private static double cpu(RedisServer server) {
+    static double cpu(RedisServer server) {
         double sum = 0;
         for (String l : server.cli("INFO", "cpu").split("\\r?\\n")) {
             if (l.matches("used_cpu_(sys|user)(_children)?:.*")) {
@@ -91,7 +91,7 @@ class SnapshotEngineBenchmark {
     }
 
     /** CPU ticks of this JVM so far. */
-    private static long cpuTicks() {
+    static long cpuTicks() {
         try {
             String[] f = Files.readString(Path.of("/proc/self/stat")).replaceAll("^.*\\) ", "").split(" ");
             return Long.parseLong(f[11]) + Long.parseLong(f[12]);

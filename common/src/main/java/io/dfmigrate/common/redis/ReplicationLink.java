@@ -230,6 +230,14 @@ public final class ReplicationLink implements AutoCloseable {
     }
 
     /**
+     * Whether the next unit can be read without waiting for the network (bytes of the stream are already here): a
+     * reader takes units while this holds, to apply them as one batch, and applies what it has when it no longer does.
+     */
+    public boolean buffered() throws IOException {
+        return stream != null && stream.available() > 0;
+    }
+
+    /**
      * Reports {@code offset} as taken (durably: the source's {@code WAIT} and its view of the replica's lag see it) with
      * {@code REPLCONF ACK} now and every second after, as a replica does: the source drops a replica silent for
      * {@code repl-timeout}, and a diskless source starts the stream only on an ACK that comes after it has seen the
