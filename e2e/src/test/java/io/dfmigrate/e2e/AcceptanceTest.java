@@ -19,12 +19,13 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import java.util.Random;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Whole-system acceptance as users run it: the stack from its built artifacts, a source and a target redis-server,
@@ -35,21 +36,21 @@ class AcceptanceTest {
     static Api api;
     static Vertx vertx;
 
+    /** Big keys copied by type from 1 MB, among the shared settings. */
+    @RegisterExtension
+    static final E2eStack STACK = E2eStack.shared();
+
     @BeforeAll
     static void startStack() {
-        stack = E2e.sharedStack(); // big keys copied by type from 1 MB, among the shared settings
-        api = new Api(stack);
+        stack = STACK.stack();
+        api = STACK.api();
         vertx = Vertx.vertx();
     }
 
     @AfterAll
-    static void stopStack() {
+    static void closeVertx() {
         if (vertx != null) {
             vertx.close();
-        }
-        if (api != null) {
-            E2e.stopLiveMigrations(api);
-            E2e.restoreServices(stack);
         }
     }
 

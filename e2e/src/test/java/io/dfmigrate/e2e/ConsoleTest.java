@@ -20,6 +20,7 @@ import java.util.function.Function;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.openqa.selenium.By;
 import org.openqa.selenium.Dimension;
 import org.openqa.selenium.JavascriptExecutor;
@@ -47,10 +48,13 @@ class ConsoleTest {
     static Path shots;
     static Path profile;
 
+    @RegisterExtension
+    static final E2eStack STACK = E2eStack.of(Map.of());
+
     @BeforeAll
     static void start() throws IOException {
-        stack = E2e.startStack(Map.of());
-        api = new Api(stack);
+        stack = STACK.stack();
+        api = STACK.api();
         shots = Files.createDirectories(Path.of("target", "console-screenshots"));
         profile = Files.createTempDirectory("dfm-chromium");
         browser = browser(profile);
@@ -60,9 +64,6 @@ class ConsoleTest {
     static void stop() {
         if (browser != null) {
             browser.quit();
-        }
-        if (stack != null) {
-            stack.close();
         }
     }
 

@@ -1,34 +1,34 @@
 package io.dfmigrate.e2e;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.dfmigrate.common.endpoint.RedisEndpoint;
+import io.dfmigrate.common.redis.BlockingRedis;
 import io.dfmigrate.localstack.LocalStack;
 import io.dfmigrate.localstack.Ports;
 import io.dfmigrate.localstack.RedisServer;
 import io.dfmigrate.localstack.ServiceProcess;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Request;
 import java.nio.file.Files;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
-import io.dfmigrate.common.endpoint.RedisEndpoint;
-import io.dfmigrate.common.redis.BlockingRedis;
-import io.vertx.core.Vertx;
-import io.vertx.core.buffer.Buffer;
-import io.vertx.redis.client.Command;
-import io.vertx.redis.client.Request;
 import java.util.Random;
 import java.util.TreeSet;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The data path and its recovery end to end, as users run it: Kafka, PostgreSQL and the four services as separate
@@ -39,19 +39,14 @@ class DataPathAndRecoveryTest {
     static LocalStack stack;
     static Api api;
 
+    /** Among the shared settings: the DBSIZE drift watch every 3 s instead of 30 s, a silent capture taken over after 8 s. */
+    @RegisterExtension
+    static final E2eStack STACK = E2eStack.shared();
+
     @BeforeAll
     static void startStack() {
-        // among the shared settings: the DBSIZE drift watch every 3 s instead of 30 s, a silent capture taken over after 8 s
-        stack = E2e.sharedStack();
-        api = new Api(stack);
-    }
-
-    @AfterAll
-    static void stopStack() {
-        if (api != null) {
-            E2e.stopLiveMigrations(api);
-            E2e.restoreServices(stack);
-        }
+        stack = STACK.stack();
+        api = STACK.api();
     }
 
     static String create(String name, String source, String target, String options) {

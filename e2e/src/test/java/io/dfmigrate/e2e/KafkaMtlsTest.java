@@ -2,7 +2,7 @@ package io.dfmigrate.e2e;
 
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * A broker that speaks only TLS and wants a client certificate of the local CA (DFM_KAFKA_TLS=mtls): the services
@@ -10,14 +10,17 @@ import org.junit.jupiter.api.BeforeAll;
  * trusts the broker but has no certificate of its own are both refused.
  */
 class KafkaMtlsTest extends KafkaSecurityCase {
-    @BeforeAll
-    static void start() {
-        startStack(Map.of("DFM_KAFKA_TLS", "mtls"));
+    @RegisterExtension
+    static final E2eStack STACK = E2eStack.of(Map.of("DFM_KAFKA_TLS", "mtls"));
+
+    @Override
+    E2eStack stackOfThisCase() {
+        return STACK;
     }
 
     @Override
     List<Map<String, String>> refusedClients() {
-        Map<String, String> services = stack.kafka().clientProperties();
+        Map<String, String> services = STACK.stack().kafka().clientProperties();
         return List.of(Map.of(), Map.of("security.protocol", "SSL",
                 "ssl.truststore.type", "PKCS12",
                 "ssl.truststore.location", services.get("ssl.truststore.location"),

@@ -2,13 +2,16 @@ package io.dfmigrate.e2e;
 
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** A broker that accepts only SCRAM-SHA-512 logins (DFM_KAFKA_SASL=scram); an anonymous client is refused. */
 class KafkaSaslTest extends KafkaSecurityCase {
-    @BeforeAll
-    static void start() {
-        startStack(Map.of("DFM_KAFKA_SASL", "scram"));
+    @RegisterExtension
+    static final E2eStack STACK = E2eStack.of(Map.of("DFM_KAFKA_SASL", "scram"));
+
+    @Override
+    E2eStack stackOfThisCase() {
+        return STACK;
     }
 
     @Override

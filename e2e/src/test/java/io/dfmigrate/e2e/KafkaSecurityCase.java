@@ -15,8 +15,8 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The stack with a broker that wants its clients authenticated: the four services connect with the kafka.* settings
@@ -24,27 +24,16 @@ import org.junit.jupiter.api.Test;
  * writes still completes with a verified cutover. One subclass per way of authenticating.
  */
 abstract class KafkaSecurityCase {
-    static LocalStack stack;
-    static Api api;
-
-    static void startStack(Map<String, String> env) {
-        stack = E2e.startStack(env);
-        api = new Api(stack);
-    }
-
-    @AfterAll
-    static void stopStack() {
-        if (stack != null) {
-            stack.close();
-            stack = null;
-        }
-    }
+    /** The subclass's stack ({@code @RegisterExtension static final E2eStack STACK = E2eStack.of(…)}). */
+    abstract E2eStack stackOfThisCase();
 
     /** Settings of clients the broker must refuse (besides the bootstrap servers). */
     abstract List<Map<String, String>> refusedClients();
 
     @Test
     void aMigrationRunsOverTheSecuredBrokerThatRefusesOtherClients() {
+        LocalStack stack = stackOfThisCase().stack();
+        Api api = stackOfThisCase().api();
         for (Map<String, String> settings : refusedClients()) {
             Properties client = new Properties();
             client.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, stack.kafka().bootstrapServers());

@@ -25,6 +25,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * What only time shows: a copy that lasts longer than Kafka's and SmallRye's timeouts (over 90 s, rate-limited) under
@@ -36,10 +37,14 @@ class ProductionScaleTest {
     static Api api;
     static Vertx vertx;
 
+    /** Among the shared settings: a stall shown after 10 s, Redis calls bounded by 5 s. */
+    @RegisterExtension
+    static final E2eStack STACK = E2eStack.shared();
+
     @BeforeAll
     static void startStack() {
-        stack = E2e.sharedStack(); // among the shared settings: a stall shown after 10 s, Redis calls bounded by 5 s
-        api = new Api(stack);
+        stack = STACK.stack();
+        api = STACK.api();
         vertx = Vertx.vertx();
     }
 
@@ -50,12 +55,9 @@ class ProductionScaleTest {
     }
 
     @AfterAll
-    static void stopStack() {
+    static void closeVertx() {
         if (vertx != null) {
             vertx.close();
-        }
-        if (stack != null) {
-            E2e.restoreServices(stack);
         }
     }
 
