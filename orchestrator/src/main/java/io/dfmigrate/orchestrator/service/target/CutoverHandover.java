@@ -67,7 +67,20 @@ public class CutoverHandover {
      */
     private void users(KeeperSteps.KeeperView v, RedisEndpoint source, RedisEndpoint target) {
         Predicate<String> own = UserHandover.own(target);
-        List<RedisEndpoint> masters = SourceServers.of(vertx, source, config.redisTimeout());
+        try {
+            // asked inside the try: a source that cannot be reached is reported like any other failure of the handover
+            List<RedisEndpoint> masters = SourceServers.of(vertx, source, config.redisTimeout());
+            usersFrom(masters, target, own, v);
+        } catch (RuntimeException e) {
+            String reason = "the source's users could not be created on " + target + ": " + e.getMessage()
+                    + " (the source user needs +acl to read ACL LIST, the target user +acl): create them by hand before the applications switch";
+            LOG.warnf("migration %s: %s", v.id(), reason);
+            steps.handedOver(v.id(), "users-incomplete", reason);
+        }
+    }
+
+    /** The copy from the first master, and what differs on the cluster's other masters, recorded as one audit entry. */
+    private void usersFrom(List<RedisEndpoint> masters, RedisEndpoint target, Predicate<String> own, KeeperSteps.KeeperView v) {
         try (BlockingRedis s = connect(masters.get(0)); BlockingRedis t = connect(target)) {
             AclUsers.Copied copied = AclUsers.copy(s, t, own, userHandover.passwords(v.id(), v.userPasswordsSealed()),
                     "dragonfly".equals(v.options().targetProfile()));
@@ -79,11 +92,6 @@ public class CutoverHandover {
                     + " differ between the cluster's masters (the rules of " + masters.get(0).address() + " were used)");
             steps.handedOver(v.id(), complete ? "users-migrated" : "users-incomplete", detail);
             LOG.infof("migration %s: users: %s", v.id(), detail);
-        } catch (RuntimeException e) {
-            String reason = "the source's users could not be created on " + target + ": " + e.getMessage()
-                    + " (the source user needs +acl to read ACL LIST, the target user +acl): create them by hand before the applications switch";
-            LOG.warnf("migration %s: %s", v.id(), reason);
-            steps.handedOver(v.id(), "users-incomplete", reason);
         }
     }
 
