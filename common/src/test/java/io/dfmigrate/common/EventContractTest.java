@@ -97,5 +97,9 @@ class EventContractTest {
         var snapshotWithPattern = new MigrationOptions(null, null, "user:*", null, null, null, null, null, "snapshot").problems();
         assertTrue(snapshotWithPattern.get("keyPattern").contains("copyMode 'scan'"), snapshotWithPattern.toString());
         assertTrue(new MigrationOptions(null, List.of(0, 2), "*", null, null, null, null, 500, "snapshot").problems().isEmpty());
+        // auto takes a pattern: it scans then (CopyModes)
+        assertTrue(new MigrationOptions(null, null, "user:*", null, null, null, null, null, "auto").problems().isEmpty());
+        assertEquals("must be 'scan', 'snapshot' or 'auto'",
+                new MigrationOptions(null, null, null, null, null, null, null, null, "rdb").problems().get("copyMode"));
     }
 }

@@ -170,6 +170,7 @@ class ConsoleTest {
                     && !text("applied").equals("0"));
             long copied = Long.parseLong(text("keys-copied").split(" ")[0].replace(",", ""));
             assertTrue(copied >= 30_000, text("keys-copied"));
+            assertEquals("Copy by scan: options.copyMode is 'scan'", text("copy-mode"), "the copy the copier took, and why");
             assertTrue(retrying(() -> browser.findElement(By.cssSelector("#timeline li[data-phase=replicating]")).getDomAttribute("class")).contains("current"));
             scrollTo("replication");
             shot("07-replicating-live");

@@ -340,11 +340,14 @@ class DataPathAndRecoveryTest {
             source.cli("-n", "2", "EVAL", "for i=1,3000 do redis.call('HSET','hash:'..i,'a',i,'b','x') redis.call('RPUSH','list:'..i,i,i+1) "
                     + "redis.call('ZADD','zset:'..i,i,'m') redis.call('XADD','stream:'..(i%50),'*','f',i) "
                     + "if i%3==0 then redis.call('PEXPIRE','hash:'..i,86400000+i) end end", "0");
-            String id = create("snapshot", source.uri(), target.uri(), "{\"configureSourceNotifications\":true,\"copyMode\":\"snapshot\"}");
+            // copyMode auto: this source (Redis 7.0, its default user may PSYNC) gets the snapshot copy, and the check and the
+            // migration say so
+            String id = create("snapshot", source.uri(), target.uri(), "{\"configureSourceNotifications\":true,\"copyMode\":\"auto\"}");
             assertEquals(202, api.post("/api/migrations/" + id + "/validate", null).status());
             JsonNode v = api.await(id, m -> !m.path("state").asText().equals("VALIDATING"), Duration.ofSeconds(30));
             assertEquals("VALIDATED", v.get("state").asText(), v.toString());
             assertTrue(v.toString().contains("reads the source's RDB snapshot"), v.toString());
+            assertTrue(v.toString().contains("copyMode auto: the copy will read the source's RDB snapshot"), v.toString());
 
             AtomicBoolean writing = new AtomicBoolean(true);
             AtomicLong writes = new AtomicLong();
@@ -360,7 +363,9 @@ class DataPathAndRecoveryTest {
                 writer.join();
             }
             assertTrue(writes.get() > 1000, "writer made " + writes.get() + " writes");
-            assertEquals("snapshot", replicating.at("/options/copyMode").asText(), replicating.toString());
+            assertEquals("auto", replicating.at("/options/copyMode").asText(), replicating.toString());
+            assertEquals("snapshot", replicating.at("/progress/copyMode").asText(), replicating.toString());
+            assertTrue(replicating.at("/progress/copyModeReason").asText().startsWith("copyMode auto:"), replicating.toString());
             assertTrue(replicating.at("/progress/batchesDone").asLong() >= 3, "one batch per database at least: " + replicating);
             assertTrue(replicating.at("/progress/keysCopied").asLong() >= 54_050, replicating.toString());
             api.await(id, m -> m.at("/replication/pendingChanges").asLong(-1) == 0 && m.at("/replication/appliedChanges").asLong() > 0,

@@ -235,7 +235,8 @@ const OPTION_HELP = {
   onKeyError: 'skip: record a key that cannot be copied and go on; fail: stop the migration.',
   maxSourceOpsPerSecond: 'Rate limit on the source in operations per second; empty: unlimited.',
   copyMode: 'scan: SCAN and DUMP each key (works on any source). snapshot: read the source\'s RDB snapshot as a replica '
-    + 'would (faster, one fork on the source; its user needs +psync +replconf; Redis up to 8.4; every key of the databases).',
+    + 'would (faster, one fork on the source; its user needs +psync +replconf; Redis up to 8.4; every key of the databases). '
+    + 'auto: the snapshot where the source allows it, else scan; the check and the copy say which and why.',
   migrateUsers: 'At the cutover, create the source\'s ACL users on the target (own passwords, key patterns, rights; not the '
     + 'default user) before the applications switch. Needs the target guard; both users need +acl.',
   migrateConfig: 'At the cutover, give the target the source\'s settings that shape how data behaves (maxmemory-policy, '
@@ -369,7 +370,7 @@ function optionFields(current) {
       select('targetProfile', 'Target profile', ['auto', 'dragonfly'], o.targetProfile),
       select('onKeyError', 'On a key error', ['skip', 'fail'], o.onKeyError)),
     h('div', { class: 'grid2' },
-      select('copyMode', 'Initial copy', ['scan', 'snapshot'], o.copyMode || 'scan'),
+      select('copyMode', 'Initial copy', ['scan', 'snapshot', 'auto'], o.copyMode || 'scan'),
       text('maxSourceOpsPerSecond', 'Rate limit (operations/s on the source)', o.maxSourceOpsPerSecond, { type: 'number', min: 1, placeholder: 'unlimited' })),
     check('guardTarget', 'Guard the target', o.guardTarget),
     check('overwrite', 'Allow a non-empty target (overwrite)', o.overwrite),
@@ -612,6 +613,7 @@ function progress(m, failures) {
       stat('Failed keys', num(p.keysFailed), 'keys-failed'),
       live ? stat('Copiers', num(live.workers), 'copiers') : null,
       live ? stat('Big-key elements', num(live.bigKeyElements), 'big-key-elements') : null),
+    p.copyMode ? h('p', { id: 'copy-mode' }, h('strong', {}, 'Copy by ' + p.copyMode + ': '), p.copyModeReason || '') : null,
     p.stalled ? h('p', { class: 'warning', id: 'copy-stalled' }, 'Stalled: ' + p.stalled) : null,
     failures.length ? h('div', { id: 'key-failures' }, h('h3', {}, 'Failed keys (first reasons)'),
       h('ul', {}, failures.slice(0, 5).map((a) => h('li', {}, a.detail)))) : null);

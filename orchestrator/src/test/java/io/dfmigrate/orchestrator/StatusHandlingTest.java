@@ -74,6 +74,13 @@ class StatusHandlingTest {
             awaitRecord(phases, id, EventTypes.PHASE_CAPTURE);
             send(producer, StatusEvent.captureReady(new RunKey(id, 1), "replicator-test", "", null));
             awaitRecord(phases, id, EventTypes.PHASE_COPY);
+            send(producer, StatusEvent.scanStarted(new RunKey(id, 1), "copier-test", 16,
+                    new StatusEvent.CopyMode("scan", "copyMode auto: the source user 'app' may not run PSYNC")));
+            TestSupport.await(() -> "scan".equals(given().get("/api/migrations/" + id).then().extract().path("progress.copyMode")),
+                    "the copy mode the copier took");
+            given().get("/api/migrations/" + id).then()
+                    .body("progress.copyModeReason", equalTo("copyMode auto: the source user 'app' may not run PSYNC"))
+                    .body("progress.keysTotal", equalTo(16));
             send(producer, StatusEvent.replication(new RunKey(id, 1), "replicator-test", new StatusEvent.Replication(7L, 0, null, null, null)));
 
             var b1 = new StatusEvent.BatchResult(id + ":1:0:0", 10, 1, 1000, 0, 0, List.of(new io.dfmigrate.common.event.KeyFailure(0, "k", "target: ERR x")), null);

@@ -105,6 +105,17 @@ class ValidationServiceTest {
             assertTrue(c.message().contains("psync"), c.message());
             assertTrue(c.remediation().contains("ACL SETUSER reader +psync +replconf"), c.remediation());
             assertTrue(check(denied, "copy.read").isEmpty(), "the read script is not what this copy uses");
+            // copyMode auto: the same finding is no error, the copy will scan (and says how to get the snapshot)
+            MigrationOptions auto = new MigrationOptions(null, null, null, null, null, null, null, null, MigrationOptions.COPY_AUTO);
+            List<ValidationCheck> autoDenied = service.validate(ep("redis://reader:pw@127.0.0.1:" + source.port()), ep(target.uri()), auto);
+            ValidationCheck scan = check(autoDenied, "copy.mode").orElseThrow();
+            assertEquals(Severity.INFO, scan.severity(), scan.toString());
+            assertTrue(scan.message().contains("will scan") && scan.message().contains("PSYNC"), scan.message());
+            assertTrue(scan.remediation().contains("ACL SETUSER reader +psync +replconf"), scan.remediation());
+            assertTrue(check(autoDenied, "copy.snapshot").isEmpty() && check(autoDenied, "copy.read").isPresent(), autoDenied.toString());
+            MigrationOptions autoWithPattern = new MigrationOptions(null, null, "user:*", null, null, null, null, null, MigrationOptions.COPY_AUTO);
+            ValidationCheck patterned = check(service.validate(ep(source.uri()), ep(target.uri()), autoWithPattern), "copy.mode").orElseThrow();
+            assertTrue(patterned.message().contains("will scan") && patterned.message().contains("keyPattern 'user:*'"), patterned.message());
 
             source.cli("ACL", "SETUSER", "reader", "+psync");
             List<ValidationCheck> allowed = service.validate(ep("redis://reader:pw@127.0.0.1:" + source.port()), ep(target.uri()), snapshot);
@@ -112,6 +123,10 @@ class ValidationServiceTest {
             assertEquals(Severity.INFO, ok.severity(), ok.toString());
             assertTrue(ok.message().contains("forks once") && ok.message().contains("limit 268435456 67108864 60"), ok.message());
             assertTrue(check(service.validate(ep(source.uri()), ep(target.uri()), MigrationOptions.DEFAULTS), "copy.snapshot").isEmpty());
+            List<ValidationCheck> autoAllowed = service.validate(ep("redis://reader:pw@127.0.0.1:" + source.port()), ep(target.uri()), auto);
+            ValidationCheck snapshotChosen = check(autoAllowed, "copy.mode").orElseThrow();
+            assertTrue(snapshotChosen.message().contains("will read the source's RDB snapshot"), snapshotChosen.message());
+            assertEquals(Severity.INFO, check(autoAllowed, "copy.snapshot").orElseThrow().severity(), "its cost is reported as for snapshot");
         }
         // Redis 8.0 writes RDB 12, which the reader parses (SnapshotReaderTest)
         try (RedisServer source = RedisServer.startTrixie("redis-server"); RedisServer target = RedisServer.start()) {
@@ -234,7 +249,13 @@ class ValidationServiceTest {
             MigrationOptions wrong = new MigrationOptions(null, List.of(1), null, null, null, null, null, null, "snapshot");
             List<ValidationCheck> refused = service.validate(viaReplica, ep(target.uri()), wrong);
             assertEquals(Severity.ERROR, check(refused, "options.dbs").orElseThrow().severity());
-            assertEquals(Severity.ERROR, check(refused, "copy.mode").orElseThrow().severity());
+            ValidationCheck snapshotOfACluster = check(refused, "copy.snapshot").orElseThrow();
+            assertEquals(Severity.ERROR, snapshotOfACluster.severity());
+            assertTrue(snapshotOfACluster.message().contains("cluster"), snapshotOfACluster.message());
+            MigrationOptions auto = new MigrationOptions(null, null, null, null, null, null, null, null, MigrationOptions.COPY_AUTO);
+            ValidationCheck scans = check(service.validate(viaReplica, ep(target.uri()), auto), "copy.mode").orElseThrow();
+            assertEquals(Severity.INFO, scans.severity());
+            assertTrue(scans.message().contains("will scan") && scans.message().contains("cluster"), scans.message());
 
             cluster.replicas().get(1).kill(); // master 1's replica, then master 1: its slots stay unserved
             cluster.masters().get(1).kill();

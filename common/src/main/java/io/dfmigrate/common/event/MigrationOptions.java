@@ -28,6 +28,8 @@ public record MigrationOptions(
     public static final String COPY_SCAN = "scan";
     /** The initial copy reads the source's RDB snapshot as a replica would (PSYNC): less work for the source, faster. */
     public static final String COPY_SNAPSHOT = "snapshot";
+    /** The snapshot where the source allows it, else the scan, the choice and its reason shown ({@code CopyModes}). */
+    public static final String COPY_AUTO = "auto";
 
     /**
      * The most {@code *} a keyPattern may hold: the source matches the glob against every key in {@code SCAN MATCH}, and
@@ -105,8 +107,8 @@ public record MigrationOptions(
         if (maxSourceOpsPerSecond != null && maxSourceOpsPerSecond <= 0) {
             out.put("maxSourceOpsPerSecond", "must be a positive number of operations per second");
         }
-        if (copyMode != null && !List.of(COPY_SCAN, COPY_SNAPSHOT).contains(copyMode)) {
-            out.put("copyMode", "must be 'scan' or 'snapshot'");
+        if (copyMode != null && !List.of(COPY_SCAN, COPY_SNAPSHOT, COPY_AUTO).contains(copyMode)) {
+            out.put("copyMode", "must be 'scan', 'snapshot' or 'auto'");
         } else if (COPY_SNAPSHOT.equals(copyMode) && keyPattern != null && !"*".equals(keyPattern)) {
             out.put("keyPattern", "copyMode 'snapshot' copies every key of the selected databases: leave keyPattern '*' or use copyMode 'scan'");
         }

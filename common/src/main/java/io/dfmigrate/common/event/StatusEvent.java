@@ -47,9 +47,16 @@ public sealed interface StatusEvent {
             implements StatusEvent {
     }
 
-    /** The scan began; {@code scan.keys} is the source's key count then (an estimate for progress). */
+    /**
+     * The copy began; {@code scan.keys} is the source's key count then (an estimate for progress); {@code copy} the copy
+     * the copier took (scan or snapshot) and why (absent from copiers before it).
+     */
     @JsonTypeName(EventTypes.STATUS_SCAN_STARTED)
-    record ScanStarted(String id, String migrationId, int run, Instant time, String worker, ScanCounts scan) implements StatusEvent {
+    record ScanStarted(String id, String migrationId, int run, Instant time, String worker, ScanCounts scan, CopyMode copy)
+            implements StatusEvent {
+        public ScanStarted(String id, String migrationId, int run, Instant time, String worker, ScanCounts scan) {
+            this(id, migrationId, run, time, worker, scan, null);
+        }
     }
 
     /** The scan is done: every batch is published. */
@@ -197,6 +204,10 @@ public sealed interface StatusEvent {
     record ShardReplication(String server, Long captured, Boolean subscribed, Long applied, Long lagMillis) {
     }
 
+    /** The initial copy a copier took: {@code mode} scan or snapshot, {@code reason} why (options.copyMode, or auto's choice). */
+    record CopyMode(String mode, String reason) {
+    }
+
     /** The scanner's counts: batches published and key names scanned (an estimate in scan-started); {@code pass} of a reconciliation. */
     record ScanCounts(long batches, long keys, Integer pass, List<ShardScan> shards) {
         public ScanCounts(long batches, long keys, Integer pass) {
@@ -240,7 +251,11 @@ public sealed interface StatusEvent {
 
     /** {@code keys} is the source's key count (INFO keyspace) when the scan began: an estimate for progress. */
     static ScanStarted scanStarted(RunKey run, String worker, long keys) {
-        return new ScanStarted(run + ":scan-started", run.migrationId(), run.run(), Instant.now(), worker, new ScanCounts(0, keys, null));
+        return scanStarted(run, worker, keys, null);
+    }
+
+    static ScanStarted scanStarted(RunKey run, String worker, long keys, CopyMode copy) {
+        return new ScanStarted(run + ":scan-started", run.migrationId(), run.run(), Instant.now(), worker, new ScanCounts(0, keys, null), copy);
     }
 
     /** {@code pass}: null for the initial copy, N for reconciliation pass N. */

@@ -12,7 +12,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * the quickest of up to three (one behind other commands on a busy connection would be off by half its wait), and kept
  * per server address for a minute, so a busy machine does not re-measure on every batch. Neither the source's nor the
  * target's clock needs to agree with this machine's: a deadline read on the source's clock is mapped to the target's
- * through both offsets, each off by at most half of a quick round trip.
+ * through both offsets, each off by at most half of a quick round trip. An offset within that error of this machine's
+ * own clock is taken as this machine's: servers that share a clock (one host, NTP) map exactly.
  */
 public final class ServerClock {
     private static final long ORIGIN = System.nanoTime();
@@ -58,12 +59,21 @@ public final class ServerClock {
                 sample = new long[] {serverMillis - (sent + after) / 2, after - sent, after, after};
             }
         }
+        // a server whose clock cannot be told from this machine's (within half the round trip, plus the milliseconds TIME
+        // and this clock truncate) is taken to share it: then a source and a target on the same host or on NTP-synced
+        // hosts map exactly, where two measured offsets would each add up to half a round trip of a busy moment
+        sample[0] = snapped(sample[0], sample[1], System.currentTimeMillis() - now());
         if (fresh && known[1] < sample[1]) {
             OFFSETS.put(address, new long[] {known[0], known[1], known[2], sample[3]}); // kept, but tried now
             return known[0];
         }
         OFFSETS.put(address, sample);
         return sample[0];
+    }
+
+    /** A measured offset, or this machine's own ({@code local}) when the two differ by no more than the measurement can tell. */
+    static long snapped(long measured, long roundTrip, long local) {
+        return Math.abs(measured - local) <= roundTrip / 2 + 2 ? local : measured;
     }
 
     /** Forgets every offset (tests that move a server's clock). */

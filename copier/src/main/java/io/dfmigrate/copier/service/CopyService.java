@@ -11,6 +11,7 @@ import io.dfmigrate.common.event.RunKey;
 import io.dfmigrate.common.event.StatusEvent;
 import io.dfmigrate.common.messaging.StatusPublisher;
 import io.dfmigrate.common.redis.BlockingRedis;
+import io.dfmigrate.common.redis.CopyModes;
 import io.dfmigrate.common.redis.CopyProgress;
 import io.dfmigrate.common.redis.KeyScanner;
 import io.dfmigrate.common.redis.KeySync;
@@ -154,10 +155,13 @@ public class CopyService {
             Map<Integer, Long> keyspace = keyspace(source);
             List<Integer> dbs = options.dbs().isEmpty() ? List.copyOf(keyspace.keySet()) : options.dbs();
             long estimate = dbs.stream().mapToLong(db -> keyspace.getOrDefault(db, 0L)).sum();
-            status.publish(StatusEvent.scanStarted(run, status.worker(), estimate));
+            CopyModes.Choice copy = choose(options, source);
+            LOG.infof("migration %s run %d: %s copy (%s)", id, phase.run(), copy.mode(), copy.reason());
+            status.publish(StatusEvent.scanStarted(run, status.worker(), estimate, new StatusEvent.CopyMode(copy.mode(), copy.reason())));
+            boolean snapshot = MigrationOptions.COPY_SNAPSHOT.equals(copy.mode());
             long t0 = System.nanoTime();
             KeyBatches.Published counts;
-            if (options.snapshotCopy()) {
+            if (snapshot) {
                 long[] copied = snapshots.copy(phase, options, source, open(phase.target(), id, SecretBox.TARGET), dbs);
                 counts = copied == null ? null : new KeyBatches.Published(copied[0], copied[1], null);
             } else {
@@ -169,13 +173,23 @@ public class CopyService {
             status.publish(StatusEvent.scanCompleted(run, status.worker(),
                     new StatusEvent.ScanCounts(counts.batches(), counts.keys(), null, counts.shards())));
             LOG.infof("migration %s run %d: %s %d key(s) of %d database(s) in %d batch(es) in %d ms", id, phase.run(),
-                    options.snapshotCopy() ? "copied from the source's snapshot" : "scanned", counts.keys(), dbs.size(), counts.batches(),
+                    snapshot ? "copied from the source's snapshot" : "scanned", counts.keys(), dbs.size(), counts.batches(),
                     (System.nanoTime() - t0) / 1_000_000);
         } catch (RedisCommandException | SecretBox.SecretException e) {
             LOG.errorf("migration %s: scan failed: %s", id, e.getMessage());
             status.publish(StatusEvent.failed(run, status.worker(), "scan", "scanning the source failed: " + e.getMessage()));
         } catch (RuntimeException e) {
             reportOrRethrow(run, "scan", "the copy's scan failed", e);
+        }
+    }
+
+    /** options.copyMode as given; for auto, the snapshot where the source (its current master) allows it, else the scan. */
+    private CopyModes.Choice choose(MigrationOptions options, RedisEndpoint source) {
+        if (!MigrationOptions.COPY_AUTO.equals(options.copyMode())) {
+            return CopyModes.choose(options, source, null);
+        }
+        try (BlockingRedis server = BlockingRedis.connect(vertx, source, 0, config.timeout())) {
+            return CopyModes.choose(options, source, server);
         }
     }
 

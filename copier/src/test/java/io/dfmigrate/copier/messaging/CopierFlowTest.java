@@ -129,7 +129,9 @@ class CopierFlowTest {
             long structural = r.stream().filter(StatusEvent.BatchDone.class::isInstance)
                     .mapToLong(e -> ((StatusEvent.BatchDone) e).batch().structural()).sum();
             assertTrue(structural >= 1, "the big list was copied by type in chunks");
-            assertTrue(r.stream().anyMatch(StatusEvent.ScanStarted.class::isInstance));
+            StatusEvent.ScanStarted started = (StatusEvent.ScanStarted) r.stream().filter(StatusEvent.ScanStarted.class::isInstance)
+                    .findFirst().orElseThrow();
+            assertEquals(new StatusEvent.CopyMode("scan", "options.copyMode is 'scan'"), started.copy());
 
             source.cli("DEL", "k1");
             target.cli("SET", "only-on-target", "x");
@@ -170,12 +172,57 @@ class CopierFlowTest {
             StatusEvent.ScanCompleted scan = (StatusEvent.ScanCompleted) r.stream().filter(StatusEvent.ScanCompleted.class::isInstance)
                     .findFirst().orElseThrow();
             assertEquals(80_500, scan.scan().keys());
+            assertEquals(new StatusEvent.CopyMode("snapshot", "options.copyMode is 'snapshot'"), started(m).copy());
             assertEquals(scan.scan().batches(), r.stream().filter(StatusEvent.BatchDone.class::isInstance)
                     .map(e -> ((StatusEvent.BatchDone) e).batch().batchId()).distinct().count(), "every batch id acknowledged");
             assertTrue(r.stream().noneMatch(StatusEvent.Failed.class::isInstance), r.toString());
             assertTrue(connector.sink("batches-out").received().stream().noneMatch(b -> b.getPayload().toString().contains(m)),
                     "no key names went through Kafka");
         }
+    }
+
+    /**
+     * {@code copyMode auto}: a Valkey 8.1 source (RDB 11) whose user may PSYNC is copied from its snapshot; a Redis 7.0 source
+     * whose user may not is scanned; each time the copier says which copy it took and why, and both end equal.
+     */
+    @Test
+    void copyModeAutoTakesTheSnapshotWhereTheSourceAllowsItAndTheScanWhereItsUserMayNotPsync() {
+        MigrationOptions auto = new MigrationOptions(null, null, null, null, null, null, null, null, MigrationOptions.COPY_AUTO);
+        try (RedisServer source = RedisServer.startTrixie("valkey-server"); RedisServer target = RedisServer.start()) {
+            String m = UUID.randomUUID().toString();
+            source.cli("DEBUG", "POPULATE", "3000", "key", "20");
+            source.cli("-n", "1", "SET", "ttl", "v", "PX", "3600000");
+            connector.<Message<String>>source("phases-in").send(SignedEvents.phase(command(PhaseEvent.Kind.COPY, m, source, target, null, auto)));
+            relayBatchesUntil(m, () -> everyBatchDone(m, null), "every batch of the auto copy of Valkey");
+            assertEquals(source.cli("DEBUG", "DIGEST"), target.cli("DEBUG", "DIGEST"));
+            StatusEvent.CopyMode copy = started(m).copy();
+            assertEquals("snapshot", copy.mode(), copy.toString());
+            assertTrue(copy.reason().startsWith("copyMode auto:"), copy.reason());
+            assertTrue(source.cli("INFO", "stats").contains("sync_full:1"), "the copy read the snapshot");
+            assertTrue(connector.sink("batches-out").received().stream().noneMatch(b -> b.getPayload().toString().contains(m)),
+                    "no key names went through Kafka");
+        }
+        try (RedisServer source = RedisServer.start(); RedisServer target = RedisServer.start()) {
+            String m = UUID.randomUUID().toString();
+            source.cli("DEBUG", "POPULATE", "300", "key", "20");
+            source.cli("ACL", "SETUSER", "reader", "on", ">pw", "~*", "&*", "+@all", "-psync", "-sync");
+            String reader = "redis://reader:pw@127.0.0.1:" + source.port();
+            EndpointRef sourceRef = new EndpointRef(RedisEndpoint.parse(reader).masked(), box.seal(reader, SecretBox.context(m, SecretBox.SOURCE)));
+            PhaseEvent copyCommand = PhaseEvent.Kind.COPY.create(m + ":1:" + PhaseEvent.Kind.COPY.type(), m, 1, Instant.now(), sourceRef,
+                    ref(target, m, SecretBox.TARGET), auto, null);
+            connector.<Message<String>>source("phases-in").send(SignedEvents.phase(copyCommand));
+            relayBatchesUntil(m, () -> everyBatchDone(m, null), "every batch of the auto copy without PSYNC");
+            assertEquals(source.cli("DEBUG", "DIGEST"), target.cli("DEBUG", "DIGEST"));
+            StatusEvent.CopyMode copy = started(m).copy();
+            assertEquals("scan", copy.mode(), copy.toString());
+            assertTrue(copy.reason().contains("'reader' may not run PSYNC"), copy.reason());
+            assertTrue(source.cli("INFO", "stats").contains("sync_full:0"), "no snapshot was asked for");
+            assertTrue(reports(m).stream().noneMatch(StatusEvent.Failed.class::isInstance), reports(m).toString());
+        }
+    }
+
+    StatusEvent.ScanStarted started(String migration) {
+        return (StatusEvent.ScanStarted) reports(migration).stream().filter(StatusEvent.ScanStarted.class::isInstance).findFirst().orElseThrow();
     }
 
     @Test

@@ -28,6 +28,11 @@ public class CopyCounters {
     public Instant startedAt;
     @Column(name = "copy_finished_at")
     public Instant finishedAt;
+    /** The copy the copier took for this run (scan or snapshot: options.copyMode, or what auto chose) and why. */
+    @Column(name = "copy_mode")
+    public String mode;
+    @Column(name = "copy_mode_reason")
+    public String modeReason;
     /** Worker → its latest live copy totals of this run (JSON of StatusEvent.Progress), while COPYING. */
     @Column(name = "copy_live")
     public String live;

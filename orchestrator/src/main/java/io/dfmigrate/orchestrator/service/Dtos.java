@@ -92,11 +92,13 @@ public final class Dtos {
     @JsonInclude(JsonInclude.Include.ALWAYS)
     /**
      * {@code keysStructural}: copied by type (big keys, DUMP payloads the target refused); {@code bytesCopied} counts DUMP
-     * payloads; {@code stalled}: while COPYING, why the copy counters have not moved for the stall timeout (null when they move).
+     * payloads; {@code stalled}: while COPYING, why the copy counters have not moved for the stall timeout (null when they move);
+     * {@code copyMode} the copy the copier took for this run ({@code scan} or {@code snapshot}; null until it starts) and
+     * {@code copyModeReason} why (options.copyMode, or what {@code auto} found).
      */
     public record ProgressView(Long keysTotal, long keysCopied, long keysFailed, long keysStructural, long bytesCopied, Double percent,
                                Double keysPerSecond, Long etaSeconds, Long batchesTotal, long batchesDone, LiveProgressView live,
-                               String stalled) {
+                               String stalled, String copyMode, String copyModeReason) {
     }
 
     /**

@@ -90,7 +90,7 @@ final class MigrationViews {
             }
         }
         return new Dtos.ProgressView(c.keysTotal, c.keysCopied, c.keysFailed, c.keysStructural, c.bytesCopied, percent, kps, eta,
-                c.batchesTotal, c.batchesDone, live(m), m.state == MigrationState.COPYING ? m.stalled : null);
+                c.batchesTotal, c.batchesDone, live(m), m.state == MigrationState.COPYING ? m.stalled : null, c.mode, c.modeReason);
     }
 
     /** The sum of the workers' latest live reports, while COPYING. */

@@ -73,10 +73,6 @@ final class ClusterChecks {
             r.add("options.dbs", ERROR, "a Redis Cluster has only database 0, and options.dbs names " + o.dbs(),
                     "leave options.dbs empty or [0]");
         }
-        if (o.snapshotCopy()) {
-            r.add("copy.mode", ERROR, "copyMode snapshot reads one server's snapshot; a cluster's masters are copied by reading their keys",
-                    "use copyMode scan");
-        }
         return memory;
     }
 }

@@ -9,8 +9,8 @@ import io.dfmigrate.common.event.MigrationOptions;
 import io.dfmigrate.common.redis.KeyspaceNotifications;
 import io.dfmigrate.common.redis.AclUsers;
 import io.dfmigrate.common.redis.BlockingRedis;
+import io.dfmigrate.common.redis.CopyModes;
 import io.dfmigrate.common.redis.KeySync;
-import io.dfmigrate.common.redis.SnapshotReader;
 import io.dfmigrate.common.redis.SourceServers;
 import io.dfmigrate.common.event.ValidationCheck;
 import io.dfmigrate.validator.config.ValidatorConfig;
@@ -111,10 +111,11 @@ public class ValidationService {
             ServerChecks.memory(tgt, r, clusterMemory > 0 ? clusterMemory : src.infoLong("used_memory"));
             copyMethod(source, target, samples, dragonfly, r);
         }
-        if (o.snapshotCopy()) {
-            snapshotCopy(source, src, r);
-        } else {
-            readPath(source, samples, r);
+        if (o.snapshotCopy() || MigrationOptions.COPY_AUTO.equals(o.copyMode())) {
+            snapshotCopy(source, o, src, r);
+        }
+        if (!o.snapshotCopy()) {
+            readPath(source, samples, r); // auto may scan
         }
         CompatibilityChecks.modules(src, samples, r);
         CompatibilityChecks.functions(src, dragonfly, r);
@@ -248,39 +249,31 @@ public class ValidationService {
     }
 
     /**
-     * {@code copyMode=snapshot}: the source must write an RDB the reader parses (Redis up to 8.4, Valkey up to 8.x) and its
-     * user may PSYNC and REPLCONF; the snapshot costs the source a fork and holds writes in its replica output buffer.
+     * {@code copyMode=snapshot}, or {@code auto}: the source must write an RDB the reader parses (Redis up to 8.4, Valkey up
+     * to 8.x) and its user may PSYNC and REPLCONF ({@link CopyModes#snapshotBlocker}, which the copier asks too); the
+     * snapshot costs the source a fork and holds writes in its replica output buffer. For {@code auto} the check reports
+     * which copy the copier will take and why; what blocks the snapshot then is no error, the copy scans instead.
      */
-    private void snapshotCopy(RedisEndpoint source, EndpointProbe s, Report r) {
-        boolean valkey = s.info().containsKey("valkey_version");
-        int valkeyMajor = valkey ? Integer.parseInt(s.info().get("valkey_version").replaceAll("\\..*", "").strip()) : 0;
-        if (s.isDragonfly() || (!valkey && s.version() >= 806) || valkeyMajor >= 9) {
-            r.add("copy.snapshot", ERROR, "copyMode 'snapshot' reads RDB snapshots up to version " + SnapshotReader.MAX_RDB_VERSION
-                    + " (Redis 8.4, Valkey 8); " + s.product() + " writes " + (s.isDragonfly() ? "its own format" : "a newer format"),
-                    "use copyMode 'scan' (the default)");
-            return;
-        }
+    private void snapshotCopy(RedisEndpoint source, MigrationOptions o, EndpointProbe s, Report r) {
+        CopyModes.Blocker blocker;
         try (BlockingRedis b = BlockingRedis.connect(vertx, source, 0, config.timeout())) {
-            String user = b.send(Request.cmd(Command.ACL).arg("WHOAMI")).toString();
-            for (List<String> cmd : List.of(List.of("PSYNC", "?", "-1"), List.of("REPLCONF", "capa", "eof"))) {
-                Request dry = Request.cmd(Command.ACL).arg("DRYRUN").arg(user);
-                cmd.forEach(dry::arg);
-                BlockingRedis.Result res = b.pipeline(List.of(dry)).get(0);
-                String answer = res.ok() ? res.response().toString() : res.error();
-                if (!res.ok()) {
-                    r.add("copy.snapshot", WARNING, "could not check that the source user may " + cmd.get(0) + " (" + answer + ")",
-                            "make sure the source user has +psync +replconf, or use copyMode 'scan'");
-                    return;
-                }
-                if (!"OK".equals(answer)) {
-                    r.add("copy.snapshot", ERROR, "copyMode 'snapshot' needs the source user '" + user + "' to run " + cmd.get(0) + ": " + answer,
-                            "ACL SETUSER " + user + " +psync +replconf, or use copyMode 'scan'");
-                    return;
-                }
-            }
+            blocker = CopyModes.snapshotBlocker(o, source, b);
         } catch (RuntimeException e) {
-            r.add("copy.snapshot", WARNING, "could not check that the source user may PSYNC: " + e.getMessage(),
-                    "make sure the source user has +psync +replconf (Redis 6.2 has no ACL DRYRUN), or use copyMode 'scan'");
+            blocker = new CopyModes.Blocker("the source could not be asked (" + e.getMessage() + ")", false,
+                    "make sure the source user has +psync +replconf, or use copyMode 'scan'");
+        }
+        boolean auto = MigrationOptions.COPY_AUTO.equals(o.copyMode());
+        if (auto) {
+            r.add("copy.mode", INFO, blocker == null ? "copyMode auto: the copy will read the source's RDB snapshot (readable, and the "
+                    + "source user may PSYNC and REPLCONF)" : "copyMode auto: the copy will scan the source: " + blocker.reason(),
+                    blocker == null || !blocker.remediation().contains("+psync") ? null
+                            : blocker.remediation().replace(", or use copyMode 'scan'", "") + ": then the copy reads the snapshot");
+            if (blocker != null) {
+                return;
+            }
+        } else if (blocker != null) {
+            r.add("copy.snapshot", blocker.certain() ? ERROR : WARNING, (blocker.certain() ? "copyMode 'snapshot' cannot be used: "
+                    : "copyMode 'snapshot': ") + blocker.reason(), blocker.remediation());
             return;
         }
         String buffer = s.config().getOrDefault("client-output-buffer-limit", "");

@@ -28,6 +28,10 @@ public final class CopyHandler {
         Migration m = j.migration();
         if (m.state == MigrationState.COPYING && m.copy.batchesTotal == null && e.scan() != null) {
             m.copy.keysTotal = e.scan().keys();
+            if (e.copy() != null) {
+                m.copy.mode = e.copy().mode();
+                m.copy.modeReason = e.copy().reason();
+            }
             j.touch();
         }
     }
