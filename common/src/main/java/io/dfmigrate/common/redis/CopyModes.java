@@ -29,7 +29,10 @@ public final class CopyModes {
 
     private static final Pattern VALKEY = Pattern.compile("valkey_version:(\\d+)\\.");
 
-    /** The copy for these options; {@code server} is a connection to the source (its current master for a Sentinel source). */
+    /**
+     * The copy for these options; {@code server} is a connection to the source (its current master for a Sentinel source),
+     * not used, and may be null, for {@code scan}, {@code snapshot} and a cluster source.
+     */
     public static Choice choose(MigrationOptions options, RedisEndpoint source, BlockingRedis server) {
         MigrationOptions o = options.withDefaults();
         if (!MigrationOptions.COPY_AUTO.equals(o.copyMode())) {

@@ -185,8 +185,8 @@ public class CopyService {
 
     /** options.copyMode as given; for auto, the snapshot where the source (its current master) allows it, else the scan. */
     private CopyModes.Choice choose(MigrationOptions options, RedisEndpoint source) {
-        if (!MigrationOptions.COPY_AUTO.equals(options.copyMode())) {
-            return CopyModes.choose(options, source, null);
+        if (!MigrationOptions.COPY_AUTO.equals(options.copyMode()) || source.cluster()) {
+            return CopyModes.choose(options, source, null); // decided without asking the source
         }
         try (BlockingRedis server = BlockingRedis.connect(vertx, source, 0, config.timeout())) {
             return CopyModes.choose(options, source, server);
