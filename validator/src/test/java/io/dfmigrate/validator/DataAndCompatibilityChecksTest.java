@@ -276,6 +276,37 @@ class DataAndCompatibilityChecksTest {
         }
     }
 
+    /**
+     * A Redis 8.0 source whose applications use the hash-field TTL family: a Redis 7.0 target has none of it, a Valkey 8.1
+     * target not HSETEX/HGETEX (nor HEXPIRE), a Redis 8.0 target all of it; asked of the target itself (COMMAND INFO).
+     */
+    @Test
+    void commandsTheApplicationsCallThatARedisOrValkeyTargetLacksAreListed() {
+        try (RedisServer source = RedisServer.startTrixie("redis-server"); RedisServer redis70 = RedisServer.start();
+             RedisServer valkey81 = RedisServer.startTrixie("valkey-server"); RedisServer redis80 = RedisServer.startTrixie("redis-server")) {
+            source.cli("HSETEX", "h", "EX", "600", "FIELDS", "1", "f", "v");
+            source.cli("HSETEX", "h", "EX", "600", "FIELDS", "1", "g", "v");
+            source.cli("HEXPIRE", "h", "900", "FIELDS", "1", "f");
+            source.cli("HGETEX", "h", "PERSIST", "FIELDS", "1", "g");
+            ValidationCheck old = check(validate(source.uri(), redis70.uri(), null), "compat.commands");
+            assertEquals(Severity.WARNING, old.severity());
+            assertTrue(old.message().contains("HSETEX (2 calls)") && old.message().contains("HEXPIRE (1 calls)")
+                    && old.message().contains("HGETEX (1 calls)"), old.message());
+            assertFalse(old.message().contains("HSET ") || old.message().contains("CONFIG"), "commands 7.0 has are not listed: " + old.message());
+            ValidationCheck valkey = check(validate(source.uri(), valkey81.uri(), null), "compat.commands");
+            assertTrue(valkey.message().contains("HSETEX (2 calls)"), valkey.message());
+            // a Redis 7.0 source into 6.2: the validator's own FUNCTION LIST on the source is no application's call
+            try (RedisServer source70 = RedisServer.start(); RedisServer redis62 = RedisServer.startBinary(RedisServer.redis62Binary(), false)) {
+                source70.cli("SET", "k", "v");
+                validate(source70.uri(), redis62.uri(), null);
+                assertFalse(has(validate(source70.uri(), redis62.uri(), null), "compat.commands"), "nothing the applications called is missing");
+                source70.cli("LCS", "k", "k"); // Redis 7.0's LCS; 6.2 has only STRALGO LCS
+                assertTrue(check(validate(source70.uri(), redis62.uri(), null), "compat.commands").message().contains("LCS (1 calls)"));
+            }
+            assertFalse(has(validate(source.uri(), redis80.uri(), null), "compat.commands"), "Redis 8.0 has them all");
+        }
+    }
+
     @Test
     void aclUsersAndConfigThatAreNotMigratedAreListed() {
         try (RedisServer source = RedisServer.start(); RedisServer target = RedisServer.start()) {

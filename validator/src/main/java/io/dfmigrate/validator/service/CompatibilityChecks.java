@@ -6,12 +6,17 @@ import static io.dfmigrate.common.event.Severity.WARNING;
 
 import io.dfmigrate.common.event.ConfigChoice;
 import io.dfmigrate.common.redis.BlockingRedis;
+import io.dfmigrate.common.redis.RedisCommandException;
 import io.dfmigrate.common.redis.Replies;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Request;
+import io.vertx.redis.client.Response;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.function.Function;
 import java.util.function.Predicate;
 import java.util.stream.Collectors;
@@ -113,6 +118,50 @@ final class CompatibilityChecks {
             r.add("compat.keyspace-events", WARNING, "the source has " + subscribers + " pattern or keyspace-channel subscription(s); "
                     + "Dragonfly sends only expired-key (Ex) notifications", "applications relying on other keyspace events need "
                     + "another mechanism (e.g. streams) after the cutover");
+        }
+    }
+
+    /**
+     * Commands the applications call on the source ({@code INFO commandstats}) that a Redis or Valkey target does not
+     * have ({@code COMMAND INFO} answers nil for them): they would fail there after the cutover — the hash-field TTL
+     * family from Redis 7.4 and 8.0 into an older Redis or a Valkey 8, a module's commands. (Dragonfly:
+     * {@link #commandCompatibility}, from the list of what it lacks.)
+     */
+    static void targetCommands(EndpointProbe s, BlockingRedis target, Report r) {
+        Map<String, Long> used = new TreeMap<>();
+        s.commandCalls().forEach((command, calls) -> {
+            int bar = command.indexOf('|');
+            String name = bar < 0 ? command : command.substring(0, bar);
+            // FUNCTION: the probe's own FUNCTION LIST counts there; libraries are reported by functions(), FCALL stays checked
+            if (calls > 0 && !name.equals("function")) {
+                used.merge(name, calls, Long::sum);
+            }
+        });
+        if (used.isEmpty()) {
+            return;
+        }
+        List<String> names = List.copyOf(used.keySet());
+        Request info = Request.cmd(Command.COMMAND).arg("INFO");
+        names.forEach(info::arg);
+        Response reply;
+        try {
+            reply = target.send(info);
+        } catch (RedisCommandException e) {
+            r.add("compat.commands", INFO, "could not ask the target which of the source's commands it has (COMMAND INFO: "
+                    + e.getMessage() + ")", "grant the target user +command");
+            return;
+        }
+        List<String> missing = new ArrayList<>();
+        for (int i = 0; i < names.size() && reply != null && i < reply.size(); i++) {
+            Response known = reply.get(i);
+            if (known == null || known.size() == 0) {
+                missing.add(names.get(i).toUpperCase(Locale.ROOT) + " (" + used.get(names.get(i)) + " calls)");
+            }
+        }
+        if (!missing.isEmpty()) {
+            r.add("compat.commands", WARNING, "the applications call commands on the source that the target does not have: "
+                    + String.join(", ", missing), "change those code paths before the cutover, or migrate to a target that has them "
+                    + "(Redis 7.4+ has HEXPIRE and the hash-field TTL family, 8.0+ HSETEX, HGETEX and HGETDEL)");
         }
     }
 

@@ -128,6 +128,12 @@ public class ValidationService {
                     "key(s) with a TTL above Dragonfly's 8-year limit", s -> (s.pttl() / 86_400_000L) + " days",
                     "shorten those TTLs (EXPIRE) or remove them (PERSIST) before migrating", r);
             CompatibilityChecks.commandCompatibility(src, r);
+        } else if (tgt.reachable()) {
+            try (BlockingRedis t = BlockingRedis.connect(vertx, target, 0, timeout)) {
+                CompatibilityChecks.targetCommands(src, t, r);
+            } catch (RuntimeException e) {
+                r.add("compat.commands", INFO, "could not ask the target which of the source's commands it has: " + e.getMessage(), null);
+            }
         }
         capture(src, o, r);
         captureRate(writesPerSecond, r);
