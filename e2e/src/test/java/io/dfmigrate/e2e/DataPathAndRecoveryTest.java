@@ -712,7 +712,8 @@ class DataPathAndRecoveryTest {
         String id = create(name, source.uri(), target.uri(), null);
         api.post("/api/migrations/" + id + "/validate", null);
         api.awaitState(id, "VALIDATED", Duration.ofSeconds(30));
-        api.post("/api/migrations/" + id + "/start", null);
+        Api.Reply started = api.post("/api/migrations/" + id + "/start", null);
+        assertEquals(202, started.status(), started.body());
         api.awaitState(id, "REPLICATING", Duration.ofSeconds(60));
         return id;
     }
