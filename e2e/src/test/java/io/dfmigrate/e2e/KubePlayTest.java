@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.dfmigrate.common.secret.SecretBox;
+import io.dfmigrate.common.testing.ServiceImage;
 import io.dfmigrate.localstack.Ports;
 import io.dfmigrate.localstack.RedisServer;
 import io.vertx.core.Vertx;
@@ -150,10 +151,16 @@ class KubePlayTest {
             assertTrue(exec(Duration.ofMinutes(1), "podman", "exec", container, "touch", "/deployments/x").exit() != 0,
                     container + ": the root filesystem is writable");
         }
-        // the four refusals at once: each is a JVM start that ends at the key check
+        // the workers' three refusals at once (each is a JVM start that ends at the key check), beside the orchestrator's image
+        // run through Testcontainers: refused with a malformed key, then a second orchestrator replica on the play's Kafka and
+        // PostgreSQL that migrates nothing twice, gets ready and demands the token
         var refusals = new java.util.LinkedHashMap<String, java.util.concurrent.Future<Ran>>();
         try (var pool = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
-            for (String s : List.of("orchestrator", "validator", "copier", "replicator")) {
+            var orchestrator = pool.submit(() -> {
+                orchestratorImageThroughTestcontainers();
+                return null;
+            });
+            for (String s : List.of("validator", "copier", "replicator")) {
                 String image = run(Duration.ofMinutes(1), "podman", "inspect", "--format", "{{.ImageName}}", "dfm-" + s + "-pod-0-" + s).strip();
                 List<String> cmd = new java.util.ArrayList<>(List.of("podman", "run", "--rm", "--network", "host", "--read-only",
                         "--tmpfs", "/tmp", "--security-opt", "no-new-privileges",
@@ -161,10 +168,6 @@ class KubePlayTest {
                         "-e", "KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:" + ENV.get("DFM_KAFKA_PORT"),
                         "-e", "QUARKUS_HTTP_HOST=127.0.0.1", "-e", "QUARKUS_HTTP_PORT=" + Ports.free(),
                         "-e", "QUARKUS_MANAGEMENT_HOST=127.0.0.1", "-e", "QUARKUS_MANAGEMENT_PORT=" + Ports.free()));
-                if (s.equals("orchestrator")) {
-                    cmd.addAll(List.of("-e", "QUARKUS_DATASOURCE_JDBC_URL=jdbc:postgresql://127.0.0.1:" + ENV.get("DFM_PG_PORT") + "/dfmigrate",
-                            "-e", "QUARKUS_DATASOURCE_USERNAME=dfm", "-e", "DFM_ORCHESTRATOR_API_TOKEN=" + ENV.get("DFM_ORCHESTRATOR_API_TOKEN")));
-                }
                 cmd.add(image);
                 refusals.put(s, pool.submit(() -> exec(Duration.ofMinutes(4), cmd.toArray(String[]::new))));
             }
@@ -173,6 +176,25 @@ class KubePlayTest {
                 assertTrue(refused.exit() != 0 && refused.output().contains("DFM_SECRET_KEY"),
                         e.getKey() + ": a malformed DFM_SECRET_KEY must stop the service with its name:\n" + refused.output());
             }
+            orchestrator.get();
+        }
+    }
+
+    /**
+     * The played orchestrator's image started by Testcontainers over podman's API ({@link ServiceImage}) with its settings
+     * only in the environment: a malformed DFM_SECRET_KEY stops it naming the setting; with the play's settings it runs as
+     * user 185 on a read-only root, gets ready, and answers 401 without the token and 200 with it.
+     */
+    static void orchestratorImageThroughTestcontainers() throws Exception {
+        String image = run(Duration.ofMinutes(1), "podman", "inspect", "--format", "{{.ImageName}}", "dfm-orchestrator-pod-0-orchestrator").strip();
+        int port = Ports.free();
+        Map<String, String> env = Map.of("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:" + ENV.get("DFM_KAFKA_PORT"),
+                "QUARKUS_DATASOURCE_JDBC_URL", "jdbc:postgresql://127.0.0.1:" + ENV.get("DFM_PG_PORT") + "/dfmigrate",
+                "QUARKUS_DATASOURCE_USERNAME", "dfm", "DFM_SECRET_KEY", ENV.get("DFM_SECRET_KEY"), "DFM_EVENT_KEY", ENV.get("DFM_EVENT_KEY"),
+                "DFM_ORCHESTRATOR_API_TOKEN", ENV.get("DFM_ORCHESTRATOR_API_TOKEN"));
+        try (var c = ServiceImage.assertStartsFromTheEnvironment(image, env, port)) {
+            assertEquals(401, new Api("http://127.0.0.1:" + port, null).get("/api/migrations").status());
+            assertEquals(200, new Api("http://127.0.0.1:" + port, ENV.get("DFM_ORCHESTRATOR_API_TOKEN")).get("/api/migrations").status());
         }
     }
 

@@ -18,11 +18,10 @@ import org.testcontainers.containers.GenericContainer;
 import org.testcontainers.utility.DockerImageName;
 
 /**
- * A service's container image, for the container test of its module (failsafe, after {@code package}): built from the
- * module's packaged application by {@code deploy/images/build.sh} on a JRE base made from Debian packages (nothing is
- * pulled), and run with Testcontainers through podman's Docker-compatible API ({@code DOCKER_HOST}, set by the parent
- * pom's failsafe configuration; this class starts {@code podman system service} there when nothing answers). It runs
- * as the Kubernetes manifests run it: user 185, read-only root filesystem with a tmpfs on /tmp, settings only from the
+ * A service's container image (one the Kubernetes play built, e2e KubePlayTest) run with Testcontainers through podman's
+ * Docker-compatible API ({@code DOCKER_HOST}, set by the e2e module's surefire configuration; this class starts
+ * {@code podman system service} there when nothing answers). It runs as the Kubernetes manifests run it: user 185,
+ * read-only root filesystem with a tmpfs on /tmp, settings only from the
  * environment, on the host's network (as the local overlay) so that it reaches the test's Kafka and PostgreSQL.
  */
 public final class ServiceImage {
@@ -31,17 +30,6 @@ public final class ServiceImage {
     /** The clone's root (a module's tests run in the module's directory). */
     public static Path home() {
         return Path.of("..").toAbsolutePath().normalize();
-    }
-
-    /** Builds {@code localhost/dfmigrate/<service>:<version>} from the module's {@code target/quarkus-app}; returns its name. */
-    public static String build(String service) {
-        String version = System.getProperty("dfm.version");
-        if (version == null) {
-            throw new IllegalStateException("dfm.version is not set (the parent pom's failsafe configuration sets it)");
-        }
-        run(Duration.ofMinutes(15), Map.of("DFM_SKIP_PACKAGE", "1", "DFM_LOCAL_BASE", "1", "DFM_SERVICES", service,
-                "DFM_IMAGE_VERSION", version), home().resolve("deploy/images/build.sh").toString());
-        return "localhost/dfmigrate/" + service + ":" + version;
     }
 
     /** A container of {@code image} with these settings, started, and the API socket it needs. */
@@ -163,29 +151,6 @@ public final class ServiceImage {
             return ch.connect(UnixDomainSocketAddress.of(socket));
         } catch (IOException e) {
             return false;
-        }
-    }
-
-    private static void run(Duration limit, Map<String, String> env, String... cmd) {
-        try {
-            Path out = Files.createTempFile("dfm-image", ".log");
-            ProcessBuilder pb = new ProcessBuilder(cmd).directory(home().toFile()).redirectErrorStream(true).redirectOutput(out.toFile());
-            pb.environment().putAll(env);
-            Process p = pb.start();
-            boolean ended = p.waitFor(limit.toMillis(), TimeUnit.MILLISECONDS);
-            if (!ended) {
-                p.destroyForcibly();
-            }
-            String text = Files.readString(out, StandardCharsets.UTF_8);
-            Files.delete(out);
-            if (!ended || p.exitValue() != 0) {
-                throw new AssertionError(String.join(" ", cmd) + (ended ? " failed" : " did not end within " + limit) + ":\n" + text);
-            }
-        } catch (IOException e) {
-            throw new AssertionError(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new AssertionError(e);
         }
     }
 
