@@ -9,7 +9,8 @@
 #   DFM_SECRET_KEY: base64 AES-256 key for credentials at rest and in events (default: generated once into the state dir)
 #   DFM_EVENT_KEY: base64 256-bit HMAC key that signs phase commands and status reports (default: generated likewise)
 #   DFM_KAFKA_SASL: scram to run the broker with SCRAM-SHA-512 logins only (password generated into the state dir), none (default)
-#   DFM_KAFKA_TLS: mtls to run the broker with TLS and client certificates only (a CA made into the state dir), none (default)
+#   DFM_KAFKA_TLS: mtls to run the broker with TLS and client certificates only (a CA made into the state dir), none (default);
+#     with DFM_KAFKA_SASL=scram too: SCRAM logins over TLS with client certificates (SASL_SSL)
 #   DFM_REBUILD=1: rebuild the services first even if they are built
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)

@@ -25,7 +25,8 @@ import org.apache.kafka.clients.admin.NewTopic;
  * {@code dfmigrate/kafka-classpath.txt}). Its log lives in {@code dir}, so a restart keeps the topics. With a
  * {@link Scram} user its client listener is {@code SASL_PLAINTEXT} with SCRAM-SHA-512 (the user is created when the
  * storage is formatted), and every client must log in; with {@link MutualTls} it is {@code SSL} and every client must
- * present a certificate of the local CA; {@link #clientProperties()} says how.
+ * present a certificate of the local CA; with {@link ScramOverMutualTls} it is {@code SASL_SSL} and a client needs both;
+ * {@link #clientProperties()} says how.
  */
 public final class KafkaBroker extends InfrastructureProcess {
     private final Path dir;
@@ -34,7 +35,7 @@ public final class KafkaBroker extends InfrastructureProcess {
     private final Security security;
 
     /** How clients must connect: {@link Scram} or {@link MutualTls}; none (null) is plaintext. */
-    public sealed interface Security permits Scram, MutualTls {
+    public sealed interface Security permits Scram, MutualTls, ScramOverMutualTls {
         /** The protocol of the client listener. */
         String protocol();
 
@@ -59,8 +60,13 @@ public final class KafkaBroker extends InfrastructureProcess {
 
         @Override
         public List<String> brokerSettings() {
+            return settings("sasl_plaintext");
+        }
+
+        /** The SCRAM settings of the listener of this name (its protocol in lower case). */
+        List<String> settings(String listener) {
             return List.of("sasl.enabled.mechanisms=SCRAM-SHA-512", "sasl.mechanism.inter.broker.protocol=SCRAM-SHA-512",
-                    "listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config=" + jaas());
+                    "listener.name." + listener + ".scram-sha-512.sasl.jaas.config=" + jaas());
         }
 
         @Override
@@ -92,6 +98,35 @@ public final class KafkaBroker extends InfrastructureProcess {
                     "ssl.truststore.type", "PKCS12", "ssl.truststore.location", c.truststore().toString(), "ssl.truststore.password", c.password(),
                     "ssl.keystore.type", "PKCS12", "ssl.keystore.location", c.clientKeystore().toString(), "ssl.keystore.password", c.password(),
                     "ssl.key.password", c.password());
+        }
+    }
+
+    /**
+     * Both at once, as a production listener with SCRAM users over TLS that also wants client certificates: protocol
+     * {@code SASL_SSL}, every client must log in and present a certificate of the local CA.
+     */
+    public record ScramOverMutualTls(Scram scram, MutualTls tls) implements Security {
+        @Override
+        public String protocol() {
+            return "SASL_SSL";
+        }
+
+        @Override
+        public List<String> brokerSettings() {
+            List<String> settings = new ArrayList<>(scram.settings("sasl_ssl"));
+            settings.addAll(tls.brokerSettings());
+            // a SASL_SSL listener ignores the broker-wide ssl.client.auth; only its listener-prefixed one asks for
+            // certificates (KIP-684): without it a login over TLS without a certificate was let in
+            settings.add("listener.name.sasl_ssl.ssl.client.auth=required");
+            return settings;
+        }
+
+        @Override
+        public Map<String, String> clientProperties() {
+            Map<String, String> both = new java.util.HashMap<>(tls.clientProperties());
+            both.putAll(scram.clientProperties());
+            both.put("security.protocol", protocol());
+            return Map.copyOf(both);
         }
     }
 
@@ -160,7 +195,8 @@ public final class KafkaBroker extends InfrastructureProcess {
                 uuid = uuid.lines().reduce((a, b) -> b).orElse(uuid).strip();
                 List<String> format = new ArrayList<>(List.of(java, "-cp", classpath, "kafka.tools.StorageTool", "format",
                         "-t", uuid, "-c", props.toString(), "--ignore-formatted"));
-                if (security instanceof Scram scram) {
+                Scram scram = security instanceof Scram alone ? alone : security instanceof ScramOverMutualTls both ? both.scram() : null;
+                if (scram != null) {
                     format.addAll(List.of("--add-scram", "SCRAM-SHA-512=[name=" + scram.user() + ",password=" + scram.password() + "]"));
                 }
                 ManagedProcess.run("kafka storage format", format, Duration.ofSeconds(60));

@@ -325,8 +325,8 @@ public final class LocalStack implements AutoCloseable {
      * {@code DFM_KAFKA_SASL=scram}: the broker accepts only SCRAM-SHA-512 logins over SASL_PLAINTEXT, as user
      * {@code dfmigrate} with a password generated once into {@code $DFM_STATE_DIR/kafka-password} (mode 600);
      * {@code DFM_KAFKA_TLS=mtls}: the broker speaks only TLS and wants a client certificate of the local CA made once
-     * into {@code $DFM_STATE_DIR/kafka-tls} ({@link LocalCertificates}); neither (default): plaintext, as a broker on the
-     * loopback interface of one machine.
+     * into {@code $DFM_STATE_DIR/kafka-tls} ({@link LocalCertificates}); both: SCRAM logins over TLS with client
+     * certificates ({@code SASL_SSL}); neither (default): plaintext, as a broker on the loopback interface of one machine.
      */
     private KafkaBroker.Security kafkaSecurity() {
         String sasl = setting("DFM_KAFKA_SASL", "none");
@@ -337,13 +337,12 @@ public final class LocalStack implements AutoCloseable {
         if (!List.of("", "none", "mtls").contains(tls)) {
             throw new StackException("DFM_KAFKA_TLS=" + tls + " is not known: use mtls or none");
         }
-        if (sasl.equals("scram") && tls.equals("mtls")) {
-            throw new StackException("DFM_KAFKA_SASL=scram and DFM_KAFKA_TLS=mtls together are not supported by the local stack: choose one");
+        KafkaBroker.Scram scram = sasl.equals("scram") ? new KafkaBroker.Scram("dfmigrate", fromStateDir("kafka-password", LocalStack::newApiToken)) : null;
+        KafkaBroker.MutualTls mtls = tls.equals("mtls") ? new KafkaBroker.MutualTls(LocalCertificates.in(config.stateDir().resolve("kafka-tls"))) : null;
+        if (scram != null && mtls != null) {
+            return new KafkaBroker.ScramOverMutualTls(scram, mtls);
         }
-        if (sasl.equals("scram")) {
-            return new KafkaBroker.Scram("dfmigrate", fromStateDir("kafka-password", LocalStack::newApiToken));
-        }
-        return tls.equals("mtls") ? new KafkaBroker.MutualTls(LocalCertificates.in(config.stateDir().resolve("kafka-tls"))) : null;
+        return scram != null ? scram : mtls;
     }
 
     private String setting(String name, String dflt) {
