@@ -19,6 +19,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
@@ -90,19 +92,25 @@ class KafkaSecurityTest {
     void eachWayAloneAdmitsWhatTheServicesAreGivenAndRefusesTheRest() throws Exception {
         Path dir = Files.createTempDirectory(Path.of("target").toAbsolutePath(), "kafka-ways");
         KafkaBroker.Scram scram = new KafkaBroker.Scram("dfmigrate", "pw-" + System.nanoTime());
-        try (KafkaBroker broker = new KafkaBroker(dir.resolve("scram"), Ports.free(), Ports.free(), scram).start()) {
-            assertAdmitted(broker.bootstrapServers(), broker.clientProperties());
-            assertEquals("SASL_PLAINTEXT", broker.clientProperties().get("security.protocol"));
-            assertRefused(broker.bootstrapServers(), List.of(Map.of()));
-        }
-        KafkaBroker.MutualTls mtls = new KafkaBroker.MutualTls(LocalCertificates.in(dir.resolve("tls")));
-        try (KafkaBroker broker = new KafkaBroker(dir.resolve("mtls"), Ports.free(), Ports.free(), mtls).start()) {
-            Map<String, String> given = broker.clientProperties();
-            assertAdmitted(broker.bootstrapServers(), given);
-            assertEquals("SSL", given.get("security.protocol"));
-            assertRefused(broker.bootstrapServers(), List.of(Map.of(), Map.of("security.protocol", "SSL",
-                    "ssl.truststore.type", "PKCS12", "ssl.truststore.location", given.get("ssl.truststore.location"),
-                    "ssl.truststore.password", given.get("ssl.truststore.password"))));
+        // the stack's certificates (made once by keytool), and both brokers started at once: each is a JVM start
+        Path stores = Path.of(STACK.stack().kafka().clientProperties().get("ssl.truststore.location")).getParent();
+        KafkaBroker.MutualTls mtls = new KafkaBroker.MutualTls(LocalCertificates.in(stores));
+        try (var pool = Executors.newVirtualThreadPerTaskExecutor()) {
+            Future<KafkaBroker> scramBroker = pool.submit(() -> new KafkaBroker(dir.resolve("scram"), Ports.free(), Ports.free(), scram).start());
+            Future<KafkaBroker> mtlsBroker = pool.submit(() -> new KafkaBroker(dir.resolve("mtls"), Ports.free(), Ports.free(), mtls).start());
+            try (KafkaBroker broker = scramBroker.get()) {
+                assertAdmitted(broker.bootstrapServers(), broker.clientProperties());
+                assertEquals("SASL_PLAINTEXT", broker.clientProperties().get("security.protocol"));
+                assertRefused(broker.bootstrapServers(), List.of(Map.of()));
+            }
+            try (KafkaBroker broker = mtlsBroker.get()) {
+                Map<String, String> given = broker.clientProperties();
+                assertAdmitted(broker.bootstrapServers(), given);
+                assertEquals("SSL", given.get("security.protocol"));
+                assertRefused(broker.bootstrapServers(), List.of(Map.of(), Map.of("security.protocol", "SSL",
+                        "ssl.truststore.type", "PKCS12", "ssl.truststore.location", given.get("ssl.truststore.location"),
+                        "ssl.truststore.password", given.get("ssl.truststore.password"))));
+            }
         }
     }
 
