@@ -208,7 +208,8 @@ class AcceptanceTest {
             }
             JsonNode m = drained(id);
             assertEquals("REPLICATING", m.get("state").asText(), m.toString());
-            assertEquals(202, api.post("/api/migrations/" + id + "/complete", "{\"cutover\":true}").status());
+            Api.Reply cut = api.post("/api/migrations/" + id + "/complete", "{\"cutover\":true}");
+            assertEquals(202, cut.status(), cut.body());
             JsonNode done = api.await(id, x -> x.path("state").asText().equals("COMPLETED") && x.at("/cutover/state").asText().matches("DONE|MISMATCH"),
                     Duration.ofSeconds(90));
             assertEquals("DONE", done.at("/cutover/state").asText(), done.toString());
