@@ -103,40 +103,22 @@ public class MigrationTx {
         return QuarkusTransaction.joiningExisting().call(query::get);
     }
 
-    /** Attempts of a transaction that keeps losing optimistic-lock races (about 1.3 s of waits in all at most). */
-    static final int CONFLICT_ATTEMPTS = 10;
-
     /**
-     * Runs a transaction again (up to {@value #CONFLICT_ATTEMPTS} times) when it lost an optimistic-lock race; the step
-     * decides on the fresh state. Between attempts it waits a random 5–200 ms, growing: a burst of status reports (the
-     * workers' reports that waited in Kafka while PostgreSQL was down) updates the row many times a second, and five
-     * attempts at once all met the next update — an operator's {@code complete} got a 409 in a CI run. Hand-written, not
-     * {@code @Retry}: the conflict is found among the causes the transaction manager wraps it in, and the steps are
-     * lambdas, not bean methods.
+     * Runs a transaction again (up to 5 times) when it lost an optimistic-lock race; the step decides on the fresh state.
+     * Hand-written, not @Retry: the conflict is found among the causes the transaction manager wraps it in, and the
+     * steps are lambdas, not bean methods.
      */
     public static <T> T retryingConflicts(Supplier<T> tx) {
         for (int attempt = 1; ; attempt++) {
             try {
                 return tx.get();
             } catch (RuntimeException e) {
-                if (attempt >= CONFLICT_ATTEMPTS || !isConflict(e)) {
+                if (attempt >= 5 || !isConflict(e)) {
                     throw e;
                 }
                 LOG.debugf("concurrent update, attempt %d: retrying", attempt);
-                try {
-                    Thread.sleep(conflictBackoffMillis(attempt));
-                } catch (InterruptedException interrupted) {
-                    Thread.currentThread().interrupt();
-                    throw e;
-                }
             }
         }
-    }
-
-    /** The wait after attempt {@code attempt}: random between half and all of 10, 20, 40 … ms, at most 200. */
-    static long conflictBackoffMillis(int attempt) {
-        long max = Math.min(200, 5L << Math.min(attempt, 10));
-        return java.util.concurrent.ThreadLocalRandom.current().nextLong(max / 2, max + 1);
     }
 
     public static boolean isConflict(Throwable e) {
